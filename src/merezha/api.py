@@ -1,0 +1,71 @@
+"""The JSON API under /api/v1/: token auth per organisation user; each app mounts its router here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from merezha.organisations.services import api_token_authenticate
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = api_token_authenticate(plain=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Merezha API",
+    version="1",
+    description="The exchange-v1 interfaces of the Merezha hub. Authenticate with `Authorization: Bearer <token>`.",
+    auth=BearerAuth(),
+    urls_namespace="api",
+)
+
+
+def require_role(request: HttpRequest, *roles: str) -> Any:
+    """The caller, when it acts in one of `roles`; otherwise 403."""
+    user = request.user
+    if not getattr(user, "is_authenticated", False) or not user.has_role(*roles):  # type: ignore[union-attr]
+        raise HttpError(403, "forbidden for this role")
+    return user
+
+
+class MeOut(Schema):
+    username: str
+    role: str
+    organisation: str
+    organisation_kind: str
+
+
+@api.get("/me", response=MeOut, tags=["auth"])
+def me(request: HttpRequest) -> dict[str, str]:
+    """Anyone with a valid token: who the token acts as."""
+    user: Any = request.user
+    return {
+        "username": user.username,
+        "role": user.role,
+        "organisation": user.organisation.code,
+        "organisation_kind": user.organisation.kind,
+    }
+
+
+from merezha.housing.api import router as housing_router  # noqa: E402
+from merezha.payments.api import router as payments_router  # noqa: E402
+from merezha.providers.api import router as providers_router  # noqa: E402
+from merezha.registers.api import router as registers_router  # noqa: E402
+from merezha.registry.api import router as registry_router  # noqa: E402
+from merezha.subsidies.api import router as subsidies_router  # noqa: E402
+
+api.add_router("/registry", registry_router)
+api.add_router("/", providers_router)
+api.add_router("/", payments_router)
+api.add_router("/", registers_router)
+api.add_router("/", subsidies_router)
+api.add_router("/", housing_router)

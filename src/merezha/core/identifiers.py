@@ -1,0 +1,70 @@
+"""Identifiers of people and organisations (python-stdnum), dates and periods as partners write them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from stdnum.exceptions import ValidationError
+from stdnum.ua import edrpou, rntrc
+
+_PASSPORT = re.compile(r"^[А-ЯІЇЄҐ]{2}\d{6}$")
+_ID_CARD = re.compile(r"^\d{9}$")
+_LATIN_TO_CYR = str.maketrans("ABCEHIKMOPTX", "АВСЕНІКМОРТХ")
+
+
+def tax_id_normalise(text: str) -> str:
+    """A РНОКПП (10 digits, checksum verified) or a passport (`КВ123456`) / ID card (9 digits) number.
+
+    Raises ValueError with the reason.
+    """
+    value = re.sub(r"[\s\-]", "", text or "").upper()
+    if not value:
+        return ""
+    if value.isdigit() and len(value) == 10:
+        try:
+            return str(rntrc.validate(value))
+        except ValidationError:
+            raise ValueError(f"tax id {value}: wrong check digit") from None
+    if value.isdigit():
+        if _ID_CARD.match(value):
+            return value
+        raise ValueError(f"tax id {value}: a РНОКПП has 10 digits")
+    passport = value.translate(_LATIN_TO_CYR)
+    if _PASSPORT.match(passport):
+        return passport
+    raise ValueError(f"tax id {text.strip()}: neither a РНОКПП nor a passport number")
+
+
+def tax_id_mask(value: str) -> str:
+    """`1234567890` → `******7890`: what a cashier may see."""
+    if not value:
+        return ""
+    return "*" * max(0, len(value) - 4) + value[-4:]
+
+
+def edrpou_is_valid(value: str) -> bool:
+    return edrpou.is_valid(value)
+
+
+def parse_date(text: str) -> dt.date:
+    """`YYYY-MM-DD` or `DD.MM.YYYY` (also `YYYY-MM-DD HH:MM:SS` from spreadsheets)."""
+    value = (text or "").strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}( .*)?", value):
+            return dt.date.fromisoformat(value[:10])
+        m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value)
+        if m:
+            return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    except ValueError:
+        pass
+    raise ValueError(f"not a date: {value!r} (expected YYYY-MM-DD or DD.MM.YYYY)")
+
+
+def parse_period(text: str) -> dt.date:
+    """`YYYY-MM` → the first day of that month."""
+    value = (text or "").strip()
+    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"not a period: {value!r} (expected YYYY-MM)")
+    return dt.date(int(m.group(1)), int(m.group(2)), 1)

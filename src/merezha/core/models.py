@@ -1,0 +1,77 @@
+"""Cross-cutting records: the audit log, idempotency keys and inbox documents."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One look-up of a person's data, or one action worth tracing (who, when, what)."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    organisation_code = models.CharField(max_length=32, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class IdempotencyKey(models.Model):
+    """A write accepted once per (scope, key). The unique row is the lock: a second insert fails."""
+
+    scope = models.CharField(max_length=64)
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    result_type = models.CharField(max_length=64, blank=True)
+    result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_scope_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class InboxDocument(models.Model):
+    """A document addressed to one organisation: a register, a subsidy decision, a change report."""
+
+    class Kind(models.TextChoices):
+        REGISTER = "register"
+        SUBSIDY_DECISION = "subsidy_decision"
+        CHANGE_REPORT = "change_report"
+        DISCREPANCY_REPORT = "discrepancy_report"
+
+    class Status(models.TextChoices):
+        DELIVERED = "delivered"
+        READ = "read"
+        ACKNOWLEDGED = "acknowledged"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    sender_code = models.CharField(max_length=32)
+    recipient_code = models.CharField(max_length=32, db_index=True)
+    title = models.CharField(max_length=200)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    checksum = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DELIVERED)
+    read_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient_code", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient_code}: {self.title}"

@@ -1,0 +1,116 @@
+"""The one money type: an exact amount in hryvnias held as integer kopecks.
+
+Parsing accepts what partners write: `1234.56`, `1 234,56`, `-4,38`, `+10`, `−5.00`
+(Unicode minus), Excel floats rendered with their shortest repr (`220.54999999999998`
+rounds half-up to 220.55). Output is always `1234.56` with a dot and two places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+_CENT = Decimal("0.01")
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
+
+
+class MoneyError(ValueError):
+    """A text that is not an amount of money."""
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Money:
+    kopecks: int = 0
+
+    # --- construction -------------------------------------------------
+    @classmethod
+    def parse(cls, text: str | int | Decimal | Money) -> Money:
+        if isinstance(text, Money):
+            return text
+        if isinstance(text, bool):
+            raise MoneyError(f"not an amount: {text!r}")
+        if isinstance(text, int):
+            return cls(text * 100)
+        if isinstance(text, Decimal):
+            return cls.from_decimal(text)
+        raw = str(text).strip().translate(_SPACES).replace("\u2212", "-").replace(",", ".")
+        if not raw:
+            raise MoneyError("empty amount")
+        if raw.count(".") > 1:
+            raise MoneyError(f"not an amount: {text!r}")
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise MoneyError(f"not an amount: {text!r}") from None
+        if not value.is_finite():
+            raise MoneyError(f"not an amount: {text!r}")
+        return cls.from_decimal(value)
+
+    @classmethod
+    def from_decimal(cls, value: Decimal) -> Money:
+        if abs(value) >= Decimal("1e15"):
+            raise MoneyError(f"amount out of range: {value}")
+        return cls(int(value.quantize(_CENT, rounding=ROUND_HALF_UP) * 100))
+
+    @classmethod
+    def zero(cls) -> Money:
+        return cls(0)
+
+    # --- views ----------------------------------------------------------
+    @property
+    def amount(self) -> Decimal:
+        return (Decimal(self.kopecks) / 100).quantize(_CENT)
+
+    def __str__(self) -> str:
+        sign = "-" if self.kopecks < 0 else ""
+        whole, cents = divmod(abs(self.kopecks), 100)
+        return f"{sign}{whole}.{cents:02d}"
+
+    def __repr__(self) -> str:
+        return f"Money('{self}')"
+
+    def display(self) -> str:
+        """`1 234,56` as Ukrainian readers expect it (narrow no-break space, decimal comma)."""
+        sign = "-" if self.kopecks < 0 else ""
+        whole, cents = divmod(abs(self.kopecks), 100)
+        return f"{sign}{whole:,}".replace(",", "\u202f") + f",{cents:02d}"
+
+    # --- arithmetic -----------------------------------------------------
+    def __add__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.kopecks + other.kopecks)
+
+    def __radd__(self, other: object) -> Money:
+        if other == 0:
+            return self
+        if isinstance(other, Money):
+            return Money(self.kopecks + other.kopecks)
+        return NotImplemented
+
+    def __sub__(self, other: Money) -> Money:
+        if not isinstance(other, Money):
+            return NotImplemented
+        return Money(self.kopecks - other.kopecks)
+
+    def __neg__(self) -> Money:
+        return Money(-self.kopecks)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.kopecks))
+
+    def __bool__(self) -> bool:
+        return self.kopecks != 0
+
+    def is_positive(self) -> bool:
+        return self.kopecks > 0
+
+    def is_negative(self) -> bool:
+        return self.kopecks < 0
+
+    @staticmethod
+    def total(items: object) -> Money:
+        acc = 0
+        for item in items:  # type: ignore[attr-defined]
+            acc += item.kopecks
+        return Money(acc)

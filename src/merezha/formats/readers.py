@@ -1,0 +1,359 @@
+"""Streaming readers of CSV, XLSX, DBF and JSON tables (exchange-v1 "Common rules").
+
+Rows come out as `(line, {column: text})`, never the whole file at once:
+
+- CSV: `line` is the physical line where the row starts (the header is line 1);
+- XLSX: the sheet's row number (the header is row 1), first sheet;
+- DBF: the record number, counted from 2 so that it reads like a file with a header line;
+- JSON: the row's position in the `rows` array, counted from 2 the same way.
+
+Values are stripped strings; numbers keep their written digits (an Excel float is rendered with
+its shortest repr so that the caller can round it exactly); dates from XLSX and DBF are ISO.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import os
+import struct
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+from merezha.formats.encoding import best_decoding
+from merezha.formats.errors import FormatError
+
+Row = tuple[int, dict[str, str]]
+_SAMPLE = 1 << 20
+#: DBF language-driver bytes of exchange-v1.
+DBF_LANGUAGE_DRIVERS = {0x57: "cp1251", 0xC9: "cp1251", 0x26: "cp866", 0x65: "cp866"}
+
+
+@dataclass
+class Table:
+    name: str
+    format: str
+    encoding: str | None
+    columns: list[str]
+    rows: Iterator[Row]
+    #: Top-level scalar keys of a JSON file; complete once `rows` is exhausted.
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if hasattr(value, "is_integer"):  # a float from a spreadsheet
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value).strip()
+
+
+def _norm_header(name: Any) -> str:
+    return str(name or "").replace("\ufeff", "").strip().lower()
+
+
+def sniff_format(head: bytes) -> str:
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped[:1] in (b"{", b"["):
+        return "json"
+    if len(head) >= 32 and head[0] in (
+        0x02,
+        0x03,
+        0x04,
+        0x05,
+        0x30,
+        0x31,
+        0x43,
+        0x63,
+        0x83,
+        0x8B,
+        0x8E,
+        0xF5,
+    ):
+        header_len, record_len = struct.unpack("<HH", head[8:12])
+        month, day = head[2], head[3]
+        if header_len > 32 and record_len > 0 and 1 <= month <= 12 and 1 <= day <= 31:
+            return "dbf"
+    return "csv"
+
+
+@contextmanager
+def open_table(
+    source: str | os.PathLike[str] | IO[bytes],
+    *,
+    dbf_fields: dict[str, str] | None = None,
+    name: str | None = None,
+    rows_key: str = "rows",
+) -> Iterator[Table]:
+    """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names."""
+    with ExitStack() as stack:
+        if isinstance(source, (str, os.PathLike)):
+            display = name or Path(source).name
+            try:
+                fh: IO[bytes] = stack.enter_context(open(source, "rb"))
+            except OSError as exc:
+                raise FormatError(f"cannot open {display}: {exc.strerror}") from None
+        else:
+            fh = source
+            display = name or str(getattr(source, "name", "") or "upload")
+        head = fh.read(4096)
+        fh.seek(0)
+        if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+            raise FormatError("the file is empty")
+        kind = sniff_format(head)
+        if kind == "xlsx":
+            yield _open_xlsx(fh, display)
+        elif kind == "dbf":
+            yield _open_dbf(fh, display, dbf_fields or {})
+        elif kind == "json":
+            yield _open_json(fh, display, rows_key)
+        else:
+            yield _open_csv(fh, display)
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+def _detect_text_encoding(fh: IO[bytes]) -> str:
+    start = fh.read(3)
+    if start == codecs.BOM_UTF8:
+        fh.seek(0)
+        return "utf-8-sig"
+    fh.seek(0)
+    while True:
+        chunk = fh.read(_SAMPLE)
+        if not chunk:
+            fh.seek(0)
+            return "utf-8"
+        if any(b > 127 for b in chunk):
+            # complete the last line so that no multi-byte character is cut
+            chunk += fh.readline()
+            fh.seek(0)
+            try:
+                chunk.decode("utf-8")
+                return "utf-8"
+            except UnicodeDecodeError:
+                pass
+            found = best_decoding(chunk, ["cp1251"], max_bad_share=0.05)
+            if found is None:
+                raise FormatError("cannot decode the file: it is neither UTF-8 nor cp1251")
+            return found
+
+
+def _open_csv(fh: IO[bytes], display: str) -> Table:
+    encoding = _detect_text_encoding(fh)
+    text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
+    first = text.readline()
+    while first and not first.strip():
+        first = text.readline()
+    if not first:
+        raise FormatError("the file is empty")
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    if first.count(";") == 0 and first.count(",") == 0 and "\t" in first:
+        delimiter = "\t"
+    header = [_norm_header(h) for h in next(csv.reader([first], delimiter=delimiter))]
+    reader = csv.reader(text, delimiter=delimiter)
+
+    def rows() -> Iterator[Row]:
+        line = 2
+        try:
+            while True:
+                start = line
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    raise FormatError(f"malformed CSV: {exc}", line=start) from None
+                line = reader.line_num + 2
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
+                    raise FormatError(f"{len(values)} fields where the header has {len(header)}", line=start)
+                yield start, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+        except UnicodeDecodeError:
+            raise FormatError(f"the text is not valid {encoding}", line=line) from None
+
+    return Table(display, "csv", encoding.replace("-sig", ""), header, rows())
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+def _open_xlsx(fh: IO[bytes], display: str) -> Table:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FormatError(f"not a readable XLSX workbook: {exc}") from None
+    ws = wb.worksheets[0]
+    it = ws.iter_rows(values_only=True)
+    header_row: tuple[Any, ...] | None = None
+    header_line = 0
+    for header_line, candidate in enumerate(it, start=1):  # noqa: B007
+        if candidate and any(c not in (None, "") for c in candidate):
+            header_row = candidate
+            break
+    if header_row is None:
+        wb.close()
+        raise FormatError("the workbook's first sheet is empty")
+    header = [_norm_header(h) for h in header_row]
+
+    def rows() -> Iterator[Row]:
+        try:
+            for number, values in enumerate(it, start=header_line + 1):
+                if not values or all(v in (None, "") for v in values):
+                    continue
+                yield (
+                    number,
+                    {h: _cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
+                )
+        finally:
+            wb.close()
+
+    return Table(display, "xlsx", None, header, rows())
+
+
+# --- DBF ---------------------------------------------------------------------------------------
+def _dbf_encoding(raw: bytes, language_driver: int) -> str:
+    declared = DBF_LANGUAGE_DRIVERS.get(language_driver)
+    if declared == "cp1251":
+        return "cp1251"
+    # zero or cp866: tell cp1125, cp866 and cp1251 apart from the text itself
+    order = ["cp866", "cp1125", "cp1251"] if declared == "cp866" else ["cp1125", "cp866", "cp1251"]
+    found = best_decoding(raw, order)
+    if found is None:
+        raise FormatError(
+            "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+            "set the language-driver byte or re-save it in cp1251"
+        )
+    return found
+
+
+def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
+    header = fh.read(32)
+    numrecords, header_len, record_len = struct.unpack("<IHH", header[4:12])
+    language_driver = header[29]
+    descriptors = fh.read(max(0, header_len - 32))
+    fields: list[tuple[str, str, int]] = []
+    for i in range(0, len(descriptors) - 31, 32):
+        d = descriptors[i : i + 32]
+        if d[0] == 0x0D:
+            break
+        fname = d[:11].split(b"\x00")[0].decode("ascii", "replace").strip().upper()
+        fields.append((fname, chr(d[11]), d[16]))
+    if not fields or sum(f[2] for f in fields) + 1 != record_len:
+        raise FormatError("not a valid dBase III file: the field descriptors do not add up")
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    complete = (size - header_len) // record_len if size > header_len else 0
+    if complete < numrecords:
+        raise FormatError(
+            f"truncated DBF: the header announces {numrecords} records, the file holds {complete}"
+        )
+    # sample the character fields of the records for the code page
+    fh.seek(header_len)
+    sample = fh.read(min(numrecords * record_len, _SAMPLE))
+    encoding = _dbf_encoding(sample, language_driver)
+    columns = [dbf_fields.get(f[0], f[0].lower()) for f in fields]
+
+    def rows() -> Iterator[Row]:
+        fh.seek(header_len)
+        for index in range(numrecords):
+            record = fh.read(record_len)
+            if len(record) < record_len:
+                raise FormatError("truncated DBF record", line=index + 2)
+            if record[:1] == b"*":  # deleted
+                continue
+            values: dict[str, str] = {}
+            pos = 1
+            for (fname, ftype, flen), column in zip(fields, columns, strict=True):
+                chunk = record[pos : pos + flen]
+                pos += flen
+                values[column] = _dbf_value(chunk, ftype, encoding, index + 2, fname)
+            yield index + 2, values
+
+    return Table(display, "dbf", encoding, columns, rows())
+
+
+def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -> str:
+    if ftype == "D":
+        text = chunk.decode("ascii", "replace").strip()
+        if not text or text.strip("0") == "":
+            return ""
+        if len(text) == 8 and text.isdigit():
+            return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+        raise FormatError(f"not a DBF date: {text!r}", line=line, column=fname)
+    if ftype == "L":
+        text = chunk.decode("ascii", "replace").strip().upper()
+        return {"T": "1", "Y": "1", "F": "0", "N": "0"}.get(text, "")
+    if ftype in "NF":
+        return chunk.decode("ascii", "replace").strip().replace(",", ".")
+    return chunk.decode(encoding, "replace").rstrip("\x00 ").strip()
+
+
+# --- JSON --------------------------------------------------------------------------------------
+def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
+    import ijson
+
+    if fh.read(3) != codecs.BOM_UTF8:
+        fh.seek(0)
+    metadata: dict[str, str] = {}
+    columns: list[str] = []
+    item_prefix = f"{rows_key}.item"
+
+    def rows() -> Iterator[Row]:
+        number = 1
+        current: dict[str, str] | None = None
+        depth_key: str | None = None
+        try:
+            for prefix, event, value in ijson.parse(fh, use_float=False):
+                if prefix in (item_prefix, "item") and event == "start_map":
+                    current = {}
+                    number += 1
+                elif prefix in (item_prefix, "item") and event == "end_map" and current is not None:
+                    for key in current:
+                        if key not in columns:
+                            columns.append(key)
+                    yield number, current
+                    current = None
+                elif current is not None and event not in ("map_key", "start_map", "end_map"):
+                    key = prefix.rsplit(".", 1)[-1]
+                    if key != depth_key:
+                        current[_norm_header(key)] = _cell_text(value)
+                elif (
+                    current is None
+                    and "." not in prefix
+                    and prefix
+                    and event
+                    in (
+                        "string",
+                        "number",
+                        "boolean",
+                    )
+                ):
+                    metadata[_norm_header(prefix)] = _cell_text(value)
+        except ijson.JSONError as exc:
+            raise FormatError(f"malformed JSON: {exc}", line=number) from None
+        except UnicodeDecodeError:
+            raise FormatError("the JSON text is not valid UTF-8") from None
+
+    return Table(display, "json", "utf-8", columns, rows(), metadata)

@@ -1,0 +1,71 @@
+"""Reads: organisations, services and aliases."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from merezha.core.roles import OrgKind
+from merezha.organisations.models import ApiToken, Organisation, Service, ServiceAlias, User
+
+
+def organisation_get(*, code: str, kind: str | None = None) -> Organisation | None:
+    qs = Organisation.objects.filter(code=code)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.first()
+
+
+def organisation_list(*, kind: str | None = None) -> QuerySet[Organisation]:
+    qs = Organisation.objects.all()
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def payment_point_list() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True)
+
+
+def service_code_map(*, provider: Organisation) -> dict[str, str]:
+    """Lower-cased network codes and the provider's aliases → network service code."""
+    mapping = {s.code.lower(): s.code for s in Service.objects.all()}
+    for alias in ServiceAlias.objects.filter(provider=provider).select_related("service"):
+        mapping[alias.alias.strip().lower()] = alias.service.code
+    return mapping
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def home_figures(*, user: User) -> list[tuple[str, object]]:
+    """The few figures a role's home page opens with, scoped to the user's organisation."""
+    from django.utils.translation import gettext as _
+
+    from merezha.core.roles import Role
+    from merezha.registry.models import Building, Dwelling, Person, Street
+
+    org = user.organisation
+    if org is None:
+        return []
+    if user.role == Role.HOUSING:
+        return [
+            (_("Buildings"), Building.objects.filter(office=org).count()),
+            (_("Dwellings"), Dwelling.objects.filter(office=org, is_active=True).count()),
+            (_("Registered residents"), Person.objects.filter(dwelling__office=org, is_active=True).count()),
+        ]
+    if user.role == Role.PROVIDER:
+        return [
+            (
+                _("Services"),
+                ", ".join(ps.service.code for ps in org.provider_services.select_related("service")),
+            )
+        ]
+    if user.role == Role.CASHIER:
+        return [(_("Payment point"), org.name), (_("Operator"), org.parent.name if org.parent else "")]
+    return [
+        (_("Organisations"), Organisation.objects.count()),
+        (_("Streets"), Street.objects.count()),
+        (_("Dwellings"), Dwelling.objects.filter(is_active=True).count()),
+        (_("Registered residents"), Person.objects.filter(is_active=True).count()),
+    ]

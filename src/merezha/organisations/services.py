@@ -1,0 +1,103 @@
+"""Writes: organisations, services, users and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from merezha.core.roles import ROLE_ORG_KIND
+from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
+
+
+class RoleMismatch(ValueError):
+    pass
+
+
+def organisation_create(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    edrpou: str = "",
+    parent: Organisation | None = None,
+    address: str = "",
+) -> Organisation:
+    return Organisation.objects.create(
+        code=code, name=name, kind=kind, edrpou=edrpou, parent=parent, address=address
+    )
+
+
+def organisation_ensure(*, code: str, kind: str, name: str = "") -> tuple[Organisation, bool]:
+    """The organisation with this code, registered on first use (by the information centre's command line).
+
+    Raises ValueError when the code belongs to an organisation of another kind.
+    """
+    code = code.strip()
+    if not code or len(code) > 32:
+        raise ValueError(f"not an organisation code: {code!r}")
+    org, created = Organisation.objects.get_or_create(
+        code=code, defaults={"name": name or code, "kind": kind}
+    )
+    if org.kind != kind:
+        raise ValueError(f"{code} is a {org.kind}, not a {kind}")
+    return org, created
+
+
+def service_ensure(*, code: str, name: str) -> Service:
+    service, _ = Service.objects.get_or_create(code=code, defaults={"name": name})
+    return service
+
+
+def provider_service_add(
+    *, provider: Organisation, service: Service, aliases: list[str] | None = None
+) -> None:
+    ProviderService.objects.get_or_create(provider=provider, service=service)
+    for alias in aliases or []:
+        ServiceAlias.objects.get_or_create(provider=provider, alias=alias, defaults={"service": service})
+
+
+def user_create(
+    *, username: str, password: str, organisation: Organisation, role: str, full_name: str = ""
+) -> User:
+    if ROLE_ORG_KIND[role] != organisation.kind:
+        raise RoleMismatch(f"role {role} cannot act for a {organisation.kind}")
+    first, _, last = full_name.partition(" ")
+    user = User(username=username, organisation=organisation, role=role, first_name=first, last_name=last)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token; the plain text is returned once and never stored."""
+    plain = "mz_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(user=user, name=name, prefix=plain[:8], digest=_digest(plain))
+    return token, plain
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(*, plain: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user", "user__organisation")
+        .filter(digest=_digest(plain), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or not token.user.is_active or token.user.organisation_id is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

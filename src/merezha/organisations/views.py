@@ -1,0 +1,75 @@
+"""Home pages: every user lands on the home page of its role."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from merezha.core.roles import Role
+from merezha.organisations.permissions import role_required
+from merezha.organisations.selectors import home_figures
+
+#: The URL name of each role's home page. An app that builds a role's pages points its role here.
+ROLE_HOME: dict[str, str] = {
+    Role.ADMIN: "centre-home",
+    Role.PROVIDER: "provider-home",
+    Role.HOUSING: "housing-home",
+    Role.SUBSIDY: "subsidy-home",
+    Role.CASHIER: "desk-home",
+    Role.MANAGER: "manager-home",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Anyone: the login page for a visitor, the role's home page for a user."""
+    if not request.user.is_authenticated:
+        return redirect("login")
+    role = getattr(request.user, "role", "")
+    if role in ROLE_HOME and request.user.organisation_id:  # type: ignore[union-attr]
+        return redirect(ROLE_HOME[role])
+    if request.user.is_superuser:
+        return redirect("admin:index")
+    return render(
+        request, "organisations/home.html", {"title": _("No role assigned"), "figures": []}, status=403
+    )
+
+
+def _role_home(request: HttpRequest, title: str, links: list[dict[str, str]] | None = None) -> HttpResponse:
+    figures = home_figures(user=request.user)  # type: ignore[arg-type]
+    return render(
+        request, "organisations/home.html", {"title": title, "figures": figures, "links": links or []}
+    )
+
+
+@role_required(Role.ADMIN)
+def centre_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(
+        request, _("Information centre"), [{"url": reverse("admin:index"), "label": _("Administration")}]
+    )
+
+
+@role_required(Role.PROVIDER)
+def provider_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, _("Provider"))
+
+
+@role_required(Role.HOUSING)
+def housing_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, _("Housing office"))
+
+
+@role_required(Role.SUBSIDY)
+def subsidy_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, _("Subsidy office"))
+
+
+@role_required(Role.CASHIER)
+def desk_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, _("Cashier's desk"))
+
+
+@role_required(Role.MANAGER)
+def manager_home(request: HttpRequest) -> HttpResponse:
+    return _role_home(request, _("Management"))

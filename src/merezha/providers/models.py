@@ -1,0 +1,140 @@
+"""Provider snapshots, accounts with their current balance, the history of every period, and discrepancies.
+
+A snapshot is the provider's complete state as of `payments_through`; the newest applied one is
+in force (`Account.snapshot`). `AccountPeriod` keeps every period's figures of every account,
+because the subsidy rules need charges by month.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from merezha.core.fields import MoneyField
+
+
+class Snapshot(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPLIED = "applied", _("applied")
+        REJECTED = "rejected", _("rejected")
+
+    provider = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="snapshots"
+    )
+    period = models.DateField(_("period"), help_text="first day of the month")
+    payments_through = models.DateField(_("payments through"))
+    file_name = models.CharField(max_length=200, blank=True)
+    checksum = models.CharField(max_length=64, blank=True)
+    file_format = models.CharField(max_length=8, blank=True)
+    encoding = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_applied = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    closing_total = MoneyField(default=0)
+    report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["provider", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.provider_id} {self.period:%Y-%m} ({self.status})"
+
+
+class Account(models.Model):
+    """A provider's account for one service, as of the snapshot in force."""
+
+    class Match(models.TextChoices):
+        MATCHED = "matched", _("matched")
+        UNMATCHED = "unmatched", _("unmatched")
+        AMBIGUOUS = "ambiguous", _("ambiguous")
+
+    provider = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="accounts"
+    )
+    number = models.CharField(_("account"), max_length=32)
+    service = models.ForeignKey("organisations.Service", on_delete=models.PROTECT, related_name="+")
+    dwelling = models.ForeignKey(
+        "registry.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+    )
+    match_status = models.CharField(max_length=16, choices=Match.choices, default=Match.UNMATCHED)
+    street = models.CharField(max_length=120)
+    house = models.CharField(max_length=32)
+    apartment = models.CharField(max_length=16, blank=True)
+    payer = models.CharField(max_length=200, blank=True)
+    tax_id = models.CharField(max_length=16, blank=True)
+    closing = MoneyField(_("balance owed"), default=0)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "number", "service"], name="uniq_account_provider_number_service"
+            )
+        ]
+        indexes = [models.Index(fields=["dwelling", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.service_id}"
+
+    @property
+    def address(self) -> str:
+        """The address as the provider wrote it."""
+        parts = [self.street, self.house]
+        if self.apartment:
+            parts.append(f"кв. {self.apartment}")
+        return ", ".join(p for p in parts if p)
+
+
+class AccountPeriod(models.Model):
+    """One account's figures for one period, from one snapshot (the history)."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods")
+    period = models.DateField()
+    opening = MoneyField(null=True, blank=True)
+    charged = MoneyField(null=True, blank=True)
+    recalc = MoneyField(null=True, blank=True)
+    benefit = MoneyField(null=True, blank=True)
+    subsidy = MoneyField(null=True, blank=True)
+    paid = MoneyField(null=True, blank=True)
+    closing = MoneyField()
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.period:%Y-%m}"
+
+
+class Discrepancy(models.Model):
+    """Where a provider's data disagrees with the city register; reported back, never fixed by the hub."""
+
+    class Kind(models.TextChoices):
+        UNMATCHED_ADDRESS = "unmatched_address", _("address not found in the register")
+        AMBIGUOUS_ADDRESS = "ambiguous_address", _("address matches several dwellings")
+        PAYER_NOT_REGISTERED = "payer_not_registered", _("payer is not registered in the dwelling")
+        TAX_ID_MISMATCH = "tax_id_mismatch", _("tax id disagrees with the register")
+        UNKNOWN_DWELLING = "unknown_dwelling", _("dwelling unknown to the register")
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="discrepancies")
+    account_number = models.CharField(max_length=32)
+    service_code = models.CharField(max_length=32)
+    line = models.PositiveIntegerField()
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    detail = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["snapshot_id", "line"]
+
+    def __str__(self) -> str:
+        return f"{self.account_number}: {self.kind}"

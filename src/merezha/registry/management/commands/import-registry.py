@@ -1,0 +1,33 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from merezha.core.commands import fail_report, write_report
+from merezha.core.imports import ImportRejected
+from merezha.core.roles import OrgKind
+from merezha.organisations.services import organisation_ensure
+from merezha.registry.services import registry_import
+
+
+class Command(BaseCommand):
+    help = "Apply a housing office register (exchange-v1 §1) in CSV, XLSX, DBF or JSON."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--office", required=True, help="housing office code")
+        parser.add_argument(
+            "--accept-partial", action="store_true", help="apply the valid dwellings, report the rest"
+        )
+        parser.add_argument("file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            office, created = organisation_ensure(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if created:
+            self.stdout.write(f"registered a new housing office {office.code}")
+        try:
+            report = registry_import(options["file"], office=office, accept_partial=options["accept_partial"])
+        except ImportRejected as exc:
+            raise fail_report(self, exc.report) from None
+        write_report(self, report)

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from merezha.core.commands import fail_report, write_report
+from merezha.core.imports import ImportRejected
+from merezha.registry.services import streets_import
+
+
+class Command(BaseCommand):
+    help = "Apply the street directory (exchange-v1 §0): type, name, former_names."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            report = streets_import(options["file"])
+        except ImportRejected as exc:
+            raise fail_report(self, exc.report) from None
+        write_report(self, report)

@@ -1,0 +1,222 @@
+"""Address normalisation and matching (exchange-v1, "Common rules").
+
+Pure functions, no database: `street_key`, `house_key`, `apartment_key` fold a spelling to the
+key the city register is indexed by, and `StreetIndex` answers which street a spelling names —
+one street, none ("unmatched") or several ("ambiguous"), never a guess.
+
+Tolerated: street type before, after or missing; case; apostrophe variants; Latin look-alike
+letters inside Cyrillic words; letters a legacy code page lacks written as their nearest
+neighbour (ї/і → i, є → е, ґ → г); `буд.`/`кв.` prefixes; former street names; house numbers
+with letters, fractions and blocks (`12а`, `12-А`, `12/1`, `12 корп. 2`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+#: Canonical street types and every spelling of each (lower case, without the dot).
+STREET_TYPES: dict[str, tuple[str, ...]] = {
+    "вул.": ("вул", "вулиця", "ул", "улица", "вулиц"),
+    "просп.": ("просп", "проспект", "пр-т", "пр", "пр-кт"),
+    "пров.": ("пров", "провулок", "пер", "переулок"),
+    "бульв.": ("бульв", "бульвар", "б-р"),
+    "пл.": ("пл", "площа", "площадь"),
+    "шосе": ("шосе", "ш"),
+    "майдан": ("майдан", "м-н"),
+    "проїзд": ("проїзд", "проезд", "пр-д"),
+    "тупик": ("тупик", "туп"),
+}
+
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        "a": "а",
+        "e": "е",
+        "o": "о",
+        "c": "с",
+        "p": "р",
+        "x": "х",
+        "i": "і",
+        "y": "у",
+        "k": "к",
+        "m": "м",
+        "t": "т",
+        "h": "н",
+        "b": "в",
+    }
+)
+# Letters folded for comparison only: what a legacy code page lacks, and what Russian spelling uses.
+_FOLD = str.maketrans({"ї": "і", "и": "и", "є": "е", "ґ": "г", "ё": "е", "ы": "и", "э": "е", "ъ": ""})
+_APOSTROPHES = "'’ʼ`´‘\"«»"
+_APOS_RE = re.compile(f"[{re.escape(_APOSTROPHES)}]")
+_CYR = re.compile(r"[а-яіїєґё]")
+_WORD = re.compile(r"[0-9a-zа-яіїєґёʼ'’`]+", re.IGNORECASE)
+
+
+def _type_lookup() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for canonical, spellings in STREET_TYPES.items():
+        table[canonical.rstrip(".")] = canonical
+        for spelling in spellings:
+            table[spelling] = canonical
+    return table
+
+
+_TYPE_BY_SPELLING = _type_lookup()
+
+
+def _delatinise_word(word: str) -> str:
+    """Replace Latin look-alikes inside a word that has Cyrillic letters (or is all look-alikes)."""
+    if _CYR.search(word):
+        return word.translate(_LATIN_LOOKALIKES)
+    return word
+
+
+def fold(text: str) -> str:
+    """Lower case, NFC, apostrophes removed, look-alikes and legacy letters folded, spaces collapsed."""
+    text = unicodedata.normalize("NFC", text).lower()
+    text = _APOS_RE.sub("", text)
+    words = [_delatinise_word(w) for w in re.split(r"[\s.,;:()\-–—_/]+", text) if w]
+    folded = " ".join(words).translate(_FOLD)
+    # a Latin `i` standing alone in a Cyrillic word has been handled; a remaining `i` is Latin text
+    return folded
+
+
+def canonical_name(text: str) -> str:
+    """A name as stored: NFC, single spaces, every apostrophe variant written as `'`."""
+    text = unicodedata.normalize("NFC", text or "")
+    text = re.sub(r"[’ʼ`´‘]", "'", text)
+    return " ".join(text.split())
+
+
+def split_street(text: str) -> tuple[str | None, str]:
+    """Split `вул. Свободи` / `Свободи вулиця` / `Свободи` into (canonical type or None, folded name)."""
+    raw = unicodedata.normalize("NFC", text).strip().lower()
+    raw = _APOS_RE.sub("", raw)
+    tokens = [t for t in re.split(r"[\s,;]+|(?<=\.)", raw) if t]
+    street_type: str | None = None
+    rest: list[str] = []
+    for i, token in enumerate(tokens):
+        bare = token.strip(".")
+        candidate = _TYPE_BY_SPELLING.get(_delatinise_word(bare).translate(_FOLD)) or _TYPE_BY_SPELLING.get(
+            bare
+        )
+        is_edge = i == 0 or i == len(tokens) - 1
+        if candidate and street_type is None and is_edge and len(tokens) > 1:
+            street_type = candidate
+            continue
+        rest.append(token)
+    return street_type, fold(" ".join(rest))
+
+
+def street_key(text: str) -> str:
+    return split_street(text)[1]
+
+
+_HOUSE_PREFIX = re.compile(r"^\s*(буд(инок)?|б|д|дом|house)\.?\s*", re.IGNORECASE)
+_APT_PREFIX = re.compile(r"^\s*(кв(артира)?|кв-ра|apt|ап)\.?\s*", re.IGNORECASE)
+_BLOCK = re.compile(r"\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
+
+
+def _latin_letters_to_cyrillic(value: str) -> str:
+    """House and apartment letters are Cyrillic; a Latin look-alike (`12a`, `5c`) is read as one."""
+    return value.translate(_LATIN_LOOKALIKES)
+
+
+def house_key(text: str) -> str:
+    """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` → `12к2`; `12 А` → `12а`."""
+    value = unicodedata.normalize("NFC", str(text)).strip().lower()
+    value = _HOUSE_PREFIX.sub("", value)
+    value = _BLOCK.sub("к", value) if re.search(r"\d\s*(корп|к\.|к\s*\d|блок|секція)", value) else value
+    value = _APOS_RE.sub("", value)
+    value = _latin_letters_to_cyrillic(value)
+    value = re.sub(r"[\s\-–—.]+", "", value)
+    value = value.replace("\\", "/")
+    return value.translate(_FOLD)
+
+
+def apartment_key(text: str | None) -> str:
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFC", str(text)).strip().lower()
+    value = _APT_PREFIX.sub("", value)
+    value = _APOS_RE.sub("", value)
+    value = _latin_letters_to_cyrillic(value)
+    value = re.sub(r"[\s\-–—.]+", "", value)
+    if value in {"0", "00", "000"}:
+        return ""
+    return value.translate(_FOLD).lstrip("0") or value
+
+
+class MatchStatus(StrEnum):
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    AMBIGUOUS = "ambiguous"
+
+
+@dataclass(frozen=True)
+class StreetMatch:
+    status: MatchStatus
+    street_id: int | None = None
+    candidates: tuple[int, ...] = ()
+    reason: str = ""
+
+
+@dataclass
+class StreetIndex:
+    """Every street of the directory by folded name (current and former), with its type."""
+
+    by_name: dict[str, set[tuple[int, str]]] = field(default_factory=dict)
+    current_names: dict[str, set[int]] = field(default_factory=dict)
+
+    def add(self, street_id: int, street_type: str, name: str, *, former: bool = False) -> None:
+        key = fold(name)
+        self.by_name.setdefault(key, set()).add((street_id, street_type))
+        if not former:
+            self.current_names.setdefault(key, set()).add(street_id)
+
+    def match(self, text: str) -> StreetMatch:
+        if not text or not text.strip():
+            return StreetMatch(MatchStatus.UNMATCHED, reason="empty street")
+        street_type, name = split_street(text)
+        entries = self.by_name.get(name)
+        if not entries:
+            # the whole text may be a name that contains a type word (e.g. "Майдан Незалежності")
+            entries = self.by_name.get(fold(text))
+            street_type = None
+        if not entries:
+            return StreetMatch(MatchStatus.UNMATCHED, reason=f"unknown street: {text.strip()}")
+        ids = {sid for sid, _ in entries}
+        if len(ids) > 1 and street_type:
+            typed = {sid for sid, stype in entries if stype == street_type}
+            if typed:
+                ids = typed
+        if len(ids) > 1:
+            # a current name wins over another street's former name
+            current = self.current_names.get(name, set()) & ids
+            if len(current) == 1:
+                ids = current
+        if len(ids) == 1:
+            return StreetMatch(MatchStatus.MATCHED, street_id=next(iter(ids)))
+        return StreetMatch(
+            MatchStatus.AMBIGUOUS,
+            candidates=tuple(sorted(ids)),
+            reason=f"ambiguous street: {text.strip()} names {len(ids)} streets",
+        )
+
+
+_ADDRESS_SPLIT = re.compile(
+    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
+    r"(?:[,\s]+(?:(?:кв(?:артира)?|кв-ра)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
+    re.IGNORECASE,
+)
+
+
+def address_split(text: str) -> tuple[str, str, str] | None:
+    """Split a one-line address `вул. Свободи, буд. 12а, кв. 5` into (street, house, apartment)."""
+    m = _ADDRESS_SPLIT.match(unicodedata.normalize("NFC", text).strip())
+    if not m or not m.group("street").strip(" ,"):
+        return None
+    return m.group("street").strip(" ,"), m.group("house"), m.group("apartment") or ""

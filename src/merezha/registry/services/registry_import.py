@@ -1,0 +1,515 @@
+"""The housing office register of exchange-v1 §1, applied as the office's complete register.
+
+One row per registered person; a dwelling with nobody registered is one row with the person
+columns empty. A dwelling or person missing from the next file has left. The file is applied
+atomically: any rejected row and nothing changes, unless the sender asks for `accept_partial`,
+in which case every dwelling with a rejected row is left exactly as it was.
+
+Persons are recognised across files by their tax id, or else by surname, name, patronymic and
+birth date within the dwelling. Every difference is written to `RegisterChange` with the import
+as its source, dated the day of the import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from merezha.core.identifiers import parse_date, tax_id_normalise
+from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.formats import FormatError, open_table
+from merezha.registry.matching import MatchStatus, apartment_key, canonical_name, fold, house_key
+from merezha.registry.models import (
+    BenefitCategory,
+    Building,
+    Dwelling,
+    Person,
+    RegisterChange,
+    RegistryImport,
+)
+from merezha.registry.selectors import street_index_build
+
+REGISTRY_DBF_FIELDS = {
+    "KOD": "dwelling",
+    "STREET": "street",
+    "HOUSE": "house",
+    "FLAT": "apartment",
+    "PLOSCH": "area",
+    "FAM": "surname",
+    "IM": "name",
+    "OT": "patronymic",
+    "DATAR": "birth_date",
+    "IDCODE": "tax_id",
+    "ROD": "relation",
+    "LGCODE": "benefit",
+}
+REQUIRED = ("dwelling", "street", "house")
+PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
+
+RELATIONS = {
+    "head": "head",
+    "голова": "head",
+    "голова сім'ї": "head",
+    "голова родини": "head",
+    "наймач": "head",
+    "власник": "head",
+    "квартиронаймач": "head",
+    "spouse": "spouse",
+    "дружина": "spouse",
+    "чоловік": "spouse",
+    "подружжя": "spouse",
+    "child": "child",
+    "син": "child",
+    "дочка": "child",
+    "донька": "child",
+    "дитина": "child",
+    "онук": "child",
+    "онука": "child",
+    "parent": "parent",
+    "батько": "parent",
+    "мати": "parent",
+    "other": "other",
+    "інше": "other",
+    "інший": "other",
+    "родич": "other",
+}
+_RELATIONS_FOLDED = {fold(k): v for k, v in RELATIONS.items()}
+#: A new person born this many days before the import is reported as a birth, not an arrival.
+BIRTH_WINDOW_DAYS = 62
+
+
+@dataclass
+class PersonRow:
+    line: int
+    surname: str
+    name: str
+    patronymic: str
+    birth_date: dt.date | None
+    tax_id: str
+    relation: str
+    benefit: str
+
+    @property
+    def name_key(self) -> str:
+        return "|".join(
+            (fold(self.surname), fold(self.name), fold(self.patronymic), str(self.birth_date or ""))
+        )
+
+
+@dataclass
+class DwellingRow:
+    ref: str
+    line: int
+    street_id: int
+    house: str
+    house_key: str
+    apartment: str
+    apartment_key: str
+    area: Decimal | None
+    persons: list[PersonRow] = field(default_factory=list)
+    rejected: bool = False
+    rows: int = 0
+
+
+def _person_name_key(p: Person) -> str:
+    return "|".join((fold(p.surname), fold(p.name), fold(p.patronymic), str(p.birth_date or "")))
+
+
+def _parse_row(
+    report: ImportReport, line: int, row: dict[str, str]
+) -> tuple[dict[str, Any], PersonRow | None] | None:
+    ok = True
+    for column in REQUIRED:
+        if not row.get(column, "").strip():
+            report.reject(line, column, "required value is empty")
+            ok = False
+    area: Decimal | None = None
+    if row.get("area"):
+        try:
+            area = Decimal(row["area"].replace(",", ".").replace(" ", "")).quantize(Decimal("0.01"))
+            if area <= 0 or area > 100000:
+                raise InvalidOperation
+        except InvalidOperation:
+            report.reject(line, "area", f"not an area in m²: {row['area']!r}")
+            ok = False
+    person: PersonRow | None = None
+    if any(row.get(c, "").strip() for c in PERSON_COLUMNS):
+        birth: dt.date | None = None
+        if row.get("birth_date"):
+            try:
+                birth = parse_date(row["birth_date"])
+                if birth > timezone.localdate():
+                    report.reject(line, "birth_date", f"birth date {birth} is in the future")
+                    ok = False
+            except ValueError as exc:
+                report.reject(line, "birth_date", str(exc))
+                ok = False
+        tax_id = ""
+        try:
+            tax_id = tax_id_normalise(row.get("tax_id", ""))
+        except ValueError as exc:
+            report.reject(line, "tax_id", str(exc))
+            ok = False
+        relation = ""
+        if row.get("relation"):
+            relation = _RELATIONS_FOLDED.get(fold(row["relation"]), "")
+            if not relation:
+                report.reject(line, "relation", f"unknown relation {row['relation']!r}")
+                ok = False
+        if not row.get("surname", "").strip():
+            report.reject(line, "surname", "a person row needs a surname")
+            ok = False
+        person = PersonRow(
+            line=line,
+            surname=canonical_name(row.get("surname", "")),
+            name=canonical_name(row.get("name", "")),
+            patronymic=canonical_name(row.get("patronymic", "")),
+            birth_date=birth,
+            tax_id=tax_id,
+            relation=relation,
+            benefit=row.get("benefit", "").strip(),
+        )
+    if not ok:
+        return None
+    return {"area": area}, person
+
+
+def registry_import(
+    source: str | IO[bytes],
+    *,
+    office: Any,
+    user: Any = None,
+    accept_partial: bool = False,
+    name: str | None = None,
+    today: dt.date | None = None,
+) -> ImportReport:
+    started = time.monotonic()
+    today = today or timezone.localdate()
+    report = ImportReport()
+    street_index = street_index_build()
+    dwellings: dict[str, DwellingRow] = {}
+    try:
+        with open_table(source, dbf_fields=REGISTRY_DBF_FIELDS, name=name) as table:
+            report.file_name, report.file_format, report.encoding = (
+                table.name,
+                table.format,
+                table.encoding or "",
+            )
+            if table.format != "json":
+                missing = [c for c in REQUIRED if c not in table.columns]
+                if missing:
+                    for column in missing:
+                        report.reject(1, column, "required column is missing")
+                    raise ImportRejected(report)
+            for line, row in table.rows:
+                report.rows_read += 1
+                parsed = _parse_row(report, line, row)
+                ref = row.get("dwelling", "").strip()
+                if parsed is None:
+                    if ref in dwellings:
+                        dwellings[ref].rejected = True
+                    continue
+                extra, person = parsed
+                match = street_index.match(row["street"])
+                if match.status is not MatchStatus.MATCHED or match.street_id is None:
+                    report.reject(line, "street", match.reason)
+                    if ref in dwellings:
+                        dwellings[ref].rejected = True
+                    continue
+                hkey = house_key(row["house"])
+                akey = apartment_key(row.get("apartment", ""))
+                current = dwellings.get(ref)
+                if current is None:
+                    current = DwellingRow(
+                        ref=ref,
+                        line=line,
+                        street_id=match.street_id,
+                        house=row["house"].strip(),
+                        house_key=hkey,
+                        apartment=row.get("apartment", "").strip(),
+                        apartment_key=akey,
+                        area=extra["area"],
+                    )
+                    dwellings[ref] = current
+                elif (current.street_id, current.house_key, current.apartment_key) != (
+                    match.street_id,
+                    hkey,
+                    akey,
+                ):
+                    report.reject(
+                        line, "street", f"dwelling {ref} has another address on line {current.line}"
+                    )
+                    current.rejected = True
+                    continue
+                elif extra["area"] is not None and current.area is not None and extra["area"] != current.area:
+                    report.reject(
+                        line, "area", f"dwelling {ref} has area {current.area} on line {current.line}"
+                    )
+                    current.rejected = True
+                    continue
+                current.rows += 1
+                if person is not None:
+                    key = person.tax_id or person.name_key
+                    if any((p.tax_id or p.name_key) == key for p in current.persons):
+                        report.reject(line, "tax_id" if person.tax_id else "surname", "the same person twice")
+                        current.rejected = True
+                        current.rows -= 1
+                        continue
+                    current.persons.append(person)
+    except FormatError as exc:
+        report.reject(exc.line or 1, exc.column, exc.reason)
+        raise ImportRejected(report) from None
+    if report.rows_read == 0:
+        report.reject(1, "", "the file has no rows")
+        raise ImportRejected(report)
+    if report.errors and not accept_partial:
+        raise ImportRejected(report)
+
+    with transaction.atomic():
+        imp = RegistryImport.objects.create(
+            office=office,
+            file_name=report.file_name,
+            checksum=file_checksum(source) if isinstance(source, str) else "",
+            file_format=report.file_format,
+            encoding=report.encoding,
+            rows_read=report.rows_read,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        changes = _apply(
+            office=office,
+            dwellings=dwellings,
+            partial=bool(report.errors),
+            user=user,
+            source=f"import:{imp.pk}",
+            today=today,
+            report=report,
+        )
+        imp.rows_applied = report.rows_applied
+        imp.rows_rejected = report.rows_rejected
+        imp.changes = changes
+        imp.save(update_fields=["rows_applied", "rows_rejected", "changes"])
+    report.applied = True
+    report.elapsed = time.monotonic() - started
+    return report
+
+
+def _apply(
+    *,
+    office: Any,
+    dwellings: dict[str, DwellingRow],
+    partial: bool,
+    user: Any,
+    source: str,
+    today: dt.date,
+    report: ImportReport,
+) -> int:
+    recorded_by = user if getattr(user, "pk", None) else None
+    changes: list[RegisterChange] = []
+
+    def change(
+        dwelling_id: int, kind: str, person_id: int | None = None, f: str = "", old: Any = "", new: Any = ""
+    ) -> None:
+        changes.append(
+            RegisterChange(
+                office=office,
+                dwelling_id=dwelling_id,
+                person_id=person_id,
+                kind=kind,
+                field=f,
+                old_value="" if old is None else str(old),
+                new_value="" if new is None else str(new),
+                effective_date=today,
+                recorded_by=recorded_by,
+                source=source,
+            )
+        )
+
+    # buildings: owned by the office; another office's building is refused
+    wanted_buildings = {(d.street_id, d.house_key): d for d in dwellings.values() if not d.rejected}
+    buildings = {
+        (b.street_id, b.key): b
+        for b in Building.objects.filter(street_id__in={k[0] for k in wanted_buildings})
+    }
+    new_buildings = []
+    for key, d in wanted_buildings.items():
+        b = buildings.get(key)
+        if b is None:
+            new_buildings.append(
+                Building(street_id=d.street_id, number=d.house, key=d.house_key, office=office)
+            )
+        elif b.office_id not in (None, office.pk):
+            for other in dwellings.values():
+                if (other.street_id, other.house_key) == key:
+                    report.reject(other.line, "house", "the building belongs to another housing office")
+                    other.rejected = True
+        elif b.office_id is None:
+            b.office = office
+            b.save(update_fields=["office"])
+    if report.errors and not partial:
+        raise ImportRejected(report)
+    for b in Building.objects.bulk_create(new_buildings):
+        buildings[(b.street_id, b.key)] = b
+
+    existing = {d.office_ref: d for d in Dwelling.objects.filter(office=office)}
+    persons_by_dwelling: dict[int, list[Person]] = {}
+    for p in Person.objects.filter(dwelling__office=office, is_active=True):
+        persons_by_dwelling.setdefault(p.dwelling_id, []).append(p)
+    benefits = {b.code: b for b in BenefitCategory.objects.all()}
+
+    # dwellings
+    new_dwellings: list[Dwelling] = []
+    updated_dwellings: list[Dwelling] = []
+    reactivated: list[Dwelling] = []
+    for ref, d in dwellings.items():
+        if d.rejected:
+            continue
+        building = buildings[(d.street_id, d.house_key)]
+        dw = existing.get(ref)
+        if dw is None:
+            new_dwellings.append(
+                Dwelling(
+                    building=building,
+                    apartment=d.apartment,
+                    apartment_key=d.apartment_key,
+                    office=office,
+                    office_ref=ref,
+                    area=d.area,
+                )
+            )
+            continue
+        dirty = False
+        if dw.building_id != building.pk or dw.apartment_key != d.apartment_key:
+            change(
+                dw.pk,
+                RegisterChange.Kind.DWELLING_CHANGED,
+                f="address",
+                old=str(dw),
+                new=f"{building}, {d.apartment}",
+            )
+            dw.building, dw.apartment, dw.apartment_key = building, d.apartment, d.apartment_key
+            dirty = True
+        if d.area is not None and dw.area != d.area:
+            change(dw.pk, RegisterChange.Kind.DWELLING_CHANGED, f="area", old=dw.area, new=d.area)
+            dw.area = d.area
+            dirty = True
+        if not dw.is_active:
+            dw.is_active = True
+            reactivated.append(dw)
+            change(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
+            dirty = True
+        if dirty:
+            updated_dwellings.append(dw)
+    created = Dwelling.objects.bulk_create(new_dwellings)
+    for dw in created:
+        existing[dw.office_ref] = dw
+        change(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
+    if updated_dwellings:
+        Dwelling.objects.bulk_update(
+            updated_dwellings, ["building", "apartment", "apartment_key", "area", "is_active"]
+        )
+
+    # dwellings that left the register (only when the whole file was accepted: a partial file is not complete)
+    removed: list[Dwelling] = []
+    left_persons: list[Person] = []
+    if not partial:
+        for ref, dw in existing.items():
+            if ref not in dwellings and dw.is_active:
+                dw.is_active = False
+                removed.append(dw)
+                change(dw.pk, RegisterChange.Kind.DWELLING_REMOVED)
+                for p in persons_by_dwelling.get(dw.pk, []):
+                    p.is_active, p.registered_until = False, today
+                    left_persons.append(p)
+                    change(dw.pk, RegisterChange.Kind.LEFT, p.pk)
+        if removed:
+            Dwelling.objects.bulk_update(removed, ["is_active"])
+
+    # persons
+    new_persons: list[Person] = []
+    updated_persons: list[Person] = []
+    born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
+    applied_rows = 0
+    for ref, d in dwellings.items():
+        if d.rejected:
+            continue
+        dw = existing[ref]
+        applied_rows += d.rows
+        current = persons_by_dwelling.get(dw.pk, [])
+        by_tax = {p.tax_id: p for p in current if p.tax_id}
+        by_name = {_person_name_key(p): p for p in current}
+        seen: set[int] = set()
+        for pr in d.persons:
+            benefit = None
+            if pr.benefit:
+                benefit = benefits.get(pr.benefit)
+                if benefit is None:
+                    benefit = BenefitCategory.objects.create(code=pr.benefit, name=pr.benefit)
+                    benefits[pr.benefit] = benefit
+            person = (by_tax.get(pr.tax_id) if pr.tax_id else None) or by_name.get(pr.name_key)
+            if person is None or person.pk in seen:
+                new_persons.append(
+                    Person(
+                        dwelling=dw,
+                        surname=pr.surname,
+                        name=pr.name,
+                        patronymic=pr.patronymic,
+                        birth_date=pr.birth_date,
+                        tax_id=pr.tax_id,
+                        relation=pr.relation,
+                        benefit=benefit,
+                        surname_key=fold(pr.surname),
+                        registered_from=today,
+                    )
+                )
+                continue
+            seen.add(person.pk)
+            dirty = False
+            for attr, new in (
+                ("surname", pr.surname),
+                ("name", pr.name),
+                ("patronymic", pr.patronymic),
+                ("birth_date", pr.birth_date),
+                ("tax_id", pr.tax_id),
+                ("relation", pr.relation),
+            ):
+                old = getattr(person, attr)
+                if (old or None) != (new or None):
+                    change(dw.pk, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
+                    setattr(person, attr, new)
+                    dirty = True
+            if person.benefit_id != (benefit.pk if benefit else None):
+                old_code = person.benefit.code if person.benefit_id and person.benefit else ""
+                change(dw.pk, RegisterChange.Kind.PERSON_CHANGED, person.pk, "benefit", old_code, pr.benefit)
+                person.benefit = benefit
+                dirty = True
+            if dirty:
+                person.surname_key = fold(person.surname)
+                updated_persons.append(person)
+        for p in current:
+            if p.pk not in seen:
+                p.is_active, p.registered_until = False, today
+                left_persons.append(p)
+                change(dw.pk, RegisterChange.Kind.LEFT, p.pk)
+    for p in Person.objects.bulk_create(new_persons):
+        born = p.birth_date is not None and p.birth_date >= born_cutoff
+        change(p.dwelling_id, RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED, p.pk)
+    if updated_persons:
+        Person.objects.bulk_update(
+            updated_persons,
+            ["surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit", "surname_key"],
+        )
+    if left_persons:
+        Person.objects.bulk_update(left_persons, ["is_active", "registered_until"])
+    RegisterChange.objects.bulk_create(changes, batch_size=2000)
+    report.rows_applied = applied_rows
+    counts: dict[str, int] = {}
+    for c in changes:
+        counts[c.kind] = counts.get(c.kind, 0) + 1
+    report.changes = counts
+    return len(changes)

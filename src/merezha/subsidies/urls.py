@@ -1,0 +1,6 @@
+"""Pages of the subsidies app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "subsidies"
+urlpatterns: list = []

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from merezha.api import api
+from merezha.organisations import views as org_views
+
+admin.site.site_header = "Merezha"
+
+urlpatterns = [
+    path("", org_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("centre/", org_views.centre_home, name="centre-home"),
+    path("provider/", org_views.provider_home, name="provider-home"),
+    path("housing/", org_views.housing_home, name="housing-home"),
+    path("subsidies/", org_views.subsidy_home, name="subsidy-home"),
+    path("desk/", org_views.desk_home, name="desk-home"),
+    path("manager/", org_views.manager_home, name="manager-home"),
+    path("providers/", include("merezha.providers.urls")),
+    path("payments/", include("merezha.payments.urls")),
+    path("registers/", include("merezha.registers.urls")),
+    path("subsidy/", include("merezha.subsidies.urls")),
+    path("housing-office/", include("merezha.housing.urls")),
+]

@@ -1,0 +1,35 @@
+import datetime as dt
+
+import pytest
+
+from merezha.core.identifiers import parse_date, parse_period, tax_id_mask, tax_id_normalise
+
+
+def test_tax_id_valid_and_masked():
+    assert tax_id_normalise(" 3460442939 ") == "3460442939"
+    assert tax_id_mask("3460442939") == "******2939"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("3460442930", "wrong check digit"), ("12345", "10 digits"), ("XYZ-1", "neither")],
+)
+def test_tax_id_refused(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        tax_id_normalise(text)
+
+
+def test_passport_and_id_card():
+    assert tax_id_normalise("кв 123456") == "КВ123456"
+    assert tax_id_normalise("KB123456") == "КВ123456"
+    assert tax_id_normalise("001234567") == "001234567"
+
+
+def test_dates_and_periods():
+    assert parse_date("19.09.1948") == dt.date(1948, 9, 19)
+    assert parse_date("1948-09-19") == dt.date(1948, 9, 19)
+    assert parse_period("2026-10") == dt.date(2026, 10, 1)
+    with pytest.raises(ValueError):
+        parse_date("31.02.2020")
+    with pytest.raises(ValueError):
+        parse_period("2026-13")

@@ -1,0 +1,47 @@
+"""Every demo role lands on its own home page; everyone else gets 403, visitors the login page."""
+
+import pytest
+from django.urls import reverse
+
+from merezha.core.roles import Role
+from merezha.organisations.views import ROLE_HOME
+
+pytestmark = pytest.mark.django_db
+
+
+def test_login_page_is_ukrainian(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert 'lang="uk"' in response.content.decode()
+    assert "Увійти" in response.content.decode()
+
+
+def test_visitor_is_sent_to_login(client):
+    assert client.get("/").url == reverse("login")
+    response = client.get(reverse("desk-home"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", list(Role.values))
+def test_each_role_lands_on_its_home(client, make_user, role):
+    user = make_user(role)
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 302 and response.url == reverse(ROLE_HOME[role])
+    assert client.get(response.url).status_code == 200
+    for other, name in ROLE_HOME.items():
+        if other != role:
+            assert client.get(reverse(name)).status_code == 403, (role, name)
+
+
+def test_login_with_password(client, make_user):
+    make_user(Role.CASHIER, username="kasa")
+    response = client.post(reverse("login"), {"username": "kasa", "password": "pw-123456"})
+    assert response.status_code == 302
+    assert client.get(response.url, follow=True).request["PATH_INFO"] == reverse("desk-home")
+
+
+def test_english_available(client, make_user):
+    client.force_login(make_user(Role.HOUSING))
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "Housing office" in client.get(reverse("housing-home")).content.decode()

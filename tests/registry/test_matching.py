@@ -1,0 +1,162 @@
+"""The address matcher: every spelling exchange-v1 tolerates finds the street; anything else is an honest no."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from merezha.registry.matching import (
+    MatchStatus,
+    StreetIndex,
+    address_split,
+    apartment_key,
+    fold,
+    house_key,
+    split_street,
+)
+
+STREETS = [
+    (1, "вул.", "Кам'янецька", ["Ленінська"]),
+    (2, "вул.", "Свободи", ["Комсомольська"]),
+    (3, "просп.", "Миру", []),
+    (4, "вул.", "Миру", []),
+    (5, "пров.", "Гетьмана Мазепи", []),
+    (6, "майдан", "Незалежності", []),
+    (7, "вул.", "Героїв Євромайдану", ["Ґаґаріна"]),
+]
+
+
+@pytest.fixture(scope="module")
+def index():
+    idx = StreetIndex()
+    for sid, stype, name, former in STREETS:
+        idx.add(sid, stype, name)
+        for f in former:
+            idx.add(sid, stype, f, former=True)
+    return idx
+
+
+@pytest.mark.parametrize(
+    ("text", "street_id"),
+    [
+        ("вул. Кам'янецька", 1),
+        ("Кам’янецька вул.", 1),
+        ("КАМʼЯНЕЦЬКА", 1),
+        ("вулиця Кам`янецька", 1),
+        ("ул. Камянецька", 1),
+        ("вул.Кам'янецька", 1),
+        ("Ленінська", 1),  # former name
+        ("вул. Комсомольська", 2),
+        ("Cвобoди", 2),  # Latin C and o inside a Cyrillic word
+        ("просп. Миру", 3),
+        ("проспект Миру", 3),
+        ("Миру вул.", 4),
+        ("провулок Гетьмана Мазепи", 5),
+        ("майдан Незалежностi", 6),  # Latin i for і
+        ("Героiв Евромайдану", 7),  # ї and є as their legacy neighbours
+        ("вул. Гагарiна", 7),  # ґ as г, former name
+    ],
+)
+def test_street_spellings(index, text, street_id):
+    m = index.match(text)
+    assert (m.status, m.street_id) == (MatchStatus.MATCHED, street_id)
+
+
+def test_ambiguous_without_type(index):
+    m = index.match("Миру")
+    assert m.status is MatchStatus.AMBIGUOUS
+    assert m.candidates == (3, 4)
+
+
+@pytest.mark.parametrize("text", ["вул. Неіснуюча", "", "   ", "Свобода"])
+def test_unknown_is_unmatched(index, text):
+    assert index.match(text).status is MatchStatus.UNMATCHED
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("12а", "12а"),
+        ("12-А", "12а"),
+        ("12 А", "12а"),
+        ("12a", "12а"),  # Latin a
+        ("буд. 12", "12"),
+        ("12/1", "12/1"),
+        ("12 / 1", "12/1"),
+        ("12 корп. 2", "12к2"),
+        ("12 корпус 2", "12к2"),
+        ("12к2", "12к2"),
+    ],
+)
+def test_house_key(text, key):
+    assert house_key(text) == key
+
+
+@pytest.mark.parametrize(("text", "key"), [("кв. 5", "5"), ("05", "5"), ("", ""), ("0", ""), ("12А", "12а")])
+def test_apartment_key(text, key):
+    assert apartment_key(text) == key
+
+
+def test_split_street_and_address():
+    assert split_street("Свободи вулиця") == ("вул.", "свободи")
+    assert address_split("вул. Свободи, буд. 12а, кв. 5") == ("вул. Свободи", "12а", "5")
+    assert address_split("Свободи 12 корп. 2") == ("Свободи", "12 корп. 2", "")
+    assert address_split("Свободи") is None
+
+
+# --- property: any tolerated spelling of a register address matches the same street -----------
+LOOKALIKE = {"а": "a", "е": "e", "о": "o", "с": "c", "р": "p", "х": "x", "і": "i"}
+LEGACY = {"ї": "i", "і": "i", "є": "е", "ґ": "г"}
+TYPE_SPELLINGS = {
+    "вул.": ["вул.", "вулиця", "ул.", ""],
+    "просп.": ["просп.", "проспект"],
+    "пров.": ["пров.", "провулок"],
+    "майдан": ["майдан"],
+}
+
+
+@st.composite
+def spelling(draw):
+    sid, stype, name, former = draw(st.sampled_from([s for s in STREETS if s[0] not in (3, 4)]))
+    base = draw(st.sampled_from([name, *former]))
+    chars = []
+    for ch in base:
+        low = ch.lower()
+        choice = draw(st.integers(0, 3))
+        if choice == 1 and low in LOOKALIKE:
+            ch = LOOKALIKE[low] if ch.islower() else LOOKALIKE[low].upper()
+        elif choice == 2 and low in LEGACY:
+            ch = LEGACY[low]
+        elif choice == 3 and ch == "'":
+            ch = draw(st.sampled_from(["'", "’", "ʼ", "`", ""]))
+        chars.append(ch)
+    text = "".join(chars)
+    text = draw(st.sampled_from([text, text.upper(), text.lower()]))
+    typ = draw(st.sampled_from(TYPE_SPELLINGS[stype]))
+    if typ:
+        text = draw(st.sampled_from([f"{typ} {text}", f"{text} {typ}"]))
+    return sid, text
+
+
+@settings(max_examples=300, deadline=None)
+@given(spelling())
+def test_any_tolerated_spelling_matches(index, case):
+    sid, text = case
+    m = index.match(text)
+    assert (m.status, m.street_id) == (MatchStatus.MATCHED, sid), text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 999), st.sampled_from(["", "а", "б", "в"]), st.sampled_from(["", "-", " "]), st.booleans()
+)
+def test_house_number_spellings_agree(number, letter, sep, latin):
+    written = f"{number}{sep}{letter.upper() if latin else letter}"
+    if latin:
+        written = written.replace("А", "A").replace("В", "B")
+    assert house_key(written) == house_key(f"{number}{letter}") == f"{number}{letter}"
+
+
+def test_fold_is_idempotent():
+    for _, _, name, former in STREETS:
+        for n in [name, *former]:
+            assert fold(fold(n)) == fold(n)

@@ -1,0 +1,226 @@
+"""Street directory and housing office register imports (exchange-v1 §0, §1)."""
+
+import datetime as dt
+
+import pytest
+
+from merezha.core.imports import ImportRejected
+from merezha.core.roles import OrgKind
+from merezha.formats.writers import Column, write_dbf
+from merezha.registry.models import Building, Dwelling, Person, RegisterChange, Street, StreetName
+from merezha.registry.services import registry_import, streets_import
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "dwelling;street;house;apartment;area;surname;name;patronymic;birth_date;tax_id;relation;benefit\n"
+
+
+def snapshot_of_register():
+    return (
+        Dwelling.objects.count(),
+        Person.objects.filter(is_active=True).count(),
+        Person.objects.count(),
+        RegisterChange.objects.count(),
+        Building.objects.count(),
+    )
+
+
+@pytest.fixture
+def office(make_org):
+    return make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-01")
+
+
+@pytest.fixture
+def office2(make_org):
+    return make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-02")
+
+
+def test_streets_with_former_names(sample_streets, samples):
+    assert sample_streets.rows_read == 10
+    assert Street.objects.count() == 10
+    svobody = Street.objects.get(name="Свободи")
+    assert [n.name for n in svobody.former_names.all()] == ["Комсомольська"]
+    again = streets_import(str(samples / "streets.csv"))
+    assert again.changes == {"created": 0, "updated": 0}
+    assert StreetName.objects.count() == 2
+
+
+def test_streets_unknown_type_refused(tmp_path, db):
+    p = tmp_path / "s.csv"
+    p.write_text("type;name;former_names\nвул.;Нова;\nалея;Стара;\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        streets_import(str(p))
+    assert [(e.line, e.column) for e in exc.value.report.errors] == [(3, "type")]
+    assert Street.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "files", "dwellings", "persons"),
+    [
+        ("ZHEK-01", ["registry-ZHEK-01.csv", "registry-ZHEK-01.xlsx"], 73, 126),
+        ("ZHEK-02", ["registry-ZHEK-02.dbf", "registry-ZHEK-02.json"], 51, 91),
+    ],
+)
+def test_sample_registers_in_every_format(
+    sample_streets, samples, office, office2, code, files, dwellings, persons
+):
+    target = office if code == "ZHEK-01" else office2
+    first = registry_import(str(samples / files[0]), office=target)
+    assert first.rows_read == first.rows_applied == (136 if code == "ZHEK-01" else 98)
+    assert Dwelling.objects.filter(office=target).count() == dwellings
+    assert Person.objects.filter(dwelling__office=target, is_active=True).count() == persons
+    before = snapshot_of_register()
+    # the same register in the other format, and the first file again, change nothing
+    for name in (files[1], files[0]):
+        again = registry_import(str(samples / name), office=target)
+        assert again.changes == {}
+        assert snapshot_of_register()[:3] == before[:3]
+        assert RegisterChange.objects.count() == before[3]
+
+
+def test_bad_register_refused_whole(sample_streets, samples, office):
+    registry_import(str(samples / "registry-ZHEK-01.csv"), office=office)
+    before = snapshot_of_register()
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(samples / "registry-bad.csv"), office=office)
+    errors = [(e.line, e.column) for e in exc.value.report.errors]
+    assert errors == [(2, "tax_id"), (3, "street")]
+    assert "wrong check digit" in exc.value.report.errors[0].reason
+    assert snapshot_of_register() == before
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    p = tmp_path / name
+    p.write_text(HEADER + text, encoding=encoding)
+    return str(p)
+
+
+def test_person_leaving_and_arriving_is_history(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;3;50,5;Іваненко;Петро;Іванович;01.02.1970;3460442939;голова;\n"
+            "D1;вул. Свободи;5;3;50,5;Іваненко;Марія;Петрівна;1972-03-04;;дружина;ubd\n",
+        ),
+        office=office,
+        today=dt.date(2026, 10, 1),
+    )
+    assert Person.objects.filter(is_active=True).count() == 2
+    report = registry_import(
+        write(
+            tmp_path,
+            "b.csv",
+            "D1;Комсомольська вул.;5;3;52;Іваненко;Петро;Іванович;01.02.1970;3460442939;head;\n"
+            "D1;Комсомольська вул.;5;3;52;Іваненко;Олег;Петрович;2026-09-20;;син;\n",
+        ),
+        office=office,
+        today=dt.date(2026, 11, 1),
+    )
+    assert report.changes == {"born": 1, "dwelling_changed": 1, "left": 1}
+    maria = Person.objects.get(name="Марія")
+    assert (maria.is_active, maria.registered_until) == (False, dt.date(2026, 11, 1))
+    area = RegisterChange.objects.get(kind="dwelling_changed")
+    assert (area.field, area.old_value, area.new_value, area.source.startswith("import:")) == (
+        "area",
+        "50.50",
+        "52.00",
+        True,
+    )
+
+
+def test_dwelling_missing_from_next_file_leaves(sample_streets, tmp_path, office):
+    registry_import(
+        write(tmp_path, "a.csv", "D1;вул. Свободи;5;3;;Коваль;Ія;;;;;\nD2;вул. Свободи;5;4;;;;;;;;\n"),
+        office=office,
+    )
+    report = registry_import(write(tmp_path, "b.csv", "D2;вул. Свободи;5;4;;;;;;;;\n"), office=office)
+    assert report.changes == {"dwelling_removed": 1, "left": 1}
+    assert list(Dwelling.objects.filter(is_active=True).values_list("office_ref", flat=True)) == ["D2"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "column", "reason"),
+    [
+        ("D1;вул. Неіснуюча;5;;;;;;;;;\n", 2, "street", "unknown street"),
+        ("D1;вул. Свободи;;;;;;;;;;\n", 2, "house", "required value is empty"),
+        ("D1;вул. Свободи;5;;;Коваль;;;32.13.1990;;;\n", 2, "birth_date", "not a date"),
+        ("D1;вул. Свободи;5;;;Коваль;;;;;кум;\n", 2, "relation", "unknown relation"),
+        ("D1;вул. Свободи;5;;-3;;;;;;;\n", 2, "area", "not an area"),
+        ("D1;вул. Свободи;5;1;;;;;;;;\nD1;вул. Свободи;6;1;;;;;;;;\n", 3, "street", "another address"),
+        ("D1;вул. Свободи;5;;;;;;;;;\n", None, None, None),
+    ],
+)
+def test_row_errors_name_line_column_reason(sample_streets, tmp_path, office, content, line, column, reason):
+    path = write(tmp_path, "x.csv", content)
+    if line is None:
+        assert registry_import(path, office=office).rows_applied == 1
+        return
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(path, office=office)
+    e = exc.value.report.errors[0]
+    assert (e.line, e.column) == (line, column)
+    assert reason in e.reason
+    assert Dwelling.objects.count() == 0
+
+
+def test_missing_column_refused(sample_streets, tmp_path, office):
+    p = tmp_path / "x.csv"
+    p.write_text("dwelling;house\nD1;5\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert [(e.line, e.column, e.reason) for e in exc.value.report.errors] == [
+        (1, "street", "required column is missing")
+    ]
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated_dbf", "cp866_csv", "not_xlsx"])
+def test_unreadable_files_refused(sample_streets, tmp_path, office, kind):
+    p = tmp_path / "f"
+    if kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "truncated_dbf":
+        cols = [
+            Column("dwelling", "KOD", "C", 10),
+            Column("street", "STREET", "C", 40),
+            Column("house", "HOUSE", "C", 10),
+        ]
+        write_dbf(p, cols, [["D1", "вул. Свободи", "5"], ["D2", "вул. Свободи", "6"]])
+        p.write_bytes(p.read_bytes()[:-30])
+    elif kind == "cp866_csv":
+        p.write_bytes((HEADER + "D1;улица Привет;5;;;Петров;Сергей;Иванович;;;;\n" * 5).encode("cp866"))
+    else:
+        p.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert exc.value.report.errors
+    assert Dwelling.objects.count() == 0
+
+
+def test_accept_partial_keeps_rejected_dwellings_as_they_were(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path, "a.csv", "D1;вул. Свободи;5;1;;Коваль;Ія;;;;;\nD2;вул. Свободи;5;2;;Бондар;Ян;;;;;\n"
+        ),
+        office=office,
+    )
+    report = registry_import(
+        write(
+            tmp_path,
+            "b.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;1234;;\nD2;вул. Свободи;5;2;;Бондар;Ян;;;;;\nD3;вул. Свободи;5;3;;;;;;;;\n",
+        ),
+        office=office,
+        accept_partial=True,
+    )
+    assert report.applied and report.rows_rejected == 1 and report.rows_applied == 2
+    assert report.changes == {"dwelling_added": 1}
+    assert Person.objects.filter(is_active=True).count() == 2
+
+
+def test_building_of_another_office_refused(sample_streets, tmp_path, office, office2):
+    registry_import(write(tmp_path, "a.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "b.csv", "X1;вул. Свободи;5;2;;;;;;;;\n"), office=office2)
+    assert "another housing office" in exc.value.report.errors[0].reason
+    assert Dwelling.objects.count() == 1

@@ -1,6 +1,10 @@
-"""Pages of the providers app."""
+"""Pages of the providers app (mounted at the site root by merezha.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-app_name = "providers"
-urlpatterns: list = []
+from merezha.organisations import views as org_views
+
+urlpatterns = [
+    # the role's home page; replace the generic view with this app's own
+    path("provider/", org_views.provider_home, name="provider-home"),
+]

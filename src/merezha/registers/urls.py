@@ -1,6 +1,5 @@
-"""Pages of the registers app."""
+"""Pages of the registers app (mounted at the site root by merezha.urls)."""
 
 from django.urls import path  # noqa: F401
 
-app_name = "registers"
-urlpatterns: list = []
+urlpatterns: list = []  # noqa: F401

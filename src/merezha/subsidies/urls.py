@@ -1,6 +1,10 @@
-"""Pages of the subsidies app."""
+"""Pages of the subsidies app (mounted at the site root by merezha.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-app_name = "subsidies"
-urlpatterns: list = []
+from merezha.organisations import views as org_views
+
+urlpatterns = [
+    # the role's home page; replace the generic view with this app's own
+    path("subsidies/", org_views.subsidy_home, name="subsidy-home"),
+]

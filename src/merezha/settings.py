@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "merezha.organisations",
     "merezha.registry",
     "merezha.providers",
+    "merezha.search",
     "merezha.payments",
     "merezha.registers",
     "merezha.subsidies",

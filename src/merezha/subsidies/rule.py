@@ -227,8 +227,10 @@ def verdict_compute(
         if not acc.debt.is_positive():
             lines.append(_("%(head)s: no debt (%(debt)s).") % {"head": head, "debt": acc.debt})
             continue
-        if spanned and not beyond:
-            span = _("the debt equals %(n)d month(s) of charges") % {"n": spanned}
+        if not beyond:
+            span = _("the debt spans %(n)d month(s) of charges") % {"n": spanned}
+        elif not spanned:
+            span = _("there is no charge history")
         else:
             span = _("the debt is older than the %(n)d month(s) of history") % {"n": spanned}
         if overdue is None:

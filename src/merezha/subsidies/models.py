@@ -92,7 +92,7 @@ class BatchCheck(models.Model):
     matched = models.PositiveIntegerField(default=0)
     unmatched = models.PositiveIntegerField(default=0)
     blocked = models.PositiveIntegerField(default=0)
-    #: One dict per input line, in the columns of `subsidies.selectors.BATCH_COLUMNS`.
+    #: One dict per input line, in the columns of `subsidies.documents.BATCH_FILE_COLUMNS`.
     rows = models.JSONField(default=list)
     elapsed_ms = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

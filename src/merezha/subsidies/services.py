@@ -176,23 +176,17 @@ FAMILY_WORDS: dict[str, str] = {
     "дитячий будинок сімейного типу": FamilyType.FAMILY_HOME,
 }
 
-BATCH_COLUMNS = [
-    "line",
-    "tax_id",
-    "address",
-    "family_type",
-    "match",
-    "dwelling_id",
-    "dwelling",
-    "verdict",
-    "debt_total",
-    "overdue_total",
-    "threshold",
-    "parameters_from",
-    "figures",
-    "reason",
-]
-
+#: Column names the batch file may use besides the English ones.
+BATCH_ALIASES = {
+    "rnokpp": "tax_id",
+    "рнокпп": "tax_id",
+    "іпн": "tax_id",
+    "адреса": "address",
+    "вулиця": "street",
+    "будинок": "house",
+    "квартира": "apartment",
+    "тип сім'ї": "family_type",
+}
 
 def family_type_parse(text: str) -> str:
     value = " ".join((text or "").strip().lower().replace("-", " ").split()).replace("family home", "family_home")
@@ -256,12 +250,11 @@ def batch_check_run(
         for line, row in table.rows:
             if not any(row.values()):
                 continue
-            applicants.append(
-                _Applicant(line, row.get("tax_id", "") or row.get("rnokpp", ""), _address_of(row), row.get("family_type", ""))
-            )
-        columns = set(table.columns)
+            row = {BATCH_ALIASES.get(k, k): v for k, v in row.items()}
+            applicants.append(_Applicant(line, row.get("tax_id", ""), _address_of(row), row.get("family_type", "")))
+        columns = {BATCH_ALIASES.get(c, c) for c in table.columns}
         display = table.name
-    if not columns & {"tax_id", "rnokpp", "address", "street"}:
+    if not columns & {"tax_id", "address", "street"}:
         raise FormatError(_("the file has neither a tax_id nor an address column"), line=1)
     tax_ids: list[str] = []
     for a in applicants:

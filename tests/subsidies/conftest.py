@@ -84,6 +84,21 @@ class City:
         return account
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def bearer():
+    from merezha.organisations.services import api_token_create
+
+    def make(user):
+        return {"Authorization": f"Bearer {api_token_create(user=user, name='t')[1]}"}
+
+    return make
+
+
 @pytest.fixture
 def city(db, make_org, make_user) -> City:
     from merezha.organisations.models import Service

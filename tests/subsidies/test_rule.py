@@ -91,7 +91,11 @@ def test_overdue_total_adds_up_services():
         acc("700.00", months("200", "100", "0", "900"), service="water", n=2),
     )
     assert [a.overdue for a in v.accounts] == [Money.parse("200.00"), Money.parse("400.00")]
-    assert (v.status, v.overdue_total, v.debt_total) == ("clear", Money.parse("600.00"), Money.parse("1200.00"))
+    assert (v.status, v.overdue_total, v.debt_total) == (
+        "clear",
+        Money.parse("600.00"),
+        Money.parse("1200.00"),
+    )
     v = verdict(
         acc("500.00", months("100", "100", "100", "500"), n=1),
         acc("800.01", months("200", "100", "0", "900"), service="water", n=2),
@@ -146,7 +150,9 @@ def test_short_history_or_missing_charges_are_insufficient():
 
 
 def test_unknown_history_does_not_hide_a_block_elsewhere():
-    v = verdict(acc("5000.00", {}, n=1), acc("1580.01", months("300", "300", "300", "680.01"), service="water", n=2))
+    v = verdict(
+        acc("5000.00", {}, n=1), acc("1580.01", months("300", "300", "300", "680.01"), service="water", n=2)
+    )
     assert (v.status, v.overdue_total) == ("blocked", Money.parse("680.01"))
 
 

@@ -35,7 +35,10 @@ def test_default_parameters_come_from_the_migration():
 
 def test_parameters_in_force_on_the_application_date():
     newer = SubsidyRuleParameters.objects.create(
-        valid_from=dt.date(2026, 12, 1), months=2, threshold=Money(100000), threshold_large_family=Money(500000)
+        valid_from=dt.date(2026, 12, 1),
+        months=2,
+        threshold=Money(100000),
+        threshold_large_family=Money(500000),
     )
     assert rule_parameters_in_force(on=dt.date(2026, 11, 30)).valid_from == dt.date(2025, 1, 1)
     assert rule_parameters_in_force(on=dt.date(2026, 12, 1)).id == newer.pk
@@ -111,7 +114,9 @@ def test_exemption_read_as_of_the_date(city):
 
 
 def test_household_status_is_audited(city):
-    city.account("TEPLO", "heat", "1580.01", {"2026-10": "300", "2026-09": "300", "2026-08": "300", "2026-07": "680"})
+    city.account(
+        "TEPLO", "heat", "1580.01", {"2026-10": "300", "2026-09": "300", "2026-08": "300", "2026-07": "680"}
+    )
     with translation.override("en"):
         status = household_status(dwelling_id=city.dwelling.pk, on=ON, user=city.subsidy)
     assert status is not None

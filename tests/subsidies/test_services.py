@@ -48,11 +48,19 @@ def test_rule_parameters_create_and_refuse(city, make_user):
     assert (p.created_by, AuditEntry.objects.get().action) == (admin, "subsidy.rule_parameters_create")
     with pytest.raises(InvalidInput, match="a parameter set from 2027-01-01 already exists"):
         rule_parameters_create(
-            user=admin, valid_from=dt.date(2027, 1, 1), months=3, threshold=Money(1), threshold_large_family=Money(1)
+            user=admin,
+            valid_from=dt.date(2027, 1, 1),
+            months=3,
+            threshold=Money(1),
+            threshold_large_family=Money(1),
         )
     with pytest.raises(InvalidInput, match="months must be between 1 and 120"):
         rule_parameters_create(
-            user=admin, valid_from=dt.date(2028, 1, 1), months=0, threshold=Money(1), threshold_large_family=Money(1)
+            user=admin,
+            valid_from=dt.date(2028, 1, 1),
+            months=0,
+            threshold=Money(1),
+            threshold_large_family=Money(1),
         )
 
 
@@ -60,7 +68,11 @@ def test_exemption_create_turns_the_verdict(city):
     heat = city.account("TEPLO", "heat", "1580.01", FOUR)
     assert household_status(dwelling_id=city.dwelling.pk, on=ON).verdict.status == "blocked"
     exemption_create(
-        user=city.subsidy, account_id=heat.pk, kind="restructuring", valid_from=dt.date(2026, 11, 1), note="No. 5"
+        user=city.subsidy,
+        account_id=heat.pk,
+        kind="restructuring",
+        valid_from=dt.date(2026, 11, 1),
+        note="No. 5",
     )
     status = household_status(dwelling_id=city.dwelling.pk, on=ON)
     assert (status.verdict.status, status.verdict.accounts[0].exempt) == ("clear", True)
@@ -144,10 +156,21 @@ def test_batch_check_answers_every_line(city):
     audit = AuditEntry.objects.get(action="subsidy.batch_check")
     assert audit.detail == {"dwelling_ids": sorted([city.dwelling.pk, city.other.pk]), "rows": 7}
 
-    lines = list(csv.reader(io.StringIO(batch_check_file(check=check, file_format="csv").decode()), delimiter=";"))
+    lines = list(
+        csv.reader(io.StringIO(batch_check_file(check=check, file_format="csv").decode()), delimiter=";")
+    )
     assert lines[0][:5] == ["line", "tax_id", "address", "family_type", "match"]
     assert lines[1][:10] == [
-        "2", TAX_ID, "", "regular", "matched", str(city.dwelling.pk), "вул. Шевченка, 10, кв. 5", "blocked", "1580.01", "680.01"
+        "2",
+        TAX_ID,
+        "",
+        "regular",
+        "matched",
+        str(city.dwelling.pk),
+        "вул. Шевченка, 10, кв. 5",
+        "blocked",
+        "1580.01",
+        "680.01",
     ]
     assert len(lines) == 8
     book = openpyxl.load_workbook(io.BytesIO(batch_check_file(check=check, file_format="xlsx")))
@@ -175,7 +198,9 @@ def test_batch_check_reads_xlsx_and_refuses_a_file_without_columns(city):
     with pytest.raises(FormatError, match="neither a tax_id nor an address column"):
         batch_check_run(user=city.subsidy, source=csv_upload("name\nx\n"), application_date=ON)
     with pytest.raises(NoRuleInForce):
-        batch_check_run(user=city.subsidy, source=csv_upload("tax_id\n1\n"), application_date=dt.date(2020, 1, 1))
+        batch_check_run(
+            user=city.subsidy, source=csv_upload("tax_id\n1\n"), application_date=dt.date(2020, 1, 1)
+        )
 
 
 def test_family_type_words():
@@ -243,7 +268,9 @@ def test_decision_routed_as_one_document_per_provider(four):
     # the provider acknowledges; the subsidy office sees it
     teplo = DecisionDelivery.objects.get(provider__code="TEPLO").document
     inbox_acknowledge(document=teplo, user=None)
-    statuses = {d.provider.code: d.document.status for d in decision.deliveries.select_related("provider", "document")}
+    statuses = {
+        d.provider.code: d.document.status for d in decision.deliveries.select_related("provider", "document")
+    }
     assert statuses == {"ECO": "delivered", "TEPLO": "acknowledged", "VODO": "delivered", "ZHEK": "delivered"}
 
 
@@ -252,7 +279,9 @@ def test_decision_idempotency(four):
     again, created = decision_submit(user=four.subsidy, data=DECISION, source="api", idempotency_key="d1")
     assert (again.pk, created, InboxDocument.objects.count()) == (first.pk, False, 4)
     with pytest.raises(IdempotencyConflict):
-        decision_submit(user=four.subsidy, data={**DECISION, "decision": "X"}, source="api", idempotency_key="d1")
+        decision_submit(
+            user=four.subsidy, data={**DECISION, "decision": "X"}, source="api", idempotency_key="d1"
+        )
     with pytest.raises(ImportRejected) as err:
         decision_submit(user=four.subsidy, data=DECISION, source="api", idempotency_key="d2")
     assert [e.as_dict() for e in err.value.report.errors] == [
@@ -298,7 +327,12 @@ def test_decision_dwelling_by_id_must_agree_with_the_address(four):
     assert [str(e) for e in err.value.report.errors] == [
         f"line 1, column address: the address is not dwelling {four.other.pk}"
     ]
-    data = {**DECISION, "address": "", "dwelling_id": four.other.pk, "lines": [{"service": "waste", "monthly_amount": "5"}]}
+    data = {
+        **DECISION,
+        "address": "",
+        "dwelling_id": four.other.pk,
+        "lines": [{"service": "waste", "monthly_amount": "5"}],
+    }
     decision, _ = decision_submit(user=four.subsidy, data=data, source="page")
     assert [d.document.recipient_code for d in decision.deliveries.all()] == ["ECO"]
     assert decision.deliveries.get().payload["lines"][0]["accounts"] == ["E-2"]
@@ -312,7 +346,11 @@ def test_decisions_file_is_atomic(four, tmp_path):
         + f"D-1;{TAX_ID};{four.dwelling.pk};;2026-11;2027-04;heat;900.00\n"
         + f"D-2;{TAX_ID};{four.other.pk};;2026-11;2027-04;waste;30.00\n"
     )
-    bad = good + f"D-3;{TAX_ID};{four.dwelling.pk};;2026-13;2027-04;rent;50\n" + f"D-1;{TAX_ID};;;2026-11;2027-04;rent;50\n"
+    bad = (
+        good
+        + f"D-3;{TAX_ID};{four.dwelling.pk};;2026-13;2027-04;rent;50\n"
+        + f"D-1;{TAX_ID};;;2026-11;2027-04;rent;50\n"
+    )
     with translation.override("en"), pytest.raises(ImportRejected) as err:
         decisions_import(user=four.subsidy, source=csv_upload(bad), file_name="bad.csv")
     assert [str(e) for e in sorted(err.value.report.errors)] == [
@@ -321,7 +359,11 @@ def test_decisions_file_is_atomic(four, tmp_path):
     ]
     assert SubsidyDecision.objects.count() == 0
     created, report = decisions_import(user=four.subsidy, source=csv_upload(good), file_name="good.csv")
-    assert ([d.number for d in created], report.rows_read, report.changes) == (["D-1", "D-2"], 3, {"decisions": 2})
+    assert ([d.number for d in created], report.rows_read, report.changes) == (
+        ["D-1", "D-2"],
+        3,
+        {"decisions": 2},
+    )
     assert sorted(InboxDocument.objects.values_list("recipient_code", flat=True)) == ["ECO", "TEPLO", "VODO"]
     missing = "decision;tax_id\nD-9;1\n"
     with translation.override("en"), pytest.raises(ImportRejected) as err:
@@ -335,9 +377,20 @@ def test_decisions_file_is_atomic(four, tmp_path):
 def test_decisions_json_file(four):
     body = {
         "rows": [
-            {"decision": "J-1", "tax_id": TAX_ID, "dwelling_id": four.dwelling.pk, "period_from": "2026-11",
-             "period_to": "2026-12", "service": "rent", "monthly_amount": "50.00"}
+            {
+                "decision": "J-1",
+                "tax_id": TAX_ID,
+                "dwelling_id": four.dwelling.pk,
+                "period_from": "2026-11",
+                "period_to": "2026-12",
+                "service": "rent",
+                "monthly_amount": "50.00",
+            }
         ]
     }
-    created, _ = decisions_import(user=four.subsidy, source=io.BytesIO(json.dumps(body).encode()), file_name="d.json")
-    assert [(d.number, [str(x.monthly_amount) for x in d.lines.all()]) for d in created] == [("J-1", ["50.00"])]
+    created, _ = decisions_import(
+        user=four.subsidy, source=io.BytesIO(json.dumps(body).encode()), file_name="d.json"
+    )
+    assert [(d.number, [str(x.monthly_amount) for x in d.lines.all()]) for d in created] == [
+        ("J-1", ["50.00"])
+    ]

@@ -37,7 +37,13 @@ def debt_certificate_pdf(*, certificate: Certificate, request: Any = None) -> by
     issued = timezone.localtime(certificate.issued_at)
     return render_pdf(
         template="subsidies/certificate.html",
-        context={"cert": certificate, "p": certificate.payload, "url": url, "qr": qr_data_uri(url), "issued": issued},
+        context={
+            "cert": certificate,
+            "p": certificate.payload,
+            "url": url,
+            "qr": qr_data_uri(url),
+            "issued": issued,
+        },
         request=request,
     )
 
@@ -52,7 +58,11 @@ def batch_check_file(*, check: BatchCheck, file_format: str) -> bytes:
         if file_format == "csv":
             write_csv(path, BATCH_FILE_COLUMNS, rows)
         else:
-            unmatched = [[r["line"], r["tax_id"], r["address"], r["match"], r["reason"]] for r in check.rows if r["match"] != "matched"]
+            unmatched = [
+                [r["line"], r["tax_id"], r["address"], r["match"], r["reason"]]
+                for r in check.rows
+                if r["match"] != "matched"
+            ]
             write_xlsx(
                 path,
                 BATCH_FILE_COLUMNS,

@@ -36,9 +36,7 @@ class SubsidyRuleParameters(models.Model):
     threshold_large_family = MoneyField(
         _("threshold for large, foster and family-type-home families"), default=400000
     )
-    exemptions_enabled = models.BooleanField(
-        _("restructuring and court exemptions apply"), default=True
-    )
+    exemptions_enabled = models.BooleanField(_("restructuring and court exemptions apply"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -51,7 +49,9 @@ class SubsidyRuleParameters(models.Model):
         verbose_name_plural = _("subsidy rule parameters")
 
     def __str__(self) -> str:
-        return f"{self.valid_from:%Y-%m-%d}: {self.months} m, {self.threshold} / {self.threshold_large_family}"
+        return (
+            f"{self.valid_from:%Y-%m-%d}: {self.months} m, {self.threshold} / {self.threshold_large_family}"
+        )
 
 
 class Exemption(models.Model):

@@ -162,10 +162,7 @@ def account_overdue(
     recent: Money | None = Money(0)
     for back in range(months):
         amount = billed.get(month_back(latest_period, back))
-        if amount is None or recent is None:
-            recent = None
-        else:
-            recent = recent + amount
+        recent = None if amount is None or recent is None else recent + amount
     overdue = None if recent is None else max(Money(0), debt - recent)
     covered, spanned = Money(0), 0
     while True:
@@ -202,7 +199,11 @@ def verdict_compute(
         recent, overdue, spanned, beyond = account_overdue(
             debt=acc.debt, latest_period=acc.latest_period, billed=acc.billed, months=params.months
         )
-        exempt = params.exemptions_enabled and acc.debt.is_positive() and _exempt_on(acc.exemption, application_date)
+        exempt = (
+            params.exemptions_enabled
+            and acc.debt.is_positive()
+            and _exempt_on(acc.exemption, application_date)
+        )
         status = AccountStatus(
             account_id=acc.account_id,
             provider_code=acc.provider_code,
@@ -290,7 +291,9 @@ def verdict_compute(
         ) % {"total": overdue_total, "threshold": threshold, "n": unknown}
     else:
         verdict = CLEAR
-        summary = _("Overdue total %(total)s does not exceed %(threshold)s: debt does not block the subsidy.") % {
+        summary = _(
+            "Overdue total %(total)s does not exceed %(threshold)s: debt does not block the subsidy."
+        ) % {
             "total": overdue_total,
             "threshold": threshold,
         }

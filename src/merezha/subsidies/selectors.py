@@ -29,7 +29,14 @@ from merezha.subsidies.models import (
     SubsidyDecision,
     SubsidyRuleParameters,
 )
-from merezha.subsidies.rule import AccountFigures, ExemptionInfo, RuleParams, Verdict, month_back, verdict_compute
+from merezha.subsidies.rule import (
+    AccountFigures,
+    ExemptionInfo,
+    RuleParams,
+    Verdict,
+    month_back,
+    verdict_compute,
+)
 
 #: Ids per `IN (...)` query: well under SQLite's limit of bound variables.
 CHUNK = 5000
@@ -300,7 +307,7 @@ def household_accounts(*, dwelling_id: int) -> QuerySet[Account]:
 
 
 def decision_list(*, office_id: int | None) -> QuerySet[SubsidyDecision]:
-    qs = SubsidyDecision.objects.select_related("dwelling__building__street").prefetch_related(
+    qs = SubsidyDecision.objects.select_related("office", "dwelling__building__street").prefetch_related(
         "lines__service", "deliveries__provider", "deliveries__document"
     )
     return qs if office_id is None else qs.filter(office_id=office_id)
@@ -310,10 +317,20 @@ def decision_get(*, decision_id: int, office_id: int | None) -> SubsidyDecision 
     return decision_list(office_id=office_id).filter(pk=decision_id).first()
 
 
-def decision_part_get(*, delivery_id: int, provider_id: int) -> DecisionDelivery | None:
+def decision_part_get(*, decision_id: int, provider_id: int) -> DecisionDelivery | None:
     """One provider's part of a decision; only the provider it was delivered to may read it."""
     return (
-        DecisionDelivery.objects.select_related("decision", "document")
-        .filter(pk=delivery_id, provider_id=provider_id)
+        DecisionDelivery.objects.select_related("document")
+        .filter(decision_id=decision_id, provider_id=provider_id)
         .first()
     )
+
+
+def debt_certificate_get(*, number: str, issuer_code: str | None) -> Any:
+    """A payment-status certificate issued by this office (None: any office, for the information centre)."""
+    from merezha.core.models import Certificate
+
+    qs = Certificate.objects.filter(number=number, kind=Certificate.Kind.SUBSIDY_DEBT_STATUS)
+    if issuer_code is not None:
+        qs = qs.filter(issuer_code=issuer_code)
+    return qs.first()

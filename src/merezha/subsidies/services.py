@@ -79,9 +79,11 @@ def rule_parameters_create(
     if threshold.is_negative() or threshold_large_family.is_negative():
         raise InvalidInput(_("a threshold cannot be negative"))
     if SubsidyRuleParameters.objects.filter(valid_from=valid_from).exists():
-        raise InvalidInput(_("a parameter set from %(date)s already exists") % {"date": valid_from.isoformat()})
+        raise InvalidInput(
+            _("a parameter set from %(date)s already exists") % {"date": valid_from.isoformat()}
+        )
     with transaction.atomic():
-        row = SubsidyRuleParameters.objects.create(
+        row = SubsidyRuleParameters.objects.create(  # type: ignore[misc]  # MoneyField takes Money
             valid_from=valid_from,
             months=months,
             threshold=threshold,
@@ -188,8 +190,11 @@ BATCH_ALIASES = {
     "тип сім'ї": "family_type",
 }
 
+
 def family_type_parse(text: str) -> str:
-    value = " ".join((text or "").strip().lower().replace("-", " ").split()).replace("family home", "family_home")
+    value = " ".join((text or "").strip().lower().replace("-", " ").split()).replace(
+        "family home", "family_home"
+    )
     if value not in FAMILY_WORDS:
         raise InvalidInput(
             _("unknown family type %(value)r (regular, large, foster, family_home)") % {"value": text}
@@ -203,7 +208,9 @@ def _figures_text(verdict: Any) -> str:
         overdue = "?" if a.overdue is None else str(a.overdue)
         months = f">{a.months_in_debt}" if a.months_beyond_history else str(a.months_in_debt)
         mark = " (exempt)" if a.exempt else ""
-        parts.append(f"{a.service_code}/{a.provider_code}: debt {a.debt}, overdue {overdue}, months {months}{mark}")
+        parts.append(
+            f"{a.service_code}/{a.provider_code}: debt {a.debt}, overdue {overdue}, months {months}{mark}"
+        )
     return "; ".join(parts)
 
 
@@ -251,7 +258,9 @@ def batch_check_run(
             if not any(row.values()):
                 continue
             row = {BATCH_ALIASES.get(k, k): v for k, v in row.items()}
-            applicants.append(_Applicant(line, row.get("tax_id", ""), _address_of(row), row.get("family_type", "")))
+            applicants.append(
+                _Applicant(line, row.get("tax_id", ""), _address_of(row), row.get("family_type", ""))
+            )
         columns = {BATCH_ALIASES.get(c, c) for c in table.columns}
         display = table.name
     if not columns & {"tax_id", "address", "street"}:
@@ -373,7 +382,9 @@ def _canonical_checksum(payload: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def decision_rows_to_drafts(rows: Iterable[tuple[int, dict[str, str]]], report: ImportReport) -> list[_DecisionDraft]:
+def decision_rows_to_drafts(
+    rows: Iterable[tuple[int, dict[str, str]]], report: ImportReport
+) -> list[_DecisionDraft]:
     """Group flat rows (one per decision and service) by decision number; header fields must agree."""
     drafts: dict[str, _DecisionDraft] = {}
     for line, row in rows:
@@ -399,7 +410,9 @@ def decision_rows_to_drafts(rows: Iterable[tuple[int, dict[str, str]]], report: 
                         column,
                         _("differs from line %(line)d of the same decision") % {"line": draft.line},
                     )
-        draft.lines.append((line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip()))
+        draft.lines.append(
+            (line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip())
+        )
     return list(drafts.values())
 
 
@@ -449,7 +462,9 @@ def _validate_drafts(
             if match.status is not MatchStatus.MATCHED:
                 report.reject(d.line, "address", match.reason or match.status.value)
             elif dwelling_id is not None and match.dwelling_id != dwelling_id:
-                report.reject(d.line, "address", _("the address is not dwelling %(id)d") % {"id": dwelling_id})
+                report.reject(
+                    d.line, "address", _("the address is not dwelling %(id)d") % {"id": dwelling_id}
+                )
             else:
                 dwelling_id = match.dwelling_id
         elif not d.head["dwelling_id"]:
@@ -490,7 +505,9 @@ def _validate_drafts(
 def _route(valid: _Valid, report: ImportReport) -> dict[str, list[tuple[str, Money, list[str]]]] | None:
     """provider code → [(service, amount, account numbers)]; None (with errors) when a service has no provider."""
     accounts = (
-        Account.objects.filter(dwelling_id=valid.dwelling_id, is_active=True, service__code__in=[s for s, _a in valid.lines])
+        Account.objects.filter(
+            dwelling_id=valid.dwelling_id, is_active=True, service__code__in=[s for s, _a in valid.lines]
+        )
         .order_by("provider__code", "number")
         .values_list("provider__code", "service__code", "number")
     )
@@ -518,7 +535,9 @@ def _route(valid: _Valid, report: ImportReport) -> dict[str, list[tuple[str, Mon
     return routes if ok else None
 
 
-def _deliver(*, decision: SubsidyDecision, routes: dict[str, list[tuple[str, Money, list[str]]]], label: str) -> None:
+def _deliver(
+    *, decision: SubsidyDecision, routes: dict[str, list[tuple[str, Money, list[str]]]], label: str
+) -> None:
     providers = {o.code: o for o in Organisation.objects.filter(code__in=list(routes))}
     for pcode in sorted(routes):
         payload = {
@@ -531,7 +550,8 @@ def _deliver(*, decision: SubsidyDecision, routes: dict[str, list[tuple[str, Mon
             "period_to": decision.period_to.strftime("%Y-%m"),
             "provider": pcode,
             "lines": [
-                {"service": s, "monthly_amount": str(a), "accounts": numbers} for s, a, numbers in routes[pcode]
+                {"service": s, "monthly_amount": str(a), "accounts": numbers}
+                for s, a, numbers in routes[pcode]
             ],
         }
         checksum = _canonical_checksum(payload)
@@ -546,12 +566,21 @@ def _deliver(*, decision: SubsidyDecision, routes: dict[str, list[tuple[str, Mon
             checksum=checksum,
         )
         DecisionDelivery.objects.create(
-            decision=decision, provider=providers[pcode], payload=payload, checksum=checksum, document=document
+            decision=decision,
+            provider=providers[pcode],
+            payload=payload,
+            checksum=checksum,
+            document=document,
         )
 
 
 def decisions_apply(
-    *, user: Any, rows: Iterable[tuple[int, dict[str, str]]], source: str, file_name: str = "", checksum: str = ""
+    *,
+    user: Any,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    source: str,
+    file_name: str = "",
+    checksum: str = "",
 ) -> tuple[list[SubsidyDecision], ImportReport]:
     """Validate, record and route decisions given as flat rows; all or nothing (ImportRejected)."""
     report = ImportReport(file_name=file_name)
@@ -592,7 +621,7 @@ def decisions_apply(
                 )
                 SubsidyDecisionLine.objects.bulk_create(
                     [
-                        SubsidyDecisionLine(decision=decision, service_id=sid, monthly_amount=a)
+                        SubsidyDecisionLine(decision=decision, service_id=sid, monthly_amount=a)  # type: ignore[misc]
                         for sid, a in zip(
                             _service_ids([s for s, _a in v.lines]), [a for _s, a in v.lines], strict=True
                         )
@@ -623,7 +652,9 @@ def _service_ids(codes: list[str]) -> list[int]:
     return [ids[c] for c in codes]
 
 
-def decisions_import(*, user: Any, source: str | IO[bytes], file_name: str = "") -> tuple[list[SubsidyDecision], ImportReport]:
+def decisions_import(
+    *, user: Any, source: str | IO[bytes], file_name: str = ""
+) -> tuple[list[SubsidyDecision], ImportReport]:
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)
     try:
@@ -635,7 +666,11 @@ def decisions_import(*, user: Any, source: str | IO[bytes], file_name: str = "")
                     report.reject(1, column, _("required column is missing"))
                 raise ImportRejected(report)
             created, report = decisions_apply(
-                user=user, rows=table.rows, source=SubsidyDecision.Source.FILE, file_name=table.name, checksum=checksum
+                user=user,
+                rows=table.rows,
+                source=SubsidyDecision.Source.FILE,
+                file_name=table.name,
+                checksum=checksum,
             )
             report.file_format, report.encoding = table.format, table.encoding or ""
             return created, report
@@ -652,11 +687,14 @@ def decision_payload_rows(data: dict[str, Any]) -> Iterator[tuple[int, dict[str,
     if not lines:
         yield 1, {**head, "service": "", "monthly_amount": ""}
     for i, line in enumerate(lines, start=1):
-        yield i, {
-            **head,
-            "service": str(line.get("service") or ""),
-            "monthly_amount": str(line.get("monthly_amount") or ""),
-        }
+        yield (
+            i,
+            {
+                **head,
+                "service": str(line.get("service") or ""),
+                "monthly_amount": str(line.get("monthly_amount") or ""),
+            },
+        )
 
 
 def decision_submit(
@@ -679,5 +717,3 @@ def decision_submit(
         if idempotency_key:
             idempotency_complete(claim=claim, result_type="subsidy_decision", result_id=str(created[0].pk))
     return created[0], True
-
-

@@ -15,6 +15,7 @@ from django.utils import timezone
 from ninja import File, Form, Router, Schema
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from merezha.api import require_role
 from merezha.core.certificates import certificate_verify_url
@@ -144,9 +145,9 @@ def _family(text: str | None) -> str:
     return value
 
 
-def _rejected(exc: ImportRejected) -> tuple[int, dict[str, Any]]:
+def _rejected(exc: ImportRejected) -> Status[dict[str, Any]]:
     errors = [e.as_dict() for e in sorted(exc.report.errors)]
-    return 422, {"detail": f"nothing was applied: {len(errors)} error(s)", "errors": errors}
+    return Status(422, {"detail": f"nothing was applied: {len(errors)} error(s)", "errors": errors})
 
 
 def _household(request: HttpRequest, dwelling_id: int | None, tax_id: str, address: str) -> int:
@@ -192,7 +193,7 @@ class CertificateIn(Schema):
 
 
 @router.post("/subsidy/certificates", response={201: CertificateOut})
-def certificate_create(request: HttpRequest, body: CertificateIn) -> tuple[int, dict[str, Any]]:
+def certificate_create(request: HttpRequest, body: CertificateIn) -> Status[dict[str, Any]]:
     """SUBSIDY only: issue a numbered certificate of the household's payment status (audit-logged)."""
     user = require_role(request, Role.SUBSIDY)
     try:
@@ -207,13 +208,16 @@ def certificate_create(request: HttpRequest, body: CertificateIn) -> tuple[int, 
     if status is None:
         raise HttpError(404, "no such active dwelling")
     cert = debt_certificate_issue(user=user, status=status)
-    return 201, {
-        "number": cert.number,
-        "code": cert.code,
-        "issued_at": cert.issued_at,
-        "verify_url": certificate_verify_url(certificate=cert, request=request),
-        "pdf_url": f"/api/v1/subsidy/certificates/{cert.number}/pdf",
-    }
+    return Status(
+        201,
+        {
+            "number": cert.number,
+            "code": cert.code,
+            "issued_at": cert.issued_at,
+            "verify_url": certificate_verify_url(certificate=cert, request=request),
+            "pdf_url": f"/api/v1/subsidy/certificates/{cert.number}/pdf",
+        },
+    )
 
 
 @router.get("/subsidy/certificates/{number}/pdf")
@@ -253,7 +257,7 @@ def batch_check_create(
     file: File[UploadedFile],
     date: Form[str] = "",
     family_type: Form[str] = "",
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     """SUBSIDY only: check a list of applicants (CSV/XLSX: tax_id or address, optional family_type).
     The answer file (every line with its status and verdict, and why a line was not matched) is
     at csv_url / xlsx_url. Audit-logged with every household looked up."""
@@ -270,7 +274,7 @@ def batch_check_create(
         raise HttpError(400, f"{file.name}: {exc}") from None
     except NoRuleInForce as exc:
         raise HttpError(422, str(exc)) from None
-    return 201, _check_out(check)
+    return Status(201, _check_out(check))
 
 
 @router.get("/subsidy/batch-checks", response=list[BatchCheckOut])
@@ -340,7 +344,7 @@ def _decision_out(d: SubsidyDecision) -> dict[str, Any]:
 
 
 @router.post("/subsidy/decisions", response={201: DecisionOut, 200: DecisionOut, 422: RejectedOut})
-def decision_create(request: HttpRequest, body: DecisionIn) -> tuple[int, dict[str, Any]]:
+def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, Any]]:
     """SUBSIDY only: record one decision and route each provider of the household its lines.
     Requires an Idempotency-Key header: a retry with the same key and body returns the first answer
     (200); the same key with another body is refused (409)."""
@@ -355,11 +359,11 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> tuple[int, dict[s
     except IdempotencyConflict:
         raise HttpError(409, "this Idempotency-Key was used with another request") from None
     fresh = decision_get(decision_id=decision.pk, office_id=None)
-    return (201 if created else 200), _decision_out(fresh or decision)
+    return Status(201 if created else 200, _decision_out(fresh or decision))
 
 
 @router.post("/subsidy/decisions/upload", response={201: DecisionsUploadOut, 422: RejectedOut})
-def decisions_upload(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, dict[str, Any]]:
+def decisions_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     """SUBSIDY only: a decisions file (CSV/XLSX/JSON, one row per decision and service), all or nothing."""
     user = require_role(request, Role.SUBSIDY)
     try:
@@ -368,7 +372,7 @@ def decisions_upload(request: HttpRequest, file: File[UploadedFile]) -> tuple[in
         return _rejected(exc)
     ids = [d.pk for d in created]
     rows = decision_list(office_id=None).filter(pk__in=ids).order_by("pk")
-    return 201, {"rows_read": report.rows_read, "decisions": [_decision_out(d) for d in rows]}
+    return Status(201, {"rows_read": report.rows_read, "decisions": [_decision_out(d) for d in rows]})
 
 
 @router.get("/subsidy/decisions", response=list[DecisionOut])

@@ -364,6 +364,48 @@ def _accounts(city: City, rng: random.Random) -> dict[str, list[tuple[str, str, 
     return out
 
 
+@dataclass
+class _ProviderState:
+    services: dict[str, tuple[int, int]]
+    accounts: list[tuple[str, str, DwellingData]]
+    prng: random.Random
+    balance: dict[tuple[str, str], int] = field(default_factory=dict)
+    habit: dict[tuple[str, str], int] = field(default_factory=dict)  # share of the due amount paid, in %
+
+
+def _snapshot_rows(city: City, st: _ProviderState) -> Iterator[list[Any]]:
+    """One month of one provider: opening = last closing, and the consistency rule holds to the kopeck."""
+    prng = st.prng
+    for number, service, d in st.accounts:
+        key = (number, service)
+        low, high = st.services[service]
+        if key not in st.balance:
+            st.balance[key] = prng.choice([0, 0, prng.randint(-20000, 50000), prng.randint(0, 400000)])
+            st.habit[key] = prng.choice([100, 100, 100, 90, 50, 0])
+        opening = st.balance[key]
+        charged = prng.randint(low, high)
+        benefit = charged * prng.choice([25, 50]) // 100 if any(p.benefit for p in d.persons) else 0
+        subsidy = charged // 3 if prng.random() < 0.08 else 0
+        due = max(0, opening + charged - benefit - subsidy)
+        paid = due * st.habit[key] // 100
+        closing = opening + charged - benefit - subsidy - paid
+        st.balance[key] = closing
+        head = d.persons[0] if d.persons else None
+        payer = f"{head.surname} {head.name} {head.patronymic}" if head else ""
+        quirky = prng.random() < 0.25
+        street = street_as_written(prng, city.streets[d.street_index], quirky=quirky)
+        house = house_as_written(prng, d.house, quirky=quirky)
+        apartment = ""
+        if d.apartment:
+            apartment = ("кв. " if quirky and prng.random() < 0.3 else "") + d.apartment
+        figures = [opening, charged, 0, benefit, subsidy, paid, closing]
+        tax_id = head.tax_id if head else ""
+        yield [number, service, street, house, apartment, payer, tax_id, *(str(Money(k)) for k in figures)]
+    # one account on a street the city does not have: reported back, never guessed
+    ghost = [next(iter(st.services)), "вул. Неіснуюча", "1", "1", "Хтось Хтось Хтосьович", ""]
+    yield ["X99999999", *ghost, "0.00", "100.00", "0.00", "0.00", "0.00", "0.00", "100.00"]
+
+
 def write_snapshot_files(
     city: City, rng: random.Random, months: list[dt.date]
 ) -> dict[str, list[tuple[dt.date, Path]]]:
@@ -371,102 +413,37 @@ def write_snapshot_files(
     accounts = _accounts(city, rng)
     files: dict[str, list[tuple[dt.date, Path]]] = {}
     for provider, (_name, services, fmt) in PROVIDERS.items():
-        prng = random.Random(f"{provider}-{len(city.dwellings)}-{rng.random()}")
-        state: dict[tuple[str, str], int] = {}
-        habits: dict[tuple[str, str], float] = {}
+        st = _ProviderState(
+            services, accounts[provider], random.Random(f"{provider}-{len(city.dwellings)}-{rng.random()}")
+        )
         files[provider] = []
-        # one account per provider on a street the city does not have: reported back, never guessed
-        ghost = ("X99999999", next(iter(services)))
         for month in months:
-
-            def rows(month: dt.date = month) -> Iterator[list[Any]]:
-                for number, service, d in accounts[provider]:
-                    key = (number, service)
-                    low, high = services[service]
-                    if key not in state:
-                        state[key] = prng.choice([0, 0, prng.randint(-20000, 50000), prng.randint(0, 400000)])
-                        habits[key] = prng.choice([1.0, 1.0, 1.0, 0.9, 0.5, 0.0])
-                    opening = state[key]
-                    charged = prng.randint(low, high)
-                    benefit = (
-                        charged * prng.choice([25, 50]) // 100 if any(p.benefit for p in d.persons) else 0
-                    )
-                    subsidy = charged // 3 if prng.random() < 0.08 else 0
-                    due = max(0, opening + charged - benefit - subsidy)
-                    paid = due * int(habits[key] * 100) // 100
-                    closing = opening + charged - benefit - subsidy - paid
-                    state[key] = closing
-                    head = d.persons[0] if d.persons else None
-                    payer = f"{head.surname} {head.name} {head.patronymic}" if head else ""
-                    quirky = prng.random() < 0.25
-                    street = street_as_written(prng, city.streets[d.street_index], quirky=quirky)
-                    house = house_as_written(prng, d.house, quirky=quirky)
-                    apartment = (
-                        (("кв. " if quirky and prng.random() < 0.3 else "") + d.apartment)
-                        if d.apartment
-                        else ""
-                    )
-                    figures = [opening, charged, 0, benefit, subsidy, paid, closing]
-                    yield [
-                        number,
-                        service,
-                        street,
-                        house,
-                        apartment,
-                        payer,
-                        head.tax_id if head else "",
-                        *(str(Money(k)) for k in figures),
-                    ]
-                yield [
-                    ghost[0],
-                    ghost[1],
-                    "вул. Неіснуюча",
-                    "1",
-                    "1",
-                    "Хтось Хтось Хтосьович",
-                    "",
-                    "0.00",
-                    "100.00",
-                    "0.00",
-                    "0.00",
-                    "0.00",
-                    "0.00",
-                    "100.00",
-                ]
-
+            rows = _snapshot_rows(city, st)
             stem = city.folder / f"snapshot-{provider}-{month:%Y-%m}"
             if fmt == "csv":
                 path = stem.with_suffix(".csv")
-                write_csv(
-                    path,
-                    SNAPSHOT_COLUMNS,
-                    ([*r[:7], *(v.replace(".", ",") for v in r[7:])] for r in rows()),
-                    encoding="utf-8-sig",
-                )
+                comma = ([*r[:7], *(v.replace(".", ",") for v in r[7:])] for r in rows)
+                write_csv(path, SNAPSHOT_COLUMNS, comma, encoding="utf-8-sig")
             elif fmt == "csv1251":
                 path = stem.with_suffix(".csv")
-                write_csv(path, SNAPSHOT_COLUMNS, rows(), encoding="cp1251", delimiter=",")
+                write_csv(path, SNAPSHOT_COLUMNS, rows, encoding="cp1251", delimiter=",")
             elif fmt == "dbf866":
                 path = stem.with_suffix(".dbf")
-                write_dbf(path, SNAPSHOT_COLUMNS, rows(), encoding="cp866")
+                write_dbf(path, SNAPSHOT_COLUMNS, rows, encoding="cp866")
             elif fmt == "dbf1125":
                 path = stem.with_suffix(".dbf")
-                write_dbf(path, SNAPSHOT_COLUMNS, rows(), encoding="cp1125")
+                write_dbf(path, SNAPSHOT_COLUMNS, rows, encoding="cp1125")
             elif fmt == "xlsx":
                 path = stem.with_suffix(".xlsx")
-                write_xlsx(path, SNAPSHOT_COLUMNS, rows(), sheet="snapshot")
+                write_xlsx(path, SNAPSHOT_COLUMNS, rows, sheet="snapshot")
             else:
                 path = stem.with_suffix(".json")
-                write_json(
-                    path,
-                    SNAPSHOT_COLUMNS,
-                    rows(),
-                    metadata={
-                        "provider": provider,
-                        "period": f"{month:%Y-%m}",
-                        "payments_through": _month_end(month).isoformat(),
-                    },
-                )
+                meta = {
+                    "provider": provider,
+                    "period": f"{month:%Y-%m}",
+                    "payments_through": _month_end(month).isoformat(),
+                }
+                write_json(path, SNAPSHOT_COLUMNS, rows, metadata=meta)
             files[provider].append((month, path))
     return files
 
@@ -555,7 +532,7 @@ def seed_city(
         report = registry_import(str(path), office=office)
         progress(f"register {path.name}: {report.rows_applied} rows")
 
-    months = []
+    months: list[dt.date] = []
     month = dt.date(2026, 10, 1)
     for _ in range(scale.months):
         months.insert(0, month)

@@ -74,6 +74,7 @@ def test_debt_status_by_tax_id_address_and_id(client, city, h):
         == "clear"
     )
     assert AuditEntry.objects.filter(action="subsidy.debt_status").count() == 3
+    assert AuditEntry.objects.filter(action="subsidy.search").count() == 2
 
 
 def test_debt_status_bad_input(client, city, h):

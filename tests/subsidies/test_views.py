@@ -57,12 +57,22 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
     assert "verdict-blocked" in text
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
     assert (entry.user, entry.object_id) == (city.subsidy, str(city.dwelling.pk))
+    search = AuditEntry.objects.get(action="subsidy.search")
+    assert (search.user, search.detail) == (
+        city.subsidy,
+        {"tax_id": TAX_ID, "dwelling_ids": [city.dwelling.pk]},
+    )
 
 
 def test_search_with_no_match_says_why(officer, city):
     text = officer.get("/subsidies/", {"address": "вул. Шевченка, 99"}).content.decode()
     assert "no house 99 on this street" in text
-    assert not AuditEntry.objects.exists()
+    entry = AuditEntry.objects.get()  # a look-up that found nobody is recorded too
+    assert (entry.action, entry.object_id, entry.detail) == (
+        "subsidy.search",
+        "",
+        {"address": "вул. Шевченка, 99", "dwelling_ids": []},
+    )
 
 
 def test_issue_certificate_gives_a_pdf(officer, city, client, make_user):
@@ -268,3 +278,22 @@ def test_xlsx_batch_file_round_trip(officer, city):
     officer.post("/subsidies/batch-checks/", {"file": SimpleUploadedFile("a.xlsx", raw.getvalue())})
     check = BatchCheck.objects.get()
     assert (check.rows[0]["dwelling_id"], check.rows[0]["verdict"]) == (city.dwelling.pk, "clear")
+
+
+GARBAGE = [
+    b"PK\x03\x04 not a workbook",
+    b"\xff\xfe\x00\x01\x02",
+    b'{"rows": 5}',
+    b"[1, 2",
+    b"tax_id\n" + b"\x00" * 40,
+    b"   ",
+]
+
+
+@pytest.mark.parametrize("raw", GARBAGE)
+def test_garbage_files_never_give_500(officer, four, raw):
+    r = officer.post("/subsidies/batch-checks/", {"file": SimpleUploadedFile("x.csv", raw)})
+    assert r.status_code in (200, 302)
+    r = officer.post("/subsidies/decisions/upload/", {"file": SimpleUploadedFile("x.csv", raw)})
+    assert r.status_code == 400
+    assert not SubsidyDecision.objects.exists()

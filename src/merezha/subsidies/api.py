@@ -155,7 +155,7 @@ def _household(request: HttpRequest, dwelling_id: int | None, tax_id: str, addre
         return dwelling_id
     if not (tax_id or address):
         raise HttpError(400, "give dwelling_id, tax_id or address")
-    found = households_find(tax_id=tax_id, address=address)
+    found = households_find(tax_id=tax_id, address=address, user=request.user)
     if found.one is None:
         if found.dwelling_ids:
             raise HttpError(409, f"{found.reason}: {', '.join(map(str, found.dwelling_ids))}")

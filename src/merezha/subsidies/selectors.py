@@ -254,17 +254,29 @@ def _found_by_address(text: str, index: DwellingIndex) -> Found:
     return Found(tuple(match.candidates), f"address {text!r}: {match.reason or match.status.value}")
 
 
-def households_find(*, tax_id: str = "", address: str = "") -> Found:
-    """One look-up by tax id or by address, as the subsidy office types it."""
+def households_find(*, tax_id: str = "", address: str = "", user: Any = None) -> Found:
+    """One look-up by tax id or by address, as the subsidy office types it; audit-logged for `user`."""
     if tax_id.strip():
         try:
             value = tax_id_normalise(tax_id)
         except ValueError as exc:
             return Found((), str(exc))
-        return _found_by_tax_id(value, dwellings_by_tax_ids(tax_ids=[value]))
-    if address.strip():
-        return _found_by_address(address.strip(), dwelling_index_build())
-    return Found((), "give a tax id or an address")
+        found = _found_by_tax_id(value, dwellings_by_tax_ids(tax_ids=[value]))
+        query = {"tax_id": value}
+    elif address.strip():
+        found = _found_by_address(address.strip(), dwelling_index_build())
+        query = {"address": address.strip()}
+    else:
+        return Found((), "give a tax id or an address")
+    if user is not None:
+        audit_record(
+            user=user,
+            action="subsidy.search",
+            object_type="dwelling",
+            object_id=str(found.one or ""),
+            detail={**query, "dwelling_ids": list(found.dwelling_ids)},
+        )
+    return found
 
 
 def dwelling_labels(*, dwelling_ids: Iterable[int]) -> dict[int, str]:

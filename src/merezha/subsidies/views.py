@@ -76,7 +76,9 @@ def home(request: HttpRequest) -> HttpResponse:
     found = None
     candidates: dict[int, str] = {}
     if form.is_bound and form.is_valid() and (form.cleaned_data["tax_id"] or form.cleaned_data["address"]):
-        found = households_find(tax_id=form.cleaned_data["tax_id"], address=form.cleaned_data["address"])
+        found = households_find(
+            tax_id=form.cleaned_data["tax_id"], address=form.cleaned_data["address"], user=request.user
+        )
         query = {"date": form.on().isoformat(), "family_type": form.family()}
         if found.one is not None:
             return redirect(reverse("subsidy-household", args=[found.one]) + "?" + urlencode(query))

@@ -7,13 +7,13 @@ rule's parameters. Everyone else: 403.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -65,10 +65,6 @@ def _office_scope(request: HttpRequest) -> int | None:
     return None if user.role == Role.ADMIN else user.organisation_id
 
 
-def _nav(request: HttpRequest) -> dict[str, Any]:
-    return {"subsidy_nav": True}
-
-
 @role_required(*READ)
 def home(request: HttpRequest) -> HttpResponse:
     """SUBSIDY, ADMIN: find a household by tax id or address; one match opens its debt status."""
@@ -94,7 +90,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "found": found,
             "candidates": candidates,
             "candidates_q": candidates_q,
-            **_nav(request),
         },
     )
 
@@ -103,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def household(request: HttpRequest, dwelling_id: int) -> HttpResponse:
     """SUBSIDY, ADMIN: a household's accounts at every provider, its debt, the verdict; audit-logged."""
     form = CheckForm(request.GET or None)
-    on = form.on() if form.is_valid() else dt.date.today()
+    on = form.on() if form.is_valid() else timezone.localdate()
     family = form.family() if form.is_valid() else "regular"
     try:
         status = household_status(dwelling_id=dwelling_id, on=on, family_type=family, user=request.user)
@@ -128,7 +123,6 @@ def household(request: HttpRequest, dwelling_id: int) -> HttpResponse:
             "exemptions": exemption_list(dwelling_id=dwelling_id),
             "exemption_form": ExemptionForm(accounts=accounts, initial={"valid_from": on}),
             "can_write": request.user.role == Role.SUBSIDY,  # type: ignore[union-attr]
-            **_nav(request),
         },
     )
 
@@ -219,7 +213,7 @@ def batch_checks(request: HttpRequest) -> HttpResponse:
             except (FormatError, NoRuleInForce) as exc:
                 messages.error(request, f"{upload.name}: {exc}")
     checks = batch_check_list(office_id=_office_scope(request))[:100]
-    return render(request, "subsidies/batch_checks.html", {"form": form, "checks": checks, **_nav(request)})
+    return render(request, "subsidies/batch_checks.html", {"form": form, "checks": checks})
 
 
 @role_required(*READ)
@@ -232,7 +226,7 @@ def batch_check(request: HttpRequest, check_id: int) -> HttpResponse:
     return render(
         request,
         "subsidies/batch_check.html",
-        {"check": check, "unmatched": unmatched, "lines": check.rows[:200], **_nav(request)},
+        {"check": check, "unmatched": unmatched, "lines": check.rows[:200]},
     )
 
 
@@ -259,7 +253,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "subsidies/decisions.html",
-        {"decisions": rows, "upload_form": DecisionUploadForm(), **_nav(request)},
+        {"decisions": rows, "upload_form": DecisionUploadForm()},
     )
 
 
@@ -269,7 +263,7 @@ def decision_detail(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = decision_get(decision_id=decision_id, office_id=_office_scope(request))
     if decision is None:
         raise Http404
-    return render(request, "subsidies/decision.html", {"decision": decision, **_nav(request)})
+    return render(request, "subsidies/decision.html", {"decision": decision})
 
 
 @role_required(Role.SUBSIDY)
@@ -284,7 +278,7 @@ def decision_new(request: HttpRequest) -> HttpResponse:
             return redirect("subsidy-decision", decision_id=decision.pk)
         except ImportRejected as exc:
             errors = sorted(exc.report.errors)
-    return render(request, "subsidies/decision_new.html", {"form": form, "errors": errors, **_nav(request)})
+    return render(request, "subsidies/decision_new.html", {"form": form, "errors": errors})
 
 
 @require_POST
@@ -306,7 +300,7 @@ def decision_upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "subsidies/decisions.html",
-        {"decisions": rows, "upload_form": form, "errors": errors, **_nav(request)},
+        {"decisions": rows, "upload_form": form, "errors": errors},
         status=400,
     )
 

@@ -187,8 +187,12 @@ def verdict_compute(
     params: RuleParams,
     application_date: dt.date,
     family_type: str = "regular",
+    explain: bool = True,
 ) -> Verdict:
-    """Apply the rule to one household's accounts, explaining every figure that decided it."""
+    """Apply the rule to one household's accounts, explaining every figure that decided it.
+
+    With `explain=False` (batch checks) the explanation is only the summary sentence.
+    """
     large = family_type in LARGE_FAMILY_TYPES
     threshold = params.threshold_large_family if large else params.threshold
     statuses: list[AccountStatus] = []
@@ -220,63 +224,13 @@ def verdict_compute(
         )
         statuses.append(status)
         debt_total = debt_total + acc.debt
-        head = _("%(service)s, %(provider)s, account %(account)s") % {
-            "service": acc.service_code,
-            "provider": acc.provider_name,
-            "account": acc.number,
-        }
-        if not acc.debt.is_positive():
-            lines.append(_("%(head)s: no debt (%(debt)s).") % {"head": head, "debt": acc.debt})
-            continue
-        if not beyond:
-            span = _("the debt spans %(n)d month(s) of charges") % {"n": spanned}
-        elif not spanned:
-            span = _("there is no charge history")
-        else:
-            span = _("the debt is older than the %(n)d month(s) of history") % {"n": spanned}
-        if overdue is None:
-            text = _(
-                "%(head)s: debt %(debt)s; fewer than %(months)d months of charges in the history, "
-                "the overdue part is unknown; %(span)s."
-            ) % {"head": head, "debt": acc.debt, "months": params.months, "span": span}
-        else:
-            text = _(
-                "%(head)s: debt %(debt)s, charged in the last %(months)d months %(recent)s, "
-                "overdue %(overdue)s; %(span)s."
-            ) % {
-                "head": head,
-                "debt": acc.debt,
-                "months": params.months,
-                "recent": recent,
-                "overdue": overdue,
-                "span": span,
-            }
-        if exempt and acc.exemption is not None:
-            kind = (
-                _("restructuring agreement")
-                if acc.exemption.kind == "restructuring"
-                else _("contested in court")
-            )
-            text += " " + _("Not counted: %(kind)s from %(from)s.") % {
-                "kind": kind,
-                "from": acc.exemption.valid_from.isoformat(),
-            }
-        elif overdue is None:
-            unknown += 1
-        else:
-            overdue_total = overdue_total + overdue
-        lines.append(text)
-    family = _("large, foster or family-type-home family") if large else _("regular family")
-    rule = _(
-        "Rule in force on %(date)s (parameters from %(valid_from)s): debt overdue more than %(months)d "
-        "months blocks when the overdue total exceeds %(threshold)s (%(family)s)."
-    ) % {
-        "date": application_date.isoformat(),
-        "valid_from": params.valid_from.isoformat(),
-        "months": params.months,
-        "threshold": threshold,
-        "family": family,
-    }
+        if acc.debt.is_positive() and not exempt:
+            if overdue is None:
+                unknown += 1
+            else:
+                overdue_total = overdue_total + overdue
+        if explain:
+            lines.append(_account_line(acc, status, params.months))
     if overdue_total > threshold:
         verdict = BLOCKED
         summary = _("Overdue total %(total)s exceeds %(threshold)s: the subsidy is blocked.") % {
@@ -297,6 +251,9 @@ def verdict_compute(
             "total": overdue_total,
             "threshold": threshold,
         }
+    explanation = [summary]
+    if explain:
+        explanation = [_rule_line(params, application_date, threshold, large), *lines, summary]
     return Verdict(
         status=verdict,
         application_date=application_date,
@@ -306,5 +263,65 @@ def verdict_compute(
         debt_total=debt_total,
         overdue_total=overdue_total,
         accounts=statuses,
-        explanation=[rule, *lines, summary],
+        explanation=explanation,
     )
+
+
+def _rule_line(params: RuleParams, application_date: dt.date, threshold: Money, large: bool) -> str:
+    family = _("large, foster or family-type-home family") if large else _("regular family")
+    rule = _(
+        "Rule in force on %(date)s (parameters from %(valid_from)s): debt overdue more than %(months)d "
+        "months blocks when the overdue total exceeds %(threshold)s (%(family)s)."
+    ) % {
+        "date": application_date.isoformat(),
+        "valid_from": params.valid_from.isoformat(),
+        "months": params.months,
+        "threshold": threshold,
+        "family": family,
+    }
+    return rule
+
+
+def _account_line(acc: AccountFigures, status: AccountStatus, months: int) -> str:
+    head = _("%(service)s, %(provider)s, account %(account)s") % {
+        "service": acc.service_code,
+        "provider": acc.provider_name,
+        "account": acc.number,
+    }
+    if not acc.debt.is_positive():
+        return _("%(head)s: no debt (%(debt)s).") % {"head": head, "debt": acc.debt}
+    spanned, beyond = status.months_in_debt, status.months_beyond_history
+    if not beyond:
+        span = _("the debt spans %(n)d month(s) of charges") % {"n": spanned}
+    elif not spanned:
+        span = _("there is no charge history")
+    else:
+        span = _("the debt is older than the %(n)d month(s) of history") % {"n": spanned}
+    if status.overdue is None:
+        text = _(
+            "%(head)s: debt %(debt)s; fewer than %(months)d months of charges in the history, "
+            "the overdue part is unknown; %(span)s."
+        ) % {"head": head, "debt": acc.debt, "months": months, "span": span}
+    else:
+        text = _(
+            "%(head)s: debt %(debt)s, charged in the last %(months)d months %(recent)s, "
+            "overdue %(overdue)s; %(span)s."
+        ) % {
+            "head": head,
+            "debt": acc.debt,
+            "months": months,
+            "recent": status.billed_recent,
+            "overdue": status.overdue,
+            "span": span,
+        }
+    if status.exempt and status.exemption is not None:
+        kind = (
+            _("restructuring agreement")
+            if status.exemption.kind == "restructuring"
+            else _("contested in court")
+        )
+        text += " " + _("Not counted: %(kind)s from %(from)s.") % {
+            "kind": kind,
+            "from": status.exemption.valid_from.isoformat(),
+        }
+    return text

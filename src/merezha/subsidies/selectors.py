@@ -12,13 +12,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.money import Money
 from merezha.core.services import audit_record
+from merezha.organisations.models import Organisation, Service
 from merezha.payments.selectors import account_debts
-from merezha.providers.models import Account, AccountPeriod
+from merezha.providers.models import Account, AccountPeriod, Snapshot
 from merezha.registry.matching import MatchStatus
 from merezha.registry.models import Dwelling, Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
@@ -80,10 +82,15 @@ def rule_parameters_in_force(*, on: dt.date) -> RuleParams:
 # --- figures of many households at once ----------------------------------------------------
 
 
-def _billed(charged: Any, recalc: Any, benefit: Any, subsidy: Any) -> Money | None:
-    if charged is None:
-        return None
-    return charged + (recalc or Money(0)) - (benefit or Money(0)) - (subsidy or Money(0))
+def _zero_if_null(field: str) -> Coalesce:
+    return Coalesce(F(field), Value(0), output_field=BigIntegerField())
+
+
+#: What was billed in a period, in kopecks, computed by the database (NULL when `charged` is).
+_BILLED = ExpressionWrapper(
+    F("charged") + _zero_if_null("recalc") - _zero_if_null("benefit") - _zero_if_null("subsidy"),
+    output_field=BigIntegerField(),
+)
 
 
 def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int, list[AccountFigures]]:
@@ -94,15 +101,22 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
     for chunk in _chunks(ids):
         rows.extend(
             Account.objects.filter(dwelling_id__in=chunk, is_active=True).values_list(
-                "pk",
-                "dwelling_id",
-                "provider__code",
-                "provider__name",
-                "service__code",
-                "number",
-                "snapshot__period",
+                "pk", "dwelling_id", "provider_id", "service_id", "number", "snapshot_id"
             )
         )
+    # the few providers, services and snapshots in force: by id, instead of a join per account
+    providers = dict(
+        (pk, (code, name))
+        for pk, code, name in Organisation.objects.filter(pk__in={r[2] for r in rows}).values_list(
+            "pk", "code", "name"
+        )
+    )
+    services = dict(Service.objects.values_list("pk", "code"))
+    periods = dict(Snapshot.objects.filter(pk__in={r[5] for r in rows}).values_list("pk", "period"))
+    rows = [
+        (pk, dwelling_id, *providers[p], services[s], number, periods[snap])
+        for pk, dwelling_id, p, s, number, snap in rows
+    ]
     rows.sort(key=lambda r: (r[1], r[2], r[4], r[5], r[0]))
     account_ids = [r[0] for r in rows]
     debts: dict[int, Money] = {}
@@ -117,14 +131,16 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
         for chunk in _chunks(owing_ids):
             history = (
                 AccountPeriod.objects.filter(account_id__in=chunk, period__gte=since)
+                .annotate(billed_k=_BILLED)
                 .order_by("snapshot_id", "pk")
-                .values_list("account_id", "period", "charged", "recalc", "benefit", "subsidy")
+                .values_list("account_id", "period", "billed_k")
             )
-            for account_id, period, charged, recalc, benefit, subsidy in history:
+            for account_id, period, billed_k in history:
                 # a later snapshot's figures for the same period replace an earlier one's
-                billed.setdefault(account_id, {})[period] = _billed(charged, recalc, benefit, subsidy)
+                billed.setdefault(account_id, {})[period] = None if billed_k is None else Money(billed_k)
+        for chunk in _chunks(ids):
             active = (
-                Exemption.objects.filter(account_id__in=chunk, valid_from__lte=on)
+                Exemption.objects.filter(account__dwelling_id__in=chunk, valid_from__lte=on)
                 .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
                 .order_by("valid_from", "pk")
             )
@@ -280,11 +296,15 @@ def households_find(*, tax_id: str = "", address: str = "", user: Any = None) ->
 
 
 def dwelling_labels(*, dwelling_ids: Iterable[int]) -> dict[int, str]:
+    """Dwelling id → `вул. Шевченка, 10, кв. 5`, for many dwellings at once."""
     ids = sorted(set(dwelling_ids))
     out: dict[int, str] = {}
     for chunk in _chunks(ids):
-        for d in Dwelling.objects.select_related("building__street").filter(pk__in=chunk):
-            out[d.pk] = dwelling_label(d)
+        rows = Dwelling.objects.filter(pk__in=chunk).values_list(
+            "pk", "building__street__type", "building__street__name", "building__number", "apartment"
+        )
+        for pk, stype, name, number, apartment in rows:
+            out[pk] = f"{stype} {name}, {number}" + (f", кв. {apartment}" if apartment else "")
     return out
 
 

@@ -327,6 +327,7 @@ def batch_check_run(
                 params=params,
                 application_date=application_date,
                 family_type=a.family_type,
+                explain=False,
             )
             blocked += verdict.status == BLOCKED
             out.update(

@@ -297,3 +297,26 @@ def test_garbage_files_never_give_500(officer, four, raw):
     r = officer.post("/subsidies/decisions/upload/", {"file": SimpleUploadedFile("x.csv", raw)})
     assert r.status_code == 400
     assert not SubsidyDecision.objects.exists()
+
+
+def test_provider_sees_only_its_part(client, officer, four, make_user):
+    officer.post(
+        "/subsidies/decisions/new/",
+        {
+            "decision": "P-4",
+            "tax_id": TAX_ID,
+            "dwelling_id": four.dwelling.pk,
+            "period_from": "2026-11",
+            "period_to": "2026-12",
+            "amount_rent": "12.34",
+            "amount_heat": "56.78",
+        },
+    )
+    decision = SubsidyDecision.objects.get()
+    client.force_login(make_user("provider", organisation=four.providers["ZHEK"]))
+    text = client.get(f"/subsidies/decisions/{decision.pk}/part/").content.decode()
+    assert "12.34" in text and "56.78" not in text
+    client.force_login(make_user("provider", organisation=four.providers["VODO"]))  # nothing for it
+    assert client.get(f"/subsidies/decisions/{decision.pk}/part/").status_code == 404
+    client.force_login(four.subsidy)
+    assert client.get(f"/subsidies/decisions/{decision.pk}/part/").status_code == 403

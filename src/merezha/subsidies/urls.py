@@ -29,5 +29,6 @@ urlpatterns = [
     path("subsidies/decisions/new/", views.decision_new, name="subsidy-decision-new"),
     path("subsidies/decisions/upload/", views.decision_upload, name="subsidy-decision-upload"),
     path("subsidies/decisions/<int:decision_id>/", views.decision_detail, name="subsidy-decision"),
+    path("subsidies/decisions/<int:decision_id>/part/", views.decision_part, name="subsidy-decision-part"),
     path("subsidies/rule/", views.rule_parameters, name="subsidy-rule"),
 ]

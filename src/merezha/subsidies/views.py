@@ -39,6 +39,7 @@ from merezha.subsidies.selectors import (
     debt_certificate_get,
     decision_get,
     decision_list,
+    decision_part_get,
     dwelling_labels,
     exemption_list,
     household_accounts,
@@ -326,3 +327,12 @@ def rule_parameters(request: HttpRequest) -> HttpResponse:
         except InvalidInput as exc:
             form.add_error(None, str(exc))
     return render(request, "subsidies/rule.html", {"form": form, "sets": rule_parameters_list()})
+
+
+@role_required(Role.PROVIDER)
+def decision_part(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """PROVIDER only: its own part of a decision delivered to it (others, and other providers: 404)."""
+    delivery = decision_part_get(decision_id=decision_id, provider_id=request.user.organisation_id)  # type: ignore[union-attr]
+    if delivery is None:
+        raise Http404
+    return render(request, "subsidies/decision_part.html", {"delivery": delivery, "part": delivery.payload})

@@ -332,7 +332,8 @@ def rule_parameters(request: HttpRequest) -> HttpResponse:
 @role_required(Role.PROVIDER)
 def decision_part(request: HttpRequest, decision_id: int) -> HttpResponse:
     """PROVIDER only: its own part of a decision delivered to it (others, and other providers: 404)."""
-    delivery = decision_part_get(decision_id=decision_id, provider_id=request.user.organisation_id)  # type: ignore[union-attr]
+    user: Any = request.user
+    delivery = decision_part_get(decision_id=decision_id, provider_id=user.organisation_id)
     if delivery is None:
         raise Http404
     return render(request, "subsidies/decision_part.html", {"delivery": delivery, "part": delivery.payload})

@@ -159,7 +159,9 @@ def test_files_agree_with_each_other(world, pay, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
     assert wb.sheetnames == ["lines", "summary"]
     rows = list(wb["lines"].iter_rows(values_only=True))
-    assert rows[0][-1] == "amount" and [str(r[-1]) for r in rows[1:]] == ["100.1", "0.01", "2500"]
+    assert rows[0][-1] == "amount" and [str(r[-1]) for r in rows[1:]] == ["100.1", "0.01", "2500.0"]
+    assert rows[1][:3] == (1, data["lines"][0]["payment_id"], "P-01-20261102-1")
+    assert [c.number_format for c in next(wb["lines"].iter_rows(min_row=2, max_row=2))][-1] == "0.00"
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(values_only=True) if r and r[0]}
     assert (summary["number"], summary["count"], str(summary["total"])) == (1, 3, "2600.11")
     csv_lines = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()

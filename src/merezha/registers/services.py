@@ -37,12 +37,13 @@ class DayCloseResult:
     registers: list[Register] = field(default_factory=list)
 
 
-def register_canonical(*, register: Register, lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The register as one JSON-able dict: the summary of exchange-v1 §3 and its lines in order."""
-    if lines is None:
-        lines = [
-            register_line_dict(rl) for rl in RegisterLine.objects.filter(register=register).order_by("line")
-        ]
+def register_canonical(*, register: Register) -> dict[str, Any]:
+    """The register as one JSON-able dict: the summary of exchange-v1 §3 and its lines in order.
+
+    Its sha256 (`canonical_checksum`) is the register's checksum, in the inbox document too.
+    """
+    from merezha.registers.files import register_lines
+
     return {
         "number": register.number,
         "provider": register.provider.code,
@@ -50,31 +51,7 @@ def register_canonical(*, register: Register, lines: list[dict[str, Any]] | None
         "count": register.count,
         "total": str(register.total),
         "points": register.points,
-        "lines": lines,
-    }
-
-
-def local_text(value: dt.datetime) -> str:
-    """A moment as local `YYYY-MM-DD HH:MM:SS` (settings.TIME_ZONE)."""
-    return value.astimezone(_tz()).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _tz() -> Any:
-    return timezone.get_default_timezone()
-
-
-def register_line_dict(rl: RegisterLine) -> dict[str, Any]:
-    return {
-        "line": rl.line,
-        "payment_id": str(rl.payment_id),
-        "receipt": rl.receipt,
-        "paid_at": local_text(rl.paid_at),
-        "point": rl.point_code,
-        "account": rl.account,
-        "service": rl.service,
-        "payer": rl.payer,
-        "address": rl.address,
-        "amount": str(rl.amount),
+        "lines": register_lines(registers=[register]),
     }
 
 

@@ -46,7 +46,9 @@ def django_on(database_url: str, home: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def network_build(*, providers: int, points: int, accounts: int, seed: int, through: dt.date) -> dict[str, Any]:
+def network_build(
+    *, providers: int, points: int, accounts: int, seed: int, through: dt.date
+) -> dict[str, Any]:
     """Providers with one applied snapshot and their accounts; payment points with one cashier each."""
     from merezha.core.money import Money
     from merezha.organisations.models import Organisation, Service, User
@@ -55,7 +57,10 @@ def network_build(*, providers: int, points: int, accounts: int, seed: int, thro
     rng = random.Random(seed)
     services = list(Service.objects.order_by("code"))
     provs = Organisation.objects.bulk_create(
-        [Organisation(code=f"PROV-{i + 1}", name=f"Provider {i + 1}", kind="provider") for i in range(providers)]
+        [
+            Organisation(code=f"PROV-{i + 1}", name=f"Provider {i + 1}", kind="provider")
+            for i in range(providers)
+        ]
     )
     snaps = Snapshot.objects.bulk_create(
         [
@@ -81,7 +86,10 @@ def network_build(*, providers: int, points: int, accounts: int, seed: int, thro
         batch_size=5000,
     )
     pts = Organisation.objects.bulk_create(
-        [Organisation(code=f"PP-{i + 1:03d}", name=f"Point {i + 1}", kind="payment_point") for i in range(points)]
+        [
+            Organisation(code=f"PP-{i + 1:03d}", name=f"Point {i + 1}", kind="payment_point")
+            for i in range(points)
+        ]
     )
     cashiers = []
     for p in pts:
@@ -100,6 +108,9 @@ def network_build(*, providers: int, points: int, accounts: int, seed: int, thro
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    out = [" | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)), "-+-".join("-" * w for w in widths)]
+    out = [
+        " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)),
+        "-+-".join("-" * w for w in widths),
+    ]
     out += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cells[1:]]
     return "\n".join(out)

@@ -59,7 +59,14 @@ def payments_bulk(net: dict, count: int, seed: int) -> int:
         payments.append(p)
         for (acc, prov), amount in zip(chosen, amounts, strict=True):
             lines.append(
-                PaymentLine(payment=p, account_id=acc, provider_id=prov, operational_day=DAY, point=point, amount=amount)
+                PaymentLine(
+                    payment=p,
+                    account_id=acc,
+                    provider_id=prov,
+                    operational_day=DAY,
+                    point=point,
+                    amount=amount,
+                )
             )
     Payment.objects.bulk_create(payments, batch_size=5000)
     PaymentLine.objects.bulk_create(lines, batch_size=5000)
@@ -77,6 +84,7 @@ def main() -> None:
     ap.add_argument("--accounts", type=int, default=60_000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    ap.add_argument("--profile", action="store_true", help="print a profile of the close")
     args = ap.parse_args()
     home = tempfile.mkdtemp(prefix="bench-close-")
     url = pg_fresh_database("bench_close") if args.db == "postgresql" else f"sqlite:///{home}/bench.sqlite3"
@@ -84,10 +92,18 @@ def main() -> None:
         django_on(url, home)
         t0 = time.perf_counter()
         net = network_build(
-            providers=args.providers, points=args.points, accounts=args.accounts, seed=args.seed,
+            providers=args.providers,
+            points=args.points,
+            accounts=args.accounts,
+            seed=args.seed,
             through=DAY - dt.timedelta(days=2),
         )
         n_lines = payments_bulk(net, args.payments, args.seed)
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # as autovacuum would have done during the day
         setup = time.perf_counter() - t0
 
         from merezha.registers.files import FORMATS, register_files_write
@@ -95,8 +111,17 @@ def main() -> None:
         from merezha.registers.services import days_close
 
         t1 = time.perf_counter()
+        if args.profile:
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
         result = days_close(day=DAY)
         t_close = time.perf_counter() - t1
+        if args.profile:
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(30)
         out = Path(home) / "files"
         out.mkdir()
         t2 = time.perf_counter()

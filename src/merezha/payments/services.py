@@ -36,6 +36,7 @@ __all__ = [
     "PaymentLineIn",
     "PaymentResult",
     "operational_day_close",
+    "operational_days_close",
     "operational_day_lock",
     "payment_cancel",
     "payment_create",
@@ -262,3 +263,27 @@ def operational_day_close(*, point: Organisation, user: Any, day: dt.date) -> tu
     row.closed_by = user if getattr(user, "pk", None) else None
     row.save(update_fields=["status", "closed_at", "closed_by"])
     return row, True
+
+
+def operational_days_close(*, point_ids: list[int], user: Any, day: dt.date) -> list[int]:
+    """Close `day` at many points at once (inside the caller's transaction); returns the points closed now.
+
+    Set-based: the missing day rows are created, then every row of the day is locked in point
+    order (the same lock a payment takes) and the open ones are closed in one UPDATE.
+    """
+    OperationalDay.objects.bulk_create(
+        [OperationalDay(point_id=pk, day=day) for pk in point_ids], ignore_conflicts=True, batch_size=1000
+    )
+    rows = list(
+        OperationalDay.objects.select_for_update()
+        .filter(day=day, point_id__in=point_ids)
+        .order_by("point_id")
+        .values_list("pk", "point_id", "status")
+    )
+    open_rows = [(pk, point_id) for pk, point_id, status in rows if status == OperationalDay.Status.OPEN]
+    OperationalDay.objects.filter(pk__in=[pk for pk, _ in open_rows]).update(
+        status=OperationalDay.Status.CLOSED,
+        closed_at=timezone.now(),
+        closed_by=user if getattr(user, "pk", None) else None,
+    )
+    return [point_id for _, point_id in open_rows]

@@ -105,8 +105,8 @@ def _prepared(registers: Sequence[Register]) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     n = 0
     for reg in registers:
-        for pid, receipt, paid_at, point, account, service, payer, address, amount in (
-            RegisterLine.objects.filter(register=reg).order_by("line").values_list(*_FIELDS).iterator(5000)
+        for pid, receipt, paid_at, point, account, service, payer, address, amount in list(
+            RegisterLine.objects.filter(register=reg).order_by("line").values_list(*_FIELDS)
         ):
             n += 1
             local = paid_at.astimezone(tz)

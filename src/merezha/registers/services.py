@@ -23,7 +23,7 @@ from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
 from merezha.organisations.models import Organisation
 from merezha.payments.models import OperationalDay, PaymentLine
-from merezha.payments.services import PaymentError, operational_day_close
+from merezha.payments.services import PaymentError, operational_day_close, operational_days_close
 from merezha.registers.models import Register, RegisterLine
 
 #: The hub's own code as the sender of inbox documents.
@@ -210,10 +210,11 @@ def days_close(*, day: dt.date, user: Any = None) -> DayCloseResult:
     _check_day(day)
     result = DayCloseResult(day=day)
     with transaction.atomic():
-        for point in Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True).order_by("pk"):
-            _row, closed_now = operational_day_close(point=point, user=user, day=day)
-            if closed_now:
-                result.closed_points.append(point.code)
+        points = dict(
+            Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True).values_list("pk", "code")
+        )
+        closed = operational_days_close(point_ids=sorted(points), user=user, day=day)
+        result.closed_points = sorted(points[pk] for pk in closed)
         result.registers = registers_issue(day=day, user=user)
     return result
 

@@ -5,8 +5,9 @@
 In one run, on the same machine and loopback only:
 1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
    and cashier per client, each with an API token);
-2. `--servers` Django servers (`merezha runserver --noreload`, DEBUG off; app servers are
-   stateless, so a 2-core machine runs two) on 127.0.0.1;
+2. `--servers` Django servers (`merezha runserver --noreload`, DEBUG off, persistent database
+   connections: bench/http_settings.py; app servers are stateless, so a 2-core machine runs two)
+   on 127.0.0.1;
 3. `--clients` threads, each posting `--per-client` payments (1–3 lines, a fresh Idempotency-Key
    each) to POST /api/v1/payments over a kept-alive connection, after 10 warm-up requests;
 4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
@@ -30,10 +31,12 @@ import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from bench._money import PG_ADMIN_URL, django_on, network_build, pg_drop_database, pg_fresh_database, table
 
 DAY = dt.date.today()
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:

@@ -60,6 +60,9 @@ class PaymentLineIn:
 class PaymentResult:
     payment: Payment
     created: bool
+    #: the payment's lines with their accounts (service and provider loaded) when created now;
+    #: empty for a replay (read them through the selectors)
+    lines: tuple[PaymentLine, ...] = ()
 
 
 def _check_cashier(cashier: Any, point: Organisation) -> None:
@@ -71,9 +74,12 @@ def _check_cashier(cashier: Any, point: Organisation) -> None:
 
 def _day_row(point: Organisation, day: dt.date) -> OperationalDay:
     """The (point, day) row, created open on first use, locked until the transaction ends."""
+    row = OperationalDay.objects.select_for_update().filter(point=point, day=day).first()
+    if row is not None:
+        return row
     try:
         with transaction.atomic():
-            row, _ = OperationalDay.objects.select_for_update().get_or_create(point=point, day=day)
+            row = OperationalDay.objects.create(point=point, day=day)
     except IntegrityError:  # created concurrently: take the committed row
         row = OperationalDay.objects.select_for_update().get(point=point, day=day)
     return row
@@ -154,8 +160,10 @@ def payment_create(
         ids = sorted(line.account_id for line in lines)
         accounts = {
             a.pk: a
-            for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-            # the lock is taken on the rows; the provider is read separately below
+            for a in Account.objects.select_for_update(of=("self",))
+            .select_related("service", "provider")
+            .filter(pk__in=ids)
+            .order_by("pk")
         }
         for line in lines:
             acc = accounts.get(line.account_id)
@@ -184,12 +192,12 @@ def payment_create(
             change=change,
             idempotency_key=key,
         )
-        PaymentLine.objects.bulk_create(
+        created = PaymentLine.objects.bulk_create(
             [
                 PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
                     payment=payment,
-                    account_id=line.account_id,
-                    provider_id=accounts[line.account_id].provider_id,
+                    account=accounts[line.account_id],
+                    provider=accounts[line.account_id].provider,
                     operational_day=day.day,
                     point=point,
                     amount=line.amount,
@@ -198,7 +206,7 @@ def payment_create(
             ]
         )
         idempotency_complete(claim=claim, result_type="payment", result_id=str(payment.pk))
-    return PaymentResult(payment=payment, created=True)
+    return PaymentResult(payment=payment, created=True, lines=tuple(created))
 
 
 def payment_cancel(

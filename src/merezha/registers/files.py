@@ -1,5 +1,6 @@
-"""Register files in the four exchange formats: CSV, DBF and JSON through `formats.writers`, XLSX
-through the streamed writer of `registers.xlsx` (see there why). The lines are read once.
+"""Register files in the four exchange formats: CSV and JSON through `formats.writers`, DBF and
+XLSX through the faster writers of `registers.dbf` and `registers.xlsx` (see there why). The
+lines are read once.
 
 One register, or — when a provider has several registers on one operational day — the day's
 registers together: lines in order (register by register, each in its order of acceptance),
@@ -16,7 +17,8 @@ from typing import Any
 from django.utils import timezone
 
 from merezha.core.money import Money
-from merezha.formats.writers import Column, write_csv, write_dbf, write_json
+from merezha.formats.writers import Column, write_csv, write_json
+from merezha.registers.dbf import write_dbf_rows
 from merezha.registers.models import Register, RegisterLine
 from merezha.registers.xlsx import write_xlsx_sheets
 
@@ -201,7 +203,7 @@ def register_files_write(*, registers: Sequence[Register], targets: dict[str, st
             write_json(path, COLUMNS, _text_rows(lines), metadata=summary, rows_key="lines")
         elif fmt == "dbf":
             encoding = registers[0].provider.dbf_encoding or "cp1251"
-            write_dbf(
+            write_dbf_rows(
                 path, DBF_COLUMNS, _dbf_rows(lines), encoding=encoding, today=registers[0].issued_at.date()
             )
         else:

@@ -21,7 +21,10 @@ _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PR = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "http://schemas.openxmlformats.org/package/2006/content-types"
-_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: one pass: XML escapes, and control characters XML 1.0 cannot hold dropped
+_XML_TEXT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{chr(c): None for c in range(32) if c not in (9, 10, 13)}}
+)
 
 _STYLES = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_NS}">'
@@ -35,26 +38,24 @@ _STYLES = (
 )
 
 
-def _col(i: int) -> str:
-    name = ""
-    i += 1
-    while i:
-        i, rem = divmod(i - 1, 26)
-        name = chr(65 + rem) + name
-    return name
+_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _cell(ref: str, value: Any) -> str:
+def _cell(value: Any) -> str:
+    """One cell; cells carry no reference (readers count them), so an empty one is written as `<c/>`."""
     if value is None or value == "":
-        return ""
+        return "<c/>"
+    if isinstance(value, str):
+        if _SPECIAL.search(value):
+            value = value.translate(_XML_TEXT)
+        return f'<c t="inlineStr"><is><t xml:space="preserve">{value}</t></is></c>'
     if isinstance(value, bool):
-        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        return f'<c t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
-        return f'<c r="{ref}"><v>{value}</v></c>'
+        return f"<c><v>{value}</v></c>"
     if isinstance(value, Decimal):
-        return f'<c r="{ref}" s="1"><v>{value}</v></c>'
-    text = escape(_BAD_XML.sub("", str(value)))
-    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+        return f'<c s="1"><v>{value}</v></c>'
+    return _cell(str(value))
 
 
 def _entry(zf: zipfile.ZipFile, name: str, data: str) -> None:
@@ -67,18 +68,13 @@ def _sheet(zf: zipfile.ZipFile, name: str, rows: Iterable[Sequence[Any]]) -> int
     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     count = 0
-    cols: list[str] = []
     with zf.open(info, "w", force_zip64=True) as fh:
         fh.write(
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{_NS}"><sheetData>'.encode()
         )
         chunk: list[str] = []
         for r, row in enumerate(rows, start=1):
-            while len(cols) < len(row):
-                cols.append(_col(len(cols)))
-            chunk.append(
-                f'<row r="{r}">' + "".join(_cell(f"{cols[i]}{r}", v) for i, v in enumerate(row)) + "</row>"
-            )
+            chunk.append(f'<row r="{r}">' + "".join(map(_cell, row)) + "</row>")
             count += 1
             if len(chunk) >= 1000:
                 fh.write("".join(chunk).encode("utf-8"))

@@ -96,6 +96,19 @@ def operational_day_lock(*, point: Organisation, moment: dt.datetime) -> Operati
     raise PaymentError(f"no open operational day at {point.code}")  # pragma: no cover
 
 
+def _current_day(point: Organisation, moment: dt.datetime) -> dt.date:
+    """The point's operational day at `moment` (the module's rule), without creating or locking rows."""
+    day = timezone.localdate(moment)
+    closed = set(
+        OperationalDay.objects.filter(
+            point=point, day__gte=day, status=OperationalDay.Status.CLOSED
+        ).values_list("day", flat=True)
+    )
+    while day in closed:
+        day += dt.timedelta(days=1)
+    return day
+
+
 def _fingerprint(lines: list[PaymentLineIn], method: str, tendered: Money | None) -> str:
     return request_fingerprint(
         {
@@ -235,7 +248,7 @@ def payment_cancel(
                 f"the operational day {payment.operational_day} is closed: it cannot be cancelled"
             )
         moment = now or timezone.now()
-        current = timezone.localdate(moment)
+        current = _current_day(payment.point, moment)
         if current != payment.operational_day:
             raise PaymentError(
                 f"only a payment of today's operational day can be cancelled (it is of {payment.operational_day})"

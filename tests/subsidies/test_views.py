@@ -98,7 +98,10 @@ def test_issue_certificate_gives_a_pdf(officer, city, client, make_user):
 
 def test_admin_reads_but_does_not_write(client, city, make_user):
     client.force_login(make_user("admin"))
+    assert client.get("/subsidies/").status_code == 403  # the subsidy office's home page
     assert client.get(f"/subsidies/households/{city.dwelling.pk}/").status_code == 200
+    assert client.get("/subsidies/decisions/").status_code == 200
+    assert client.get("/subsidies/batch-checks/").status_code == 200
     assert client.post(f"/subsidies/households/{city.dwelling.pk}/certificate/").status_code == 403
     assert client.get("/subsidies/decisions/new/").status_code == 403
 

@@ -66,9 +66,10 @@ def _office_scope(request: HttpRequest) -> int | None:
     return None if user.role == Role.ADMIN else user.organisation_id
 
 
-@role_required(*READ)
+@role_required(Role.SUBSIDY)
 def home(request: HttpRequest) -> HttpResponse:
-    """SUBSIDY, ADMIN: find a household by tax id or address; one match opens its debt status."""
+    """SUBSIDY only (the role's home page): find a household by tax id or address; one match opens
+    its debt status. The information centre reads households, checks and decisions by their pages."""
     form = SearchForm(request.GET or None)
     found = None
     candidates: dict[int, str] = {}

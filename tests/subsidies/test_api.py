@@ -308,3 +308,17 @@ def test_decision_upload(client, four, h):
     assert r.json()["errors"] == [
         {"line": 2, "column": "decision", "reason": "decision U-1 is already recorded"}
     ]
+
+
+def test_control_characters_never_reach_the_database(client, four, h):
+    body = {**BODY, "decision": "A-\x009", "address": "вул. Шевченка,\x00 10, кв. 5"}
+    r = client.post(
+        "/api/v1/subsidy/decisions",
+        content_type="application/json",
+        data=body,
+        headers={**h, "Idempotency-Key": "nul"},
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["decision"] == "A- 9"
+    r = client.get("/api/v1/subsidy/debt-status?address=Шевченка%0010 кв 5", headers=h)
+    assert r.status_code == 200

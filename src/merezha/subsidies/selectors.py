@@ -53,6 +53,14 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
+_CONTROL = dict.fromkeys([*range(0, 32), 127], " ")
+
+
+def text_clean(value: str) -> str:
+    """Input text without control characters (PostgreSQL refuses NUL in text and JSON), spaces collapsed."""
+    return " ".join((value or "").translate(_CONTROL).split())
+
+
 class NoRuleInForce(Exception):
     """No parameter set of the rule applies on the date asked."""
 
@@ -272,6 +280,7 @@ def _found_by_address(text: str, index: DwellingIndex) -> Found:
 
 def households_find(*, tax_id: str = "", address: str = "", user: Any = None) -> Found:
     """One look-up by tax id or by address, as the subsidy office types it; audit-logged for `user`."""
+    tax_id, address = text_clean(tax_id), text_clean(address)
     if tax_id.strip():
         try:
             value = tax_id_normalise(tax_id)

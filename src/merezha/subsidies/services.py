@@ -54,6 +54,7 @@ from merezha.subsidies.selectors import (
     dwellings_by_tax_ids,
     households_figures,
     rule_parameters_in_force,
+    text_clean,
 )
 
 # --- rule parameters and exemptions --------------------------------------------------------
@@ -257,7 +258,7 @@ def batch_check_run(
         for line, row in table.rows:
             if not any(row.values()):
                 continue
-            row = {BATCH_ALIASES.get(k, k): v for k, v in row.items()}
+            row = {BATCH_ALIASES.get(k, k): text_clean(v) for k, v in row.items()}
             applicants.append(
                 _Applicant(line, row.get("tax_id", ""), _address_of(row), row.get("family_type", ""))
             )
@@ -388,18 +389,19 @@ def decision_rows_to_drafts(
 ) -> list[_DecisionDraft]:
     """Group flat rows (one per decision and service) by decision number; header fields must agree."""
     drafts: dict[str, _DecisionDraft] = {}
-    for line, row in rows:
+    for line, raw in rows:
+        row = {k: text_clean(v) for k, v in raw.items()}
         if not any(row.values()):
             continue
         report.rows_read += 1
-        number = (row.get("decision") or "").strip()
+        number = row.get("decision") or ""
         if not number:
             report.reject(line, "decision", _("the decision number is missing"))
             continue
         if len(number) > 32:
             report.reject(line, "decision", _("a decision number has at most 32 characters"))
             continue
-        head = {c: (row.get(c) or "").strip() for c in DECISION_COLUMNS}
+        head = {c: row.get(c) or "" for c in DECISION_COLUMNS}
         draft = drafts.get(number)
         if draft is None:
             draft = drafts[number] = _DecisionDraft(number, line, head)

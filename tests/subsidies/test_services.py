@@ -394,3 +394,23 @@ def test_decisions_json_file(four):
     assert [(d.number, [str(x.monthly_amount) for x in d.lines.all()]) for d in created] == [
         ("J-1", ["50.00"])
     ]
+
+
+def test_batch_check_with_address_columns(city):
+    upload = csv_upload(
+        "вулиця;будинок;квартира\n"
+        "Шевченка;10;6\n"  # 2
+        "вул. Шевченка;10;\n"  # 3: no whole-house dwelling
+        "Франка;1;1\n"  # 4
+    )
+    with translation.override("en"):
+        check = batch_check_run(user=city.subsidy, source=upload, application_date=ON)
+    assert [(r["match"], r["dwelling_id"], r["address"]) for r in check.rows] == [
+        ("matched", city.other.pk, "Шевченка, 10, кв. 6"),
+        ("unmatched", "", "вул. Шевченка, 10"),
+        ("unmatched", "", "Франка, 1, кв. 1"),
+    ]
+    assert (
+        check.rows[1]["reason"]
+        == "address 'вул. Шевченка, 10': the register has no a whole-house dwelling in house 10"
+    )

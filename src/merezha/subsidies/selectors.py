@@ -271,8 +271,12 @@ def _found_by_tax_id(tax_id: str, index: dict[str, set[int]]) -> Found:
     return Found(tuple(dwellings))
 
 
-def _found_by_address(text: str, index: DwellingIndex) -> Found:
-    match = index.match_text(text)
+def _found_by_address(text: str, index: DwellingIndex, parts: tuple[str, str, str] | None = None) -> Found:
+    """Match an address written as one text, or as (street, house, apartment) when given in columns."""
+    if parts is not None:
+        match = index.match(street=parts[0], house=parts[1], apartment=parts[2])
+    else:
+        match = index.match_text(text)
     if match.status is MatchStatus.MATCHED and match.dwelling_id is not None:
         return Found((match.dwelling_id,))
     return Found(tuple(match.candidates), f"address {text!r}: {match.reason or match.status.value}")

@@ -230,6 +230,8 @@ class _Applicant:
     tax_id: str
     address: str
     family_type: str
+    #: (street, house, apartment) when the file gives them in separate columns
+    parts: tuple[str, str, str] | None = None
     match: str = ""
     dwelling_id: int | None = None
     reason: str = ""
@@ -260,7 +262,15 @@ def batch_check_run(
                 continue
             row = {BATCH_ALIASES.get(k, k): text_clean(v) for k, v in row.items()}
             applicants.append(
-                _Applicant(line, row.get("tax_id", ""), _address_of(row), row.get("family_type", ""))
+                _Applicant(
+                    line,
+                    row.get("tax_id", ""),
+                    _address_of(row),
+                    row.get("family_type", ""),
+                    None
+                    if row.get("address") or not row.get("street")
+                    else (row["street"], row.get("house", ""), row.get("apartment", "")),
+                )
             )
         columns = {BATCH_ALIASES.get(c, c) for c in table.columns}
         display = table.name
@@ -291,7 +301,7 @@ def batch_check_run(
         if found is None and a.address:
             if index is None:
                 index = dwelling_index_build()
-            found = _found_by_address(a.address, index)
+            found = _found_by_address(a.address, index, a.parts)
         elif found is None:
             found = _found_by_tax_id(a.tax_id, by_tax)
         if found.one is not None:

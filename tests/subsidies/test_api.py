@@ -56,6 +56,8 @@ def test_debt_status_by_tax_id_address_and_id(client, city, h):
         "provider_name": "TEPLO",
         "service": "heat",
         "account": "H-1",
+        "period": "2026-10",
+        "as_of": "2026-10-31",
         "debt": "1580.01",
         "billed_recent": "900.00",
         "overdue": "680.01",

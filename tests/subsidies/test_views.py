@@ -54,6 +54,7 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
     text = page.content.decode()
     assert page.status_code == 200
     assert "вул. Шевченка, 10, кв. 5" in text and "1580.01" in text and "680.01" in text
+    assert "2026-10-31" in text  # the provider's data as of
     assert "verdict-blocked" in text
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
     assert (entry.user, entry.object_id) == (city.subsidy, str(city.dwelling.pk))

@@ -78,6 +78,8 @@ class AccountFigures:
     #: period (first day of month) → billed amount, or None when the period has no charge figures.
     billed: Mapping[dt.date, Money | None] = field(default_factory=dict)
     exemption: ExemptionInfo | None = None
+    #: the provider's figures include network payments through this day (its snapshot's payments_through)
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class AccountStatus:
     months_beyond_history: bool
     exempt: bool
     exemption: ExemptionInfo | None
+    latest_period: dt.date | None = None
+    as_of: dt.date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +109,8 @@ class AccountStatus:
             "provider_name": self.provider_name,
             "service": self.service_code,
             "account": self.number,
+            "period": self.latest_period.strftime("%Y-%m") if self.latest_period else None,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "debt": str(self.debt),
             "billed_recent": None if self.billed_recent is None else str(self.billed_recent),
             "overdue": None if self.overdue is None else str(self.overdue),
@@ -221,6 +227,8 @@ def verdict_compute(
             months_beyond_history=beyond,
             exempt=exempt,
             exemption=acc.exemption if exempt else None,
+            latest_period=acc.latest_period,
+            as_of=acc.as_of,
         )
         statuses.append(status)
         debt_total = debt_total + acc.debt

@@ -120,9 +120,14 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
         )
     )
     services = dict(Service.objects.values_list("pk", "code"))
-    periods = dict(Snapshot.objects.filter(pk__in={r[5] for r in rows}).values_list("pk", "period"))
+    periods = {
+        pk: (period, through)
+        for pk, period, through in Snapshot.objects.filter(pk__in={r[5] for r in rows}).values_list(
+            "pk", "period", "payments_through"
+        )
+    }
     rows = [
-        (pk, dwelling_id, *providers[p], services[s], number, periods[snap])
+        (pk, dwelling_id, *providers[p], services[s], number, *periods[snap])
         for pk, dwelling_id, p, s, number, snap in rows
     ]
     rows.sort(key=lambda r: (r[1], r[2], r[4], r[5], r[0]))
@@ -154,7 +159,7 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
             )
             for ex in active:
                 exemptions[ex.account_id] = ExemptionInfo(ex.kind, ex.valid_from, ex.valid_to, ex.note)
-    for pk, dwelling_id, pcode, pname, scode, number, period in rows:
+    for pk, dwelling_id, pcode, pname, scode, number, period, through in rows:
         result[dwelling_id].append(
             AccountFigures(
                 account_id=pk,
@@ -164,6 +169,7 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
                 number=number,
                 debt=debts.get(pk, Money(0)),
                 latest_period=period,
+                as_of=through,
                 billed=billed.get(pk, {}),
                 exemption=exemptions.get(pk),
             )

@@ -414,3 +414,32 @@ def test_batch_check_with_address_columns(city):
         check.rows[1]["reason"]
         == "address 'вул. Шевченка, 10': the register has no a whole-house dwelling in house 10"
     )
+
+
+def test_decision_number_taken_meanwhile_is_an_error_not_a_crash(four, monkeypatch):
+    """Another request records the same number between validation and insert: the unique row decides."""
+    import merezha.subsidies.services as services
+
+    validate = services._validate_drafts
+
+    def racing(drafts, *, office, report):
+        valid = validate(drafts, office=office, report=report)
+        SubsidyDecision.objects.create(
+            office=office,
+            number=DECISION["decision"],
+            tax_id=TAX_ID,
+            dwelling=four.dwelling,
+            period_from=dt.date(2026, 11, 1),
+            period_to=dt.date(2026, 11, 1),
+            source="api",
+            checksum="x",
+        )
+        return valid
+
+    monkeypatch.setattr(services, "_validate_drafts", racing)
+    with translation.override("en"), pytest.raises(ImportRejected) as err:
+        decision_submit(user=four.subsidy, data=DECISION, source="api")
+    assert [str(e) for e in err.value.report.errors] == [
+        "line 1, column decision: decision S-2026/001 is already recorded"
+    ]
+    assert InboxDocument.objects.count() == 0

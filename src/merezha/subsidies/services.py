@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from merezha.core.certificates import certificate_issue
@@ -619,19 +619,28 @@ def decisions_apply(
                     "period_to": v.period_to.isoformat(),
                     "lines": [[s, str(a)] for s, a in v.lines],
                 }
-                decision = SubsidyDecision.objects.create(
-                    office=office,
-                    number=v.draft.number,
-                    tax_id=v.tax_id,
-                    dwelling_id=v.dwelling_id,
-                    address=v.draft.head["address"][:200],
-                    period_from=v.period_from,
-                    period_to=v.period_to,
-                    source=source,
-                    file_name=file_name[:200],
-                    checksum=checksum or _canonical_checksum(body),
-                    created_by=user,
-                )
+                try:
+                    with transaction.atomic():  # the unique (office, number) row settles a race
+                        decision = SubsidyDecision.objects.create(
+                            office=office,
+                            number=v.draft.number,
+                            tax_id=v.tax_id,
+                            dwelling_id=v.dwelling_id,
+                            address=v.draft.head["address"][:200],
+                            period_from=v.period_from,
+                            period_to=v.period_to,
+                            source=source,
+                            file_name=file_name[:200],
+                            checksum=checksum or _canonical_checksum(body),
+                            created_by=user,
+                        )
+                except IntegrityError:
+                    report.reject(
+                        v.draft.line,
+                        "decision",
+                        _("decision %(n)s is already recorded") % {"n": v.draft.number},
+                    )
+                    continue
                 SubsidyDecisionLine.objects.bulk_create(
                     [
                         SubsidyDecisionLine(decision=decision, service_id=sid, monthly_amount=a)  # type: ignore[misc]

@@ -60,9 +60,7 @@ class _DeletingFile:
             os.unlink(self.path)
 
 
-def xlsx_response(
-    *, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> Any:
+def xlsx_response(*, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
     """A streaming FileResponse (typed Any: role-checked views are typed as returning HttpResponse)."""
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ def certificate_issue(
     """Number, freeze and sign a certificate. `payload` holds every figure printed on it (JSON-safe)."""
     year = timezone.localdate().year
     cert = Certificate.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}-{id(payload)}",
+        number=f"tmp-{uuid.uuid4().hex[:28]}",  # fits max_length=32 until the real number is set
         kind=kind,
         issuer_code=issuer.code,
         issuer_name=issuer.name,

@@ -73,7 +73,7 @@ def _lock_dwelling(*, office: Organisation, dwelling_id: int) -> Dwelling:
 
 def _lock_person(*, office: Organisation, person_id: int) -> Person:
     person = (
-        Person.objects.select_for_update()
+        Person.objects.select_for_update(of=("self",))
         .select_related("dwelling", "benefit")
         .filter(pk=person_id, dwelling__office=office)
         .first()

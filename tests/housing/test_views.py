@@ -170,6 +170,8 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(clerk_client, city):
         "/housing/reports/debtors/?min_debt=abc",
         "/housing/reports/debtors/?min_months=-1",
         "/housing/reports/debt/?street=x",
+        "/housing/reports/debt/?street=99999999999999999999",
+        "/housing/reports/debtors/?min_debt=1e300",
         "/housing/reports/recalculation/?from=2026-13",
         "/housing/reports/recalculation/?from=2026-10&to=2026-09",
     ):

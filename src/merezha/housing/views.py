@@ -41,7 +41,7 @@ def _int(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not raw.isdigit() or len(raw) > 9:
         raise BadFilter(_("%(name)s: not a number: %(value)s") % {"name": name, "value": raw})
     return int(raw)
 

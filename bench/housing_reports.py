@@ -362,10 +362,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dwellings", type=int, default=110_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file (its path is printed)")
+    parser.add_argument(
+        "--reuse", metavar="SQLITE_FILE", help="time an already generated SQLite file (kept with --keep)"
+    )
     args = parser.parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="bench-housing-"))
-    url = _database_url(tmp)
+    url = f"sqlite:///{args.reuse}" if args.reuse else _database_url(tmp)
     os.environ.setdefault("MEREZHA_HOME", str(tmp))
     _setup(url)
     from django.core.management import call_command
@@ -377,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
 
     say(f"database: {connection.vendor} ({url if connection.vendor == 'sqlite' else url.rpartition('/')[2]})")
     call_command("migrate", interactive=False, verbosity=0)
-    city = generate(dwellings=args.dwellings, seed=args.seed, say=say)
+    city = _existing() if args.reuse else generate(dwellings=args.dwellings, seed=args.seed, say=say)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
@@ -462,12 +465,32 @@ def main(argv: list[str] | None = None) -> int:
     say(
         f"\n{connection.vendor}: {city['dwellings']} dwellings, {city['persons']} persons; {failed} over target"
     )
-    if not args.keep and connection.vendor == "sqlite":
+    if args.keep and not args.reuse:
+        say(f"kept: {tmp / 'bench.sqlite3'}")
+    if not args.keep and not args.reuse and connection.vendor == "sqlite":
         import shutil
 
         connection.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
+
+
+def _existing() -> dict[str, Any]:
+    from merezha.housing.models import ChangeReport
+    from merezha.organisations.models import Organisation, User
+    from merezha.registry.models import Dwelling, Person
+
+    office = Organisation.objects.get(code="ZHEK-01")
+    ChangeReport.objects.all().delete()
+    return {
+        "office": office,
+        "users": {u.username: u for u in User.objects.filter(username__in=["clerk", "admin", "cashier"])},
+        "dwellings": Dwelling.objects.count(),
+        "persons": Person.objects.count(),
+        "office_dwellings": Dwelling.objects.filter(office=office).count(),
+        "seconds": 0.0,
+        "sample_dwelling": Person.objects.filter(dwelling__office=office).order_by("id").first().dwelling_id,  # type: ignore[union-attr]
+    }
 
 
 def _issue(office: Any) -> int:

@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from merezha.core.money import Money
 from merezha.housing.models import Absence
@@ -153,15 +153,22 @@ def months_of_debt(debt: Money, charge: Money | None) -> int | None:
     return max(debt.kopecks, 0) // charge.kopecks
 
 
-def _debtor_rows(qs: QuerySet[Account], *, chunk: int = DEBT_CHUNK) -> Iterator[tuple[dict, Money]]:
-    """(account row, current debt) for the accounts of `qs`, in its order, a chunk at a time."""
-    persons = Subquery(
-        Person.objects.filter(dwelling_id=OuterRef("dwelling_id"), is_active=True)
-        .values("dwelling_id")
-        .annotate(n=Count("id"))
-        .values("n")[:1]
+def _debtor_rows(
+    qs: QuerySet[Account], *, office: Organisation | None, chunk: int = DEBT_CHUNK
+) -> Iterator[tuple[dict, Money]]:
+    """(account row with its monthly charge and registered persons, current debt) for the accounts
+    of `qs`, in its order, a chunk at a time (one debt query per chunk). The monthly charges in
+    force and the persons per dwelling are read once, each with one query, as small lookups."""
+    charges = dict(
+        AccountPeriod.objects.filter(account__in=qs.values("id"), period=F("account__snapshot__period"))
+        .order_by("id")
+        .values_list("account_id", "charged")
     )
-    rows = qs.annotate(charge=_current_charge(), persons=persons).values(
+    people = Person.objects.filter(is_active=True, dwelling__is_active=True)
+    if office is not None:
+        people = people.filter(dwelling__office=office)
+    persons = dict(people.values("dwelling_id").annotate(n=Count("id")).values_list("dwelling_id", "n"))
+    rows = qs.values(
         "id",
         "dwelling_id",
         "dwelling__office__code",
@@ -172,18 +179,18 @@ def _debtor_rows(qs: QuerySet[Account], *, chunk: int = DEBT_CHUNK) -> Iterator[
         "dwelling__apartment",
         "number",
         "payer",
-        "charge",
-        "persons",
     )
     batch: list[dict] = []
 
     def flush() -> Iterator[tuple[dict, Money]]:
         debts = debts_of([r["id"] for r in batch])
         for r in batch:
+            r["charge"] = charges.get(r["id"])
+            r["persons"] = persons.get(r["dwelling_id"], 0)
             yield r, debts.get(r["id"], Money(0))
 
     for r in rows.iterator(chunk_size=chunk):
-        batch.append(r)
+        batch.append(dict(r))
         if len(batch) >= chunk:
             yield from flush()
             batch = []
@@ -227,13 +234,19 @@ def debtors_iter(
     owes at least that many whole monthly charges.
     """
     floor = max(min_debt.kopecks, 1)
-    qs = rent_accounts(office=office, street_id=street_id, building_id=building_id).order_by(
-        "dwelling__building__street__name",
-        "dwelling__building__key",
-        "dwelling__apartment_key",
-        "number",
+    # current debt = closing − network payments since, and payments are positive: an account whose
+    # closing is below the floor cannot owe it, so it is not even read
+    qs = (
+        rent_accounts(office=office, street_id=street_id, building_id=building_id)
+        .filter(closing__gte=floor)
+        .order_by(
+            "dwelling__building__street__name",
+            "dwelling__building__key",
+            "dwelling__apartment_key",
+            "number",
+        )
     )
-    for r, debt in _debtor_rows(qs):
+    for r, debt in _debtor_rows(qs, office=office):
         if debt.kopecks < floor:
             continue
         d = _debtor(r, debt)

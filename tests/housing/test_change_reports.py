@@ -259,3 +259,44 @@ def test_office_page_issues_and_lists(november, clerk_client):
     assert clerk_client.get(f"/housing/change-reports/{rep.pk}/download/?format=csv").status_code == 200
     other = services.change_report_issue(office=november.other_office, month=NOV)[0]
     assert clerk_client.get(f"/housing/change-reports/{other.pk}/download/?format=csv").status_code == 404
+
+
+def test_a_change_on_the_page_reaches_each_concerned_provider_and_nobody_else(city, client):
+    """Issue 7, "done when": an edit on the page appears in the next monthly report of every provider
+    with an account in that dwelling, and in no other report."""
+    client.force_login(city.clerk)
+    d4 = city.dwellings["D4"].pk  # rent R4 and water W4
+    d2 = city.dwellings["D2"].pk  # rent R2 only
+    assert (
+        client.post(f"/housing/dwellings/{d4}/area/", {"area": "75", "date": "2026-11-03"}).status_code == 302
+    )
+    assert (
+        client.post(
+            f"/housing/persons/{city.persons['hanna'].pk}/benefit/", {"benefit": "", "date": "2026-11-04"}
+        ).status_code
+        == 302
+    )
+    assert (
+        client.post(
+            f"/housing/dwellings/{d2}/register/", {"surname": "Гнатюк", "registered_from": "2026-11-05"}
+        ).status_code
+        == 302
+    )
+    assert client.post("/housing/change-reports/", {"month": "2026-11"}).status_code == 302
+    got = {
+        r.provider.code: [(x["event"], x["dwelling"], x["old_value"], x["new_value"]) for x in r.lines]
+        for r in ChangeReport.objects.all()
+    }
+    assert got == {
+        "RENT-P": [
+            ("area", "D4", "70.00", "75.00"),
+            ("benefit", "D2", "PENS", ""),
+            ("arrived", "D2", "", ""),
+        ],
+        "WATER-P": [("area", "D4", "70.00", "75.00")],
+    }
+    # the provider sees it in its inbox, nobody else has it
+    client.force_login(city.water_user)
+    inbox = client.get("/inbox/").content.decode()
+    assert "Change report ZHEK-1 2026-11 (1)" in inbox
+    assert InboxDocument.objects.filter(recipient_code="HEAT-P").count() == 0

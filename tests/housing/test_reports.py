@@ -160,3 +160,45 @@ def test_charts_are_svg_with_exact_labels(city):
     assert svg.startswith("<svg") and "2\u202f150,00" in svg and "&lt;b&gt;" in svg
     assert 'width="390"' in svg  # the largest bar takes the whole bar space: 760 - 260 - 110
     assert 'width="18"' in svg  # 100.00 / 2150.00 of 390, rounded down
+
+
+def test_network_payments_after_the_snapshot_lower_the_debt(city, make_org, make_user):
+    """Current debt = closing − network payments after payments_through (payments.account_debts)."""
+    from merezha.payments.models import Cancellation, Payment, PaymentLine
+
+    point = make_org("payment_point", code="P-1")
+    cashier = make_user("cashier", organisation=point)
+
+    def pay(n: int, day: dt.date, account: str, amount: str) -> Payment:
+        p = Payment.objects.create(
+            point=point,
+            cashier=cashier,
+            operational_day=day,
+            number=n,
+            receipt=f"T-{n}",
+            accepted_at=dt.datetime(day.year, day.month, day.day, 10, tzinfo=dt.UTC),
+            method="cash",
+            total=M(amount),
+            idempotency_key=f"k{n}",
+        )
+        PaymentLine.objects.create(
+            payment=p,
+            account=city.accounts[account],
+            provider=city.rent,
+            operational_day=day,
+            point=point,
+            amount=M(amount),
+        )
+        return p
+
+    pay(1, dt.date(2026, 10, 31), "R1", "100.00")  # already in the snapshot: not subtracted again
+    pay(2, dt.date(2026, 11, 2), "R1", "600.00")
+    pay(3, dt.date(2026, 11, 3), "R2", "450.00")
+    cancelled = pay(4, dt.date(2026, 11, 3), "R3", "200.00")
+    Cancellation.objects.create(
+        payment=cancelled, cashier=cashier, reason="mistake", cancelled_at=cancelled.accepted_at
+    )
+    rows = reports.debtors_list(office=city.office)
+    assert [(d.account, d.debt, d.months) for d in rows] == [("R1", M("900.00"), 1), ("R3", M("200.00"), 1)]
+    by_building = {b.address: (b.debtors, b.debt) for b in reports.rent_debt_by_building(office=city.office)}
+    assert by_building["вул. Свободи, 1"] == (2, M("1100.00"))

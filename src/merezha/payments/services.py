@@ -44,6 +44,8 @@ __all__ = [
 
 #: Largest amount of one payment line (a guard against typos: 10 million hryvnias).
 MAX_LINE = Money(1_000_000_000)
+#: The largest id a database row can have (BIGINT).
+MAX_ID = 2**63 - 1
 
 
 class PaymentError(ValueError):
@@ -132,6 +134,8 @@ def _validate(lines: list[PaymentLineIn], method: str, tendered: Money | None) -
             raise PaymentError(f"line {i}: amount must be positive, got {line.amount}")
         if line.amount > MAX_LINE:
             raise PaymentError(f"line {i}: amount {line.amount} is over the limit {MAX_LINE}")
+        if not 0 < line.account_id <= MAX_ID:
+            raise PaymentError(f"unknown account {line.account_id}")
         if line.account_id in seen:
             raise PaymentError(f"line {i}: account {line.account_id} appears twice")
         seen.add(line.account_id)

@@ -28,6 +28,7 @@ from merezha.core.services import (
 )
 from merezha.organisations.models import Organisation
 from merezha.payments.models import Cancellation, OperationalDay, Payment, PaymentLine
+from merezha.payments.selectors import operational_day_for, payment_id_parse
 from merezha.providers.models import Account
 
 __all__ = [
@@ -96,19 +97,6 @@ def operational_day_lock(*, point: Organisation, moment: dt.datetime) -> Operati
             return row
         day += dt.timedelta(days=1)
     raise PaymentError(f"no open operational day at {point.code}")  # pragma: no cover
-
-
-def _current_day(point: Organisation, moment: dt.datetime) -> dt.date:
-    """The point's operational day at `moment` (the module's rule), without creating or locking rows."""
-    day = timezone.localdate(moment)
-    closed = set(
-        OperationalDay.objects.filter(
-            point=point, day__gte=day, status=OperationalDay.Status.CLOSED
-        ).values_list("day", flat=True)
-    )
-    while day in closed:
-        day += dt.timedelta(days=1)
-    return day
 
 
 def _fingerprint(lines: list[PaymentLineIn], method: str, tendered: Money | None) -> str:
@@ -230,14 +218,13 @@ def payment_cancel(
     *, payment_id: Any, cashier: Any, reason: str, now: dt.datetime | None = None
 ) -> Cancellation:
     """Cancel a payment of the cashier's point on the same, still open, operational day, with a reason."""
-    from merezha.payments.selectors import _uuid
 
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("a reason is required to cancel a payment")
     if len(reason) > 300:
         raise PaymentError("the reason is longer than 300 characters")
-    pid = _uuid(payment_id)
+    pid = payment_id_parse(payment_id)
     point_id = getattr(cashier, "organisation_id", None)
     if pid is None or point_id is None:
         raise PaymentError("no such payment at this point")
@@ -252,7 +239,7 @@ def payment_cancel(
                 f"the operational day {payment.operational_day} is closed: it cannot be cancelled"
             )
         moment = now or timezone.now()
-        current = _current_day(payment.point, moment)
+        current = operational_day_for(point_id=payment.point_id, moment=moment)
         if current != payment.operational_day:
             raise PaymentError(
                 f"only a payment of today's operational day can be cancelled (it is of {payment.operational_day})"

@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from merezha.core.money import Money
 from merezha.subsidies.rule import (
@@ -212,3 +214,36 @@ def test_insufficient_explanation_summary():
 )
 def test_edges_table(debt, status):
     assert verdict(acc(debt, months("300", "300", "300", "680", "1000"))).status == status
+
+
+amounts = st.integers(min_value=-50_000, max_value=500_000)
+
+
+@given(debt=st.integers(min_value=-100_000, max_value=5_000_000), history=st.lists(amounts, max_size=8))
+def test_overdue_properties(debt, history):
+    """0 ≤ overdue ≤ debt; known exactly when the last 3 months are all there; more debt never less overdue."""
+    billed = {month_back(OCT, i): Money(a) for i, a in enumerate(history)}
+    recent, overdue, _months, _beyond = account_overdue(
+        debt=Money(debt), latest_period=OCT, billed=billed, months=3
+    )
+    if debt <= 0:
+        assert overdue == Money(0)
+        return
+    if len(history) < 3:
+        assert (recent, overdue) == (None, None)
+        return
+    assert recent == Money(sum(history[:3]))
+    assert overdue == Money(max(0, debt - sum(history[:3])))
+    assert Money(0) <= overdue
+    more = account_overdue(debt=Money(debt + 1), latest_period=OCT, billed=billed, months=3)[1]
+    assert more is not None and more >= overdue
+
+
+@given(debts=st.lists(st.integers(min_value=0, max_value=300_000), min_size=1, max_size=6))
+def test_blocked_exactly_when_the_overdue_total_exceeds_the_threshold(debts):
+    history = months("100.00", "100.00", "100.00", "100.00")  # 300.00 in the last three months
+    accounts = [acc(str(Money(d)), history, service=f"s{i}", n=i) for i, d in enumerate(debts)]
+    v = verdict(*accounts)
+    expected = sum(max(0, d - 30_000) for d in debts)
+    assert v.overdue_total == Money(expected)
+    assert v.status == ("blocked" if expected > 68_000 else "clear")

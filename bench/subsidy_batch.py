@@ -17,16 +17,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import resource
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
+
+from bench.common import pg_available, pg_drop_database, pg_fresh_database, run_worker, setup_django, table
 
 PROVIDERS = {
     "water": ("water", "sewer"),
@@ -51,72 +50,6 @@ SHARE = {
 SURNAMES = ["Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Шевченко", "Бойко", "Мельник", "Поліщук"]
 NAMES = ["Андрій", "Ірина", "Василь", "Оксана", "Юрій", "Марія", "Ігор", "Олена"]
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-
-
-def _pg(url: str) -> str:
-    return url.replace("postgres://", "postgresql://", 1)
-
-
-def pg_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(_pg(PG_ADMIN_URL), connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-def pg_fresh_database(prefix: str) -> str:
-    import psycopg
-
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(_pg(PG_ADMIN_URL), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-
-def pg_drop_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(_pg(PG_ADMIN_URL), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def run_worker(database_url: str, args: list[str], home: str) -> dict[str, Any]:
-    """Run this module with --worker on its own database; it prints one JSON line last."""
-    env = dict(os.environ, DATABASE_URL=database_url, MEREZHA_HOME=home)
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.subsidy_batch", "--worker", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"worker failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
-def table(headers: list[str], rows: list[list[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = [" | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True))]
-    lines.append("-+-".join("-" * w for w in widths))
-    for r in cells[1:]:
-        lines.append(
-            " | ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True))
-        )
-    return "\n".join(lines)
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "merezha.settings")
-    import django
-
-    django.setup()
 
 
 def _tax_id(rnd: random.Random) -> str:
@@ -439,7 +372,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{home}/bench.sqlite3"
         try:
-            r = run_worker(url, forwarded, home)
+            r = run_worker("bench.subsidy_batch", url, forwarded, home)
         finally:
             if engine == "postgresql":
                 pg_drop_database(url)

@@ -16,15 +16,21 @@ from merezha.core.fields import MoneyField
 
 class Snapshot(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("importing")
         APPLIED = "applied", _("applied")
         REJECTED = "rejected", _("rejected")
+        FAILED = "failed", _("failed")
 
     provider = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="snapshots"
     )
-    period = models.DateField(_("period"), help_text="first day of the month")
-    payments_through = models.DateField(_("payments through"))
+    #: Empty only while a refused or waiting upload has not said its period.
+    period = models.DateField(_("period"), null=True, blank=True, help_text="first day of the month")
+    payments_through = models.DateField(_("payments through"), null=True, blank=True)
+    accept_partial = models.BooleanField(default=False)
+    #: Where a web or API upload waits for the background import (deleted once imported).
+    stored_path = models.CharField(max_length=500, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     checksum = models.CharField(max_length=64, blank=True)
     file_format = models.CharField(max_length=8, blank=True)
@@ -34,6 +40,8 @@ class Snapshot(models.Model):
     rows_applied = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
     closing_total = MoneyField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    discrepancy_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -110,7 +118,9 @@ class AccountPeriod(models.Model):
     closing = MoneyField()
 
     class Meta:
-        indexes = [models.Index(fields=["account", "period"])]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period"], name="uniq_accountperiod_account_period")
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.period:%Y-%m}"
@@ -125,16 +135,19 @@ class Discrepancy(models.Model):
         PAYER_NOT_REGISTERED = "payer_not_registered", _("payer is not registered in the dwelling")
         TAX_ID_MISMATCH = "tax_id_mismatch", _("tax id disagrees with the register")
         UNKNOWN_DWELLING = "unknown_dwelling", _("dwelling unknown to the register")
+        INVALID_TAX_ID = "invalid_tax_id", _("tax id is not valid")
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="discrepancies")
     account_number = models.CharField(max_length=32)
     service_code = models.CharField(max_length=32)
     line = models.PositiveIntegerField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
+    address = models.CharField(max_length=200, blank=True)
+    payer = models.CharField(max_length=200, blank=True)
     detail = models.CharField(max_length=300)
 
     class Meta:
-        ordering = ["snapshot_id", "line"]
+        ordering = ["snapshot_id", "line", "id"]
 
     def __str__(self) -> str:
         return f"{self.account_number}: {self.kind}"

@@ -380,7 +380,9 @@ def _merge_periods(*, provider_id: int, snapshot_id: int, period: dt.date) -> No
 def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
     """The report back to the provider: its data as it disagrees with the register, never corrected."""
     dis, person = Discrepancy._meta.db_table, Person._meta.db_table
-    insert = f"INSERT INTO {dis} (snapshot_id, account_number, service_code, line, kind, address, payer, detail)"
+    insert = (
+        f"INSERT INTO {dis} (snapshot_id, account_number, service_code, line, kind, address, payer, detail)"
+    )
     address = "SUBSTR(s.street || ', ' || s.house || CASE WHEN s.apartment <> '' THEN ', ' || s.apartment ELSE '' END, 1, 200)"
     with connection.cursor() as cur:
         cur.execute(
@@ -491,6 +493,30 @@ def _metadata_resolve(
             1, "payments_through", "no payments_through: give it with the upload (YYYY-MM-DD) or in the file"
         )
     return period, payments_through
+
+
+def _not_older_than_in_force(
+    report: ImportReport, *, provider: Organisation, period: dt.date | None, payments_through: dt.date | None
+) -> None:
+    """A snapshot never goes back in time: an older one would resurrect balances already paid."""
+    in_force = (
+        Snapshot.objects.filter(provider=provider, status=Snapshot.Status.APPLIED).order_by("-id").first()
+    )
+    if in_force is None or in_force.period is None or in_force.payments_through is None:
+        return
+    if period is not None and period < in_force.period:
+        report.reject(
+            1,
+            "period",
+            f"period {period:%Y-%m} is older than the snapshot in force ({in_force.period:%Y-%m})",
+        )
+    if payments_through is not None and payments_through < in_force.payments_through:
+        report.reject(
+            1,
+            "payments_through",
+            f"payments_through {payments_through.isoformat()} is earlier than the snapshot in force "
+            f"({in_force.payments_through.isoformat()})",
+        )
 
 
 def snapshot_import(
@@ -605,7 +631,11 @@ def _import_in_transaction(
                     raise ImportRejected(report)
                 if period is None or payments_through is None:
                     _metadata_resolve(
-                        report, provider=provider, period=period, payments_through=payments_through, metadata={}
+                        report,
+                        provider=provider,
+                        period=period,
+                        payments_through=payments_through,
+                        metadata={},
                     )
                     raise ImportRejected(report)
             ctx = _Context(
@@ -630,6 +660,7 @@ def _import_in_transaction(
     period, payments_through = _metadata_resolve(
         report, provider=provider, period=period, payments_through=payments_through, metadata=metadata
     )
+    _not_older_than_in_force(report, provider=provider, period=period, payments_through=payments_through)
     if any(e.line == 1 and e.column in ("provider", "period", "payments_through") for e in report.errors):
         raise ImportRejected(report, f"{report.file_name}: refused: {report.errors[-1]}")
     if report.rows_read == 0:

@@ -15,6 +15,7 @@ HEADER = "account;service;street;house;apartment;payer;tax_id;opening;charged;re
 def _immediate_tasks_and_home(settings, tmp_path):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.HOME = tmp_path / "home"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import os
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Header, Router, Schema
+from ninja import File, Form, Header, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -137,7 +137,7 @@ def snapshot_create(
     payments_through: str = Form(""),
     accept_partial: bool = Form(False),
     idempotency_key: str = Header("", alias="Idempotency-Key"),
-) -> tuple[int, dict[str, Any]]:
+) -> Status:
     """Provider operator, own organisation: upload a snapshot (exchange-v1 §2) for a background import.
 
     `period` (YYYY-MM) and `payments_through` (YYYY-MM-DD) may be left out when a JSON file carries
@@ -165,7 +165,7 @@ def snapshot_create(
     except UploadConflict:
         raise HttpError(409, "this Idempotency-Key was used for another upload") from None
     snapshot = snapshot_get(provider=user.organisation, snapshot_id=snapshot.pk) or snapshot
-    return (202 if is_new else 200), _detail(snapshot)
+    return Status(202 if is_new else 200, _detail(snapshot))
 
 
 @router.get("/snapshots", response=list[SnapshotOut])

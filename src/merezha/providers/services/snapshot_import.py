@@ -539,7 +539,10 @@ def snapshot_import(
     """
     started = time.monotonic()
     report = ImportReport()
-    checksum = file_checksum(source)
+    try:
+        checksum = file_checksum(source)
+    except OSError:
+        checksum = ""  # the reader says why the file cannot be opened
     try:
         with transaction.atomic():
             snap = _import_in_transaction(

@@ -65,13 +65,22 @@ class Account(models.Model):
         UNMATCHED = "unmatched", _("unmatched")
         AMBIGUOUS = "ambiguous", _("ambiguous")
 
+    # Indexes are few on purpose: every one is rewritten by a 600,000-row snapshot. The provider is
+    # the unique key's prefix, the dwelling the (dwelling, is_active) index's prefix.
     provider = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="accounts"
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="accounts", db_index=False
     )
     number = models.CharField(_("account"), max_length=32)
-    service = models.ForeignKey("organisations.Service", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        "organisations.Service", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     dwelling = models.ForeignKey(
-        "registry.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        "registry.Dwelling",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        db_index=False,
     )
     match_status = models.CharField(max_length=16, choices=Match.choices, default=Match.UNMATCHED)
     street = models.CharField(max_length=120)
@@ -80,7 +89,7 @@ class Account(models.Model):
     payer = models.CharField(max_length=200, blank=True)
     tax_id = models.CharField(max_length=16, blank=True)
     closing = MoneyField(_("balance owed"), default=0)
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+", db_index=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -106,8 +115,9 @@ class Account(models.Model):
 class AccountPeriod(models.Model):
     """One account's figures for one period, from one snapshot (the history)."""
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods")
+    # the account is the unique (account, period) key's prefix; snapshots are never deleted
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods", db_index=False)
     period = models.DateField()
     opening = MoneyField(null=True, blank=True)
     charged = MoneyField(null=True, blank=True)

@@ -18,7 +18,6 @@ How it runs (see docs/explanation/snapshot-import.md):
 from __future__ import annotations
 
 import datetime as dt
-import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from merezha.formats import FormatError, open_table
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
-from merezha.registry.matching import MatchStatus, fold
+from merezha.registry.matching import MatchStatus, apartment_key, fold, house_key
 from merezha.registry.models import Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 
@@ -84,17 +83,36 @@ STAGING_COLUMNS = (
     ("tax_detail", "varchar(300)"),
     ("rejected", "integer"),
 )
-_BATCH = 5000
-_MONEY_FAST = re.compile(r"([+-]?)(\d{1,13})(?:[.,](\d{1,2}))?")
+MONEY_COLUMNS = (*PERIOD_COLUMNS, "closing")
 
 
-def _kopecks(text: str) -> int:
+_KOPECKS_CACHE_SIZE = 200_000
+
+
+def _kopecks(text: str, cache: dict[str, int]) -> int:
+    """Kopecks of an amount; amounts repeat a lot (`0`, tariffs), so each spelling is parsed once."""
+    value = cache.get(text)
+    if value is None:
+        value = _kopecks_parse(text)
+        if len(cache) < _KOPECKS_CACHE_SIZE:
+            cache[text] = value
+    return value
+
+
+def _kopecks_parse(text: str) -> int:
     """Kopecks of an amount as partners write it; the common `123,45` without the Decimal detour."""
-    m = _MONEY_FAST.fullmatch(text)
-    if m is not None:
-        sign, whole, frac = m.groups()
+    whole, sep, frac = text.partition(",") if "," in text else text.partition(".")
+    negative = whole[:1] == "-"
+    if negative or whole[:1] == "+":
+        whole = whole[1:]
+    if (
+        whole.isascii()
+        and whole.isdigit()
+        and len(whole) <= 13
+        and (not sep or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
+    ):
         value = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-        return -value if sign == "-" else value
+        return -value if negative else value
     return Money.parse(text).kopecks
 
 
@@ -114,6 +132,8 @@ class _Context:
     index: DwellingIndex
     has_period_columns: bool
     addresses: dict[tuple[str, str, str], _Address] = field(default_factory=dict)
+    streets: dict[str, int | None] = field(default_factory=dict)
+    kopecks: dict[str, int] = field(default_factory=dict)
     payer_keys: dict[str, str] = field(default_factory=dict)
     tax_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -123,6 +143,22 @@ def _address(ctx: _Context, street: str, house: str, apartment: str) -> _Address
     found = ctx.addresses.get(key)
     if found is not None:
         return found
+    # the common case without re-reading the street: a known street, house and apartment
+    if street in ctx.streets:
+        street_id = ctx.streets[street]
+    else:
+        sm = ctx.index.street_index.match(street)
+        street_id = sm.street_id if sm.status is MatchStatus.MATCHED else None
+        ctx.streets[street] = street_id
+    if street_id is not None:
+        building_id = ctx.index.buildings.get((street_id, house_key(house)))
+        candidates = (
+            ctx.index.dwellings.get((building_id, apartment_key(apartment)), []) if building_id else []
+        )
+        if len(candidates) == 1:
+            found = _Address(candidates[0], Account.Match.MATCHED, None, "")
+            ctx.addresses[key] = found
+            return found
     m = ctx.index.match(street=street, house=house, apartment=apartment)
     if m.status is MatchStatus.MATCHED:
         found = _Address(m.dwelling_id, Account.Match.MATCHED, None, "")
@@ -160,7 +196,82 @@ def _tax_id(ctx: _Context, raw: str) -> tuple[str, str]:
 
 
 def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, str]) -> tuple[Any, ...]:
-    """The staging tuple of one row; a rejected row comes back with `rejected` = 1."""
+    """The staging tuple of one row; a rejected row comes back with `rejected` = 1.
+
+    The fast path handles a well-formed row; anything doubtful goes through `_parse_row_checked`,
+    which names every fault of the row.
+    """
+    get = row.get
+    account, raw_service = get("account", ""), get("service", "")
+    street, house, apartment = get("street", ""), get("house", ""), get("apartment", "")
+    payer, raw_tax_id = get("payer", ""), get("tax_id", "")
+    service_code = ctx.services.get(raw_service.lower()) if raw_service else None
+    try:
+        cache = ctx.kopecks
+        amounts = [_kopecks(v, cache) if v else None for v in [get(c, "") for c in MONEY_COLUMNS]]
+    except MoneyError:
+        return _parse_row_checked(ctx, report, line, row)
+    closing = amounts[6]
+    if (
+        service_code is None
+        or closing is None
+        or not account
+        or not street
+        or not house
+        or len(account) > 32
+        or len(street) > 120
+        or len(house) > 32
+        or len(apartment) > 16
+        or len(payer) > 200
+        or len(raw_tax_id) > 16
+    ):
+        return _parse_row_checked(ctx, report, line, row)
+    opening, charged, recalc, benefit, subsidy, paid = amounts[:6]
+    if ctx.has_period_columns and (
+        opening is not None
+        or charged is not None
+        or recalc is not None
+        or benefit is not None
+        or subsidy is not None
+        or paid is not None
+    ):
+        expected = (
+            (opening or 0) + (charged or 0) + (recalc or 0) - (benefit or 0) - (subsidy or 0) - (paid or 0)
+        )
+        if expected != closing:
+            return _parse_row_checked(ctx, report, line, row)
+    address = _address(ctx, street, house, apartment)
+    tax_id, tax_reason = _tax_id(ctx, raw_tax_id) if raw_tax_id else ("", "")
+    return (
+        line,
+        account,
+        ctx.service_ids[service_code],
+        service_code,
+        street,
+        house,
+        apartment,
+        payer,
+        tax_id[:16],
+        opening,
+        charged,
+        recalc,
+        benefit,
+        subsidy,
+        paid,
+        closing,
+        address.dwelling_id,
+        address.status,
+        _payer_key(ctx, payer),
+        address.kind,
+        address.detail,
+        tax_reason,
+        0,
+    )
+
+
+def _parse_row_checked(
+    ctx: _Context, report: ImportReport, line: int, row: dict[str, str]
+) -> tuple[Any, ...]:
     errors_before = len(report.errors)
     get = row.get
     for column in REQUIRED:
@@ -189,7 +300,7 @@ def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, st
             amounts[column] = None
             continue
         try:
-            amounts[column] = _kopecks(text)
+            amounts[column] = _kopecks(text, ctx.kopecks)
         except MoneyError as exc:
             amounts[column] = None
             report.reject(line, column, str(exc))
@@ -269,15 +380,9 @@ def _staging_load(rows: Iterator[tuple[Any, ...]]) -> None:
                 for row in rows:
                     copy.write_row(row)
         else:
-            sql = f"INSERT INTO {STAGING} ({names}) VALUES ({', '.join(['%s'] * len(STAGING_COLUMNS))})"
-            batch: list[tuple[Any, ...]] = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= _BATCH:
-                    cur.executemany(sql, batch)
-                    batch.clear()
-            if batch:
-                cur.executemany(sql, batch)
+            # sqlite3 pulls the rows from the generator one by one: nothing is held in memory
+            sql = f"INSERT INTO {STAGING} ({names}) VALUES ({', '.join(['?'] * len(STAGING_COLUMNS))})"
+            cur.cursor.executemany(sql, rows)
         cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
         if _is_postgres():
             cur.execute(f"ANALYZE {STAGING}")
@@ -622,6 +727,10 @@ def _import_in_transaction(
     service_ids = dict(Service.objects.values_list("code", "id"))
     index = dwelling_index_build()
     _staging_create()
+    if not _is_postgres():
+        # a larger page cache for the merge into big indexes (64 MB; the default is 2 MB)
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA cache_size = -65536")
     try:
         with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
             report.file_name, report.file_format = table.name, table.format

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from merezha.core.imports import ImportRejected
+from merezha.core.models import InboxDocument
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind
 from merezha.organisations.models import ProviderService, Service, ServiceAlias
@@ -290,6 +291,9 @@ def test_discrepancies_are_reported_never_fixed(city, provider, write_snapshot):
     assert k6.tax_id == "12345"
     detail = Discrepancy.objects.get(account_number="K2").detail
     assert detail == "payer Шевченко Тарас is not registered in the dwelling"
+    doc = InboxDocument.objects.get()
+    assert (doc.kind, doc.recipient_code, doc.object_id) == ("discrepancy_report", "water", str(snap.pk))
+    assert len(doc.checksum) == 64
 
 
 def test_unreadable_file_is_refused(city, provider, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ from django.utils import timezone
 
 from merezha.core.identifiers import parse_date, parse_period, tax_id_normalise
 from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.core.models import InboxDocument
 from merezha.core.money import Money, MoneyError
+from merezha.core.services import inbox_deliver
 from merezha.formats import FormatError, open_table
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
@@ -546,6 +549,31 @@ def _staging_totals() -> tuple[int, int, int, int]:
         return int(rows), int(total), int(unmatched), int(ambiguous)
 
 
+#: Sender code of the documents the hub itself issues.
+HUB_SENDER = "hub"
+
+
+def _discrepancy_report_deliver(*, snapshot: Snapshot, provider: Organisation, count: int) -> None:
+    """The discrepancy report goes to the provider's inbox, with a checksum of its lines."""
+    digest = hashlib.sha256()
+    rows = (
+        Discrepancy.objects.filter(snapshot=snapshot)
+        .order_by("line", "id")
+        .values_list("line", "account_number", "service_code", "kind", "detail")
+    )
+    for row in rows.iterator(chunk_size=5000):
+        digest.update(("\t".join(str(v) for v in row) + "\n").encode())
+    inbox_deliver(
+        kind=InboxDocument.Kind.DISCREPANCY_REPORT,
+        sender_code=HUB_SENDER,
+        recipient_code=provider.code,
+        title=f"Discrepancies of snapshot {snapshot.pk} ({snapshot.period:%Y-%m}): {count}"[:200],
+        object_type="providers.snapshot",
+        object_id=str(snapshot.pk),
+        checksum=digest.hexdigest(),
+    )
+
+
 def _provider_services_record(*, provider: Organisation) -> None:
     """Every service the provider uploads accounts for is one of its services (ProviderService)."""
     with connection.cursor() as cur:
@@ -824,6 +852,9 @@ def _import_in_transaction(
         report.notes.append(f"discrepancies with the city register: {discrepancies} ({detail})")
     else:
         report.notes.append("discrepancies with the city register: 0")
+
+    if discrepancies:
+        _discrepancy_report_deliver(snapshot=snap, provider=provider, count=discrepancies)
 
     snap.status = Snapshot.Status.APPLIED
     snap.rows_read = report.rows_read

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,9 @@ STAGING_COLUMNS = (
 MONEY_COLUMNS = (*PERIOD_COLUMNS, "closing")
 
 
-_KOPECKS_CACHE_SIZE = 200_000
+_KOPECKS_CACHE_SIZE = 50_000
+#: At most this many addresses and tax ids are remembered between rows.
+_CACHE_SIZE = 50_000
 
 
 def _kopecks(text: str, cache: dict[str, int]) -> int:
@@ -147,6 +150,8 @@ def _address(ctx: _Context, street: str, house: str, apartment: str) -> _Address
     found = ctx.addresses.get(key)
     if found is not None:
         return found
+    if len(ctx.addresses) >= _CACHE_SIZE:
+        ctx.addresses.clear()  # bounded: memory stays flat whatever the file size
     # the common case without re-reading the street: a known street, house and apartment
     if street in ctx.streets:
         street_id = ctx.streets[street]
@@ -191,6 +196,8 @@ def _tax_id(ctx: _Context, raw: str) -> tuple[str, str]:
     """(value as stored, reason it is invalid or ""). The provider's value is kept as written."""
     found = ctx.tax_ids.get(raw)
     if found is None:
+        if len(ctx.tax_ids) >= _CACHE_SIZE:
+            ctx.tax_ids.clear()
         try:
             found = (tax_id_normalise(raw), "")
         except ValueError as exc:
@@ -386,7 +393,8 @@ def _staging_load(rows: Iterator[tuple[Any, ...]]) -> None:
         else:
             # sqlite3 pulls the rows from the generator one by one: nothing is held in memory
             sql = f"INSERT INTO {STAGING} ({names}) VALUES ({', '.join(['?'] * len(STAGING_COLUMNS))})"
-            cur.cursor.executemany(sql, rows)
+            # (sqlite3's own executemany: Django's wrapper tees the iterator and so keeps every row)
+            sqlite3.Cursor.executemany(cur.cursor, sql, rows)
         cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
         if _is_postgres():
             cur.execute(f"ANALYZE {STAGING}")

@@ -308,3 +308,20 @@ def test_unreadable_file_is_refused(city, provider, tmp_path):
         (1, "house"),
         (1, "closing"),
     ]
+
+
+def test_rule_needs_the_opening_balance(city, provider, write_snapshot):
+    header = "account;service;street;house;paid;closing\n"
+    path = write_snapshot("A1;water;вул. Проскурівська;2;50;100", header=header)
+    snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert AccountPeriod.objects.get().paid == Money(5000)
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;10;;50;100",
+        header="account;service;street;house;apartment;opening;charged;paid;closing\n",
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column closing: closing 100.00 does not follow from the period columns: "
+        "opening + charged + recalc − benefit − subsidy − paid = -40.00"
+    ]

@@ -137,7 +137,9 @@ class _Context:
     services: dict[str, str]
     service_ids: dict[str, int]
     index: DwellingIndex
+    #: The file states opening balances, so the consistency rule applies (JSON: row by row).
     has_period_columns: bool
+    json_rows: bool = False
     addresses: dict[tuple[str, str, str], _Address] = field(default_factory=dict)
     streets: dict[str, int | None] = field(default_factory=dict)
     kopecks: dict[str, int] = field(default_factory=dict)
@@ -238,7 +240,7 @@ def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, st
     ):
         return _parse_row_checked(ctx, report, line, row)
     opening, charged, recalc, benefit, subsidy, paid = amounts[:6]
-    if ctx.has_period_columns and (
+    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and (
         opening is not None
         or charged is not None
         or recalc is not None
@@ -315,7 +317,9 @@ def _parse_row_checked(
         except MoneyError as exc:
             amounts[column] = None
             report.reject(line, column, str(exc))
-    if ctx.has_period_columns and len(report.errors) == errors_before:
+    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and len(
+        report.errors
+    ) == errors_before:
         figures = [amounts[c] for c in PERIOD_COLUMNS]
         if any(v is not None for v in figures) and amounts["closing"] is not None:
             o, c, r, b, s, p = (v or 0 for v in figures)
@@ -792,8 +796,8 @@ def _import_in_transaction(
                 services=services,
                 service_ids=service_ids,
                 index=index,
-                # a JSON file's columns are known row by row; its rows name the period columns they have
-                has_period_columns=table.format == "json" or any(c in table.columns for c in PERIOD_COLUMNS),
+                has_period_columns=table.format != "json" and "opening" in table.columns,
+                json_rows=table.format == "json",
             )
 
             def staged() -> Iterator[tuple[Any, ...]]:

@@ -768,9 +768,13 @@ def _import_in_transaction(
     service_ids = dict(Service.objects.values_list("code", "id"))
     index = dwelling_index_build()
     _staging_create()
-    if not _is_postgres():
-        # a larger page cache for the merge into big indexes (64 MB; the default is 2 MB)
-        with connection.cursor() as cur:
+    with connection.cursor() as cur:
+        if _is_postgres():
+            # the merge's estimates are far off before the new rows have statistics, and the JIT
+            # then spends a second compiling each statement that runs in milliseconds
+            cur.execute("SET LOCAL jit = off")
+        else:
+            # a larger page cache for the merge into big indexes (64 MB; the default is 2 MB)
             cur.execute("PRAGMA cache_size = -65536")
     try:
         with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:

@@ -120,3 +120,17 @@ def test_other_roles_get_403(client, city, samples, water_user, make_user, role)
 
 def test_no_token_401(client):
     assert client.get("/api/v1/snapshots").status_code == 401
+
+
+def test_json_upload_carries_its_own_metadata(client, city, samples, make_org, make_user):
+    waste_user = make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="waste"))
+    with open(samples / "snapshot-waste-2026-10.json", "rb") as fh:
+        r = client.post("/api/v1/snapshots", {"file": fh}, headers=bearer(waste_user))
+    data = r.json()
+    assert (r.status_code, data["status"], data["period"], data["payments_through"]) == (
+        202,
+        "applied",
+        "2026-10",
+        "2026-10-31",
+    )
+    assert data["rows_applied"] == 125 and data["closing_total"] == "99137.20"

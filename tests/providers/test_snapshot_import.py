@@ -325,3 +325,22 @@ def test_rule_needs_the_opening_balance(city, provider, write_snapshot):
         "line 2, column closing: closing 100.00 does not follow from the period columns: "
         "opening + charged + recalc − benefit − subsidy − paid = -40.00"
     ]
+
+
+def test_ambiguous_address_is_reported(city, provider, write_snapshot, tmp_path, make_org):
+    from merezha.registry.services import registry_import
+
+    office = make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-77")
+    register = tmp_path / "r.csv"
+    register.write_text(
+        "dwelling;street;house;apartment\nX1;пров. Озерний;77;5\nX2;пров. Озерний;77;5\n", encoding="utf-8"
+    )
+    registry_import(str(register), office=office)
+    path = write_snapshot("A1;water;Озерний;77;5;;;;;;;;;10")
+    report = snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    account = Account.objects.get()
+    assert (account.match_status, account.dwelling_id) == ("ambiguous", None)
+    assert list(Discrepancy.objects.values_list("kind", "detail")) == [
+        ("ambiguous_address", "2 dwellings at this address")
+    ]
+    assert "unmatched addresses: 0; ambiguous addresses: 1" in report.notes

@@ -227,6 +227,12 @@ def test_partial_import_keeps_the_accounts_of_rejected_rows(city, provider, writ
         ("A1", True, Money(9000)),
         ("A2", True, Money(5000)),
     ]
+    # the same period's figures are replaced where they changed, kept where the row was rejected
+    first, second = Snapshot.objects.order_by("id")
+    assert sorted(AccountPeriod.objects.values_list("account__number", "closing", "snapshot_id")) == [
+        ("A1", Money(9000), second.pk),
+        ("A2", Money(5000), first.pk),
+    ]
 
 
 def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):

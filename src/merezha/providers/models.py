@@ -113,7 +113,7 @@ class Account(models.Model):
 
 
 class AccountPeriod(models.Model):
-    """One account's figures for one period, from one snapshot (the history)."""
+    """One account's figures for one period (the history); `snapshot` is the one that last changed them."""
 
     # the account is the unique (account, period) key's prefix; snapshots are never deleted
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods", db_index=False)

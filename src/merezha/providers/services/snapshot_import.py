@@ -482,6 +482,9 @@ def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> int:
 
 def _merge_periods(*, provider_id: int, snapshot_id: int, period: dt.date) -> None:
     acc, per = Account._meta.db_table, AccountPeriod._meta.db_table
+    # figures that did not change are not rewritten: the period keeps the snapshot that set them
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
     with connection.cursor() as cur:
         cur.execute(
             f"""INSERT INTO {per} (snapshot_id, account_id, period, opening, charged, recalc, benefit,
@@ -493,7 +496,8 @@ def _merge_periods(*, provider_id: int, snapshot_id: int, period: dt.date) -> No
                 ON CONFLICT (account_id, period) DO UPDATE SET
                     snapshot_id = excluded.snapshot_id, opening = excluded.opening,
                     charged = excluded.charged, recalc = excluded.recalc, benefit = excluded.benefit,
-                    subsidy = excluded.subsidy, paid = excluded.paid, closing = excluded.closing""",
+                    subsidy = excluded.subsidy, paid = excluded.paid, closing = excluded.closing
+                WHERE {changed}""",
             [snapshot_id, period, provider_id],
         )
 

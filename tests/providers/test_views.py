@@ -100,3 +100,13 @@ def test_tokens_create_once_and_revoke(client, water_user, make_user):
     client.force_login(water_user)
     assert client.post(reverse("provider-token-revoke", args=[token.pk])).status_code == 302
     assert api_token_authenticate(plain=plain) is None
+
+
+def test_admin_lists_snapshots_read_only(client, city, samples, water_user, django_user_model):
+    client.force_login(water_user)
+    post_upload(client, samples / "snapshot-water-2026-10.csv")
+    admin = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(admin)
+    page = client.get("/admin/providers/snapshot/")
+    assert page.status_code == 200 and 'field-closing_total">177447,84<' in page.content.decode()
+    assert client.get("/admin/providers/snapshot/add/").status_code == 403

@@ -108,6 +108,13 @@ def _kopecks(text: str, cache: dict[str, int]) -> int:
 
 def _kopecks_parse(text: str) -> int:
     """Kopecks of an amount as partners write it; the common `123,45` without the Decimal detour."""
+    if 3 < len(text) <= 16 and text[-3] in ",.":
+        digits = text[:-3] + text[-2:]  # `1234,56` → 123456 kopecks
+        if digits.isascii():
+            if digits.isdigit():
+                return int(digits)
+            if digits[0] == "-" and digits[1:].isdigit():
+                return -int(digits[1:])
     whole, sep, frac = text.partition(",") if "," in text else text.partition(".")
     negative = whole[:1] == "-"
     if negative or whole[:1] == "+":

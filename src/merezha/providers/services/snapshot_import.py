@@ -440,6 +440,11 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
 def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
     """Upsert every valid row into the accounts; returns created / updated / unchanged counts."""
     acc = Account._meta.db_table
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    changed = f"NOT {acc}.is_active OR {acc}.dwelling_id {distinct} excluded.dwelling_id OR " + " OR ".join(
+        f"{acc}.{c} <> excluded.{c}"
+        for c in ("closing", "match_status", "street", "house", "apartment", "payer", "tax_id")
+    )
     with connection.cursor() as cur:
         cur.execute(
             f"""SELECT
@@ -467,8 +472,17 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
                     dwelling_id = excluded.dwelling_id, match_status = excluded.match_status,
                     street = excluded.street, house = excluded.house, apartment = excluded.apartment,
                     payer = excluded.payer, tax_id = excluded.tax_id, closing = excluded.closing,
-                    snapshot_id = excluded.snapshot_id, is_active = TRUE""",
+                    snapshot_id = excluded.snapshot_id, is_active = TRUE
+                WHERE {changed}""",
             [provider_id, snapshot_id],
+        )
+        # an unchanged account only moves to the new snapshot: one column without an index
+        cur.execute(
+            f"""UPDATE {acc} SET snapshot_id = %s
+                WHERE provider_id = %s AND snapshot_id <> %s AND EXISTS (
+                    SELECT 1 FROM {STAGING} s WHERE s.rejected = 0 AND s.account = {acc}.number
+                    AND s.service_id = {acc}.service_id)""",
+            [snapshot_id, provider_id, snapshot_id],
         )
     return {"created": int(created), "updated": int(updated), "unchanged": int(total - created - updated)}
 

@@ -714,6 +714,7 @@ def snapshot_import(
         checksum = file_checksum(source)
     except OSError:
         checksum = ""  # the reader says why the file cannot be opened
+    previous_cache = _sqlite_cache_enlarge()
     try:
         with transaction.atomic():
             snap = _import_in_transaction(
@@ -744,7 +745,22 @@ def snapshot_import(
             checksum=checksum,
         )
         raise
+    finally:
+        if previous_cache is not None:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA cache_size = {int(previous_cache)}")
     return report
+
+
+def _sqlite_cache_enlarge() -> int | None:
+    """On SQLite, a 64 MB page cache for the merge into big indexes (default 2 MB); returns the old size."""
+    if _is_postgres():
+        return None
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        previous = cur.fetchone()[0]
+        cur.execute("PRAGMA cache_size = -65536")
+    return int(previous)
 
 
 def _snapshot_record_rejected(
@@ -793,14 +809,11 @@ def _import_in_transaction(
     service_ids = dict(Service.objects.values_list("code", "id"))
     index = dwelling_index_build()
     _staging_create()
-    with connection.cursor() as cur:
-        if _is_postgres():
+    if _is_postgres():
+        with connection.cursor() as cur:
             # the merge's estimates are far off before the new rows have statistics, and the JIT
             # then spends a second compiling each statement that runs in milliseconds
             cur.execute("SET LOCAL jit = off")
-        else:
-            # a larger page cache for the merge into big indexes (64 MB; the default is 2 MB)
-            cur.execute("PRAGMA cache_size = -65536")
     try:
         with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
             report.file_name, report.file_format = table.name, table.format

@@ -5,13 +5,14 @@ How it runs (see docs/explanation/snapshot-import.md):
 1. One transaction. The provider's row is locked, so two imports of one provider queue up.
 2. The file is streamed row by row through `formats.open_table`; each row is validated, its
    address matched to a dwelling (`registry.selectors.dwelling_index_build`, cached per distinct
-   address) and written to a temporary staging table — by `COPY` on PostgreSQL, by batched
-   `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
+   address, bounded) and written to a temporary staging table — by `COPY` on PostgreSQL, by a
+   streamed `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
 3. Repeated (account, service) pairs are found in SQL; then, if any row was rejected and the sender
    did not ask for `accept_partial`, the transaction is rolled back: nothing changed.
-4. The merge is set-based: one `INSERT … ON CONFLICT DO UPDATE` into the accounts, one `UPDATE` that
-   closes the accounts missing from the file, one upsert of the period's figures, and the
-   discrepancy report in a few `INSERT … SELECT`s. A crash anywhere rolls all of it back and the
+4. The merge is set-based: one `INSERT … ON CONFLICT DO UPDATE` into the accounts (and one
+   `UPDATE` moving the unchanged ones to the new snapshot), one `UPDATE` that closes the accounts
+   missing from the file, one upsert of the period's figures, and the discrepancy report in a few
+   `INSERT … SELECT`s, delivered to the provider's inbox. A crash anywhere rolls all of it back and the
    previous snapshot stays in force.
 """
 

@@ -134,3 +134,22 @@ def test_json_upload_carries_its_own_metadata(client, city, samples, make_org, m
         "2026-10-31",
     )
     assert data["rows_applied"] == 125 and data["closing_total"] == "99137.20"
+
+
+def test_a_failed_background_import_changes_nothing(client, city, samples, water_user, monkeypatch, settings):
+    import importlib
+
+    first = upload(client, water_user, samples / "snapshot-water-2026-10.csv").json()
+    before = sorted(Account.objects.values_list("number", "service_id", "closing", "snapshot_id"))
+    module = importlib.import_module("merezha.providers.services.snapshot_import")
+
+    def crash(**kwargs):
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(module, "_merge_periods", crash)
+    r = upload(client, water_user, samples / "snapshot-water-2026-10.csv")
+    data = client.get(f"/api/v1/snapshots/{r.json()['id']}", headers=bearer(water_user)).json()
+    assert data["status"] == "failed" and data["failure"] == "RuntimeError: worker killed"
+    assert sorted(Account.objects.values_list("number", "service_id", "closing", "snapshot_id")) == before
+    assert {s for s in Account.objects.values_list("snapshot_id", flat=True)} == {first["id"]}
+    assert list((settings.HOME / "uploads" / "snapshots").iterdir()) == []

@@ -60,12 +60,12 @@ def test_figures_use_billed_amounts_and_the_latest_snapshot_per_period(city):
             "2026-07": "250.00",
         },
     )
-    # a corrected snapshot of September replaces the first one's figures
+    # a corrected snapshot of September replaces the first one's figures (one history row per account and month)
     again = Snapshot.objects.create(
         provider=city.providers["TEPLO"], period=dt.date(2026, 9, 1), payments_through=dt.date(2026, 9, 30)
     )
-    AccountPeriod.objects.create(
-        snapshot=again, account=heat, period=dt.date(2026, 9, 1), charged=Money(20000), closing=Money(0)
+    AccountPeriod.objects.filter(account=heat, period=dt.date(2026, 9, 1)).update(
+        snapshot=again, charged=Money(20000), closing=Money(0)
     )
     city.account("VODO", "water", "-10.00")
     city.account("ECO", "waste", "50.00", dwelling=city.other)

@@ -12,6 +12,25 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _english_messages(settings):
+    """Tests assert the English source messages; a test about the Ukrainian interface asks for it."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def ukrainian(settings):
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "uk"
+    with translation.override("uk"):
+        yield
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -9,7 +9,7 @@ from merezha.organisations.views import ROLE_HOME
 pytestmark = pytest.mark.django_db
 
 
-def test_login_page_is_ukrainian(client):
+def test_login_page_is_ukrainian(client, ukrainian):
     response = client.get(reverse("login"))
     assert response.status_code == 200
     assert 'lang="uk"' in response.content.decode()
@@ -47,10 +47,10 @@ def test_english_available(client, make_user):
     assert "Housing office" in client.get(reverse("housing-home")).content.decode()
 
 
-def test_admin_site_is_ukrainian_and_for_the_information_centre_only(client, make_user):
+def test_admin_site_is_ukrainian_and_for_the_information_centre_only(client, make_user, ukrainian):
     client.force_login(make_user(Role.CASHIER))
     assert client.get("/admin/").status_code == 302  # not staff: sent to the admin login
     client.force_login(make_user(Role.ADMIN))
     page = client.get("/admin/")
     assert page.status_code == 200
-    assert "Адміністрування" in page.content.decode() or "адміністр" in page.content.decode().lower()
+    assert "Адміністрування" in page.content.decode()

@@ -102,7 +102,7 @@ def test_tokens_create_once_and_revoke(client, water_user, make_user):
     assert api_token_authenticate(plain=plain) is None
 
 
-def test_admin_lists_snapshots_read_only(client, city, samples, water_user, django_user_model):
+def test_admin_lists_snapshots_read_only(client, city, samples, water_user, django_user_model, ukrainian):
     client.force_login(water_user)
     post_upload(client, samples / "snapshot-water-2026-10.csv")
     admin = django_user_model.objects.create_superuser("root", password="x")

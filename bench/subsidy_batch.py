@@ -51,7 +51,6 @@ SURNAMES = ["Коваленко", "Бондаренко", "Ткаченко", "�
 NAMES = ["Андрій", "Ірина", "Василь", "Оксана", "Юрій", "Марія", "Ігор", "Олена"]
 
 
-
 def _tax_id(rnd: random.Random) -> str:
     from stdnum.ua import rntrc
 

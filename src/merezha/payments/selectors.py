@@ -75,7 +75,9 @@ def dwelling_accounts_with_debt(
     for acc in rows:
         paid = _money(acc.paid_since_k)  # type: ignore[attr-defined]
         closing = _money(acc.closing)
-        as_of = acc.snapshot.payments_through
+        as_of, period = acc.snapshot.payments_through, acc.snapshot.period
+        if as_of is None or period is None:  # an account only ever points at an applied snapshot
+            continue
         out.append(
             AccountDebt(
                 account_id=acc.pk,
@@ -88,7 +90,7 @@ def dwelling_accounts_with_debt(
                 paid_since=paid,
                 debt=closing - paid,
                 as_of=as_of,
-                period=acc.snapshot.period,
+                period=period,
                 stale=(today - as_of).days > limit,
             )
         )

@@ -1,0 +1,449 @@
+"""Reads of the cashier's search: one box, a dwelling found by address, tax id, account or surname.
+
+`dwelling_search(query=...)` reads the query as, in this order:
+  * ten digits → a РНОКПП, exact; other digits → a provider account number or a housing office's
+    dwelling id, exact; a passport number (`КВ123456`) → exact;
+  * a street and a house number (`Комсомольська 12 5`, `вул. Свободи, буд. 12-А, кв. 5`) → an address;
+  * words → a surname with an optional first name and patronymic or initials (`Коваленко І П`),
+    in Cyrillic or in Latin (`Kovalenko`), and a street name on its own (`Свободи`).
+Words are matched exact, then as a prefix, then — only when nothing matched exactly — with one
+typo (words of 4–7 letters) or two (8 and more). Candidates for a fuzzy match come from the
+database's trigram index (PostgreSQL `pg_trgm`, SQLite FTS5 `trigram`); the final decision is
+the same Python edit distance on both, so both databases give the same answers.
+
+Ranks: 0 exact, 1 prefix, 2 one typo, 3 two typos; a street listing without a house number
+counts half a rank lower than a person found with the same rank.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+
+from merezha.core.identifiers import tax_id_mask, tax_id_normalise
+from merezha.registry.matching import address_split, apartment_key, fold, house_key, split_street
+from merezha.registry.models import Building, Dwelling, Street
+from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
+from merezha.search.translit import is_latin_word, latin_fold, transliterate
+
+#: How many results the box shows.
+RESULT_LIMIT = 20
+#: At most this many vocabulary words per query word go on to the exact look-up of entries.
+_TERM_LIMIT = 60
+#: Fuzzy candidates fetched from the trigram index before the edit-distance check.
+_FUZZY_CANDIDATES = 100
+#: At most this many entries are read per query (a very common surname).
+_ENTRY_LIMIT = 2000
+_PG_SIMILARITY = "0.2"
+
+_PERSON_KINDS = (SearchEntry.Kind.PERSON, SearchEntry.Kind.PAYER)
+_DIGITS_ONLY = re.compile(r"^[\d\s\-]+$")
+#: `12 А` → `12А`: a house letter typed apart from the number (not `к`, which begins a block)
+_HOUSE_LETTER = re.compile(r"(\d)\s+(?![кК](?:\W|$))([^\W\d_])(?![^\W\d_])")
+_PASSPORT = re.compile(r"^[A-Za-zА-Яа-яІіЇїЄєҐґ]{2}\s*\d{6}$")
+
+
+def allowed_edits(word: str) -> int:
+    """A typo or two: none in words of up to 3 letters, one up to 7, two from 8 letters."""
+    n = len(word)
+    return 0 if n <= 3 else 1 if n <= 7 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (a transposition is one edit); `limit + 1` when above `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    if a == b:
+        return 0
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        row_min = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            value = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, prev2[j - 2] + 1)
+            cur[j] = value
+            row_min = min(row_min, value)
+        if row_min > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return min(prev[len(b)], limit + 1)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _prefix_terms(kind: str, token: str) -> list[str]:
+    """Vocabulary words of `kind` that begin with `token` (the token itself included), shortest first."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT term FROM search_searchterm WHERE kind = %s AND term LIKE %s"
+                ' ORDER BY length(term), term COLLATE "C" LIMIT %s',
+                [kind, _like_escape(token) + "%", _TERM_LIMIT],
+            )
+        else:
+            cursor.execute(
+                "SELECT term FROM search_searchterm WHERE kind = %s AND term >= %s AND term < %s"
+                " ORDER BY length(term), term LIMIT %s",
+                [kind, token, token + "\U0010ffff", _TERM_LIMIT],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _trigrams(token: str) -> list[str]:
+    return sorted({token[i : i + 3] for i in range(len(token) - 2)})
+
+
+def _fuzzy_candidates(kind: str, token: str) -> list[str]:
+    """Vocabulary words that share trigrams with `token`, most similar first (the index's opinion)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [_PG_SIMILARITY])
+            cursor.execute(
+                "SELECT term FROM search_searchterm WHERE kind = %s AND term %% %s"
+                ' ORDER BY similarity(term, %s) DESC, term COLLATE "C" LIMIT %s',
+                [kind, token, token, _FUZZY_CANDIDATES],
+            )
+        elif connection.vendor == "sqlite":
+            grams = _trigrams(token)
+            if not grams:
+                return []
+            match = "term : (" + " OR ".join('"' + g.replace('"', '""') + '"' for g in grams) + ")"
+            cursor.execute(
+                "SELECT t.term FROM search_term_fts f JOIN search_searchterm t ON t.id = f.rowid"
+                " AND t.term = f.term WHERE search_term_fts MATCH %s AND f.kind = %s"
+                " ORDER BY f.rank LIMIT %s",
+                [match, kind, _FUZZY_CANDIDATES],
+            )
+        else:  # pragma: no cover - only the two supported databases
+            return []
+        return [row[0] for row in cursor.fetchall()]
+
+
+def term_matches(kind: str, token: str) -> dict[str, int]:
+    """Vocabulary words matching one query word, each with its rank (0 exact, 1 prefix, 2+ typos)."""
+    found: dict[str, int] = {}
+    if not token:
+        return found
+    if len(token) >= 3:
+        for term in _prefix_terms(kind, token):
+            found[term] = 0 if term == token else 1
+    elif SearchTerm.objects.filter(kind=kind, term=token).exists():
+        found[token] = 0
+    if token in found:
+        return found
+    limit = allowed_edits(token)
+    if limit:
+        for term in _fuzzy_candidates(kind, token):
+            if term in found:
+                continue
+            distance = edit_distance(token, term, limit)
+            if distance <= limit:
+                found[term] = 1 + distance
+    return found
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One dwelling found: where it is, whose housing office keeps it, and why it was found."""
+
+    dwelling_id: int
+    address: str
+    office: str
+    residents: int
+    matched: str
+    rank: int
+
+
+@dataclass
+class _Found:
+    best: dict[int, tuple[int, str]] = field(default_factory=dict)
+
+    def add(self, dwelling_id: int, rank: int, matched: str) -> None:
+        current = self.best.get(dwelling_id)
+        if current is None or rank < current[0]:
+            self.best[dwelling_id] = (rank, matched)
+
+
+def _given_matches(wanted: str, have: str, *, latin: bool) -> bool:
+    """A first name or patronymic as typed (full, prefix or an initial; a typo in a full name)."""
+    if not have:
+        return False
+    if latin:
+        have = latin_fold(transliterate(have))
+        wanted = latin_fold(wanted)
+    if have.startswith(wanted):
+        return True
+    return len(wanted) >= 4 and edit_distance(wanted, have, 1) <= 1
+
+
+def _persons(words: list[str], found: _Found) -> None:
+    surname, given = words[0], words[1:3]
+    latin = is_latin_word(surname)
+    if latin:
+        terms = term_matches(SearchTerm.Kind.LATIN, latin_fold(surname))
+        lookup = Q(latin__in=list(terms))
+    else:
+        terms = term_matches(SearchTerm.Kind.SURNAME, surname)
+        lookup = Q(key__in=list(terms))
+    if not terms:
+        return
+    rows = (
+        SearchEntry.objects.filter(lookup, kind__in=_PERSON_KINDS)
+        .order_by("dwelling_id", "id")
+        .values_list("dwelling_id", "key", "latin", "given", "middle", "label")[:_ENTRY_LIMIT]
+    )
+    for dwelling_id, key, latin_key, first, middle, label in rows:
+        if given and not _given_matches(given[0], first, latin=latin):
+            continue
+        if len(given) > 1 and not _given_matches(given[1], middle, latin=latin):
+            continue
+        found.add(dwelling_id, 2 * terms[latin_key if latin else key], label)
+
+
+@dataclass(frozen=True)
+class _StreetHit:
+    street_id: int
+    rank: int
+    matched: str
+
+
+def _streets(text: str) -> list[_StreetHit]:
+    """Streets a spelling names: exact, prefix or with typos; current names, former names, single words."""
+    street_type, name = split_street(text)
+    if not name:
+        return []
+    terms = term_matches(SearchTerm.Kind.STREET, name)
+    if not terms and street_type is None:
+        terms = term_matches(SearchTerm.Kind.STREET, fold(text))
+    if not terms:
+        return []
+    best: dict[int, tuple[int, str, bool]] = {}
+    for street_id, key, former, part in SearchStreet.objects.filter(key__in=list(terms)).values_list(
+        "street_id", "key", "former", "part"
+    ):
+        rank = terms[key] + (1 if part else 0)
+        if street_id not in best or rank < best[street_id][0]:
+            best[street_id] = (rank, key, former)
+    streets = {s.id: s for s in Street.objects.filter(id__in=list(best)).prefetch_related("former_names")}
+    if street_type:
+        typed = [sid for sid in best if sid in streets and streets[sid].type == street_type]
+        if typed:
+            best = {sid: best[sid] for sid in typed}
+    hits: list[_StreetHit] = []
+    for sid, (rank, _key, former) in best.items():
+        street = streets.get(sid)
+        if street is None:
+            continue
+        matched = str(street)
+        if former:
+            names = [n.name for n in street.former_names.all() if fold(n.name) == _key]
+            matched = f"{street} ({names[0] if names else _key})"
+        hits.append(_StreetHit(sid, rank, matched))
+    return sorted(hits, key=lambda h: (h.rank, h.street_id))
+
+
+def _address(street_text: str, house: str, apartment: str, found: _Found, limit: int) -> None:
+    streets = _streets(street_text)
+    if not streets:
+        return
+    by_street = {h.street_id: h for h in streets}
+    hkey = house_key(house)
+    buildings = list(
+        Building.objects.filter(street_id__in=list(by_street), key=hkey).values_list("id", "street_id")
+    )
+    house_rank = 0
+    if not buildings:
+        buildings = list(
+            Building.objects.filter(street_id__in=list(by_street), key__startswith=hkey)
+            .order_by("street_id", "key")
+            .values_list("id", "street_id")[:limit]
+        )
+        house_rank = 1
+    if not buildings:
+        return
+    street_of = dict(buildings)
+    dwellings = Dwelling.objects.filter(building_id__in=list(street_of), is_active=True)
+    akey = apartment_key(apartment)
+    if akey:
+        dwellings = dwellings.filter(apartment_key=akey)
+    for dwelling_id, building_id in dwellings.order_by("building_id", "id").values_list("id", "building_id")[
+        :_ENTRY_LIMIT
+    ]:
+        hit = by_street[street_of[building_id]]
+        found.add(dwelling_id, 2 * (hit.rank + house_rank), hit.matched)
+
+
+def _street_listing(text: str, found: _Found, limit: int) -> None:
+    """A street named on its own: the first dwellings on it, after persons of the same rank."""
+    for hit in _streets(text)[:3]:
+        ids = (
+            Dwelling.objects.filter(building__street_id=hit.street_id, is_active=True)
+            .order_by("building__key", "apartment_key", "id")
+            .values_list("id", flat=True)[:limit]
+        )
+        for dwelling_id in ids:
+            found.add(dwelling_id, 2 * hit.rank + 1, hit.matched)
+
+
+def _exact(kinds: tuple[str, ...], key: str, found: _Found, matched: str) -> None:
+    for dwelling_id in (
+        SearchEntry.objects.filter(kind__in=kinds, key=key)
+        .order_by("dwelling_id")
+        .values_list("dwelling_id", flat=True)
+        .distinct()[:_ENTRY_LIMIT]
+    ):
+        found.add(dwelling_id, 0, matched)
+
+
+def _numbers(query: str, found: _Found) -> None:
+    digits = re.sub(r"[\s\-]", "", query)
+    if len(digits) == 10:
+        _exact((SearchEntry.Kind.TAX_ID,), digits, found, f"tax id {tax_id_mask(digits)}")
+    _exact((SearchEntry.Kind.ACCOUNT,), digits, found, f"account {digits}")
+    for dwelling_id in Dwelling.objects.filter(office_ref=digits, is_active=True).values_list(
+        "id", flat=True
+    ):
+        found.add(dwelling_id, 0, f"dwelling id {digits}")
+
+
+def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]:
+    """Anyone who may search (the caller checks the role): dwellings for one box's text, best first."""
+    text = (query or "").strip()[:200]
+    found = _Found()
+    if len(text) < 2:
+        return []
+    if _DIGITS_ONLY.match(text):
+        _numbers(text, found)
+    elif _PASSPORT.match(text):
+        try:
+            passport = tax_id_normalise(text)
+        except ValueError:
+            passport = ""
+        if passport:
+            _exact((SearchEntry.Kind.TAX_ID,), passport, found, f"tax id {tax_id_mask(passport)}")
+    else:
+        parts = address_split(_HOUSE_LETTER.sub(r"\1\2", text))
+        if parts is not None and re.search(r"[^\W\d_]", parts[0]):
+            _address(*parts, found, limit)
+        words = fold(text).split()
+        if words and not any(ch.isdigit() for ch in "".join(words)):
+            _persons(words, found)
+            if len(words) > 1 and not found.best:
+                _persons([words[-1], *words[:-1]], found)
+            _street_listing(text, found, limit)
+    return _hits(found, limit)
+
+
+def _hits(found: _Found, limit: int) -> list[SearchHit]:
+    chosen = sorted(found.best.items(), key=lambda item: (item[1][0], item[0]))[:limit]
+    if not chosen:
+        return []
+    dwellings = {
+        d.id: d
+        for d in Dwelling.objects.filter(id__in=[did for did, _ in chosen])
+        .select_related("building__street", "office")
+        .annotate(residents=Count("persons", filter=Q(persons__is_active=True)))
+    }
+    hits = []
+    for dwelling_id, (rank, matched) in chosen:
+        d: Any = dwellings.get(dwelling_id)
+        if d is None:
+            continue
+        hits.append(
+            SearchHit(
+                dwelling_id=dwelling_id,
+                address=str(d),
+                office=d.office.name,
+                residents=d.residents,
+                matched=matched,
+                rank=rank,
+            )
+        )
+    return sorted(hits, key=lambda h: (h.rank, _natural(h.address), h.dwelling_id))
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text.lower()))
+
+
+# --- the dwelling card -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResidentLine:
+    name: str
+    tax_id_masked: str
+    relation: str
+    birth_year: int | None
+
+
+@dataclass(frozen=True)
+class DwellingCard:
+    dwelling_id: int
+    address: str
+    office: str
+    office_ref: str
+    area: Any
+    residents: list[ResidentLine]
+    accounts: list[Any]
+    stale_after_days: int
+
+    @property
+    def has_stale(self) -> bool:
+        return any(getattr(a, "stale", False) for a in self.accounts)
+
+
+def dwelling_card_get(*, dwelling_id: int, user: Any) -> DwellingCard | None:
+    """A cashier's view of one dwelling: every account with its current debt, residents with masked
+    tax ids. Writes an audit entry (`dwelling_lookup`) for every look-up; None if there is no such
+    active dwelling."""
+    from merezha.core.services import audit_record
+    from merezha.payments.selectors import dwelling_accounts_with_debt
+    from merezha.registry.selectors import person_list
+
+    dwelling = (
+        Dwelling.objects.select_related("building__street", "office")
+        .filter(pk=dwelling_id, is_active=True)
+        .first()
+    )
+    if dwelling is None:
+        return None
+    stale_days = settings.STALE_DATA_DAYS
+    accounts = dwelling_accounts_with_debt(dwelling_id=dwelling.id, stale_after_days=stale_days)
+    residents = [
+        ResidentLine(
+            name=p.full_name,
+            tax_id_masked=tax_id_mask(p.tax_id),
+            relation=p.get_relation_display() if p.relation else "",
+            birth_year=p.birth_date.year if p.birth_date else None,
+        )
+        for p in person_list(dwelling_id=dwelling.id)
+    ]
+    audit_record(
+        user=user,
+        action="dwelling_lookup",
+        object_type="dwelling",
+        object_id=str(dwelling.id),
+        detail={"address": str(dwelling), "accounts": len(accounts), "residents": len(residents)},
+    )
+    return DwellingCard(
+        dwelling_id=dwelling.id,
+        address=str(dwelling),
+        office=dwelling.office.name,
+        office_ref=dwelling.office_ref,
+        area=dwelling.area,
+        residents=residents,
+        accounts=list(accounts),
+        stale_after_days=stale_days,
+    )

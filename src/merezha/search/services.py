@@ -1,0 +1,185 @@
+"""Writes of the search index: rebuild it all, or refresh some dwellings.
+
+Imports that change the register or the providers' accounts must call
+`search_index_refresh(dwelling_ids=...)` (or `search_index_rebuild()` after a bulk load) inside or
+after their transaction; the `merezha search-reindex` command rebuilds everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from django.db import connection, transaction
+
+from merezha.registry.matching import fold
+from merezha.registry.models import Person, Street, StreetName
+from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
+from merezha.search.translit import latin_fold, transliterate
+
+_BATCH = 5000
+
+
+def person_label(surname: str, name: str = "", patronymic: str = "") -> str:
+    """`Коваленко І. П.`: a surname and initials, what the cashier's result list shows."""
+    initials = " ".join(f"{p.strip()[0].upper()}." for p in (name, patronymic) if p and p.strip())
+    return " ".join(p for p in (surname.strip(), initials) if p)
+
+
+def _split_payer(payer: str) -> tuple[str, str, str]:
+    words = payer.split()
+    words += [""] * (3 - len(words))
+    return words[0], words[1], " ".join(words[2:])
+
+
+def _person_entry(
+    dwelling_id: int, kind: str, surname: str, name: str, patronymic: str
+) -> SearchEntry | None:
+    key = fold(surname)
+    if not key:
+        return None
+    return SearchEntry(
+        dwelling_id=dwelling_id,
+        kind=kind,
+        key=key[:80],
+        given=fold(name)[:80],
+        middle=fold(patronymic)[:80],
+        latin=latin_fold(transliterate(surname))[:80],
+        label=person_label(surname, name, patronymic)[:120],
+    )
+
+
+def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
+    from merezha.providers.models import Account
+
+    persons = Person.objects.filter(is_active=True, dwelling__is_active=True)
+    accounts = Account.objects.filter(is_active=True, dwelling__isnull=False, dwelling__is_active=True)
+    if dwelling_ids is not None:
+        persons = persons.filter(dwelling_id__in=dwelling_ids)
+        accounts = accounts.filter(dwelling_id__in=dwelling_ids)
+    for did, surname, name, patronymic, tax_id in persons.values_list(
+        "dwelling_id", "surname", "name", "patronymic", "tax_id"
+    ).iterator(chunk_size=_BATCH):
+        entry = _person_entry(did, SearchEntry.Kind.PERSON, surname, name, patronymic)
+        if entry:
+            yield entry
+        if tax_id:
+            yield SearchEntry(dwelling_id=did, kind=SearchEntry.Kind.TAX_ID, key=tax_id)
+    seen: set[tuple[int, str, str]] = set()
+    for did, number, payer, tax_id in (
+        accounts.values_list("dwelling_id", "number", "payer", "tax_id")
+        .order_by("dwelling_id", "number")
+        .iterator(chunk_size=_BATCH)
+    ):
+        assert did is not None
+        for kind, key in (
+            (SearchEntry.Kind.ACCOUNT, number),
+            (SearchEntry.Kind.TAX_ID, tax_id),
+            (SearchEntry.Kind.PAYER, payer),
+        ):
+            if not key or (did, kind, key) in seen:
+                continue
+            seen.add((did, kind, key))
+            if kind == SearchEntry.Kind.PAYER:
+                entry = _person_entry(did, kind, *_split_payer(key))
+                if entry:
+                    yield entry
+            else:
+                yield SearchEntry(dwelling_id=did, kind=kind, key=key[:80])
+
+
+def _street_rows() -> Iterator[SearchStreet]:
+    names: list[tuple[int, str, bool]] = [
+        (sid, name, False) for sid, name in Street.objects.values_list("id", "name")
+    ]
+    names += [(sid, name, True) for sid, name in StreetName.objects.values_list("street_id", "name")]
+    seen: set[tuple[int, str]] = set()
+    for sid, name, former in names:
+        key = fold(name)
+        if not key:
+            continue
+        rows = [(key, False)] + [(w, True) for w in key.split() if len(w) >= 3 and " " in key]
+        for k, part in rows:
+            if (sid, k) in seen:
+                continue
+            seen.add((sid, k))
+            yield SearchStreet(street_id=sid, key=k[:120], former=former, part=part)
+
+
+def _bulk(model: type, rows: Iterable[object]) -> int:
+    batch: list[object] = []
+    count = 0
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            model.objects.bulk_create(batch)  # type: ignore[attr-defined]
+            count += len(batch)
+            batch = []
+    if batch:
+        model.objects.bulk_create(batch)  # type: ignore[attr-defined]
+        count += len(batch)
+    return count
+
+
+def _terms_sync(*, full: bool) -> None:
+    """Bring the vocabulary (and on SQLite its FTS5 table) in step with the entries and streets."""
+    if full:
+        SearchTerm.objects.all().delete()
+    wanted: set[tuple[str, str]] = set()
+    for key in (
+        SearchEntry.objects.filter(kind__in=["person", "payer"]).values_list("key", flat=True).distinct()
+    ):
+        wanted.add((SearchTerm.Kind.SURNAME, key))
+    for latin in (
+        SearchEntry.objects.filter(kind__in=["person", "payer"])
+        .exclude(latin="")
+        .values_list("latin", flat=True)
+        .distinct()
+    ):
+        wanted.add((SearchTerm.Kind.LATIN, latin))
+    for key in SearchStreet.objects.values_list("key", flat=True).distinct():
+        wanted.add((SearchTerm.Kind.STREET, key))
+    if not full:
+        wanted -= set(SearchTerm.objects.values_list("kind", "term"))
+    _bulk(SearchTerm, (SearchTerm(kind=k, term=t) for k, t in sorted(wanted)))
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            if full:
+                cursor.execute("DELETE FROM search_term_fts")
+            cursor.execute(
+                "INSERT INTO search_term_fts(rowid, term, kind) SELECT id, term, kind FROM search_searchterm"
+                " WHERE id > (SELECT coalesce(max(rowid), 0) FROM search_term_fts)"
+            )
+
+
+def search_index_rebuild() -> dict[str, int]:
+    """Recreate the whole index from the register and the providers' accounts. Returns row counts."""
+    with transaction.atomic():
+        SearchEntry.objects.all().delete()
+        SearchStreet.objects.all().delete()
+        entries = _bulk(SearchEntry, _entries(None))
+        streets = _bulk(SearchStreet, _street_rows())
+        _terms_sync(full=True)
+        terms = SearchTerm.objects.count()
+    return {"entries": entries, "streets": streets, "terms": terms}
+
+
+def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[str, int]:
+    """Redo the index of these dwellings (and the street names); None means everything.
+
+    Call it after an import changed residents, accounts or streets. Words that no longer occur
+    stay in the vocabulary until the next rebuild; they find nothing, so they are harmless.
+    """
+    if dwelling_ids is None:
+        return search_index_rebuild()
+    ids = sorted(set(dwelling_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), _BATCH):
+            SearchEntry.objects.filter(dwelling_id__in=ids[start : start + _BATCH]).delete()
+        entries = 0
+        for start in range(0, len(ids), _BATCH):
+            entries += _bulk(SearchEntry, _entries(ids[start : start + _BATCH]))
+        SearchStreet.objects.all().delete()
+        streets = _bulk(SearchStreet, _street_rows())
+        _terms_sync(full=False)
+        terms = SearchTerm.objects.count()
+    return {"entries": entries, "streets": streets, "terms": terms}

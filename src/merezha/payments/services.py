@@ -1,0 +1,264 @@
+"""Writes of the money loop: take a payment exactly once, cancel it, close a point's operational day.
+
+Payments are append-only: a cancellation is its own row, a closed day is never reopened.
+
+Which operational day a payment belongs to: the local date (settings.TIME_ZONE) of the moment it
+is accepted, unless that point's day is already closed — then the next day (and so on). The
+OperationalDay row of (point, day) is locked for every payment, cancellation and close of that
+point and day: it carries the receipt counter, so receipt numbers never race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from merezha.core.money import Money
+from merezha.core.roles import OrgKind, Role
+from merezha.core.services import (
+    IdempotencyConflict,
+    audit_record,
+    idempotency_claim,
+    idempotency_complete,
+    request_fingerprint,
+)
+from merezha.organisations.models import Organisation
+from merezha.payments.models import Cancellation, OperationalDay, Payment, PaymentLine
+from merezha.providers.models import Account
+
+__all__ = [
+    "IdempotencyConflict",
+    "PaymentError",
+    "PaymentLineIn",
+    "PaymentResult",
+    "operational_day_close",
+    "operational_day_lock",
+    "payment_cancel",
+    "payment_create",
+]
+
+#: Largest amount of one payment line (a guard against typos: 10 million hryvnias).
+MAX_LINE = Money(1_000_000_000)
+
+
+class PaymentError(ValueError):
+    """A payment, cancellation or day close refused, with a message for the cashier."""
+
+
+@dataclass(frozen=True)
+class PaymentLineIn:
+    account_id: int
+    amount: Money
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    created: bool
+
+
+def _check_cashier(cashier: Any, point: Organisation) -> None:
+    if point.kind != OrgKind.PAYMENT_POINT or not point.is_active:
+        raise PaymentError(f"{point.code} is not an active payment point")
+    if getattr(cashier, "role", None) != Role.CASHIER or cashier.organisation_id != point.pk:
+        raise PaymentError("only a cashier of this payment point may do this")
+
+
+def _day_row(point: Organisation, day: dt.date) -> OperationalDay:
+    """The (point, day) row, created open on first use, locked until the transaction ends."""
+    try:
+        with transaction.atomic():
+            row, _ = OperationalDay.objects.select_for_update().get_or_create(point=point, day=day)
+    except IntegrityError:  # created concurrently: take the committed row
+        row = OperationalDay.objects.select_for_update().get(point=point, day=day)
+    return row
+
+
+def operational_day_lock(*, point: Organisation, moment: dt.datetime) -> OperationalDay:
+    """The open operational day the moment belongs to at the point, locked (see the module doc)."""
+    day = timezone.localdate(moment)
+    for _ in range(400):
+        row = _day_row(point, day)
+        if row.status == OperationalDay.Status.OPEN:
+            return row
+        day += dt.timedelta(days=1)
+    raise PaymentError(f"no open operational day at {point.code}")  # pragma: no cover
+
+
+def _fingerprint(lines: list[PaymentLineIn], method: str, tendered: Money | None) -> str:
+    return request_fingerprint(
+        {
+            "lines": [[line.account_id, Money.parse(line.amount).kopecks] for line in lines],
+            "method": method,
+            "tendered": None if tendered is None else Money.parse(tendered).kopecks,
+        }
+    )
+
+
+def _validate(lines: list[PaymentLineIn], method: str, tendered: Money | None) -> Money:
+    if method not in Payment.Method.values:
+        raise PaymentError(f"unknown payment method {method!r}: use cash or card")
+    if not lines:
+        raise PaymentError("a payment needs at least one line")
+    seen: set[int] = set()
+    for i, line in enumerate(lines, start=1):
+        if not isinstance(line.amount, Money):
+            raise PaymentError(f"line {i}: amount must be money")
+        if line.amount.kopecks <= 0:
+            raise PaymentError(f"line {i}: amount must be positive, got {line.amount}")
+        if line.amount > MAX_LINE:
+            raise PaymentError(f"line {i}: amount {line.amount} is over the limit {MAX_LINE}")
+        if line.account_id in seen:
+            raise PaymentError(f"line {i}: account {line.account_id} appears twice")
+        seen.add(line.account_id)
+    total = Money.total(line.amount for line in lines)
+    if method == Payment.Method.CASH:
+        if tendered is not None and tendered < total:
+            raise PaymentError(f"cash tendered {tendered} is less than the total {total}")
+    elif tendered is not None:
+        raise PaymentError("tendered is only for cash payments")
+    return total
+
+
+def payment_create(
+    *,
+    cashier: Any,
+    point: Organisation,
+    lines: list[PaymentLineIn],
+    method: str,
+    tendered: Money | None,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> PaymentResult:
+    """Take a payment exactly once per (point, idempotency key), in one transaction.
+
+    The same key with the same body returns the first payment (created=False); with another body
+    raises IdempotencyConflict. Accounts are locked in pk order, then the point's operational day.
+    """
+    key = (idempotency_key or "").strip()
+    if not key or len(key) > 128:
+        raise PaymentError("an Idempotency-Key of 1 to 128 characters is required")
+    _check_cashier(cashier, point)
+    fingerprint = _fingerprint(lines, method, tendered)
+    with transaction.atomic():
+        claim = idempotency_claim(scope=f"payment:{point.code}", key=key, fingerprint=fingerprint)
+        if not claim.is_new:
+            payment = Payment.objects.get(point=point, idempotency_key=key)
+            return PaymentResult(payment=payment, created=False)
+        total = _validate(lines, method, tendered)
+        ids = sorted(line.account_id for line in lines)
+        accounts = {
+            a.pk: a
+            for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+            # the lock is taken on the rows; the provider is read separately below
+        }
+        for line in lines:
+            acc = accounts.get(line.account_id)
+            if acc is None:
+                raise PaymentError(f"unknown account {line.account_id}")
+            if not acc.is_active:
+                raise PaymentError(f"account {acc.number} is no longer active at its provider")
+        moment = now or timezone.now()
+        day = operational_day_lock(point=point, moment=moment)
+        day.receipt_counter += 1
+        day.save(update_fields=["receipt_counter"])
+        number = day.receipt_counter
+        change = None
+        if method == Payment.Method.CASH and tendered is not None:
+            change = tendered - total
+        payment = Payment.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+            point=point,
+            cashier=cashier,
+            operational_day=day.day,
+            number=number,
+            receipt=f"{point.code}-{day.day:%Y%m%d}-{number}",
+            accepted_at=moment,
+            method=method,
+            total=total,
+            tendered=tendered,
+            change=change,
+            idempotency_key=key,
+        )
+        PaymentLine.objects.bulk_create(
+            [
+                PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
+                    payment=payment,
+                    account_id=line.account_id,
+                    provider_id=accounts[line.account_id].provider_id,
+                    operational_day=day.day,
+                    point=point,
+                    amount=line.amount,
+                )
+                for line in lines
+            ]
+        )
+        idempotency_complete(claim=claim, result_type="payment", result_id=str(payment.pk))
+    return PaymentResult(payment=payment, created=True)
+
+
+def payment_cancel(
+    *, payment_id: Any, cashier: Any, reason: str, now: dt.datetime | None = None
+) -> Cancellation:
+    """Cancel a payment of the cashier's point on the same, still open, operational day, with a reason."""
+    from merezha.payments.selectors import _uuid
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise PaymentError("a reason is required to cancel a payment")
+    if len(reason) > 300:
+        raise PaymentError("the reason is longer than 300 characters")
+    pid = _uuid(payment_id)
+    point_id = getattr(cashier, "organisation_id", None)
+    if pid is None or point_id is None:
+        raise PaymentError("no such payment at this point")
+    with transaction.atomic():
+        payment = Payment.objects.filter(pk=pid, point_id=point_id).select_related("point").first()
+        if payment is None:
+            raise PaymentError("no such payment at this point")
+        _check_cashier(cashier, payment.point)
+        day = _day_row(payment.point, payment.operational_day)
+        if day.status == OperationalDay.Status.CLOSED:
+            raise PaymentError(
+                f"the operational day {payment.operational_day} is closed: it cannot be cancelled"
+            )
+        moment = now or timezone.now()
+        current = timezone.localdate(moment)
+        if current != payment.operational_day:
+            raise PaymentError(
+                f"only a payment of today's operational day can be cancelled (it is of {payment.operational_day})"
+            )
+        if Cancellation.objects.filter(payment=payment).exists():
+            raise PaymentError(f"payment {payment.receipt} is already cancelled")
+        cancellation = Cancellation.objects.create(
+            payment=payment, cashier=cashier, reason=reason, cancelled_at=moment
+        )
+        audit_record(
+            user=cashier,
+            action="payment.cancel",
+            object_type="payment",
+            object_id=str(payment.pk),
+            detail={"receipt": payment.receipt, "reason": reason},
+        )
+    return cancellation
+
+
+def operational_day_close(*, point: Organisation, user: Any, day: dt.date) -> tuple[OperationalDay, bool]:
+    """Mark the point's day closed (inside the caller's transaction); returns (row, closed_now).
+
+    A day with no payment yet is closed too, so a later payment goes to the next day. The day
+    close that people and commands call is `merezha.registers.services.point_day_close`: it calls
+    this and issues the day's registers in the same transaction (registers depend on payments,
+    not the reverse).
+    """
+    row = _day_row(point, day)
+    if row.status == OperationalDay.Status.CLOSED:
+        return row, False
+    row.status = OperationalDay.Status.CLOSED
+    row.closed_at = timezone.now()
+    row.closed_by = user if getattr(user, "pk", None) else None
+    row.save(update_fields=["status", "closed_at", "closed_by"])
+    return row, True

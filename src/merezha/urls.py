@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("centre/", org_views.centre_home, name="centre-home"),
     path("manager/", org_views.manager_home, name="manager-home"),
+    path("", include("merezha.search.urls")),  # the cashier's desk, before payments: it owns desk-home
     path("", include("merezha.providers.urls")),
     path("", include("merezha.payments.urls")),
     path("", include("merezha.registers.urls")),

@@ -1,4 +1,4 @@
-"""A small city for the desk's tests: streets with former names, a register, one provider's snapshot.
+"""A small city for the desk's tests: streets with former names, a register, three providers' snapshots (one stale).
 
 Created directly through the models (no import files), so that every test knows exactly what is there.
 """
@@ -42,33 +42,34 @@ DWELLINGS = [
     ("Героїв Майдану", "5", "10", "0006", "70.00", [("Григоренко", "Олег", "Іванович", "2612664969")]),
     ("Миру", "3", "1", "0007", "33.00", [("Ковальчук", "Марія", "Степанівна", "")]),
 ]
-# provider accounts: (office_ref of the dwelling, number, service, payer, tax_id, closing kopecks)
+# providers: (code, name, days between its snapshot's payments_through and today)
+PROVIDERS = [("VODO", "Водоканал", 3), ("TEPLO", "Теплокомуненерго", 60), ("KVART", "Квартплата ЖЕК", 3)]
+# provider accounts: (provider, office_ref of the dwelling, number, service, payer, tax_id, closing kopecks)
 ACCOUNTS = [
-    ("0001", "W-0001", "water", "Коваленко Іван Петрович", "1779483742", 45000),
-    ("0001", "H-0001", "heat", "Коваленко Іван Петрович", "1779483742", 120050),
-    ("0001", "R-0001", "rent", "Коваленко Іван Петрович", "1779483742", 30000),
-    ("0007", "1000123", "water", "Мельник Степан Іванович", "2038329176", 9900),
+    ("VODO", "0001", "W-0001", "water", "Коваленко Іван Петрович", "1779483742", 45000),
+    ("TEPLO", "0001", "H-0001", "heat", "Коваленко Іван Петрович", "1779483742", 120050),
+    ("KVART", "0001", "R-0001", "rent", "Коваленко Іван Петрович", "1779483742", 30000),
+    ("VODO", "0007", "1000123", "water", "Мельник Степан Іванович", "2038329176", 9900),
 ]
 
 
 @dataclass
 class City:
     office: Any
-    provider: Any
+    providers: dict[str, Any] = field(default_factory=dict)
     dwellings: dict[str, Any] = field(default_factory=dict)  # by office_ref
     streets: dict[str, Any] = field(default_factory=dict)
     accounts: dict[str, Any] = field(default_factory=dict)
 
 
-def city_seed(*, snapshot_date: dt.date | None = None) -> City:
+def city_seed(*, today: dt.date | None = None) -> City:
     from merezha.organisations.models import Organisation, Service
     from merezha.providers.models import Account, Snapshot
     from merezha.registry.models import Building, Dwelling, Person, Street, StreetName
     from merezha.search.services import search_index_rebuild
 
     office = Organisation.objects.create(code="ZHEK-01", name="ЖЕК № 1", kind=OrgKind.HOUSING_OFFICE)
-    provider = Organisation.objects.create(code="VODO", name="Водоканал", kind=OrgKind.PROVIDER)
-    city = City(office=office, provider=provider)
+    city = City(office=office)
     for stype, name, formers in STREETS:
         street = Street.objects.create(type=stype, name=name, key=fold(name))
         for former in formers:
@@ -99,17 +100,21 @@ def city_seed(*, snapshot_date: dt.date | None = None) -> City:
                 surname_key=fold(surname),
                 relation="head",
             )
-    day = snapshot_date or dt.date.today() - dt.timedelta(days=3)
-    snapshot = Snapshot.objects.create(
-        provider=provider,
-        period=day.replace(day=1),
-        payments_through=day,
-        status=Snapshot.Status.APPLIED,
-    )
-    for ref, number, service_code, payer, tax_id, closing in ACCOUNTS:
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    snapshots = {}
+    for code, name, age in PROVIDERS:
+        provider = Organisation.objects.create(code=code, name=name, kind=OrgKind.PROVIDER)
+        city.providers[code] = provider
+        day = today - dt.timedelta(days=age)
+        snapshots[code] = Snapshot.objects.create(
+            provider=provider, period=day.replace(day=1), payments_through=day, status=Snapshot.Status.APPLIED
+        )
+    for code, ref, number, service_code, payer, tax_id, closing in ACCOUNTS:
         dwelling = city.dwellings[ref]
         account = Account.objects.create(
-            provider=provider,
+            provider=city.providers[code],
             number=number,
             service=Service.objects.get(code=service_code),
             dwelling=dwelling,
@@ -120,7 +125,7 @@ def city_seed(*, snapshot_date: dt.date | None = None) -> City:
             payer=payer,
             tax_id=tax_id,
             closing=closing,
-            snapshot=snapshot,
+            snapshot=snapshots[code],
         )
         city.accounts[number] = account
     search_index_rebuild()

@@ -1,4 +1,5 @@
 import pytest
+
 from tests.search.seed import City, city_seed
 
 

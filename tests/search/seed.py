@@ -63,7 +63,8 @@ class City:
 
 
 def city_seed(*, today: dt.date | None = None) -> City:
-    from merezha.organisations.models import Organisation, Service
+    from merezha.organisations.models import Organisation
+    from merezha.organisations.services import service_ensure
     from merezha.providers.models import Account, Snapshot
     from merezha.registry.models import Building, Dwelling, Person, Street, StreetName
     from merezha.search.services import search_index_rebuild
@@ -116,7 +117,7 @@ def city_seed(*, today: dt.date | None = None) -> City:
         account = Account.objects.create(
             provider=city.providers[code],
             number=number,
-            service=Service.objects.get(code=service_code),
+            service=service_ensure(code=service_code, name=service_code),
             dwelling=dwelling,
             match_status=Account.Match.MATCHED,
             street=dwelling.building.street.name,

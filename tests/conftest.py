@@ -7,6 +7,11 @@ import pytest
 SAMPLES = Path(__file__).parent / "fixtures" / "samples"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

@@ -56,6 +56,7 @@ def me(request: HttpRequest) -> dict[str, str]:
     }
 
 
+from merezha.core.api import router as core_router  # noqa: E402
 from merezha.housing.api import router as housing_router  # noqa: E402
 from merezha.payments.api import router as payments_router  # noqa: E402
 from merezha.providers.api import router as providers_router  # noqa: E402
@@ -63,6 +64,7 @@ from merezha.registers.api import router as registers_router  # noqa: E402
 from merezha.registry.api import router as registry_router  # noqa: E402
 from merezha.subsidies.api import router as subsidies_router  # noqa: E402
 
+api.add_router("/", core_router)
 api.add_router("/registry", registry_router)
 api.add_router("/", providers_router)
 api.add_router("/", payments_router)

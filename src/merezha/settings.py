@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "merezha.registers",
     "merezha.subsidies",
     "merezha.housing",
+    "merezha.demo",
 ]
 
 MIDDLEWARE = [

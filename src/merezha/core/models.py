@@ -75,3 +75,36 @@ class InboxDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.recipient_code}: {self.title}"
+
+
+class Certificate(models.Model):
+    """An issued certificate (довідка): numbered, its figures frozen, verifiable by anyone holding it.
+
+    `digest` is the SHA-256 of the canonical JSON of what was printed; `code` is an HMAC of the
+    digest under the server's secret, printed (and in the QR link) so that a forged number or
+    altered figures fail verification.
+    """
+
+    class Kind(models.TextChoices):
+        FAMILY_COMPOSITION = "family_composition"
+        PAYMENT_STATUS = "payment_status"
+        SUBSIDY_DEBT_STATUS = "subsidy_debt_status"
+
+    number = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    issuer_code = models.CharField(max_length=32)
+    issuer_name = models.CharField(max_length=200)
+    issued_at = models.DateTimeField(auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject = models.CharField(max_length=200, help_text="what the certificate is about, e.g. dwelling:123")
+    payload = models.JSONField()
+    digest = models.CharField(max_length=64)
+    code = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number}"

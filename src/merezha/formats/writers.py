@@ -21,6 +21,18 @@ DBF_DRIVER_BYTE = {"cp1251": 0xC9, "cp866": 0x26, "cp1125": 0x00}
 
 #: Ukrainian letters cp866 lacks, written as their nearest neighbours (as legacy DOS software did).
 _CP866_NEIGHBOURS = str.maketrans({"і": "i", "І": "I", "ґ": "г", "Ґ": "Г"})
+#: Apostrophe variants that legacy code pages lack, written as the ASCII apostrophe.
+_APOSTROPHES = str.maketrans({"ʼ": "'", "’": "'", "‘": "'", "`": "'"})
+
+
+def legacy_text(text: str, encoding: str) -> str:
+    """Text as a legacy code page can hold it: apostrophes and missing letters as their neighbours."""
+    if encoding.replace("-", "").lower().startswith("utf"):
+        return text
+    text = text.translate(_APOSTROPHES)
+    if encoding == "cp866":
+        text = text.translate(_CP866_NEIGHBOURS)
+    return text
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def write_csv(
         writer = csv.writer(fh, delimiter=delimiter, lineterminator="\r\n")
         writer.writerow([c.name for c in columns])
         for row in rows:
-            writer.writerow([_text(v) for v in row])
+            writer.writerow([legacy_text(_text(v), encoding) for v in row])
             count += 1
     return count
 
@@ -173,8 +185,5 @@ def _dbf_cell(c: Column, value: Any, encoding: str) -> bytes:
         if len(text) > c.width:
             raise ValueError(f"{c.dbf_name}: {text} does not fit N({c.width},{c.decimals})")
         return text.rjust(c.width).encode("ascii")
-    text = _text(value)
-    if encoding == "cp866":
-        text = text.translate(_CP866_NEIGHBOURS)
-    raw = text.encode(encoding, "replace")[: c.width]
+    raw = legacy_text(_text(value), encoding).encode(encoding, "replace")[: c.width]
     return raw.ljust(c.width, b" ")

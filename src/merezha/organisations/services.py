@@ -60,13 +60,23 @@ def provider_service_add(
 
 
 def user_create(
-    *, username: str, password: str, organisation: Organisation, role: str, full_name: str = ""
+    *,
+    username: str,
+    password: str,
+    organisation: Organisation,
+    role: str,
+    full_name: str = "",
+    password_hash: str | None = None,
 ) -> User:
+    """Create a user acting for one organisation. `password_hash` (from make_password) skips re-hashing."""
     if ROLE_ORG_KIND[role] != organisation.kind:
         raise RoleMismatch(f"role {role} cannot act for a {organisation.kind}")
     first, _, last = full_name.partition(" ")
     user = User(username=username, organisation=organisation, role=role, first_name=first, last_name=last)
-    user.set_password(password)
+    if password_hash:
+        user.password = password_hash
+    else:
+        user.set_password(password)
     user.save()
     return user
 

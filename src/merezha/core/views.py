@@ -1,0 +1,50 @@
+"""Core pages: the organisation's inbox and the public certificate verification page."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from merezha.core.certificates import certificate_verify
+from merezha.core.roles import Role
+from merezha.core.selectors import inbox_get, inbox_list
+from merezha.core.services import inbox_acknowledge
+from merezha.organisations.permissions import role_required
+
+INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
+
+
+@role_required(*INBOX_ROLES)
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Any organisation user: documents addressed to the user's own organisation."""
+    documents = inbox_list(organisation_code=request.user.organisation.code)[:500]  # type: ignore[union-attr]
+    return render(request, "core/inbox.html", {"documents": documents})
+
+
+@require_POST
+@role_required(*INBOX_ROLES)
+def inbox_acknowledge_view(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Any organisation user: acknowledge a document of its own organisation (others: 404)."""
+    document = inbox_get(organisation_code=request.user.organisation.code, document_id=document_id)  # type: ignore[union-attr]
+    if document is None:
+        raise Http404
+    inbox_acknowledge(document=document, user=request.user)
+    return redirect("inbox")
+
+
+def certificate_verify_view(request: HttpRequest, number: str = "") -> HttpResponse:
+    """Public (anyone, no login): is this certificate genuine and unchanged?"""
+    number = request.GET.get("n", number)
+    code = request.GET.get("c", "")
+    result = certificate_verify(number=number, code=code) if number else None
+    cert = result.certificate if result else None
+    payload = json.dumps(cert.payload, ensure_ascii=False, indent=2) if cert else ""
+    return render(
+        request,
+        "core/certificate_verify.html",
+        {"result": result, "cert": cert, "payload": payload, "number": number, "code": code},
+        status=200 if (result is None or result.genuine) else 404,
+    )

@@ -1,0 +1,40 @@
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from merezha.demo.seed import DEMO_PASSWORD, seed_city
+from merezha.organisations.models import User
+from merezha.registry.models import Street
+
+
+class Command(BaseCommand):
+    help = "Migrate the embedded database, seed the demo city (once), print the demo users, serve on 127.0.0.1:8000."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="prepare and print the users, do not serve"
+        )
+        parser.add_argument(
+            "--scale", default="demo", help="city size seeded on first start (demo, tiny, city)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        if not Street.objects.exists():
+            self.stdout.write("seeding the demo city (first start only)…")
+            seed_city(scale_name=options["scale"], seed=1, progress=lambda m: self.stdout.write(f"  {m}"))
+        self.stdout.write("")
+        self.stdout.write(f"Demo users (password for all: {DEMO_PASSWORD}):")
+        shown: set[str] = set()
+        for user in User.objects.select_related("organisation").exclude(role="").order_by("role", "username"):
+            if user.role == "cashier" and "cashier" in shown:
+                continue
+            shown.add(user.role)
+            self.stdout.write(f"  {user.username:<12} {user.get_role_display():<34} {user.organisation}")
+        self.stdout.write("  (and cashier002… — one cashier per payment point)")
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"\nMerezha is at http://{options['addrport']}/  (Ctrl+C to stop)")
+        call_command("runserver", options["addrport"], use_reloader=False)

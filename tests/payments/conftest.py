@@ -131,3 +131,9 @@ def pay(world):
         ).payment
 
     return do
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Users are made in most tests here: a cheap hasher keeps the suite fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,5 +1,221 @@
-"""API routes of the payments app, mounted by merezha.api."""
+"""API routes of the payments app, mounted by merezha.api at /api/v1/.
 
-from ninja import Router
+Who may call what:
+- POST /payments, POST /payments/{id}/cancel, GET /payments/{id}: a cashier,
+  for its own payment point only (another point's payment answers 404).
+- GET /dwellings/{id}/accounts: a cashier, a subsidy officer or an information-centre admin; each
+  look-up by a cashier or the subsidy office is written to the audit log.
+
+The day close (POST /days/{date}/close) issues registers and lives in merezha.registers.api.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+
+from merezha.api import require_role
+from merezha.core.money import Money, MoneyError
+from merezha.core.roles import Role
+from merezha.core.services import IdempotencyConflict, audit_record
+from merezha.payments.models import Payment
+from merezha.payments.selectors import dwelling_accounts_with_debt, payment_get
+from merezha.payments.services import PaymentError, PaymentLineIn, payment_cancel, payment_create
+from merezha.registry.models import Dwelling
 
 router = Router(tags=["payments"])
+
+
+class LineIn(Schema):
+    account_id: int
+    amount: str
+
+
+class PaymentIn(Schema):
+    lines: list[LineIn]
+    method: str
+    tendered: str | None = None
+
+
+class LineOut(Schema):
+    account_id: int
+    provider: str
+    service: str
+    account: str
+    amount: str
+
+
+class PaymentOut(Schema):
+    id: str
+    receipt: str
+    point: str
+    cashier: str
+    operational_day: dt.date
+    accepted_at: dt.datetime
+    method: str
+    total: str
+    tendered: str | None
+    change: str | None
+    lines: list[LineOut]
+    cancelled: bool
+    cancel_reason: str | None
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class CancelIn(Schema):
+    reason: str
+
+
+class AccountDebtOut(Schema):
+    account_id: int
+    provider: str
+    provider_name: str
+    service: str
+    account: str
+    payer: str
+    closing: str
+    paid_since: str
+    debt: str
+    as_of: dt.date
+    period: str
+    stale: bool
+
+
+def payment_out(payment: Payment) -> dict[str, Any]:
+    cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+    return {
+        "id": str(payment.pk),
+        "receipt": payment.receipt,
+        "point": payment.point.code,
+        "cashier": payment.cashier.username,
+        "operational_day": payment.operational_day,
+        "accepted_at": payment.accepted_at,
+        "method": payment.method,
+        "total": str(payment.total),
+        "tendered": None if payment.tendered is None else str(payment.tendered),
+        "change": None if payment.change is None else str(payment.change),
+        "lines": [
+            {
+                "account_id": line.account_id,
+                "provider": line.provider.code,
+                "service": line.account.service.code,
+                "account": line.account.number,
+                "amount": str(line.amount),
+            }
+            for line in payment.lines.all()
+        ],
+        "cancelled": cancellation is not None,
+        "cancel_reason": cancellation.reason if cancellation is not None else None,
+    }
+
+
+def _parse_money(text: str | None, what: str) -> Money | None:
+    if text is None:
+        return None
+    try:
+        return Money.parse(text)
+    except MoneyError as exc:
+        raise HttpError(422, f"{what}: {exc}") from None
+
+
+@router.post("/payments", response={200: PaymentOut, 201: PaymentOut, 409: ErrorOut, 422: ErrorOut})
+def payments_create(request: HttpRequest, body: PaymentIn) -> Status[dict[str, Any]]:
+    """Cashier only, at its own point: take a payment. The Idempotency-Key header is required;
+    the same key and body return the same receipt (200), another body under the key answers 409."""
+    user = require_role(request, Role.CASHIER)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        return Status(422, {"detail": "the Idempotency-Key header is required"})
+    lines = []
+    for i, line in enumerate(body.lines, start=1):
+        amount = _parse_money(line.amount, f"line {i}: amount")
+        assert amount is not None
+        lines.append(PaymentLineIn(account_id=line.account_id, amount=amount))
+    tendered = _parse_money(body.tendered, "tendered")
+    try:
+        result = payment_create(
+            cashier=user,
+            point=user.organisation,
+            lines=lines,
+            method=body.method,
+            tendered=tendered,
+            idempotency_key=key,
+        )
+    except IdempotencyConflict:
+        return Status(409, {"detail": "this Idempotency-Key was used for a different payment"})
+    except PaymentError as exc:
+        return Status(422, {"detail": str(exc)})
+    payment = payment_get(payment_id=result.payment.pk, point_id=user.organisation_id)
+    assert payment is not None
+    return Status((201 if result.created else 200), payment_out(payment))
+
+
+@router.get("/payments/{payment_id}", response={200: PaymentOut, 404: ErrorOut})
+def payments_get(request: HttpRequest, payment_id: str) -> Status[dict[str, Any]]:
+    """Cashier only: a payment of its own point (any other answers 404)."""
+    user = require_role(request, Role.CASHIER)
+    payment = payment_get(payment_id=payment_id, point_id=user.organisation_id)
+    if payment is None:
+        return Status(404, {"detail": "no such payment at this point"})
+    return Status(200, payment_out(payment))
+
+
+@router.post(
+    "/payments/{payment_id}/cancel", response={200: PaymentOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+)
+def payments_cancel(request: HttpRequest, payment_id: str, body: CancelIn) -> Status[dict[str, Any]]:
+    """Cashier only, at its own point: cancel a payment of today's open operational day, with a reason.
+    A payment already cancelled answers 409; another point's payment 404."""
+    user = require_role(request, Role.CASHIER)
+    if payment_get(payment_id=payment_id, point_id=user.organisation_id) is None:
+        return Status(404, {"detail": "no such payment at this point"})
+    try:
+        payment_cancel(payment_id=payment_id, cashier=user, reason=body.reason)
+    except PaymentError as exc:
+        return Status((409 if "already cancelled" in str(exc) else 422), {"detail": str(exc)})
+    payment = payment_get(payment_id=payment_id, point_id=user.organisation_id)
+    assert payment is not None
+    return Status(200, payment_out(payment))
+
+
+@router.get("/dwellings/{dwelling_id}/accounts", response={200: list[AccountDebtOut], 404: ErrorOut})
+def dwelling_accounts(
+    request: HttpRequest, dwelling_id: int
+) -> Status[list[dict[str, Any]] | dict[str, str]]:
+    """Cashier, subsidy officer or admin: every account of the dwelling with its current debt
+    (exchange-v1 §2). Look-ups by a cashier or the subsidy office are audited."""
+    user = require_role(request, Role.CASHIER, Role.SUBSIDY, Role.ADMIN)
+    if not Dwelling.objects.filter(pk=dwelling_id).exists():
+        return Status(404, {"detail": "no such dwelling"})
+    debts = dwelling_accounts_with_debt(dwelling_id=dwelling_id)
+    if user.role in (Role.CASHIER, Role.SUBSIDY):
+        audit_record(
+            user=user, action="dwelling.accounts", object_type="dwelling", object_id=str(dwelling_id)
+        )
+    return Status(
+        200,
+        [
+            {
+                "account_id": d.account_id,
+                "provider": d.provider_code,
+                "provider_name": d.provider_name,
+                "service": d.service_code,
+                "account": d.number,
+                "payer": d.payer,
+                "closing": str(d.closing),
+                "paid_since": str(d.paid_since),
+                "debt": str(d.debt),
+                "as_of": d.as_of,
+                "period": d.period.strftime("%Y-%m"),
+                "stale": d.stale,
+            }
+            for d in debts
+        ],
+    )

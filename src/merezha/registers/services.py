@@ -126,7 +126,7 @@ def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     issued_at = timezone.now()
     issued_by = user if getattr(user, "pk", None) else None
     out = []
-    for provider_id in provider_ids:
+    for provider_id in sorted(provider_ids, key=lambda pk: providers[pk].code):
         rows = by_provider.get(provider_id)
         if not rows:
             continue

@@ -26,17 +26,16 @@ def cashier_page(page):
     point = organisation_create(code="PT-07", name="Ощадбанк № 7", kind=OrgKind.PAYMENT_POINT)
     user_create(username="olha", password="secret-pw-1", organisation=point, role=Role.CASHIER)
     page.goto("/login/")
-    page.keyboard.type("olha")
-    page.keyboard.press("Tab")
-    page.keyboard.type("secret-pw-1")
-    page.keyboard.press("Enter")
+    page.fill("#id_username", "olha")
+    page.fill("#id_password", "secret-pw-1")
+    page.press("#id_password", "Enter")
     page.wait_for_url(re.compile(r"/desk/$"))
     return page, city, point
 
 
 def search(page, query: str):
     box = page.locator("#q")
-    assert box.evaluate("el => el === document.activeElement")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'q'")
     box.fill("")
     page.keyboard.type(query, delay=5)
     page.wait_for_function(

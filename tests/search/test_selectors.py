@@ -58,6 +58,8 @@ def test_unknown_address_finds_nothing(city):
         ("2038329176", ["0007"]),  # only a provider's payer has it
         ("1000123", ["0007"]),  # a provider account number
         ("0006", ["0006"]),  # the housing office's dwelling id
+        ("W-0001", ["0001"]),  # an account number with letters
+        ("w-0001", ["0001"]),
         ("1234567890", []),
     ],
 )

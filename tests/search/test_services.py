@@ -7,12 +7,13 @@ from merezha.search.services import search_index_rebuild, search_index_refresh
 
 def test_rebuild_counts(city):
     counts = search_index_rebuild()
-    # 9 residents (4 with a tax id); 4 accounts with 2 payers, each with a tax id
+    # 7 dwellings; 9 residents (4 with a tax id); 4 accounts with 2 payers, each with a tax id
     assert SearchEntry.objects.filter(kind="person").count() == 9
     assert SearchEntry.objects.filter(kind="tax_id").count() == 6
     assert SearchEntry.objects.filter(kind="account").count() == 4
     assert SearchEntry.objects.filter(kind="payer").count() == 2
-    assert counts["entries"] == 21
+    assert SearchEntry.objects.filter(kind="ref").count() == 7
+    assert counts["entries"] == 28
     assert set(SearchTerm.objects.filter(kind="t").values_list("term", flat=True)) == {
         "свободи",
         "комсомольська",

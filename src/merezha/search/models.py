@@ -3,8 +3,8 @@
 `SearchEntry` holds one row per thing a dwelling can be found by (a registered resident, a provider
 account's payer, a tax id, an account number); `SearchStreet` every folded name of every street
 (current, former, and each word of a many-word name); `SearchTerm` the vocabulary of surnames and
-street names that fuzzy matching runs on — on PostgreSQL through a `pg_trgm` GIN index, on SQLite
-through an FTS5 trigram table (`search_term_fts`), both created by migration 0002.
+street names that fuzzy matching runs on — on PostgreSQL through a `pg_trgm` GIN index per kind, on
+SQLite through an FTS5 trigram table per kind (`search_term_fts_<kind>`), both created by migration 0002.
 
 The index is derived data: `search_index_rebuild()` recreates it from the register and the
 providers' accounts; `search_index_refresh(dwelling_ids=...)` redoes some dwellings.
@@ -21,23 +21,25 @@ class SearchEntry(models.Model):
         PAYER = "payer", "provider account payer"
         TAX_ID = "tax_id", "tax id"
         ACCOUNT = "account", "account number"
+        REF = "ref", "housing office's dwelling id"
 
     dwelling = models.ForeignKey("registry.Dwelling", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    #: folded surname (person, payer), tax id, or account number: what exact look-ups compare
+    #: folded surname (person, payer), tax id, account number or dwelling id: what exact look-ups compare
     key = models.CharField(max_length=80)
     #: folded first name and patronymic (person, payer)
     given = models.CharField(max_length=80, blank=True)
     middle = models.CharField(max_length=80, blank=True)
-    #: `latin_fold` of the KMU 2010 transliteration of the surname
+    #: `latin_fold` of the KMU 2010 transliteration of the surname, and of the first name
     latin = models.CharField(max_length=80, blank=True)
+    given_latin = models.CharField(max_length=80, blank=True)
     #: what the cashier may see of who matched: surname and initials, never a tax id
     label = models.CharField(max_length=120, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["kind", "key"], name="search_entry_kind_key"),
-            models.Index(fields=["latin"], name="search_entry_latin"),
+            models.Index(fields=["kind", "key", "dwelling"], name="search_entry_kind_key"),
+            models.Index(fields=["latin", "dwelling"], name="search_entry_latin"),
             models.Index(fields=["dwelling"], name="search_entry_dwelling"),
         ]
 

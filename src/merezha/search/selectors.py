@@ -18,12 +18,13 @@ counts half a rank lower than a person found with the same rank.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 
 from merezha.core.identifiers import tax_id_mask, tax_id_normalise
 from merezha.registry.matching import address_split, apartment_key, fold, house_key, split_street
@@ -45,6 +46,8 @@ _PERSON_KINDS = (SearchEntry.Kind.PERSON, SearchEntry.Kind.PAYER)
 _DIGITS_ONLY = re.compile(r"^[\d\s\-]+$")
 #: `12 А` → `12А`: a house letter typed apart from the number (not `к`, which begins a block)
 _HOUSE_LETTER = re.compile(r"(\d)\s+(?![кК](?:\W|$))([^\W\d_])(?![^\W\d_])")
+#: one token with a digit in it (`W-0001`, `1000123/2`): an account number or a dwelling id
+_IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[0-9A-Za-zА-Яа-яІіЇїЄєҐґ\-/.]+$")
 _PASSPORT = re.compile(r"^[A-Za-zА-Яа-яІіЇїЄєҐґ]{2}\s*\d{6}$")
 
 
@@ -118,12 +121,14 @@ def _fuzzy_candidates(kind: str, token: str) -> list[str]:
             grams = _trigrams(token)
             if not grams:
                 return []
-            match = "term : (" + " OR ".join('"' + g.replace('"', '""') + '"' for g in grams) + ")"
+            if kind not in SearchTerm.Kind.values:
+                raise ValueError(f"unknown kind of word {kind!r}")
+            table = f"search_term_fts_{kind}"
+            match = " OR ".join('"' + g.replace('"', '""') + '"' for g in grams)
             cursor.execute(
-                "SELECT t.term FROM search_term_fts f JOIN search_searchterm t ON t.id = f.rowid"
-                " AND t.term = f.term WHERE search_term_fts MATCH %s AND f.kind = %s"
-                " ORDER BY f.rank LIMIT %s",
-                [match, kind, _FUZZY_CANDIDATES],
+                f"SELECT t.term FROM {table} f JOIN search_searchterm t ON t.id = f.rowid AND t.term = f.term"
+                f" WHERE {table} MATCH %s ORDER BY f.rank LIMIT %s",
+                [match, _FUZZY_CANDIDATES],
             )
         else:  # pragma: no cover - only the two supported databases
             return []
@@ -175,40 +180,64 @@ class _Found:
             self.best[dwelling_id] = (rank, matched)
 
 
-def _given_matches(wanted: str, have: str, *, latin: bool) -> bool:
-    """A first name or patronymic as typed (full, prefix or an initial; a typo in a full name)."""
+def _given_matches(wanted: str, have: str) -> bool:
+    """A first name or patronymic as typed: full, a prefix or an initial; one typo in a full name."""
     if not have:
         return False
-    if latin:
-        have = latin_fold(transliterate(have))
-        wanted = latin_fold(wanted)
     if have.startswith(wanted):
         return True
-    return len(wanted) >= 4 and edit_distance(wanted, have, 1) <= 1
+    return len(wanted) >= 4 and edit_distance(wanted, have[: len(wanted) + 1], 1) <= 1
 
 
-def _persons(words: list[str], found: _Found) -> None:
+def _persons(words: list[str], found: _Found, limit: int) -> None:
+    """Entries by surname (the first word), narrowed by first name and patronymic (the next two).
+
+    The first letter of a first name must be right (it narrows the rows in the database); the rest
+    may have one typo. Without a first name, the database groups the rows by dwelling.
+    """
     surname, given = words[0], words[1:3]
     latin = is_latin_word(surname)
     if latin:
         terms = term_matches(SearchTerm.Kind.LATIN, latin_fold(surname))
-        lookup = Q(latin__in=list(terms))
+        field, given = "latin", [latin_fold(w) for w in given]
     else:
         terms = term_matches(SearchTerm.Kind.SURNAME, surname)
-        lookup = Q(key__in=list(terms))
+        field = "key"
+    given = [w for w in given if w]
     if not terms:
         return
-    rows = (
-        SearchEntry.objects.filter(lookup, kind__in=_PERSON_KINDS)
-        .order_by("dwelling_id", "id")
-        .values_list("dwelling_id", "key", "latin", "given", "middle", "label")[:_ENTRY_LIMIT]
-    )
-    for dwelling_id, key, latin_key, first, middle, label in rows:
-        if given and not _given_matches(given[0], first, latin=latin):
-            continue
-        if len(given) > 1 and not _given_matches(given[1], middle, latin=latin):
-            continue
-        found.add(dwelling_id, 2 * terms[latin_key if latin else key], label)
+    by_rank: dict[int, list[str]] = defaultdict(list)
+    for term, rank in terms.items():
+        by_rank[rank].append(term)
+    base = SearchEntry.objects.filter(kind__in=_PERSON_KINDS)
+    for rank in sorted(by_rank):
+        rows = base.filter(**{f"{field}__in": by_rank[rank]})
+        if given:
+            first = given[0]
+            rows = rows.filter(**{f"{'given_latin' if latin else 'given'}__startswith": first[0]})
+            for dwelling_id, first_have, middle, label in rows.order_by("dwelling_id", "id").values_list(
+                "dwelling_id", "given_latin" if latin else "given", "middle", "label"
+            )[:_ENTRY_LIMIT]:
+                if not _given_matches(first, first_have):
+                    continue
+                if len(given) > 1:
+                    middle_have = latin_fold(transliterate(middle)) if latin else middle
+                    if not _given_matches(given[1], middle_have):
+                        continue
+                found.add(dwelling_id, 2 * rank, label)
+        else:
+            seen = [d for d, (r, _m) in found.best.items() if r <= 2 * rank]
+            grouped = (
+                rows.exclude(dwelling_id__in=seen)
+                .values("dwelling_id")
+                .annotate(first_label=Min("label"))
+                .order_by("dwelling_id")
+                .values_list("dwelling_id", "first_label")[:limit]
+            )
+            for dwelling_id, label in grouped:
+                found.add(dwelling_id, 2 * rank, label)
+        if len(found.best) >= limit:
+            break
 
 
 @dataclass(frozen=True)
@@ -306,15 +335,21 @@ def _exact(kinds: tuple[str, ...], key: str, found: _Found, matched: str) -> Non
         found.add(dwelling_id, 0, matched)
 
 
-def _numbers(query: str, found: _Found) -> None:
-    digits = re.sub(r"[\s\-]", "", query)
-    if len(digits) == 10:
-        _exact((SearchEntry.Kind.TAX_ID,), digits, found, f"tax id {tax_id_mask(digits)}")
-    _exact((SearchEntry.Kind.ACCOUNT,), digits, found, f"account {digits}")
-    for dwelling_id in Dwelling.objects.filter(office_ref=digits, is_active=True).values_list(
-        "id", flat=True
-    ):
-        found.add(dwelling_id, 0, f"dwelling id {digits}")
+def _identifier(text: str, found: _Found) -> None:
+    """A tax id, a passport, a provider account number or a housing office's dwelling id: exact only."""
+    compact = re.sub(r"[\s\-]", "", text) if _DIGITS_ONLY.match(text) else text
+    if compact.isdigit() and len(compact) == 10:
+        _exact((SearchEntry.Kind.TAX_ID,), compact, found, f"tax id {tax_id_mask(compact)}")
+    elif _PASSPORT.match(text):
+        try:
+            passport = tax_id_normalise(text)
+        except ValueError:
+            passport = ""
+        if passport:
+            _exact((SearchEntry.Kind.TAX_ID,), passport, found, f"tax id {tax_id_mask(passport)}")
+    compact = compact.upper()
+    _exact((SearchEntry.Kind.ACCOUNT,), compact, found, f"account {compact}")
+    _exact((SearchEntry.Kind.REF,), compact, found, f"dwelling id {compact}")
 
 
 def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]:
@@ -323,25 +358,19 @@ def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]
     found = _Found()
     if len(text) < 2:
         return []
-    if _DIGITS_ONLY.match(text):
-        _numbers(text, found)
-    elif _PASSPORT.match(text):
-        try:
-            passport = tax_id_normalise(text)
-        except ValueError:
-            passport = ""
-        if passport:
-            _exact((SearchEntry.Kind.TAX_ID,), passport, found, f"tax id {tax_id_mask(passport)}")
-    else:
+    if _DIGITS_ONLY.match(text) or _PASSPORT.match(text) or _IDENTIFIER.match(text):
+        _identifier(text, found)
+    if not found.best and not _DIGITS_ONLY.match(text):
         parts = address_split(_HOUSE_LETTER.sub(r"\1\2", text))
         if parts is not None and re.search(r"[^\W\d_]", parts[0]):
             _address(*parts, found, limit)
         words = fold(text).split()
         if words and not any(ch.isdigit() for ch in "".join(words)):
-            _persons(words, found)
+            _persons(words, found, limit)
             if len(words) > 1 and not found.best:
-                _persons([words[-1], *words[:-1]], found)
-            _street_listing(text, found, limit)
+                _persons([words[-1], *words[:-1]], found, limit)
+            if not is_latin_word(words[0]):
+                _street_listing(text, found, limit)
     return _hits(found, limit)
 
 

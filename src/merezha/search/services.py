@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from django.db import connection, transaction
 
 from merezha.registry.matching import fold
-from merezha.registry.models import Person, Street, StreetName
+from merezha.registry.models import Dwelling, Person, Street, StreetName
 from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
 from merezha.search.translit import latin_fold, transliterate
 
@@ -44,6 +44,7 @@ def _person_entry(
         given=fold(name)[:80],
         middle=fold(patronymic)[:80],
         latin=latin_fold(transliterate(surname))[:80],
+        given_latin=latin_fold(transliterate(name))[:80],
         label=person_label(surname, name, patronymic)[:120],
     )
 
@@ -51,11 +52,16 @@ def _person_entry(
 def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
     from merezha.providers.models import Account
 
+    dwellings = Dwelling.objects.filter(is_active=True)
     persons = Person.objects.filter(is_active=True, dwelling__is_active=True)
     accounts = Account.objects.filter(is_active=True, dwelling__isnull=False, dwelling__is_active=True)
     if dwelling_ids is not None:
+        dwellings = dwellings.filter(id__in=dwelling_ids)
         persons = persons.filter(dwelling_id__in=dwelling_ids)
         accounts = accounts.filter(dwelling_id__in=dwelling_ids)
+    for did, ref in dwellings.values_list("id", "office_ref").iterator(chunk_size=_BATCH):
+        if ref:
+            yield SearchEntry(dwelling_id=did, kind=SearchEntry.Kind.REF, key=ref.strip().upper()[:80])
     for did, surname, name, patronymic, tax_id in persons.values_list(
         "dwelling_id", "surname", "name", "patronymic", "tax_id"
     ).iterator(chunk_size=_BATCH):
@@ -84,7 +90,7 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
                 if entry:
                     yield entry
             else:
-                yield SearchEntry(dwelling_id=did, kind=kind, key=key[:80])
+                yield SearchEntry(dwelling_id=did, kind=kind, key=key.strip().upper()[:80])
 
 
 def _street_rows() -> Iterator[SearchStreet]:
@@ -143,12 +149,15 @@ def _terms_sync(*, full: bool) -> None:
     _bulk(SearchTerm, (SearchTerm(kind=k, term=t) for k, t in sorted(wanted)))
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            if full:
-                cursor.execute("DELETE FROM search_term_fts")
-            cursor.execute(
-                "INSERT INTO search_term_fts(rowid, term, kind) SELECT id, term, kind FROM search_searchterm"
-                " WHERE id > (SELECT coalesce(max(rowid), 0) FROM search_term_fts)"
-            )
+            for kind in SearchTerm.Kind.values:
+                table = f"search_term_fts_{kind}"
+                if full:
+                    cursor.execute(f"DELETE FROM {table}")
+                cursor.execute(
+                    f"INSERT INTO {table}(rowid, term) SELECT id, term FROM search_searchterm WHERE kind = %s"
+                    f" AND id > (SELECT coalesce(max(rowid), 0) FROM {table})",
+                    [kind],
+                )
 
 
 def search_index_rebuild() -> dict[str, int]:

@@ -293,6 +293,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the search index first (timed)")
+    parser.add_argument("--slowest", type=int, default=0, help="also list the N slowest queries")
     args = parser.parse_args()
 
     import django
@@ -327,12 +328,14 @@ def main() -> None:
 
     times: dict[str, list[float]] = defaultdict(list)
     found: dict[str, int] = defaultdict(int)
+    each: list[tuple[float, str, str]] = []
     for category, text, dwelling_id in queries:
         started = time.perf_counter()
         hits = dwelling_search(query=text)
         elapsed = (time.perf_counter() - started) * 1000
         times[category].append(elapsed)
         times["all"].append(elapsed)
+        each.append((elapsed, category, text))
         if any(h.dwelling_id == dwelling_id for h in hits):
             found[category] += 1
             found["all"] += 1
@@ -352,6 +355,8 @@ def main() -> None:
             f"{category:<15}{len(values):>6}{statistics.median(values):>9.1f}{_pct(values, 0.95):>9.1f}"
             f"{_pct(values, 0.99):>9.1f}{max(values):>9.1f}{found[category] / len(values):>8.0%}"
         )
+    for elapsed, category, text in sorted(each, reverse=True)[: args.slowest]:
+        print(f"  {elapsed:8.1f} ms  {category:<15} {text}")
     target = TARGET_P95_MS.get(vendor)
     if target:
         p95 = _pct(times["all"], 0.95)

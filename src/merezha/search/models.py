@@ -53,6 +53,9 @@ class SearchStreet(models.Model):
     former = models.BooleanField(default=False)
     #: one word of a many-word name (`майдану` of `Героїв Майдану`): ranked after whole names
     part = models.BooleanField(default=False)
+    #: the street's type and how a result names it: `вул. Свободи`, or `вул. Свободи (Комсомольська)`
+    type = models.CharField(max_length=16, blank=True)
+    label = models.CharField(max_length=160, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["key"], name="search_street_key")]

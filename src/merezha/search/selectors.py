@@ -17,6 +17,7 @@ counts half a rank lower than a person found with the same rank.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from django.db.models import Count, Min, Q
 
 from merezha.core.identifiers import tax_id_mask, tax_id_normalise
 from merezha.registry.matching import address_split, apartment_key, fold, house_key, split_street
-from merezha.registry.models import Building, Dwelling, Street
+from merezha.registry.models import Building, Dwelling
 from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
 from merezha.search.translit import is_latin_word, latin_fold, transliterate
 
@@ -209,7 +210,9 @@ def _persons(words: list[str], found: _Found, limit: int) -> None:
     by_rank: dict[int, list[str]] = defaultdict(list)
     for term, rank in terms.items():
         by_rank[rank].append(term)
-    base = SearchEntry.objects.filter(kind__in=_PERSON_KINDS)
+    # only persons and payers have a Latin key: filtering by kind too would tempt SQLite's planner
+    # into the (kind, key) index, a scan of every person
+    base = SearchEntry.objects.all() if latin else SearchEntry.objects.filter(kind__in=_PERSON_KINDS)
     for rank in sorted(by_rank):
         rows = base.filter(**{f"{field}__in": by_rank[rank]})
         if given:
@@ -253,32 +256,21 @@ def _streets(text: str) -> list[_StreetHit]:
     if not name:
         return []
     terms = term_matches(SearchTerm.Kind.STREET, name)
-    if not terms and street_type is None:
+    if not terms and street_type is None and fold(text) != name:
         terms = term_matches(SearchTerm.Kind.STREET, fold(text))
     if not terms:
         return []
-    best: dict[int, tuple[int, str, bool]] = {}
-    for street_id, key, former, part in SearchStreet.objects.filter(key__in=list(terms)).values_list(
-        "street_id", "key", "former", "part"
+    best: dict[int, tuple[int, str, str]] = {}
+    for street_id, key, part, stype, label in SearchStreet.objects.filter(key__in=list(terms)).values_list(
+        "street_id", "key", "part", "type", "label"
     ):
         rank = terms[key] + (1 if part else 0)
         if street_id not in best or rank < best[street_id][0]:
-            best[street_id] = (rank, key, former)
-    streets = {s.id: s for s in Street.objects.filter(id__in=list(best)).prefetch_related("former_names")}
+            best[street_id] = (rank, stype, label)
     if street_type:
-        typed = [sid for sid in best if sid in streets and streets[sid].type == street_type]
-        if typed:
-            best = {sid: best[sid] for sid in typed}
-    hits: list[_StreetHit] = []
-    for sid, (rank, _key, former) in best.items():
-        street = streets.get(sid)
-        if street is None:
-            continue
-        matched = str(street)
-        if former:
-            names = [n.name for n in street.former_names.all() if fold(n.name) == _key]
-            matched = f"{street} ({names[0] if names else _key})"
-        hits.append(_StreetHit(sid, rank, matched))
+        typed = {sid: v for sid, v in best.items() if v[1] == street_type}
+        best = typed or best
+    hits = [_StreetHit(sid, rank, label) for sid, (rank, _t, label) in best.items()]
     return sorted(hits, key=lambda h: (h.rank, h.street_id))
 
 
@@ -325,31 +317,33 @@ def _street_listing(text: str, found: _Found, limit: int) -> None:
             found.add(dwelling_id, 2 * hit.rank + 1, hit.matched)
 
 
-def _exact(kinds: tuple[str, ...], key: str, found: _Found, matched: str) -> None:
-    for dwelling_id in (
-        SearchEntry.objects.filter(kind__in=kinds, key=key)
-        .order_by("dwelling_id")
-        .values_list("dwelling_id", flat=True)
-        .distinct()[:_ENTRY_LIMIT]
-    ):
-        found.add(dwelling_id, 0, matched)
-
-
 def _identifier(text: str, found: _Found) -> None:
     """A tax id, a passport, a provider account number or a housing office's dwelling id: exact only."""
-    compact = re.sub(r"[\s\-]", "", text) if _DIGITS_ONLY.match(text) else text
+    compact = re.sub(r"[\s\-]", "", text) if _DIGITS_ONLY.match(text) else text.strip()
+    keys: dict[str, list[str]] = {}
     if compact.isdigit() and len(compact) == 10:
-        _exact((SearchEntry.Kind.TAX_ID,), compact, found, f"tax id {tax_id_mask(compact)}")
+        keys[SearchEntry.Kind.TAX_ID] = [compact]
     elif _PASSPORT.match(text):
-        try:
-            passport = tax_id_normalise(text)
-        except ValueError:
-            passport = ""
-        if passport:
-            _exact((SearchEntry.Kind.TAX_ID,), passport, found, f"tax id {tax_id_mask(passport)}")
-    compact = compact.upper()
-    _exact((SearchEntry.Kind.ACCOUNT,), compact, found, f"account {compact}")
-    _exact((SearchEntry.Kind.REF,), compact, found, f"dwelling id {compact}")
+        with contextlib.suppress(ValueError):  # not a valid passport number: no tax id look-up
+            keys[SearchEntry.Kind.TAX_ID] = [tax_id_normalise(text)]
+    keys[SearchEntry.Kind.ACCOUNT] = keys[SearchEntry.Kind.REF] = [compact.upper()]
+    wanted = Q()
+    for kind, values in keys.items():
+        wanted |= Q(kind=kind, key__in=values)
+    rows = (
+        SearchEntry.objects.filter(wanted)
+        .order_by("dwelling_id", "kind")
+        .values_list("dwelling_id", "kind", "key")
+        .distinct()[:_ENTRY_LIMIT]
+    )
+    for dwelling_id, kind, key in rows:
+        if kind == SearchEntry.Kind.TAX_ID:
+            matched = f"tax id {tax_id_mask(key)}"
+        elif kind == SearchEntry.Kind.ACCOUNT:
+            matched = f"account {key}"
+        else:
+            matched = f"dwelling id {key}"
+        found.add(dwelling_id, 0, matched)
 
 
 def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]:
@@ -369,7 +363,8 @@ def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]
             _persons(words, found, limit)
             if len(words) > 1 and not found.best:
                 _persons([words[-1], *words[:-1]], found, limit)
-            if not is_latin_word(words[0]):
+            full_of_exact = len(found.best) >= limit and all(r == 0 for r, _m in found.best.values())
+            if not is_latin_word(words[0]) and not full_of_exact:  # a listing ranks after exact persons
                 _street_listing(text, found, limit)
     return _hits(found, limit)
 

@@ -94,21 +94,29 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
 
 
 def _street_rows() -> Iterator[SearchStreet]:
-    names: list[tuple[int, str, bool]] = [
-        (sid, name, False) for sid, name in Street.objects.values_list("id", "name")
+    names: list[tuple[int, str, str, str, bool]] = [
+        (sid, stype, name, name, False)
+        for sid, stype, name in Street.objects.values_list("id", "type", "name")
     ]
-    names += [(sid, name, True) for sid, name in StreetName.objects.values_list("street_id", "name")]
+    current = {sid: name for sid, _t, name, _n, _f in names}
+    names += [
+        (sid, stype, current.get(sid, ""), name, True)
+        for sid, stype, name in StreetName.objects.values_list("street_id", "street__type", "name")
+    ]
     seen: set[tuple[int, str]] = set()
-    for sid, name, former in names:
+    for sid, stype, current_name, name, former in names:
         key = fold(name)
         if not key:
             continue
+        label = f"{stype} {current_name}" + (f" ({name})" if former else "")
         rows = [(key, False)] + [(w, True) for w in key.split() if len(w) >= 3 and " " in key]
         for k, part in rows:
             if (sid, k) in seen:
                 continue
             seen.add((sid, k))
-            yield SearchStreet(street_id=sid, key=k[:120], former=former, part=part)
+            yield SearchStreet(
+                street_id=sid, key=k[:120], former=former, part=part, type=stype, label=label[:160]
+            )
 
 
 def _bulk(model: type, rows: Iterable[object]) -> int:
@@ -169,7 +177,15 @@ def search_index_rebuild() -> dict[str, int]:
         streets = _bulk(SearchStreet, _street_rows())
         _terms_sync(full=True)
         terms = SearchTerm.objects.count()
+    _analyze()
     return {"entries": entries, "streets": streets, "terms": terms}
+
+
+def _analyze() -> None:
+    """Fresh planner statistics for the index tables (SQLite has none until asked)."""
+    with connection.cursor() as cursor:
+        for table in ("search_searchentry", "search_searchstreet", "search_searchterm"):
+            cursor.execute(f"ANALYZE {table}")
 
 
 def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[str, int]:

@@ -17,7 +17,8 @@ PG_FORWARD = ["CREATE EXTENSION IF NOT EXISTS pg_trgm"] + [
 ]
 PG_BACKWARD = [f"DROP INDEX IF EXISTS search_term_trgm_{k}" for k in KINDS]
 SQLITE_FORWARD = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_term_fts_{k} USING fts5(term, tokenize='trigram')" for k in KINDS
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS search_term_fts_{k} USING fts5(term, tokenize='trigram')"
+    for k in KINDS
 ]
 SQLITE_BACKWARD = [f"DROP TABLE IF EXISTS search_term_fts_{k}" for k in KINDS]
 

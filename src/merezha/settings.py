@@ -74,6 +74,8 @@ TEMPLATES = [
 WSGI_APPLICATION = "merezha.wsgi.application"
 
 _default_sqlite = f"sqlite:///{HOME / 'merezha.sqlite3'}"
+if "DATABASE_URL" not in os.environ:
+    HOME.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=0)
 }

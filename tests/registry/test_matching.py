@@ -22,6 +22,7 @@ STREETS = [
     (5, "пров.", "Гетьмана Мазепи", []),
     (6, "майдан", "Незалежності", []),
     (7, "вул.", "Героїв Євромайдану", ["Ґаґаріна"]),
+    (8, "вул.", "Кирила і Мефодія", []),
 ]
 
 
@@ -54,6 +55,7 @@ def index():
         ("майдан Незалежностi", 6),  # Latin i for і
         ("Героiв Евромайдану", 7),  # ї and є as their legacy neighbours
         ("вул. Гагарiна", 7),  # ґ as г, former name
+        ("вул. Киpилa i Мeфoдiя", 8),  # a lone Latin `i` among Cyrillic words
     ],
 )
 def test_street_spellings(index, text, street_id):

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from merezha.core.bulk import allocate_ids
 from merezha.core.models import Certificate
 
 
@@ -33,22 +34,21 @@ def certificate_issue(
 ) -> Certificate:
     """Number, freeze and sign a certificate. `payload` holds every figure printed on it (JSON-safe)."""
     year = timezone.localdate().year
-    cert = Certificate.objects.create(
-        number=f"tmp-{timezone.now().timestamp()}-{id(payload)}",
+    pk = allocate_ids(Certificate, 1)[0]
+    number = f"{year}-{pk:07d}"
+    digest = hashlib.sha256(_canonical(kind, number, issuer.code, subject, payload)).hexdigest()
+    return Certificate.objects.create(
+        pk=pk,
+        number=number,
         kind=kind,
         issuer_code=issuer.code,
         issuer_name=issuer.name,
         issued_by=user if getattr(user, "pk", None) else None,
         subject=subject,
         payload=payload,
-        digest="",
-        code="",
+        digest=digest,
+        code=_code(digest),
     )
-    cert.number = f"{year}-{cert.pk:07d}"
-    cert.digest = hashlib.sha256(_canonical(kind, cert.number, issuer.code, subject, payload)).hexdigest()
-    cert.code = _code(cert.digest)
-    cert.save(update_fields=["number", "digest", "code"])
-    return cert
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from stdnum.ua import edrpou, rntrc
 _PASSPORT = re.compile(r"^[А-ЯІЇЄҐ]{2}\d{6}$")
 _ID_CARD = re.compile(r"^\d{9}$")
 _LATIN_TO_CYR = str.maketrans("ABCEHIKMOPTX", "АВСЕНІКМОРТХ")
+_SEPARATORS = re.compile(r"[\s\-]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( .*)?")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 def tax_id_normalise(text: str) -> str:
@@ -18,7 +21,7 @@ def tax_id_normalise(text: str) -> str:
 
     Raises ValueError with the reason.
     """
-    value = re.sub(r"[\s\-]", "", text or "").upper()
+    value = _SEPARATORS.sub("", text or "").upper()
     if not value:
         return ""
     if value.isdigit() and len(value) == 10:
@@ -51,9 +54,9 @@ def parse_date(text: str) -> dt.date:
     """`YYYY-MM-DD` or `DD.MM.YYYY` (also `YYYY-MM-DD HH:MM:SS` from spreadsheets)."""
     value = (text or "").strip()
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}( .*)?", value):
+        if _ISO_DATE.fullmatch(value):
             return dt.date.fromisoformat(value[:10])
-        m = re.fullmatch(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", value)
+        m = _DOTTED_DATE.fullmatch(value)
         if m:
             return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
     except ValueError:

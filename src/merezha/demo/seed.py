@@ -129,6 +129,15 @@ class City:
     dwellings: list[DwellingData]
     folder: Path
 
+    @property
+    def shared_names(self) -> frozenset[str]:
+        """Names (current or former) that more than one street carries: never written without a type."""
+        seen: dict[str, int] = {}
+        for _t, name, former in self.streets:
+            for n in (name, *former):
+                seen[n.lower()] = seen.get(n.lower(), 0) + 1
+        return frozenset(n for n, c in seen.items() if c > 1)
+
 
 @dataclass
 class SeedResult:
@@ -265,12 +274,21 @@ _TYPE_WORDS = {
 }
 
 
-def street_as_written(rng: random.Random, street: tuple[str, str, list[str]], *, quirky: bool) -> str:
+def street_as_written(
+    rng: random.Random,
+    street: tuple[str, str, list[str]],
+    *,
+    quirky: bool,
+    shared: frozenset[str] = frozenset(),
+) -> str:
+    """The street as a partner writes it; the type is dropped only where the name alone is unambiguous."""
     stype, name, former = street
+    ambiguous_alone = name.lower() in shared
     if not quirky:
         return f"{stype} {name}"
     if former and rng.random() < 0.3:
         name = former[0]
+        ambiguous_alone = name.lower() in shared
     roll = rng.random()
     if roll < 0.1:
         name = name.upper()
@@ -280,7 +298,7 @@ def street_as_written(rng: random.Random, street: tuple[str, str, list[str]], *,
         name = name.replace("'", rng.choice(["’", "ʼ", "`"]))
     type_word = rng.choice(_TYPE_WORDS.get(stype, [stype]))
     form = rng.random()
-    if form < 0.15 and stype == "вул.":
+    if form < 0.15 and stype == "вул." and not ambiguous_alone:
         return name
     if form < 0.35:
         return f"{name} {type_word}"
@@ -304,6 +322,7 @@ def write_registry_files(city: City, rng: random.Random, today: dt.date) -> dict
     files: dict[str, Path] = {}
     offices = sorted({d.office for d in city.dwellings})
     formats = ["csv1251", "dbf1125", "xlsx", "json"]
+    shared = city.shared_names
     for i, office in enumerate(offices):
         fmt = formats[i % len(formats)]
 
@@ -311,7 +330,9 @@ def write_registry_files(city: City, rng: random.Random, today: dt.date) -> dict
             for d in city.dwellings:
                 if d.office != office:
                     continue
-                street = street_as_written(rng, city.streets[d.street_index], quirky=rng.random() < 0.2)
+                street = street_as_written(
+                    rng, city.streets[d.street_index], quirky=rng.random() < 0.2, shared=shared
+                )
                 base = [d.ref, street, d.house, d.apartment, d.area]
                 if not d.persons:
                     yield [*base, "", "", "", "", "", "", ""]
@@ -376,6 +397,7 @@ class _ProviderState:
 def _snapshot_rows(city: City, st: _ProviderState) -> Iterator[list[Any]]:
     """One month of one provider: opening = last closing, and the consistency rule holds to the kopeck."""
     prng = st.prng
+    shared = city.shared_names
     for number, service, d in st.accounts:
         key = (number, service)
         low, high = st.services[service]
@@ -393,7 +415,7 @@ def _snapshot_rows(city: City, st: _ProviderState) -> Iterator[list[Any]]:
         head = d.persons[0] if d.persons else None
         payer = f"{head.surname} {head.name} {head.patronymic}" if head else ""
         quirky = prng.random() < 0.25
-        street = street_as_written(prng, city.streets[d.street_index], quirky=quirky)
+        street = street_as_written(prng, city.streets[d.street_index], quirky=quirky, shared=shared)
         house = house_as_written(prng, d.house, quirky=quirky)
         apartment = ""
         if d.apartment:

@@ -9,33 +9,19 @@ text that no candidate decodes plausibly is refused rather than guessed.
 from __future__ import annotations
 
 import codecs
+import re
 
-_GOOD_EXTRA = set("«»’‘“”–—№…\u00a0")
-_BAD_LETTERS = set("ўЎ")  # Belarusian letters: in a Ukrainian file they betray cp1125 read as cp866
-
-
-def _is_good(ch: str) -> bool:
-    if ch in _BAD_LETTERS:
-        return False
-    code = ord(ch)
-    if 0x0410 <= code <= 0x044F or ch in "ІіЇїЄєҐґЁё":
-        return True
-    return ch in _GOOD_EXTRA
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_GOOD = re.compile("[\u0410-\u044fІіЇїЄєҐґЁё«»’‘“”–—№…\u00a0]")
 
 
 def implausibility(text: str) -> tuple[int, int]:
-    """(bad non-ASCII characters, all non-ASCII characters) of a decoded text."""
-    bad = total = 0
-    for ch in text:
-        if ord(ch) < 128:
-            if ord(ch) < 32 and ch not in "\t\r\n":
-                bad += 1
-                total += 1
-            continue
-        total += 1
-        if not _is_good(ch):
-            bad += 1
-    return bad, total
+    """(bad non-ASCII characters, all non-ASCII characters) of a decoded text; control characters count as bad."""
+    control = len(_CONTROL.findall(text))
+    total = len(_NON_ASCII.findall(text))
+    good = len(_GOOD.findall(text))
+    return total - good + control, total + control
 
 
 def best_decoding(sample: bytes, candidates: list[str], *, max_bad_share: float = 0.02) -> str | None:

@@ -31,7 +31,7 @@ from merezha.formats.encoding import best_decoding
 from merezha.formats.errors import FormatError
 
 Row = tuple[int, dict[str, str]]
-_SAMPLE = 1 << 20
+_SAMPLE = 1 << 18
 #: DBF language-driver bytes of exchange-v1.
 DBF_LANGUAGE_DRIVERS = {0x57: "cp1251", 0xC9: "cp1251", 0x26: "cp866", 0x65: "cp866"}
 

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 #: Canonical street types and every spelling of each (lower case, without the dot).
 STREET_TYPES: dict[str, tuple[str, ...]] = {
@@ -67,27 +68,40 @@ def _type_lookup() -> dict[str, str]:
 _TYPE_BY_SPELLING = _type_lookup()
 
 
-def _delatinise_word(word: str) -> str:
-    """Replace Latin look-alikes inside a word that has Cyrillic letters (or is all look-alikes)."""
-    if _CYR.search(word):
+_LOOKALIKE_ONLY = re.compile(r"^[aeocpxiykmthb]+$")
+
+
+def _delatinise_word(word: str, *, cyrillic_context: bool = False) -> str:
+    """Replace Latin look-alikes inside a word that has Cyrillic letters, or that is made only of
+    look-alikes and stands among Cyrillic words (the conjunction `i` in `Кирила i Мефодія`)."""
+    if _CYR.search(word) or (cyrillic_context and _LOOKALIKE_ONLY.match(word)):
         return word.translate(_LATIN_LOOKALIKES)
     return word
 
 
+_FOLD_SPLIT = re.compile(r"[\s.,;:()\-–—_/]+")
+
+
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Lower case, NFC, apostrophes removed, look-alikes and legacy letters folded, spaces collapsed."""
     text = unicodedata.normalize("NFC", text).lower()
     text = _APOS_RE.sub("", text)
-    words = [_delatinise_word(w) for w in re.split(r"[\s.,;:()\-–—_/]+", text) if w]
+    context = bool(_CYR.search(text))
+    words = [_delatinise_word(w, cyrillic_context=context) for w in _FOLD_SPLIT.split(text) if w]
     folded = " ".join(words).translate(_FOLD)
     # a Latin `i` standing alone in a Cyrillic word has been handled; a remaining `i` is Latin text
     return folded
 
 
+_NAME_APOSTROPHES = re.compile(r"[’ʼ`´‘]")
+
+
+@lru_cache(maxsize=1 << 16)
 def canonical_name(text: str) -> str:
     """A name as stored: NFC, single spaces, every apostrophe variant written as `'`."""
     text = unicodedata.normalize("NFC", text or "")
-    text = re.sub(r"[’ʼ`´‘]", "'", text)
+    text = _NAME_APOSTROPHES.sub("'", text)
     return " ".join(text.split())
 
 
@@ -125,6 +139,7 @@ def _latin_letters_to_cyrillic(value: str) -> str:
     return value.translate(_LATIN_LOOKALIKES)
 
 
+@lru_cache(maxsize=1 << 16)
 def house_key(text: str) -> str:
     """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` → `12к2`; `12 А` → `12а`."""
     value = unicodedata.normalize("NFC", str(text)).strip().lower()
@@ -137,6 +152,7 @@ def house_key(text: str) -> str:
     return value.translate(_FOLD)
 
 
+@lru_cache(maxsize=1 << 12)
 def apartment_key(text: str | None) -> str:
     if text is None:
         return ""

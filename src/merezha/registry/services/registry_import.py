@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
 from merezha.core.imports import ImportRejected, ImportReport, file_checksum
 from merezha.formats import FormatError, open_table
-from merezha.registry.matching import MatchStatus, apartment_key, canonical_name, fold, house_key
+from merezha.registry.matching import MatchStatus, StreetMatch, apartment_key, canonical_name, fold, house_key
 from merezha.registry.models import (
     BenefitCategory,
     Building,
@@ -115,6 +116,7 @@ class DwellingRow:
     persons: list[PersonRow] = field(default_factory=list)
     rejected: bool = False
     rows: int = 0
+    person_keys: set[str] = field(default_factory=set)
 
 
 def _person_name_key(p: Person) -> str:
@@ -193,6 +195,7 @@ def registry_import(
     today = today or timezone.localdate()
     report = ImportReport()
     street_index = street_index_build()
+    street_matches: dict[str, StreetMatch] = {}  # partners repeat a street's spelling on every row
     dwellings: dict[str, DwellingRow] = {}
     try:
         with open_table(source, dbf_fields=REGISTRY_DBF_FIELDS, name=name) as table:
@@ -216,7 +219,9 @@ def registry_import(
                         dwellings[ref].rejected = True
                     continue
                 extra, person = parsed
-                match = street_index.match(row["street"])
+                match = street_matches.get(row["street"])
+                if match is None:
+                    match = street_matches[row["street"]] = street_index.match(row["street"])
                 if match.status is not MatchStatus.MATCHED or match.street_id is None:
                     report.reject(line, "street", match.reason)
                     if ref in dwellings:
@@ -256,12 +261,13 @@ def registry_import(
                 current.rows += 1
                 if person is not None:
                     key = person.tax_id or person.name_key
-                    if any((p.tax_id or p.name_key) == key for p in current.persons):
+                    if key in current.person_keys:
                         report.reject(line, "tax_id" if person.tax_id else "surname", "the same person twice")
                         current.rejected = True
                         current.rows -= 1
                         continue
                     current.persons.append(person)
+                    current.person_keys.add(key)
     except FormatError as exc:
         report.reject(exc.line or 1, exc.column, exc.reason)
         raise ImportRejected(report) from None
@@ -309,24 +315,31 @@ def _apply(
     today: dt.date,
     report: ImportReport,
 ) -> int:
-    recorded_by = user if getattr(user, "pk", None) else None
-    changes: list[RegisterChange] = []
+    """Diff the file against the office's register and write the differences set-based."""
+    ops = connection.ops
+    recorded_by_id = user.pk if getattr(user, "pk", None) else None
+    recorded_at = ops.adapt_datetimefield_value(timezone.now())
+    effective = ops.adapt_datefield_value(today)
+    changes: list[tuple[Any, ...]] = []
+    counts: dict[str, int] = {}
 
     def change(
         dwelling_id: int, kind: str, person_id: int | None = None, f: str = "", old: Any = "", new: Any = ""
     ) -> None:
+        counts[kind] = counts.get(kind, 0) + 1
         changes.append(
-            RegisterChange(
-                office=office,
-                dwelling_id=dwelling_id,
-                person_id=person_id,
-                kind=kind,
-                field=f,
-                old_value="" if old is None else str(old),
-                new_value="" if new is None else str(new),
-                effective_date=today,
-                recorded_by=recorded_by,
-                source=source,
+            (
+                office.pk,
+                dwelling_id,
+                person_id,
+                kind,
+                f,
+                "" if old is None else str(old),
+                "" if new is None else str(new),
+                effective,
+                recorded_at,
+                recorded_by_id,
+                source,
             )
         )
 
@@ -353,35 +366,25 @@ def _apply(
             b.save(update_fields=["office"])
     if report.errors and not partial:
         raise ImportRejected(report)
-    for b in Building.objects.bulk_create(new_buildings):
+    for b in Building.objects.bulk_create(new_buildings, batch_size=2000):
         buildings[(b.street_id, b.key)] = b
 
     existing = {d.office_ref: d for d in Dwelling.objects.filter(office=office)}
     persons_by_dwelling: dict[int, list[Person]] = {}
     for p in Person.objects.filter(dwelling__office=office, is_active=True):
         persons_by_dwelling.setdefault(p.dwelling_id, []).append(p)
-    benefits = {b.code: b for b in BenefitCategory.objects.all()}
+    benefits = {b.code: b.pk for b in BenefitCategory.objects.all()}
 
     # dwellings
-    new_dwellings: list[Dwelling] = []
+    new_dwellings: list[DwellingRow] = []
     updated_dwellings: list[Dwelling] = []
-    reactivated: list[Dwelling] = []
     for ref, d in dwellings.items():
         if d.rejected:
             continue
         building = buildings[(d.street_id, d.house_key)]
         dw = existing.get(ref)
         if dw is None:
-            new_dwellings.append(
-                Dwelling(
-                    building=building,
-                    apartment=d.apartment,
-                    apartment_key=d.apartment_key,
-                    office=office,
-                    office_ref=ref,
-                    area=d.area,
-                )
-            )
+            new_dwellings.append(d)
             continue
         dirty = False
         if dw.building_id != building.pk or dw.apartment_key != d.apartment_key:
@@ -400,18 +403,39 @@ def _apply(
             dirty = True
         if not dw.is_active:
             dw.is_active = True
-            reactivated.append(dw)
             change(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
             dirty = True
         if dirty:
             updated_dwellings.append(dw)
-    created = Dwelling.objects.bulk_create(new_dwellings)
-    for dw in created:
-        existing[dw.office_ref] = dw
-        change(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
+    ids = allocate_ids(Dwelling, len(new_dwellings))
+    insert_rows(
+        Dwelling,
+        ["id", "building_id", "apartment", "apartment_key", "office_id", "office_ref", "area", "is_active"],
+        (
+            (
+                pk,
+                buildings[(d.street_id, d.house_key)].pk,
+                d.apartment,
+                d.apartment_key,
+                office.pk,
+                d.ref,
+                ops.adapt_decimalfield_value(d.area, 9, 2),
+                True,
+            )
+            for pk, d in zip(ids, new_dwellings, strict=True)
+        ),
+    )
+    dwelling_ids = {
+        d.ref: dw.pk for d, dw in ((d, existing[d.ref]) for d in dwellings.values() if d.ref in existing)
+    }
+    for pk, d in zip(ids, new_dwellings, strict=True):
+        dwelling_ids[d.ref] = pk
+        change(pk, RegisterChange.Kind.DWELLING_ADDED)
     if updated_dwellings:
         Dwelling.objects.bulk_update(
-            updated_dwellings, ["building", "apartment", "apartment_key", "area", "is_active"]
+            updated_dwellings,
+            ["building", "apartment", "apartment_key", "area", "is_active"],
+            batch_size=2000,
         )
 
     # dwellings that left the register (only when the whole file was accepted: a partial file is not complete)
@@ -428,45 +452,29 @@ def _apply(
                     left_persons.append(p)
                     change(dw.pk, RegisterChange.Kind.LEFT, p.pk)
         if removed:
-            Dwelling.objects.bulk_update(removed, ["is_active"])
+            Dwelling.objects.bulk_update(removed, ["is_active"], batch_size=2000)
 
     # persons
-    new_persons: list[Person] = []
+    new_persons: list[tuple[int, PersonRow]] = []
     updated_persons: list[Person] = []
     born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
     applied_rows = 0
     for ref, d in dwellings.items():
         if d.rejected:
             continue
-        dw = existing[ref]
+        dwelling_id = dwelling_ids[ref]
         applied_rows += d.rows
-        current = persons_by_dwelling.get(dw.pk, [])
+        current = persons_by_dwelling.get(dwelling_id, [])
         by_tax = {p.tax_id: p for p in current if p.tax_id}
         by_name = {_person_name_key(p): p for p in current}
         seen: set[int] = set()
         for pr in d.persons:
-            benefit = None
-            if pr.benefit:
-                benefit = benefits.get(pr.benefit)
-                if benefit is None:
-                    benefit = BenefitCategory.objects.create(code=pr.benefit, name=pr.benefit)
-                    benefits[pr.benefit] = benefit
+            if pr.benefit and pr.benefit not in benefits:
+                benefits[pr.benefit] = BenefitCategory.objects.create(code=pr.benefit, name=pr.benefit).pk
+            benefit_id = benefits[pr.benefit] if pr.benefit else None
             person = (by_tax.get(pr.tax_id) if pr.tax_id else None) or by_name.get(pr.name_key)
             if person is None or person.pk in seen:
-                new_persons.append(
-                    Person(
-                        dwelling=dw,
-                        surname=pr.surname,
-                        name=pr.name,
-                        patronymic=pr.patronymic,
-                        birth_date=pr.birth_date,
-                        tax_id=pr.tax_id,
-                        relation=pr.relation,
-                        benefit=benefit,
-                        surname_key=fold(pr.surname),
-                        registered_from=today,
-                    )
-                )
+                new_persons.append((dwelling_id, pr))
                 continue
             seen.add(person.pk)
             dirty = False
@@ -480,13 +488,20 @@ def _apply(
             ):
                 old = getattr(person, attr)
                 if (old or None) != (new or None):
-                    change(dw.pk, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
+                    change(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
                     setattr(person, attr, new)
                     dirty = True
-            if person.benefit_id != (benefit.pk if benefit else None):
+            if person.benefit_id != benefit_id:
                 old_code = person.benefit.code if person.benefit_id and person.benefit else ""
-                change(dw.pk, RegisterChange.Kind.PERSON_CHANGED, person.pk, "benefit", old_code, pr.benefit)
-                person.benefit = benefit
+                change(
+                    dwelling_id,
+                    RegisterChange.Kind.PERSON_CHANGED,
+                    person.pk,
+                    "benefit",
+                    old_code,
+                    pr.benefit,
+                )
+                person.benefit_id = benefit_id
                 dirty = True
             if dirty:
                 person.surname_key = fold(person.surname)
@@ -495,21 +510,72 @@ def _apply(
             if p.pk not in seen:
                 p.is_active, p.registered_until = False, today
                 left_persons.append(p)
-                change(dw.pk, RegisterChange.Kind.LEFT, p.pk)
-    for p in Person.objects.bulk_create(new_persons):
-        born = p.birth_date is not None and p.birth_date >= born_cutoff
-        change(p.dwelling_id, RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED, p.pk)
+                change(dwelling_id, RegisterChange.Kind.LEFT, p.pk)
+    ids = allocate_ids(Person, len(new_persons))
+    insert_rows(
+        Person,
+        [
+            "id",
+            "dwelling_id",
+            "surname",
+            "name",
+            "patronymic",
+            "birth_date",
+            "tax_id",
+            "relation",
+            "benefit_id",
+            "surname_key",
+            "registered_from",
+            "registered_until",
+            "is_active",
+        ],
+        (
+            (
+                pk,
+                dwelling_id,
+                pr.surname,
+                pr.name,
+                pr.patronymic,
+                ops.adapt_datefield_value(pr.birth_date),
+                pr.tax_id,
+                pr.relation,
+                benefits[pr.benefit] if pr.benefit else None,
+                fold(pr.surname),
+                effective,
+                None,
+                True,
+            )
+            for pk, (dwelling_id, pr) in zip(ids, new_persons, strict=True)
+        ),
+    )
+    for pk, (dwelling_id, pr) in zip(ids, new_persons, strict=True):
+        born = pr.birth_date is not None and pr.birth_date >= born_cutoff
+        change(dwelling_id, RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED, pk)
     if updated_persons:
         Person.objects.bulk_update(
             updated_persons,
             ["surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit", "surname_key"],
+            batch_size=2000,
         )
     if left_persons:
-        Person.objects.bulk_update(left_persons, ["is_active", "registered_until"])
-    RegisterChange.objects.bulk_create(changes, batch_size=2000)
+        Person.objects.bulk_update(left_persons, ["is_active", "registered_until"], batch_size=2000)
+    insert_rows(
+        RegisterChange,
+        [
+            "office_id",
+            "dwelling_id",
+            "person_id",
+            "kind",
+            "field",
+            "old_value",
+            "new_value",
+            "effective_date",
+            "recorded_at",
+            "recorded_by_id",
+            "source",
+        ],
+        changes,
+    )
     report.rows_applied = applied_rows
-    counts: dict[str, int] = {}
-    for c in changes:
-        counts[c.kind] = counts.get(c.kind, 0) + 1
     report.changes = counts
     return len(changes)

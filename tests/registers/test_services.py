@@ -159,7 +159,9 @@ def test_files_agree_with_each_other(world, pay, tmp_path):
     wb = openpyxl.load_workbook(tmp_path / "r.xlsx", read_only=True)
     assert wb.sheetnames == ["lines", "summary"]
     rows = list(wb["lines"].iter_rows(values_only=True))
-    assert rows[0][-1] == "amount" and [str(r[-1]) for r in rows[1:]] == ["100.1", "0.01", "2500"]
+    assert rows[0][-1] == "amount" and [str(r[-1]) for r in rows[1:]] == ["100.1", "0.01", "2500.0"]
+    assert rows[1][:3] == (1, data["lines"][0]["payment_id"], "P-01-20261102-1")
+    assert [c.number_format for c in next(wb["lines"].iter_rows(min_row=2, max_row=2))][-1] == "0.00"
     summary = {r[0]: r[1] for r in wb["summary"].iter_rows(values_only=True) if r and r[0]}
     assert (summary["number"], summary["count"], str(summary["total"])) == (1, 3, "2600.11")
     csv_lines = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()
@@ -205,3 +207,31 @@ def test_reconciliation_flags_nothing_when_all_is_registered(world, pay):
     RegisterLine.objects.filter(amount=500).delete()
     rec = reconciliation(day_from=D2, day_to=D2)
     assert [(r.point, r.provider) for r in rec.mismatches] == [("P-01", "heat"), ("P-01", "")]
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "cp866", "cp1125"])
+def test_fast_dbf_writer_writes_the_same_bytes_as_formats_writers(tmp_path, encoding):
+    from merezha.formats.writers import write_dbf
+    from merezha.registers.dbf import write_dbf_rows
+    from merezha.registers.files import DBF_COLUMNS
+
+    rows = [
+        (
+            1,
+            "3a77e25f-4264-4d51-aa2c-d1243ea6de4e",
+            "P-01-20261102-1",
+            D2,
+            "09:15:00",
+            "P-01",
+            "W-1",
+            "water",
+            "Ґонта Ївга Ігорівна ’ʼ`",
+            "вул. Кам'янецька, 1, кв. 5",
+            "100.10",
+        ),
+        (2, "x", "", "2026-11-02", "", "", "", "", "", "x" * 400, "-0.01"),
+        (3, None, None, None, None, None, None, None, None, None, None),
+    ]
+    write_dbf(tmp_path / "a.dbf", DBF_COLUMNS, rows, encoding=encoding, today=D2)
+    write_dbf_rows(tmp_path / "b.dbf", DBF_COLUMNS, rows, encoding=encoding, today=D2)
+    assert (tmp_path / "a.dbf").read_bytes() == (tmp_path / "b.dbf").read_bytes()

@@ -88,8 +88,13 @@ class AccountDebtOut(Schema):
     stale: bool
 
 
-def payment_out(payment: Payment) -> dict[str, Any]:
-    cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+def payment_out(payment: Payment, lines: Any = None) -> dict[str, Any]:
+    """The payment as the API shows it; `lines` given for a payment just created (not cancelled)."""
+    if lines is None:
+        lines = payment.lines.all()
+        cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+    else:
+        cancellation = None
     return {
         "id": str(payment.pk),
         "receipt": payment.receipt,
@@ -109,7 +114,7 @@ def payment_out(payment: Payment) -> dict[str, Any]:
                 "account": line.account.number,
                 "amount": str(line.amount),
             }
-            for line in payment.lines.all()
+            for line in lines
         ],
         "cancelled": cancellation is not None,
         "cancel_reason": cancellation.reason if cancellation is not None else None,
@@ -152,9 +157,11 @@ def payments_create(request: HttpRequest, body: PaymentIn) -> Status[dict[str, A
         return Status(409, {"detail": "this Idempotency-Key was used for a different payment"})
     except PaymentError as exc:
         return Status(422, {"detail": str(exc)})
+    if result.created:  # everything is in hand: no second read
+        return Status(201, payment_out(result.payment, lines=result.lines))
     payment = payment_get(payment_id=result.payment.pk, point_id=user.organisation_id)
     assert payment is not None
-    return Status((201 if result.created else 200), payment_out(payment))
+    return Status(200, payment_out(payment))
 
 
 @router.get("/payments/{payment_id}", response={200: PaymentOut, 404: ErrorOut})

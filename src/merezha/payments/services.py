@@ -36,6 +36,7 @@ __all__ = [
     "PaymentLineIn",
     "PaymentResult",
     "operational_day_close",
+    "operational_days_close",
     "operational_day_lock",
     "payment_cancel",
     "payment_create",
@@ -59,6 +60,9 @@ class PaymentLineIn:
 class PaymentResult:
     payment: Payment
     created: bool
+    #: the payment's lines with their accounts (service and provider loaded) when created now;
+    #: empty for a replay (read them through the selectors)
+    lines: tuple[PaymentLine, ...] = ()
 
 
 def _check_cashier(cashier: Any, point: Organisation) -> None:
@@ -70,9 +74,12 @@ def _check_cashier(cashier: Any, point: Organisation) -> None:
 
 def _day_row(point: Organisation, day: dt.date) -> OperationalDay:
     """The (point, day) row, created open on first use, locked until the transaction ends."""
+    row = OperationalDay.objects.select_for_update().filter(point=point, day=day).first()
+    if row is not None:
+        return row
     try:
         with transaction.atomic():
-            row, _ = OperationalDay.objects.select_for_update().get_or_create(point=point, day=day)
+            row = OperationalDay.objects.create(point=point, day=day)
     except IntegrityError:  # created concurrently: take the committed row
         row = OperationalDay.objects.select_for_update().get(point=point, day=day)
     return row
@@ -153,8 +160,10 @@ def payment_create(
         ids = sorted(line.account_id for line in lines)
         accounts = {
             a.pk: a
-            for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")
-            # the lock is taken on the rows; the provider is read separately below
+            for a in Account.objects.select_for_update(of=("self",))
+            .select_related("service", "provider")
+            .filter(pk__in=ids)
+            .order_by("pk")
         }
         for line in lines:
             acc = accounts.get(line.account_id)
@@ -183,12 +192,12 @@ def payment_create(
             change=change,
             idempotency_key=key,
         )
-        PaymentLine.objects.bulk_create(
+        created = PaymentLine.objects.bulk_create(
             [
                 PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
                     payment=payment,
-                    account_id=line.account_id,
-                    provider_id=accounts[line.account_id].provider_id,
+                    account=accounts[line.account_id],
+                    provider=accounts[line.account_id].provider,
                     operational_day=day.day,
                     point=point,
                     amount=line.amount,
@@ -197,7 +206,7 @@ def payment_create(
             ]
         )
         idempotency_complete(claim=claim, result_type="payment", result_id=str(payment.pk))
-    return PaymentResult(payment=payment, created=True)
+    return PaymentResult(payment=payment, created=True, lines=tuple(created))
 
 
 def payment_cancel(
@@ -262,3 +271,27 @@ def operational_day_close(*, point: Organisation, user: Any, day: dt.date) -> tu
     row.closed_by = user if getattr(user, "pk", None) else None
     row.save(update_fields=["status", "closed_at", "closed_by"])
     return row, True
+
+
+def operational_days_close(*, point_ids: list[int], user: Any, day: dt.date) -> list[int]:
+    """Close `day` at many points at once (inside the caller's transaction); returns the points closed now.
+
+    Set-based: the missing day rows are created, then every row of the day is locked in point
+    order (the same lock a payment takes) and the open ones are closed in one UPDATE.
+    """
+    OperationalDay.objects.bulk_create(
+        [OperationalDay(point_id=pk, day=day) for pk in point_ids], ignore_conflicts=True, batch_size=1000
+    )
+    rows = list(
+        OperationalDay.objects.select_for_update()
+        .filter(day=day, point_id__in=point_ids)
+        .order_by("point_id")
+        .values_list("pk", "point_id", "status")
+    )
+    open_rows = [(pk, point_id) for pk, point_id, status in rows if status == OperationalDay.Status.OPEN]
+    OperationalDay.objects.filter(pk__in=[pk for pk, _ in open_rows]).update(
+        status=OperationalDay.Status.CLOSED,
+        closed_at=timezone.now(),
+        closed_by=user if getattr(user, "pk", None) else None,
+    )
+    return [point_id for _, point_id in open_rows]

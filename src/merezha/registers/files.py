@@ -1,4 +1,6 @@
-"""Register files in the four exchange formats, through `formats.writers` (streamed from the lines).
+"""Register files in the four exchange formats: CSV and JSON through `formats.writers`, DBF and
+XLSX through the faster writers of `registers.dbf` and `registers.xlsx` (see there why). The
+lines are read once.
 
 One register, or — when a provider has several registers on one operational day — the day's
 registers together: lines in order (register by register, each in its order of acceptance),
@@ -7,7 +9,6 @@ renumbered 1, 2, 3…, with the summary of all of them and the list of their num
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
@@ -16,8 +17,10 @@ from typing import Any
 from django.utils import timezone
 
 from merezha.core.money import Money
-from merezha.formats.writers import Column, write_csv, write_dbf, write_json, write_xlsx
+from merezha.formats.writers import Column, write_csv, write_json
+from merezha.registers.dbf import write_dbf_rows
 from merezha.registers.models import Register, RegisterLine
+from merezha.registers.xlsx import write_xlsx_sheets
 
 FORMATS = ("csv", "xlsx", "dbf", "json")
 
@@ -97,74 +100,80 @@ def summary_of(registers: Sequence[Register]) -> dict[str, Any]:
     return data
 
 
-def _rows(registers: Sequence[Register]) -> Iterator[tuple[int, dict[str, Any]]]:
+def _prepared(registers: Sequence[Register]) -> list[tuple[Any, ...]]:
+    """Every line once, ready for any format: (n, id, receipt, date, time, paid_at, point, account,
+    service, payer, address, amount text)."""
+    tz = timezone.get_default_timezone()
+    out: list[tuple[Any, ...]] = []
     n = 0
     for reg in registers:
-        for row in RegisterLine.objects.filter(register=reg).order_by("line").values(*_FIELDS).iterator(2000):
+        for pid, receipt, paid_at, point, account, service, payer, address, amount in list(
+            RegisterLine.objects.filter(register=reg).order_by("line").values_list(*_FIELDS)
+        ):
             n += 1
-            yield n, row
+            local = paid_at.astimezone(tz)
+            time_text = local.strftime("%H:%M:%S")
+            kop = amount.kopecks if isinstance(amount, Money) else int(amount)
+            sign = "-" if kop < 0 else ""
+            whole, cents = divmod(abs(kop), 100)
+            out.append(
+                (
+                    n,
+                    str(pid),
+                    receipt,
+                    local.date(),
+                    time_text,
+                    f"{local.date().isoformat()} {time_text}",
+                    point,
+                    account,
+                    service,
+                    payer,
+                    address,
+                    f"{sign}{whole}.{cents:02d}",
+                )
+            )
+    return out
 
 
-def _local(value: dt.datetime) -> dt.datetime:
-    return timezone.localtime(value).replace(microsecond=0, tzinfo=None)
+_LINE_KEYS = (
+    "line",
+    "payment_id",
+    "receipt",
+    "paid_at",
+    "point",
+    "account",
+    "service",
+    "payer",
+    "address",
+    "amount",
+)
 
 
-def _text_rows(registers: Sequence[Register]) -> Iterator[list[Any]]:
-    for n, r in _rows(registers):
-        yield [
-            n,
-            str(r["payment_id"]),
-            r["receipt"],
-            _local(r["paid_at"]).isoformat(sep=" "),
-            r["point_code"],
-            r["account"],
-            r["service"],
-            r["payer"],
-            r["address"],
-            str(r["amount"]),
-        ]
+def register_lines(*, registers: Sequence[Register]) -> list[dict[str, Any]]:
+    """The lines as dicts (the JSON file's and the canonical form's), numbered across the registers."""
+    return [dict(zip(_LINE_KEYS, row, strict=True)) for row in _text_rows(_prepared(registers))]
 
 
-def _dbf_rows(registers: Sequence[Register]) -> Iterator[list[Any]]:
-    for n, r in _rows(registers):
-        paid = _local(r["paid_at"])
-        yield [
-            n,
-            str(r["payment_id"]),
-            r["receipt"],
-            paid.date(),
-            paid.strftime("%H:%M:%S"),
-            r["point_code"],
-            r["account"],
-            r["service"],
-            r["payer"],
-            r["address"],
-            str(r["amount"]),
-        ]
+def _text_rows(lines: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    for r in lines:
+        yield (r[0], r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], r[11])
 
 
-def register_file_write(*, registers: Sequence[Register], fmt: str, path: str | os.PathLike[str]) -> int:
-    """Write the register(s) to `path` in `fmt`; returns the number of lines written."""
-    if fmt not in FORMATS:
-        raise RegisterFileError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    registers = sorted(registers, key=lambda r: r.number)
-    summary = summary_of(registers)
-    if fmt == "csv":
-        return write_csv(path, COLUMNS, _text_rows(registers))
-    if fmt == "json":
-        return write_json(path, COLUMNS, _text_rows(registers), metadata=summary, rows_key="lines")
-    if fmt == "dbf":
-        encoding = registers[0].provider.dbf_encoding or "cp1251"
-        return write_dbf(
-            path, DBF_COLUMNS, _dbf_rows(registers), encoding=encoding, today=registers[0].issued_at.date()
-        )
-    head: list[list[Any]] = [
-        [
-            "number" if "number" in summary else "numbers",
-            summary.get("number") or ", ".join(map(str, summary["numbers"])),
-        ]
-    ]
-    head += [
+def _dbf_rows(lines: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    for r in lines:
+        yield (r[0], r[1], r[2], r[3], r[4], r[6], r[7], r[8], r[9], r[10], r[11])
+
+
+def _xlsx_rows(lines: list[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    yield tuple(c.name for c in COLUMNS)
+    for r in lines:
+        yield (r[0], r[1], r[2], r[5], r[6], r[7], r[8], r[9], r[10], Decimal(r[11]))
+
+
+def _summary_rows(summary: dict[str, Any]) -> list[list[Any]]:
+    numbers = summary.get("number") or ", ".join(map(str, summary["numbers"]))
+    rows: list[list[Any]] = [
+        ["number" if "number" in summary else "numbers", numbers],
         ["provider", summary["provider"]],
         ["operational_day", summary["operational_day"]],
         ["count", summary["count"]],
@@ -172,8 +181,39 @@ def register_file_write(*, registers: Sequence[Register], fmt: str, path: str | 
         [],
         ["point", "count", "total"],
     ]
-    head += [[p["point"], p["count"], Decimal(p["total"])] for p in summary["points"]]
-    return write_xlsx(path, COLUMNS, _text_rows(registers), sheet="lines", extra_sheets={"summary": head})
+    rows += [[p["point"], p["count"], Decimal(p["total"])] for p in summary["points"]]
+    return rows
+
+
+def register_files_write(*, registers: Sequence[Register], targets: dict[str, str | os.PathLike[str]]) -> int:
+    """Write the register(s) once per format in `targets` ({format: path}); the lines are read once.
+
+    Returns the number of lines written to each file.
+    """
+    for fmt in targets:
+        if fmt not in FORMATS:
+            raise RegisterFileError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    registers = sorted(registers, key=lambda r: r.number)
+    summary = summary_of(registers)
+    lines = _prepared(registers)
+    for fmt, path in targets.items():
+        if fmt == "csv":
+            write_csv(path, COLUMNS, _text_rows(lines))
+        elif fmt == "json":
+            write_json(path, COLUMNS, _text_rows(lines), metadata=summary, rows_key="lines")
+        elif fmt == "dbf":
+            encoding = registers[0].provider.dbf_encoding or "cp1251"
+            write_dbf_rows(
+                path, DBF_COLUMNS, _dbf_rows(lines), encoding=encoding, today=registers[0].issued_at.date()
+            )
+        else:
+            write_xlsx_sheets(path, [("lines", _xlsx_rows(lines)), ("summary", _summary_rows(summary))])
+    return len(lines)
+
+
+def register_file_write(*, registers: Sequence[Register], fmt: str, path: str | os.PathLike[str]) -> int:
+    """Write the register(s) to `path` in `fmt`; returns the number of lines written."""
+    return register_files_write(registers=registers, targets={fmt: path})
 
 
 def content_type(fmt: str) -> str:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Max
+from django.db import connection, transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from merezha.core.money import Money
@@ -24,28 +23,11 @@ from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
 from merezha.organisations.models import Organisation
 from merezha.payments.models import OperationalDay, PaymentLine
-from merezha.payments.services import PaymentError, operational_day_close
+from merezha.payments.services import PaymentError, operational_day_close, operational_days_close
 from merezha.registers.models import Register, RegisterLine
 
 #: The hub's own code as the sender of inbox documents.
 HUB_CODE = "hub"
-
-_LINE_FIELDS = (
-    "pk",
-    "provider_id",
-    "point_id",
-    "payment_id",
-    "payment__receipt",
-    "payment__accepted_at",
-    "point__code",
-    "account__number",
-    "account__service__code",
-    "account__payer",
-    "account__street",
-    "account__house",
-    "account__apartment",
-    "amount",
-)
 
 
 @dataclass
@@ -55,17 +37,13 @@ class DayCloseResult:
     registers: list[Register] = field(default_factory=list)
 
 
-def _address(street: str, house: str, apartment: str) -> str:
-    parts = [street, house]
-    if apartment:
-        parts.append(f"кв. {apartment}")
-    return ", ".join(p for p in parts if p)
+def register_canonical(*, register: Register) -> dict[str, Any]:
+    """The register as one JSON-able dict: the summary of exchange-v1 §3 and its lines in order.
 
+    Its sha256 (`canonical_checksum`) is the register's checksum, in the inbox document too.
+    """
+    from merezha.registers.files import register_lines
 
-def register_canonical(*, register: Register, lines: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The register as one JSON-able dict: the summary of exchange-v1 §3 and its lines in order."""
-    if lines is None:
-        lines = [register_line_dict(rl) for rl in register.lines.order_by("line")]
     return {
         "number": register.number,
         "provider": register.provider.code,
@@ -73,22 +51,7 @@ def register_canonical(*, register: Register, lines: list[dict[str, Any]] | None
         "count": register.count,
         "total": str(register.total),
         "points": register.points,
-        "lines": lines,
-    }
-
-
-def register_line_dict(rl: RegisterLine) -> dict[str, Any]:
-    return {
-        "line": rl.line,
-        "payment_id": str(rl.payment_id),
-        "receipt": rl.receipt,
-        "paid_at": timezone.localtime(rl.paid_at).replace(microsecond=0, tzinfo=None).isoformat(sep=" "),
-        "point": rl.point_code,
-        "account": rl.account,
-        "service": rl.service,
-        "payer": rl.payer,
-        "address": rl.address,
-        "amount": str(rl.amount),
+        "lines": register_lines(registers=[register]),
     }
 
 
@@ -97,10 +60,50 @@ def canonical_checksum(data: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+_INSERT_LINES = """
+INSERT INTO {rl} (register_id, line, payment_line_id, payment_id, receipt, paid_at, point_code,
+                  account, service, payer, address, amount)
+SELECT %s,
+       ROW_NUMBER() OVER (ORDER BY p.accepted_at, pt.code, p.number, pl.id),
+       pl.id, p.id, p.receipt, p.accepted_at, pt.code,
+       a.number, s.code, SUBSTR(a.payer, 1, 200),
+       SUBSTR(a.street || ', ' || a.house || CASE WHEN a.apartment <> '' THEN ', кв. ' || a.apartment ELSE '' END, 1, 200),
+       pl.amount
+FROM {pl} pl
+JOIN {p} p ON p.id = pl.payment_id
+JOIN {org} pt ON pt.id = pl.point_id
+JOIN {acc} a ON a.id = pl.account_id
+JOIN {svc} s ON s.id = a.service_id
+WHERE pl.operational_day = %s AND pl.provider_id = %s
+  AND pl.point_id IN (SELECT od.point_id FROM {od} od WHERE od.day = %s AND od.status = 'closed')
+  AND NOT EXISTS (SELECT 1 FROM {rl} x WHERE x.payment_line_id = pl.id)
+  AND NOT EXISTS (SELECT 1 FROM {c} c WHERE c.payment_id = pl.payment_id)
+"""
+
+
+def _insert_lines_sql() -> str:
+    from merezha.organisations.models import Service
+    from merezha.payments.models import Cancellation, Payment
+    from merezha.providers.models import Account
+
+    return _INSERT_LINES.format(
+        rl=RegisterLine._meta.db_table,
+        pl=PaymentLine._meta.db_table,
+        p=Payment._meta.db_table,
+        org=Organisation._meta.db_table,
+        acc=Account._meta.db_table,
+        svc=Service._meta.db_table,
+        od=OperationalDay._meta.db_table,
+        c=Cancellation._meta.db_table,
+    )
+
+
 def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     """Issue the registers of `day` for every closed point-day's unregistered lines (caller's transaction).
 
-    Lines of cancelled payments are left out; a provider with no line gets no register.
+    Set-based: one INSERT … SELECT per provider numbers the lines in order of acceptance; the
+    summaries are aggregated in SQL. Lines of cancelled payments are left out; a provider with no
+    line gets no register.
     """
     closed_points = OperationalDay.objects.filter(day=day, status=OperationalDay.Status.CLOSED).values(
         "point_id"
@@ -118,78 +121,61 @@ def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     providers = {
         p.pk: p for p in Organisation.objects.select_for_update().filter(pk__in=provider_ids).order_by("pk")
     }
-    by_provider: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in pending.order_by("payment__accepted_at", "point__code", "payment__number", "pk").values(
-        *_LINE_FIELDS
-    ):
-        by_provider[row["provider_id"]].append(row)
     issued_at = timezone.now()
     issued_by = user if getattr(user, "pk", None) else None
+    sql = _insert_lines_sql()
     out = []
     for provider_id in sorted(provider_ids, key=lambda pk: providers[pk].code):
-        rows = by_provider.get(provider_id)
-        if not rows:
-            continue
         provider = providers[provider_id]
         last = Register.objects.filter(provider=provider).aggregate(n=Max("number"))["n"] or 0
-        per_point: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        total = 0
-        for row in rows:
-            kop = row["amount"].kopecks if isinstance(row["amount"], Money) else int(row["amount"])
-            per_point[row["point__code"]][0] += 1
-            per_point[row["point__code"]][1] += kop
-            total += kop
         register = Register.objects.create(  # type: ignore[misc]  # MoneyField takes Money
             provider=provider,
             number=last + 1,
             operational_day=day,
             issued_at=issued_at,
             issued_by=issued_by,
-            count=len(rows),
-            total=Money(total),
-            points=[
-                {"point": code, "count": n, "total": str(Money(k))}
-                for code, (n, k) in sorted(per_point.items())
-            ],
+            count=0,
+            total=Money(0),
+            points=[],
             checksum="",
         )
-        line_objs = [
-            RegisterLine(
-                register=register,
-                line=i,
-                payment_line_id=row["pk"],
-                payment_id=row["payment_id"],
-                receipt=row["payment__receipt"],
-                paid_at=row["payment__accepted_at"],
-                point_code=row["point__code"],
-                account=row["account__number"],
-                service=row["account__service__code"],
-                payer=row["account__payer"][:200],
-                address=_address(row["account__street"], row["account__house"], row["account__apartment"])[
-                    :200
-                ],
-                amount=row["amount"],
-            )
-            for i, row in enumerate(rows, start=1)
-        ]
-        RegisterLine.objects.bulk_create(line_objs, batch_size=2000)
-        checksum = canonical_checksum(
-            register_canonical(register=register, lines=[register_line_dict(rl) for rl in line_objs])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [register.pk, day, provider_id, day])
+            inserted = cursor.rowcount
+        if not inserted:  # the lines were taken by a concurrent close: no empty register
+            register.delete()
+            continue
+        per_point = (
+            RegisterLine.objects.filter(register=register)
+            .values("point_code")
+            .annotate(n=Count("pk"), t=Sum("amount"))
+            .order_by("point_code")
         )
-        document = inbox_deliver(
+        points = [
+            {"point": r["point_code"], "count": r["n"], "total": str(_money(r["t"]))} for r in per_point
+        ]
+        register.count = sum(p["count"] for p in points)
+        register.total = Money.total(Money.parse(p["total"]) for p in points)
+        register.points = points
+        register.checksum = canonical_checksum(register_canonical(register=register))
+        register.document = inbox_deliver(
             kind="register",
             sender_code=HUB_CODE,
             recipient_code=provider.code,
             title=f"Payment register {register.number} of {day.isoformat()}",
             object_type="register",
             object_id=str(register.pk),
-            checksum=checksum,
+            checksum=register.checksum,
         )
-        Register.objects.filter(pk=register.pk).update(checksum=checksum, document=document)
-        register.checksum = checksum
-        register.document = document
+        register.save(update_fields=["count", "total", "points", "checksum", "document"])
         out.append(register)
     return out
+
+
+def _money(value: Any) -> Money:
+    if value is None:
+        return Money(0)
+    return value if isinstance(value, Money) else Money(int(value))
 
 
 def _check_day(day: dt.date) -> None:
@@ -224,10 +210,11 @@ def days_close(*, day: dt.date, user: Any = None) -> DayCloseResult:
     _check_day(day)
     result = DayCloseResult(day=day)
     with transaction.atomic():
-        for point in Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True).order_by("pk"):
-            _row, closed_now = operational_day_close(point=point, user=user, day=day)
-            if closed_now:
-                result.closed_points.append(point.code)
+        points = dict(
+            Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True).values_list("pk", "code")
+        )
+        closed = operational_days_close(point_ids=sorted(points), user=user, day=day)
+        result.closed_points = sorted(points[pk] for pk in closed)
         result.registers = registers_issue(day=day, user=user)
     return result
 

@@ -1,5 +1,9 @@
 """Pages of the registers app (mounted at the site root by merezha.urls)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []  # noqa: F401
+from merezha.registers import views
+
+urlpatterns = [
+    path("registers/reconciliation/", views.reconciliation_page, name="registers-reconciliation"),
+]

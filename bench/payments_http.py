@@ -1,0 +1,244 @@
+"""Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
+
+    python -m bench.payments_http [--clients 8] [--per-client 250] [--servers 2] [--pgbench-seconds 20]
+
+In one run, on the same machine and loopback only:
+1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
+   and cashier per client, each with an API token);
+2. `--servers` Django servers (`merezha runserver --noreload`, DEBUG off, persistent database
+   connections: bench/http_settings.py; app servers are stateless, so a 2-core machine runs two)
+   on 127.0.0.1;
+3. `--clients` threads, each posting `--per-client` payments (1–3 lines, a fresh Idempotency-Key
+   each) to POST /api/v1/payments over a kept-alive connection, after 10 warm-up requests;
+4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
+Prints payments/s, latency percentiles, pgbench tps and the ratio (target ≥ 0.25).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from bench._money import PG_ADMIN_URL, django_on, network_build, pg_drop_database, pg_fresh_database, table
+
+DAY = dt.date.today()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(port: int, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on {port} exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def client(port: int, token: str, accounts: list[int], count: int, seed: int, out: dict) -> None:
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    ok = errors = 0
+    for i in range(count + 10):
+        chosen = rng.sample(accounts, rng.choice((1, 1, 2, 3)))
+        body = json.dumps(
+            {
+                "lines": [
+                    {"account_id": a, "amount": f"{rng.randint(1, 3000)}.{rng.randint(0, 99):02d}"}
+                    for a in chosen
+                ],
+                "method": "card",
+            }
+        )
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "Content-Type": "application/json",
+        }
+        t0 = time.perf_counter()
+        for attempt in range(3):  # a dropped keep-alive connection is retried with the same key
+            try:
+                conn.request("POST", "/api/v1/payments", body=body, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+                if attempt == 2:
+                    break
+        if i < 10:
+            if i == 9:
+                out["start"] = time.perf_counter()
+            continue
+        latencies.append(time.perf_counter() - t0)
+        if status == 201:
+            ok += 1
+        else:
+            errors += 1
+    out["end"] = time.perf_counter()
+    out.update(ok=ok, errors=errors, latencies=latencies)
+    conn.close()
+
+
+def pgbench(clients: int, seconds: int) -> float:
+    exe = shutil.which("pgbench")
+    if not exe:
+        raise RuntimeError("pgbench is not on PATH (package postgresql-client / postgresql-contrib)")
+    url = pg_fresh_database("bench_pgbench")
+    name = url.rsplit("/", 1)[1]
+    base = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
+    try:
+        subprocess.run([exe, "-i", "-q", "-s", "8", *base, name], check=True, capture_output=True, text=True)
+        res = subprocess.run(
+            [exe, "-c", str(clients), "-j", "2", "-T", str(seconds), *base, name],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        m = re.search(r"tps = ([0-9.]+)", res.stdout)
+        if not m:
+            raise RuntimeError(f"pgbench printed no tps:\n{res.stdout}")
+        return float(m.group(1))
+    finally:
+        pg_drop_database(url)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--per-client", type=int, default=250)
+    ap.add_argument("--servers", type=int, default=2)
+    ap.add_argument("--accounts", type=int, default=20_000)
+    ap.add_argument("--pgbench-seconds", type=int, default=20)
+    args = ap.parse_args()
+    home = tempfile.mkdtemp(prefix="bench-pay-")
+    url = pg_fresh_database("bench_pay")
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        django_on(url, home)
+        from merezha.organisations.services import api_token_create
+
+        net = network_build(
+            providers=6,
+            points=args.clients,
+            accounts=args.accounts,
+            seed=1,
+            through=DAY - dt.timedelta(days=3),
+        )
+        tokens = [api_token_create(user=c, name="bench")[1] for c in net["cashiers"]]
+        accounts = [pk for pk, _ in net["account_ids"]]
+        from django.db import connections
+
+        connections.close_all()
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            MEREZHA_HOME=home,
+            DEBUG="0",
+            SECRET_KEY="bench-" + uuid.uuid4().hex,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            LOG_LEVEL="ERROR",
+        )
+        ports = [free_port() for _ in range(args.servers)]
+        for port in ports:
+            servers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "merezha.cli",
+                        "runserver",
+                        f"127.0.0.1:{port}",
+                        "--noreload",
+                        "--skip-checks",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        for port, proc in zip(ports, servers, strict=True):
+            wait_up(port, proc)
+        results: list[dict] = [{} for _ in range(args.clients)]
+        threads = [
+            threading.Thread(
+                target=client,
+                args=(ports[i % len(ports)], tokens[i], accounts, args.per_client, i, results[i]),
+            )
+            for i in range(args.clients)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        start = min(r["start"] for r in results)
+        end = max(r["end"] for r in results)
+        ok = sum(r["ok"] for r in results)
+        errors = sum(r["errors"] for r in results)
+        lat = sorted(x for r in results for x in r["latencies"])
+        rate = ok / (end - start)
+
+        def pct(p: float) -> str:
+            return f"{lat[min(len(lat) - 1, int(p * len(lat)))] * 1000:.0f} ms"
+
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=20)
+        servers = []
+        tps = pgbench(args.clients, args.pgbench_seconds)
+        rows = [
+            ("clients / servers", f"{args.clients} / {args.servers}"),
+            ("payments accepted (201)", ok),
+            ("errors", errors),
+            ("payments/s over HTTP", f"{rate:.1f}"),
+            ("latency p50 / p95 / p99", f"{pct(0.5)} / {pct(0.95)} / {pct(0.99)}"),
+            ("pgbench TPC-B tps (same clients)", f"{tps:.1f}"),
+            ("ratio payments/s ÷ pgbench tps", f"{rate / tps:.3f}"),
+            ("target ratio", "≥ 0.25"),
+            ("cpu cores", os.cpu_count()),
+            ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}"),
+        ]
+        print(table(("figure", "value"), rows))
+    finally:
+        for proc in servers:
+            proc.terminate()
+            proc.wait(timeout=20)
+        from django.db import connections
+
+        connections.close_all()
+        pg_drop_database(url)
+        _ = PG_ADMIN_URL
+
+
+if __name__ == "__main__":
+    main()

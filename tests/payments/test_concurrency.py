@@ -1,0 +1,120 @@
+"""Retries and concurrent duplicates of one payment request create exactly one payment."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from merezha.core.money import Money
+from merezha.core.services import IdempotencyConflict
+from merezha.payments.models import OperationalDay, Payment, PaymentLine
+from merezha.payments.services import PaymentLineIn, payment_create
+from tests.payments.conftest import at
+
+
+def test_sequential_retries_after_a_timeout_return_the_first_payment(world):
+    args = {
+        "cashier": world.cashiers[0],
+        "point": world.points[0],
+        "lines": [PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("42.00"))],
+        "method": "card",
+        "tendered": None,
+        "idempotency_key": "retry-1",
+    }
+    results = [payment_create(**args, now=at("2026-11-02", 9, minute)) for minute in range(5)]
+    assert [r.created for r in results] == [True, False, False, False, False]
+    assert {r.payment.pk for r in results} == {results[0].payment.pk}
+    assert Payment.objects.count() == 1 and PaymentLine.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_duplicates_create_one_payment(world):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
+        )
+    n = 8
+    barrier = threading.Barrier(n)
+    outcomes: list[object] = []
+    lock = threading.Lock()
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            res = payment_create(
+                cashier=world.cashiers[0],
+                point=world.points[0],
+                lines=[
+                    PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("10.00")),
+                    PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("20.00")),
+                ],
+                method="card",
+                tendered=None,
+                idempotency_key="same-key",
+                now=at("2026-11-02", 9),
+            )
+            out: object = (res.created, res.payment.pk, res.payment.receipt)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            out = exc
+        finally:
+            connections.close_all()
+        with lock:
+            outcomes.append(out)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(outcomes) == n and not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    assert sorted(o[0] for o in outcomes) == [False] * (n - 1) + [True]  # type: ignore[index]
+    assert len({o[1] for o in outcomes}) == 1  # type: ignore[index]
+    assert Payment.objects.count() == 1 and PaymentLine.objects.count() == 2
+    assert OperationalDay.objects.get().receipt_counter == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_different_payments_get_distinct_receipts(world):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
+        )
+    n = 8
+    barrier = threading.Barrier(n)
+    errors: list[Exception] = []
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            payment_create(
+                cashier=world.cashiers[0],
+                point=world.points[0],
+                lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(100 + i))],
+                method="card",
+                tendered=None,
+                idempotency_key=f"k-{i}",
+                now=at("2026-11-02", 9),
+            )
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert sorted(Payment.objects.values_list("number", flat=True)) == list(range(1, n + 1))
+    with pytest.raises(IdempotencyConflict):
+        payment_create(
+            cashier=world.cashiers[0],
+            point=world.points[0],
+            method="card",
+            tendered=None,
+            idempotency_key="k-0",
+            lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(1))],
+        )

@@ -168,3 +168,10 @@ def test_transliteration_kmu_2010():
     assert transliterate("П'ятничук") == "Piatnychuk"
     assert transliterate("Щербак") == "Shcherbak"
     assert latin_fold("Grigorenko") == latin_fold(transliterate("Григоренко")) == "hrihorenko"
+
+
+def test_pg_similarity_floor():
+    from merezha.search.selectors import pg_similarity_floor
+
+    assert [pg_similarity_floor(n, 1) for n in (4, 5, 7)] == [0.1, 0.18, 0.3]
+    assert [pg_similarity_floor(n, 2) for n in (8, 9, 12)] == [0.11, 0.15, 0.27]

@@ -18,6 +18,7 @@ counts half a rank lower than a person found with the same rank.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from django.db.models import Count, Min, Q
 
 from merezha.core.identifiers import tax_id_mask, tax_id_normalise
 from merezha.registry.matching import address_split, apartment_key, fold, house_key, split_street
-from merezha.registry.models import Building, Dwelling
+from merezha.registry.models import Building, Dwelling, Person
 from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
 from merezha.search.translit import is_latin_word, latin_fold, transliterate
 
@@ -41,7 +42,6 @@ _TERM_LIMIT = 60
 _FUZZY_CANDIDATES = 100
 #: At most this many entries are read per query (a very common surname).
 _ENTRY_LIMIT = 2000
-_PG_SIMILARITY = "0.2"
 
 _PERSON_KINDS = (SearchEntry.Kind.PERSON, SearchEntry.Kind.PAYER)
 _DIGITS_ONLY = re.compile(r"^[\d\s\-]+$")
@@ -82,8 +82,16 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return min(prev[len(b)], limit + 1)
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def pg_similarity_floor(length: int, edits: int) -> float:
+    """The lowest `pg_trgm` similarity of a word of `length` letters to a word `edits` edits away.
+
+    pg_trgm pads a word to `length + 1` trigrams; an insertion, deletion or substitution changes at
+    most three of them and a transposition four, so at least `shared = length - 3k` stay (one edit
+    may be a transposition) out of at most `2 (length + 1) + k - shared`. A lower threshold only
+    costs time; a higher one would lose matches. Floored to two decimals.
+    """
+    shared = max(1, length - 3 * edits)
+    return math.floor(max(0.1, shared / (2 * (length + 1) + edits - shared)) * 100) / 100
 
 
 def _prefix_terms(kind: str, token: str) -> list[str]:
@@ -91,9 +99,9 @@ def _prefix_terms(kind: str, token: str) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT term FROM search_searchterm WHERE kind = %s AND term LIKE %s"
-                ' ORDER BY length(term), term COLLATE "C" LIMIT %s',
-                [kind, _like_escape(token) + "%", _TERM_LIMIT],
+                'SELECT term FROM search_searchterm WHERE kind = %s AND term COLLATE "C" >= %s'
+                ' AND term COLLATE "C" < %s ORDER BY length(term), term COLLATE "C" LIMIT %s',
+                [kind, token, token + "\U0010ffff", _TERM_LIMIT],
             )
         else:
             cursor.execute(
@@ -112,7 +120,10 @@ def _fuzzy_candidates(kind: str, token: str) -> list[str]:
     """Vocabulary words that share trigrams with `token`, most similar first (the index's opinion)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [_PG_SIMILARITY])
+            threshold = pg_similarity_floor(len(token), allowed_edits(token))
+            cursor.execute(
+                "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [f"{threshold:.2f}"]
+            )  # floored
             cursor.execute(
                 "SELECT term FROM search_searchterm WHERE kind = %s AND term %% %s"
                 ' ORDER BY similarity(term, %s) DESC, term COLLATE "C" LIMIT %s',
@@ -373,12 +384,16 @@ def _hits(found: _Found, limit: int) -> list[SearchHit]:
     chosen = sorted(found.best.items(), key=lambda item: (item[1][0], item[0]))[:limit]
     if not chosen:
         return []
+    ids = [did for did, _ in chosen]
     dwellings = {
-        d.id: d
-        for d in Dwelling.objects.filter(id__in=[did for did, _ in chosen])
-        .select_related("building__street", "office")
-        .annotate(residents=Count("persons", filter=Q(persons__is_active=True)))
+        d.id: d for d in Dwelling.objects.filter(id__in=ids).select_related("building__street", "office")
     }
+    residents = dict(
+        Person.objects.filter(dwelling_id__in=ids, is_active=True)
+        .values("dwelling_id")
+        .annotate(n=Count("id"))
+        .values_list("dwelling_id", "n")
+    )
     hits = []
     for dwelling_id, (rank, matched) in chosen:
         d: Any = dwellings.get(dwelling_id)
@@ -389,7 +404,7 @@ def _hits(found: _Found, limit: int) -> list[SearchHit]:
                 dwelling_id=dwelling_id,
                 address=str(d),
                 office=d.office.name,
-                residents=d.residents,
+                residents=residents.get(dwelling_id, 0),
                 matched=matched,
                 rank=rank,
             )

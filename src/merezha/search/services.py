@@ -8,6 +8,7 @@ after their transaction; the `merezha search-reindex` command rebuilds everythin
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from django.db import connection, transaction
 
@@ -31,25 +32,42 @@ def _split_payer(payer: str) -> tuple[str, str, str]:
     return words[0], words[1], " ".join(words[2:])
 
 
-def _person_entry(
-    dwelling_id: int, kind: str, surname: str, name: str, patronymic: str
-) -> SearchEntry | None:
-    key = fold(surname)
+#: one row of `search_searchentry`: dwelling_id, kind, key, given, middle, latin, given_latin, label
+EntryRow = tuple[int, str, str, str, str, str, str, str]
+_ENTRY_COLUMNS = ("dwelling_id", "kind", "key", "given", "middle", "latin", "given_latin", "label")
+
+
+@lru_cache(maxsize=200_000)
+def _folded(text: str) -> str:
+    return fold(text)[:80]
+
+
+@lru_cache(maxsize=200_000)
+def _latin(text: str) -> str:
+    return latin_fold(transliterate(text))[:80]
+
+
+def _person_entry(dwelling_id: int, kind: str, surname: str, name: str, patronymic: str) -> EntryRow | None:
+    key = _folded(surname)
     if not key:
         return None
-    return SearchEntry(
-        dwelling_id=dwelling_id,
-        kind=kind,
-        key=key[:80],
-        given=fold(name)[:80],
-        middle=fold(patronymic)[:80],
-        latin=latin_fold(transliterate(surname))[:80],
-        given_latin=latin_fold(transliterate(name))[:80],
-        label=person_label(surname, name, patronymic)[:120],
+    return (
+        dwelling_id,
+        kind,
+        key,
+        _folded(name),
+        _folded(patronymic),
+        _latin(surname),
+        _latin(name),
+        person_label(surname, name, patronymic)[:120],
     )
 
 
-def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
+def _key_entry(dwelling_id: int, kind: str, key: str) -> EntryRow:
+    return (dwelling_id, kind, key.strip().upper()[:80], "", "", "", "", "")
+
+
+def _entries(dwelling_ids: list[int] | None) -> Iterator[EntryRow]:
     from merezha.providers.models import Account
 
     dwellings = Dwelling.objects.filter(is_active=True)
@@ -61,7 +79,7 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
         accounts = accounts.filter(dwelling_id__in=dwelling_ids)
     for did, ref in dwellings.values_list("id", "office_ref").iterator(chunk_size=_BATCH):
         if ref:
-            yield SearchEntry(dwelling_id=did, kind=SearchEntry.Kind.REF, key=ref.strip().upper()[:80])
+            yield _key_entry(did, SearchEntry.Kind.REF, ref)
     for did, surname, name, patronymic, tax_id in persons.values_list(
         "dwelling_id", "surname", "name", "patronymic", "tax_id"
     ).iterator(chunk_size=_BATCH):
@@ -69,7 +87,7 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
         if entry:
             yield entry
         if tax_id:
-            yield SearchEntry(dwelling_id=did, kind=SearchEntry.Kind.TAX_ID, key=tax_id)
+            yield _key_entry(did, SearchEntry.Kind.TAX_ID, tax_id)
     seen: set[tuple[int, str, str]] = set()
     for did, number, payer, tax_id in (
         accounts.values_list("dwelling_id", "number", "payer", "tax_id")
@@ -90,7 +108,7 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[SearchEntry]:
                 if entry:
                     yield entry
             else:
-                yield SearchEntry(dwelling_id=did, kind=kind, key=key.strip().upper()[:80])
+                yield _key_entry(did, kind, key)
 
 
 def _street_rows() -> Iterator[SearchStreet]:
@@ -117,6 +135,25 @@ def _street_rows() -> Iterator[SearchStreet]:
             yield SearchStreet(
                 street_id=sid, key=k[:120], former=former, part=part, type=stype, label=label[:160]
             )
+
+
+def _insert_entries(rows: Iterable[EntryRow]) -> int:
+    """Insert index rows with `executemany` (no model instances: a third of the time at city scale)."""
+    table = SearchEntry._meta.db_table
+    sql = f"INSERT INTO {table} ({', '.join(_ENTRY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_ENTRY_COLUMNS))})"
+    count = 0
+    batch: list[EntryRow] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
 
 
 def _bulk(model: type, rows: Iterable[object]) -> int:
@@ -173,7 +210,7 @@ def search_index_rebuild() -> dict[str, int]:
     with transaction.atomic():
         SearchEntry.objects.all().delete()
         SearchStreet.objects.all().delete()
-        entries = _bulk(SearchEntry, _entries(None))
+        entries = _insert_entries(_entries(None))
         streets = _bulk(SearchStreet, _street_rows())
         _terms_sync(full=True)
         terms = SearchTerm.objects.count()
@@ -202,7 +239,7 @@ def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[s
             SearchEntry.objects.filter(dwelling_id__in=ids[start : start + _BATCH]).delete()
         entries = 0
         for start in range(0, len(ids), _BATCH):
-            entries += _bulk(SearchEntry, _entries(ids[start : start + _BATCH]))
+            entries += _insert_entries(_entries(ids[start : start + _BATCH]))
         SearchStreet.objects.all().delete()
         streets = _bulk(SearchStreet, _street_rows())
         _terms_sync(full=False)

@@ -59,12 +59,14 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     page.keyboard.press("Escape")  # back to the search box
     page.wait_for_url(re.compile(r"/desk/$"))
 
-    # by a misspelt surname: arrows choose among several results
+    # by a misspelt surname
     hits = search(page, "Ковалинко")
-    assert [h.inner_text().split(" · ")[0].strip() for h in hits.all()] == [
-        "вул. Свободи, 12, кв. 1",
-        "вул. Свободи, 12, кв. 2",
-    ]
+    assert [h.inner_text().split(" · ")[0].strip() for h in hits.all()] == ["вул. Свободи, 12, кв. 1"]
+    assert "Коваленко І. П." in hits.first.inner_text()
+
+    # arrows choose among several results
+    hits = search(page, "Свободи 12")
+    assert hits.count() == 3
     page.keyboard.press("ArrowDown")
     assert page.locator("a.hit.selected").inner_text().startswith("вул. Свободи, 12, кв. 2")
     page.keyboard.press("ArrowUp")

@@ -7,7 +7,7 @@
   * words → a surname with an optional first name and patronymic or initials (`Коваленко І П`),
     in Cyrillic or in Latin (`Kovalenko`), and a street name on its own (`Свободи`).
 Words are matched exact, then as a prefix, then — only when nothing matched exactly — with one
-typo (words of 4–7 letters) or two (8 and more). Candidates for a fuzzy match come from the
+typo (words of 4 letters and more), then — only when one typo finds nothing — with two (8 and more). Candidates for a fuzzy match come from the
 database's trigram index (PostgreSQL `pg_trgm`, SQLite FTS5 `trigram`); the final decision is
 the same Python edit distance on both, so both databases give the same answers.
 
@@ -116,11 +116,15 @@ def _trigrams(token: str) -> list[str]:
     return sorted({token[i : i + 3] for i in range(len(token) - 2)})
 
 
-def _fuzzy_candidates(kind: str, token: str) -> list[str]:
-    """Vocabulary words that share trigrams with `token`, most similar first (the index's opinion)."""
+def _fuzzy_candidates(kind: str, token: str, edits: int) -> list[str]:
+    """Vocabulary words that share trigrams with `token`, most similar first (the index's opinion).
+
+    PostgreSQL: every word within `edits` edits passes the similarity threshold; SQLite: the best
+    `_FUZZY_CANDIDATES` by FTS5 rank, whatever `edits` is.
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            threshold = pg_similarity_floor(len(token), allowed_edits(token))
+            threshold = pg_similarity_floor(len(token), edits)
             cursor.execute(
                 "SELECT set_config('pg_trgm.similarity_threshold', %s, false)", [f"{threshold:.2f}"]
             )  # floored
@@ -159,14 +163,22 @@ def term_matches(kind: str, token: str) -> dict[str, int]:
         found[token] = 0
     if token in found:
         return found
-    limit = allowed_edits(token)
-    if limit:
-        for term in _fuzzy_candidates(kind, token):
-            if term in found:
-                continue
-            distance = edit_distance(token, term, limit)
-            if distance <= limit:
-                found[term] = 1 + distance
+    # one typo first; two only when one finds nothing (the cheap question is asked first)
+    sqlite_candidates: list[str] | None = None
+    for edits in range(1, allowed_edits(token) + 1):
+        if connection.vendor == "sqlite":
+            if sqlite_candidates is None:
+                sqlite_candidates = _fuzzy_candidates(kind, token, edits)
+            candidates = sqlite_candidates
+        else:
+            candidates = _fuzzy_candidates(kind, token, edits)
+        fuzzy = {}
+        for term in candidates:
+            if term not in found and (distance := edit_distance(token, term, edits)) <= edits:
+                fuzzy[term] = 1 + distance
+        if fuzzy:
+            found.update(fuzzy)
+            break
     return found
 
 

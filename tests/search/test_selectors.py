@@ -178,3 +178,12 @@ def test_pg_similarity_floor():
 
     assert [pg_similarity_floor(n, 1) for n in (4, 5, 7)] == [0.1, 0.18, 0.3]
     assert [pg_similarity_floor(n, 2) for n in (8, 9, 12)] == [0.11, 0.15, 0.27]
+
+
+def test_one_edit_variants():
+    from merezha.search.selectors import one_edit_variants
+
+    variants = one_edit_variants("ліс", "абвгдежзийклмнопрстуфхцчшщьюяі")
+    assert {"лс", "ілс", "лис", "лісі", "ліст"} <= variants
+    assert "ліс" not in variants
+    assert len(variants) == len({v for v in variants if edit_distance("ліс", v, 1) == 1})

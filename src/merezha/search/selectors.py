@@ -7,9 +7,10 @@
   * words → a surname with an optional first name and patronymic or initials (`Коваленко І П`),
     in Cyrillic or in Latin (`Kovalenko`), and a street name on its own (`Свободи`).
 Words are matched exact, then as a prefix, then — only when nothing matched exactly — with one
-typo (words of 4 letters and more), then — only when one typo finds nothing — with two (8 and more). Candidates for a fuzzy match come from the
-database's trigram index (PostgreSQL `pg_trgm`, SQLite FTS5 `trigram`); the final decision is
-the same Python edit distance on both, so both databases give the same answers.
+typo (words of 4 letters and more: every one-edit variant is looked up exactly, the same on both
+databases), then — only when one typo finds nothing — with two (8 letters and more). Candidates
+for two typos come from the database's trigram index (PostgreSQL `pg_trgm`, SQLite FTS5
+`trigram`); the decision is the same Python edit distance on both.
 
 Ranks: 0 exact, 1 prefix, 2 one typo, 3 two typos; a street listing without a house number
 counts half a rank lower than a person found with the same rank.
@@ -163,23 +164,59 @@ def term_matches(kind: str, token: str) -> dict[str, int]:
         found[token] = 0
     if token in found:
         return found
-    # one typo first; two only when one finds nothing (the cheap question is asked first)
-    sqlite_candidates: list[str] | None = None
-    for edits in range(1, allowed_edits(token) + 1):
-        if connection.vendor == "sqlite":
-            if sqlite_candidates is None:
-                sqlite_candidates = _fuzzy_candidates(kind, token, edits)
-            candidates = sqlite_candidates
-        else:
-            candidates = _fuzzy_candidates(kind, token, edits)
-        fuzzy = {}
-        for term in candidates:
-            if term not in found and (distance := edit_distance(token, term, edits)) <= edits:
-                fuzzy[term] = 1 + distance
-        if fuzzy:
-            found.update(fuzzy)
-            break
+    limit = allowed_edits(token)
+    if not limit:
+        return found
+    # one typo: every variant of the word looked up exactly — complete, and the same on both databases
+    one = {
+        term: 2 for term in _terms_in(kind, one_edit_variants(token, _ALPHABETS[kind])) if term not in found
+    }
+    if one or limit < 2:
+        found.update(one)
+        return found
+    # two typos, only when one finds nothing: candidates from the trigram index, decided here
+    for term in _fuzzy_candidates(kind, token, 2):
+        if term not in found and edit_distance(token, term, 2) <= 2:
+            found[term] = 3
     return found
+
+
+#: the letters words are made of after folding (see registry.matching.fold and translit.latin_fold)
+_CYRILLIC = "абвгдежзийклмнопрстуфхцчшщьюяі"
+_ALPHABETS = {
+    SearchTerm.Kind.SURNAME: _CYRILLIC,
+    SearchTerm.Kind.STREET: _CYRILLIC + " ",
+    SearchTerm.Kind.LATIN: "abcdefhiklmnoprstuvz",
+}
+
+
+def one_edit_variants(word: str, alphabet: str) -> set[str]:
+    """Every word one deletion, transposition, substitution or insertion away (the word excluded)."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    variants = {a + b[1:] for a, b in splits if b}
+    variants |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    variants |= {a + c + b[1:] for a, b in splits if b for c in alphabet}
+    variants |= {a + c + b for a, b in splits for c in alphabet}
+    variants.discard(word)
+    return variants
+
+
+def _terms_in(kind: str, words: set[str]) -> list[str]:
+    """Which of these words the vocabulary of `kind` has (one indexed look-up)."""
+    if not words:
+        return []
+    ordered = sorted(words)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT term FROM search_searchterm WHERE kind = %s AND term = ANY(%s)", [kind, ordered]
+            )
+        else:
+            marks = ", ".join(["%s"] * len(ordered))
+            cursor.execute(
+                f"SELECT term FROM search_searchterm WHERE kind = %s AND term IN ({marks})", [kind, *ordered]
+            )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 @dataclass(frozen=True)

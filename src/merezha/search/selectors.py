@@ -209,7 +209,9 @@ def _terms_in(kind: str, words: set[str]) -> list[str]:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT term FROM search_searchterm WHERE kind = %s AND term = ANY(%s)", [kind, ordered]
+                # COLLATE "C": the B-tree (kind, term COLLATE "C"), not the trigram index, answers it
+                'SELECT term FROM search_searchterm WHERE kind = %s AND term COLLATE "C" = ANY(%s)',
+                [kind, ordered],
             )
         else:
             marks = ", ".join(["%s"] * len(ordered))

@@ -425,8 +425,10 @@ def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]
             _persons(words, found, limit)
             if len(words) > 1 and not found.best:
                 _persons([words[-1], *words[:-1]], found, limit)
+            # a street on its own: one word (`Свободи`), or words that name nobody (`Героїв Майдану`);
+            # not when 20 exact matches already fill the list (a listing ranks after them)
             full_of_exact = len(found.best) >= limit and all(r == 0 for r, _m in found.best.values())
-            if not is_latin_word(words[0]) and not full_of_exact:  # a listing ranks after exact persons
+            if not is_latin_word(words[0]) and (len(words) == 1 or not found.best) and not full_of_exact:
                 _street_listing(text, found, limit)
     return _hits(found, limit)
 

@@ -183,7 +183,7 @@ def term_matches(kind: str, token: str) -> dict[str, int]:
 
 #: the letters words are made of after folding (see registry.matching.fold and translit.latin_fold)
 _CYRILLIC = "абвгдежзийклмнопрстуфхцчшщьюяі"
-_ALPHABETS = {
+_ALPHABETS: dict[str, str] = {
     SearchTerm.Kind.SURNAME: _CYRILLIC,
     SearchTerm.Kind.STREET: _CYRILLIC + " ",
     SearchTerm.Kind.LATIN: "abcdefhiklmnoprstuvz",

@@ -51,3 +51,16 @@ def test_rebuild_is_repeatable(city):
     first = search_index_rebuild()
     assert search_index_rebuild() == first
     assert len(dwelling_search(query="Шевчнеко")) == 1
+
+
+def test_reindex_command(city):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    SearchEntry.objects.all().delete()
+    assert dwelling_search(query="Шевченко") == []
+    out = StringIO()
+    call_command("search-reindex", stdout=out)
+    assert out.getvalue().startswith("search index rebuilt: 28 entries, 8 street names")
+    assert len(dwelling_search(query="Шевченко")) == 1

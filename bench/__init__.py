@@ -1,1 +1,1 @@
-"""Benchmarks: each module runs as `python -m bench.<name>` and prints a table of figures and ratios."""
+"""Benchmarks: each `python -m bench.<name>` prints a table of figures and ratios; `python -m bench` lists them."""

@@ -45,7 +45,11 @@ def run_worker(module: str, database_url: str, args: Sequence[str], home: str) -
     """Run `python -m module --worker ...` with its own database; it prints one JSON line last."""
     env = dict(os.environ, DATABASE_URL=database_url, MEREZHA_HOME=home, DEBUG="1")
     out = subprocess.run(
-        [sys.executable, "-m", module, "--worker", *args], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", module, "--worker", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise RuntimeError(f"{module} worker failed:\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
@@ -58,7 +62,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = [" | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True))]
     lines.append("-+-".join("-" * w for w in widths))
     for r in cells[1:]:
-        lines.append(" | ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True)))
+        lines.append(
+            " | ".join(c.rjust(w) if c[:1].isdigit() else c.ljust(w) for c, w in zip(r, widths, strict=True))
+        )
     return "\n".join(lines)
 
 

@@ -34,8 +34,11 @@ def generate(folder: Path, dwellings: int, seed: int) -> None:
     scale = dataclasses.replace(SCALES["city"], dwellings=dwellings)
     city = build_city(scale, seed, folder, dt.date(2026, 11, 1))
     write_registry_files(city, random.Random(seed), dt.date(2026, 11, 1))
-    write_csv(folder / "streets.csv", [Column("type"), Column("name"), Column("former_names")],
-              ([t, n, "|".join(f)] for t, n, f in city.streets))
+    write_csv(
+        folder / "streets.csv",
+        [Column("type"), Column("name"), Column("former_names")],
+        ([t, n, "|".join(f)] for t, n, f in city.streets),
+    )
 
 
 def worker(folder: Path) -> None:
@@ -64,8 +67,18 @@ def worker(folder: Path) -> None:
         changes += sum(registry_import(str(path), office=office).changes.values())
     second = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": rows, "files": len(files), "first_s": first, "second_s": second,
-                      "second_changes": changes, "peak_mb": peak_mb}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "files": len(files),
+                "first_s": first,
+                "second_s": second,
+                "second_changes": changes,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -84,24 +97,64 @@ def main() -> None:
         folder.mkdir()
         t0 = time.perf_counter()
         generate(folder, args.dwellings, args.seed)
-        print(f"generated {args.dwellings} dwellings' registers in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        print(
+            f"generated {args.dwellings} dwellings' registers in {time.perf_counter() - t0:.1f} s",
+            file=sys.stderr,
+        )
         results = []
         if args.only in (None, "sqlite"):
-            results.append(("sqlite", run_worker("bench.registry_import", f"sqlite:///{tmp}/bench.sqlite3",
-                                                 ["--folder", str(folder)], tmp)))
+            results.append(
+                (
+                    "sqlite",
+                    run_worker(
+                        "bench.registry_import",
+                        f"sqlite:///{tmp}/bench.sqlite3",
+                        ["--folder", str(folder)],
+                        tmp,
+                    ),
+                )
+            )
         if args.only in (None, "postgresql") and pg_available():
             url = pg_fresh_database("merezha_bench")
             try:
-                results.append(("postgresql", run_worker("bench.registry_import", url, ["--folder", str(folder)], tmp)))
+                results.append(
+                    ("postgresql", run_worker("bench.registry_import", url, ["--folder", str(folder)], tmp))
+                )
             finally:
                 pg_drop_database(url)
     rows = []
     for db, r in results:
-        rows.append([db, r["rows"], r["files"], f"{r['first_s']:.1f}", f"{r['rows'] / r['first_s']:,.0f}",
-                     f"{r['second_s']:.1f}", r["second_changes"], f"{r['peak_mb']:.0f}"])
-    print(table(["database", "rows", "files", "import s", "rows/s", "re-import s", "re-import changes", "peak MB"], rows))
+        rows.append(
+            [
+                db,
+                r["rows"],
+                r["files"],
+                f"{r['first_s']:.1f}",
+                f"{r['rows'] / r['first_s']:,.0f}",
+                f"{r['second_s']:.1f}",
+                r["second_changes"],
+                f"{r['peak_mb']:.0f}",
+            ]
+        )
+    print(
+        table(
+            [
+                "database",
+                "rows",
+                "files",
+                "import s",
+                "rows/s",
+                "re-import s",
+                "re-import changes",
+                "peak MB",
+            ],
+            rows,
+        )
+    )
     if len(results) == 2:
-        ratio = (results[1][1]["rows"] / results[1][1]["first_s"]) / (results[0][1]["rows"] / results[0][1]["first_s"])
+        ratio = (results[1][1]["rows"] / results[1][1]["first_s"]) / (
+            results[0][1]["rows"] / results[0][1]["first_s"]
+        )
         print(f"ratio postgresql/sqlite rows/s: {ratio:.2f}")
 
 

@@ -45,3 +45,12 @@ def test_english_available(client, make_user):
     client.force_login(make_user(Role.HOUSING))
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "Housing office" in client.get(reverse("housing-home")).content.decode()
+
+
+def test_admin_site_is_ukrainian_and_for_the_information_centre_only(client, make_user):
+    client.force_login(make_user(Role.CASHIER))
+    assert client.get("/admin/").status_code == 302  # not staff: sent to the admin login
+    client.force_login(make_user(Role.ADMIN))
+    page = client.get("/admin/")
+    assert page.status_code == 200
+    assert "Адміністрування" in page.content.decode() or "адміністр" in page.content.decode().lower()

@@ -118,3 +118,52 @@ def test_concurrent_different_payments_get_distinct_receipts(world):
             idempotency_key="k-0",
             lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(1))],
         )
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_http_retries_create_one_payment(world, live_server):
+    """A client that times out and retries, several times at once, over HTTP: one payment, one receipt."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
+        )
+    import json
+    import urllib.request
+
+    from merezha.organisations.services import api_token_create
+
+    token = api_token_create(user=world.cashiers[0], name="t")[1]
+    body = json.dumps(
+        {"lines": [{"account_id": world.accounts["water"].pk, "amount": "12.34"}], "method": "card"}
+    ).encode()
+    n = 6
+    barrier = threading.Barrier(n)
+    answers: list[tuple[int, str]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        req = urllib.request.Request(
+            f"{live_server.url}/api/v1/payments",
+            data=body,
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": "retry-http",
+                "Content-Type": "application/json",
+            },
+        )
+        barrier.wait(timeout=10)
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            data = json.loads(resp.read())
+        with lock:
+            answers.append((resp.status, data["receipt"]))
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(status for status, _ in answers) == [200] * (n - 1) + [201]
+    receipts = {receipt for _, receipt in answers}
+    assert len(receipts) == 1 and receipts.pop().endswith("-1")
+    assert Payment.objects.count() == 1

@@ -236,3 +236,14 @@ def test_stale_flag(world, settings):
         )
     finally:
         selectors.local_today = lambda: __import__("django.utils.timezone", fromlist=["x"]).localdate()
+
+
+def test_a_payment_taken_after_close_can_be_cancelled_that_evening(world, pay):
+    pay({"water": "10"})
+    point_day_close(point=world.points[0], user=world.cashiers[0], day=dt.date(2026, 11, 2))
+    late = pay({"water": "20"}, when=at("2026-11-02", 18))
+    assert late.operational_day == dt.date(2026, 11, 3)
+    c = payment_cancel(
+        payment_id=late.pk, cashier=world.cashiers[0], reason="typo", now=at("2026-11-02", 18, 5)
+    )
+    assert c.payment_id == late.pk

@@ -8,7 +8,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from merezha.core.roles import ROLE_ORG_KIND
+from merezha.core.roles import ROLE_ORG_KIND, Role
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
 
 
@@ -73,6 +73,9 @@ def user_create(
         raise RoleMismatch(f"role {role} cannot act for a {organisation.kind}")
     first, _, last = full_name.partition(" ")
     user = User(username=username, organisation=organisation, role=role, first_name=first, last_name=last)
+    if role == Role.ADMIN:
+        # the information centre runs the hub: Django's admin is its tool
+        user.is_staff = user.is_superuser = True
     if password_hash:
         user.password = password_hash
     else:

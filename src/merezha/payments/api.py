@@ -24,7 +24,7 @@ from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict, audit_record
 from merezha.payments.models import Payment
 from merezha.payments.selectors import dwelling_accounts_with_debt, payment_get
-from merezha.payments.services import PaymentError, PaymentLineIn, payment_cancel, payment_create
+from merezha.payments.services import MAX_ID, PaymentError, PaymentLineIn, payment_cancel, payment_create
 from merezha.registry.models import Dwelling
 
 router = Router(tags=["payments"])
@@ -199,7 +199,7 @@ def dwelling_accounts(
     """Cashier, subsidy officer or admin: every account of the dwelling with its current debt
     (exchange-v1 §2). Look-ups by a cashier or the subsidy office are audited."""
     user = require_role(request, Role.CASHIER, Role.SUBSIDY, Role.ADMIN)
-    if not Dwelling.objects.filter(pk=dwelling_id).exists():
+    if not 0 < dwelling_id <= MAX_ID or not Dwelling.objects.filter(pk=dwelling_id).exists():
         return Status(404, {"detail": "no such dwelling"})
     debts = dwelling_accounts_with_debt(dwelling_id=dwelling_id)
     if user.role in (Role.CASHIER, Role.SUBSIDY):

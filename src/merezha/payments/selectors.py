@@ -108,7 +108,7 @@ def account_debts(*, account_ids: list[int]) -> dict[int, Money]:
 # --- payments -------------------------------------------------------------------------
 
 
-def _uuid(value: Any) -> uuid.UUID | None:
+def payment_id_parse(value: Any) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
@@ -117,7 +117,7 @@ def _uuid(value: Any) -> uuid.UUID | None:
 
 def payment_get(*, payment_id: Any, point_id: int) -> Payment | None:
     """The payment when it was taken at this point; None otherwise (callers answer 404)."""
-    pid = _uuid(payment_id)
+    pid = payment_id_parse(payment_id)
     if pid is None:
         return None
     return (

@@ -28,6 +28,7 @@ from merezha.core.services import (
 )
 from merezha.organisations.models import Organisation
 from merezha.payments.models import Cancellation, OperationalDay, Payment, PaymentLine
+from merezha.payments.selectors import operational_day_for, payment_id_parse
 from merezha.providers.models import Account
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
 
 #: Largest amount of one payment line (a guard against typos: 10 million hryvnias).
 MAX_LINE = Money(1_000_000_000)
+#: The largest id a database row can have (BIGINT).
+MAX_ID = 2**63 - 1
 
 
 class PaymentError(ValueError):
@@ -119,6 +122,8 @@ def _validate(lines: list[PaymentLineIn], method: str, tendered: Money | None) -
             raise PaymentError(f"line {i}: amount must be positive, got {line.amount}")
         if line.amount > MAX_LINE:
             raise PaymentError(f"line {i}: amount {line.amount} is over the limit {MAX_LINE}")
+        if not 0 < line.account_id <= MAX_ID:
+            raise PaymentError(f"unknown account {line.account_id}")
         if line.account_id in seen:
             raise PaymentError(f"line {i}: account {line.account_id} appears twice")
         seen.add(line.account_id)
@@ -213,14 +218,13 @@ def payment_cancel(
     *, payment_id: Any, cashier: Any, reason: str, now: dt.datetime | None = None
 ) -> Cancellation:
     """Cancel a payment of the cashier's point on the same, still open, operational day, with a reason."""
-    from merezha.payments.selectors import _uuid
 
     reason = (reason or "").strip()
     if not reason:
         raise PaymentError("a reason is required to cancel a payment")
     if len(reason) > 300:
         raise PaymentError("the reason is longer than 300 characters")
-    pid = _uuid(payment_id)
+    pid = payment_id_parse(payment_id)
     point_id = getattr(cashier, "organisation_id", None)
     if pid is None or point_id is None:
         raise PaymentError("no such payment at this point")
@@ -235,7 +239,7 @@ def payment_cancel(
                 f"the operational day {payment.operational_day} is closed: it cannot be cancelled"
             )
         moment = now or timezone.now()
-        current = timezone.localdate(moment)
+        current = operational_day_for(point_id=payment.point_id, moment=moment)
         if current != payment.operational_day:
             raise PaymentError(
                 f"only a payment of today's operational day can be cancelled (it is of {payment.operational_day})"

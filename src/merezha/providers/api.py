@@ -1,5 +1,219 @@
-"""API routes of the providers app, mounted by merezha.api."""
+"""API routes of the providers app, mounted by merezha.api at /api/v1/.
 
-from ninja import Router
+Only a provider's operator may call them (any other role: 403), and only for its own
+organisation: another provider's snapshot answers 404.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from typing import Any
+
+from django.http import FileResponse, HttpRequest
+from ninja import File, Form, Header, Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from merezha.core.identifiers import parse_date, parse_period
+from merezha.core.roles import Role
+from merezha.providers.models import Snapshot
+from merezha.providers.selectors import (
+    discrepancy_list,
+    discrepancy_report_file,
+    snapshot_get,
+    snapshot_list,
+)
+from merezha.providers.services import UploadConflict, snapshot_upload
 
 router = Router(tags=["providers"])
+
+
+class SnapshotOut(Schema):
+    id: int
+    provider: str
+    status: str
+    period: str | None
+    payments_through: str | None
+    accept_partial: bool
+    file_name: str
+    file_format: str
+    encoding: str
+    checksum: str
+    rows_read: int
+    rows_applied: int
+    rows_rejected: int
+    closing_total: str
+    unmatched: int
+    discrepancies: int
+    created_at: dt.datetime
+    applied_at: dt.datetime | None
+    sent_by: str
+
+
+class RowErrorOut(Schema):
+    line: int
+    column: str
+    reason: str
+
+
+class SnapshotDetailOut(SnapshotOut):
+    changes: dict[str, int]
+    notes: list[str]
+    errors: list[RowErrorOut]
+    failure: str
+
+
+class DiscrepancyOut(Schema):
+    line: int
+    account: str
+    service: str
+    kind: str
+    address: str
+    payer: str
+    detail: str
+
+
+class DiscrepancyPageOut(Schema):
+    snapshot: int
+    count: int
+    offset: int
+    items: list[DiscrepancyOut]
+
+
+def _provider_user(request: HttpRequest) -> Any:
+    from merezha.api import require_role
+
+    return require_role(request, Role.PROVIDER)
+
+
+def _out(s: Snapshot) -> dict[str, Any]:
+    return {
+        "id": s.pk,
+        "provider": s.provider.code,
+        "status": s.status,
+        "period": f"{s.period:%Y-%m}" if s.period else None,
+        "payments_through": s.payments_through.isoformat() if s.payments_through else None,
+        "accept_partial": s.accept_partial,
+        "file_name": s.file_name,
+        "file_format": s.file_format,
+        "encoding": s.encoding,
+        "checksum": s.checksum,
+        "rows_read": s.rows_read,
+        "rows_applied": s.rows_applied,
+        "rows_rejected": s.rows_rejected,
+        "closing_total": str(s.closing_total),
+        "unmatched": s.unmatched,
+        "discrepancies": s.discrepancy_count,
+        "created_at": s.created_at,
+        "applied_at": s.applied_at,
+        "sent_by": s.created_by.username if s.created_by else "",
+    }
+
+
+def _detail(s: Snapshot) -> dict[str, Any]:
+    report = s.report or {}
+    return _out(s) | {
+        "changes": report.get("changes", {}),
+        "notes": report.get("notes", []),
+        "errors": report.get("errors", []),
+        "failure": report.get("failure", ""),
+    }
+
+
+def _get(request: HttpRequest, snapshot_id: int) -> Snapshot:
+    user = _provider_user(request)
+    snapshot = snapshot_get(provider=user.organisation, snapshot_id=snapshot_id)
+    if snapshot is None:
+        raise HttpError(404, "no such snapshot of yours")
+    return snapshot
+
+
+@router.post("/snapshots", response={200: SnapshotDetailOut, 202: SnapshotDetailOut})
+def snapshot_create(
+    request: HttpRequest,
+    file: UploadedFile = File(...),  # noqa: B008
+    period: str = Form(""),
+    payments_through: str = Form(""),
+    accept_partial: bool = Form(False),
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+) -> Status:
+    """Provider operator, own organisation: upload a snapshot (exchange-v1 §2) for a background import.
+
+    `period` (YYYY-MM) and `payments_through` (YYYY-MM-DD) may be left out when a JSON file carries
+    them. Answers 202 with the snapshot id and status; poll `GET /snapshots/{id}`. The same
+    Idempotency-Key with the same file and fields answers 200 with the first upload's snapshot; with
+    another file or fields, 409.
+    """
+    user = _provider_user(request)
+    try:
+        period_date = parse_period(period) if period.strip() else None
+        through = parse_date(payments_through) if payments_through.strip() else None
+    except ValueError as exc:
+        raise HttpError(422, str(exc)) from None
+    try:
+        snapshot, is_new = snapshot_upload(
+            provider=user.organisation,
+            user=user,
+            fileobj=file,
+            file_name=file.name or "upload",
+            period=period_date,
+            payments_through=through,
+            accept_partial=accept_partial,
+            idempotency_key=idempotency_key.strip(),
+        )
+    except UploadConflict:
+        raise HttpError(409, "this Idempotency-Key was used for another upload") from None
+    snapshot = snapshot_get(provider=user.organisation, snapshot_id=snapshot.pk) or snapshot
+    return Status(202 if is_new else 200, _detail(snapshot))
+
+
+@router.get("/snapshots", response=list[SnapshotOut])
+def snapshot_index(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Provider operator, own organisation: its uploads, newest first."""
+    user = _provider_user(request)
+    limit = max(1, min(limit, 1000))
+    offset = max(0, offset)
+    return [_out(s) for s in snapshot_list(provider=user.organisation)[offset : offset + limit]]
+
+
+@router.get("/snapshots/{snapshot_id}", response=SnapshotDetailOut)
+def snapshot_detail(request: HttpRequest, snapshot_id: int) -> dict[str, Any]:
+    """Provider operator, own organisation: one upload with its import report and every rejected row."""
+    return _detail(_get(request, snapshot_id))
+
+
+@router.get("/snapshots/{snapshot_id}/discrepancies", response=DiscrepancyPageOut)
+def snapshot_discrepancies(
+    request: HttpRequest, snapshot_id: int, format: str = "json", limit: int = 1000, offset: int = 0
+) -> Any:
+    """Provider operator, own organisation: where this snapshot disagrees with the city register.
+
+    `format=json` (default, paged by `limit`/`offset`), or the whole report as `csv` or `xlsx`.
+    """
+    snapshot = _get(request, snapshot_id)
+    if format in ("csv", "xlsx"):
+        export = discrepancy_report_file(snapshot=snapshot, file_format=format)
+        handle = open(export.path, "rb")  # noqa: SIM115 - FileResponse closes it
+        os.unlink(export.path)
+        return FileResponse(
+            handle, as_attachment=True, filename=export.file_name, content_type=export.content_type
+        )
+    if format != "json":
+        raise HttpError(422, f"unknown format {format!r}: json, csv or xlsx")
+    qs = discrepancy_list(snapshot=snapshot)
+    limit = max(1, min(limit, 10000))
+    offset = max(0, offset)
+    items = [
+        {
+            "line": d.line,
+            "account": d.account_number,
+            "service": d.service_code,
+            "kind": d.kind,
+            "address": d.address,
+            "payer": d.payer,
+            "detail": d.detail,
+        }
+        for d in qs[offset : offset + limit]
+    ]
+    return {"snapshot": snapshot.pk, "count": qs.count(), "offset": offset, "items": items}

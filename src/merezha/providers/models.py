@@ -16,15 +16,21 @@ from merezha.core.fields import MoneyField
 
 class Snapshot(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("importing")
         APPLIED = "applied", _("applied")
         REJECTED = "rejected", _("rejected")
+        FAILED = "failed", _("failed")
 
     provider = models.ForeignKey(
         "organisations.Organisation", on_delete=models.PROTECT, related_name="snapshots"
     )
-    period = models.DateField(_("period"), help_text="first day of the month")
-    payments_through = models.DateField(_("payments through"))
+    #: Empty only while a refused or waiting upload has not said its period.
+    period = models.DateField(_("period"), null=True, blank=True, help_text="first day of the month")
+    payments_through = models.DateField(_("payments through"), null=True, blank=True)
+    accept_partial = models.BooleanField(default=False)
+    #: Where a web or API upload waits for the background import (deleted once imported).
+    stored_path = models.CharField(max_length=500, blank=True)
     file_name = models.CharField(max_length=200, blank=True)
     checksum = models.CharField(max_length=64, blank=True)
     file_format = models.CharField(max_length=8, blank=True)
@@ -34,6 +40,8 @@ class Snapshot(models.Model):
     rows_applied = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
     closing_total = MoneyField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    discrepancy_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -57,13 +65,22 @@ class Account(models.Model):
         UNMATCHED = "unmatched", _("unmatched")
         AMBIGUOUS = "ambiguous", _("ambiguous")
 
+    # Indexes are few on purpose: every one is rewritten by a 600,000-row snapshot. The provider is
+    # the unique key's prefix, the dwelling the (dwelling, is_active) index's prefix.
     provider = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="accounts"
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="accounts", db_index=False
     )
     number = models.CharField(_("account"), max_length=32)
-    service = models.ForeignKey("organisations.Service", on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        "organisations.Service", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     dwelling = models.ForeignKey(
-        "registry.Dwelling", null=True, blank=True, on_delete=models.PROTECT, related_name="accounts"
+        "registry.Dwelling",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+        db_index=False,
     )
     match_status = models.CharField(max_length=16, choices=Match.choices, default=Match.UNMATCHED)
     street = models.CharField(max_length=120)
@@ -72,7 +89,7 @@ class Account(models.Model):
     payer = models.CharField(max_length=200, blank=True)
     tax_id = models.CharField(max_length=16, blank=True)
     closing = MoneyField(_("balance owed"), default=0)
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+", db_index=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -96,10 +113,11 @@ class Account(models.Model):
 
 
 class AccountPeriod(models.Model):
-    """One account's figures for one period, from one snapshot (the history)."""
+    """One account's figures for one period (the history); `snapshot` is the one that last changed them."""
 
-    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods")
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods")
+    # the account is the unique (account, period) key's prefix; snapshots are never deleted
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods", db_index=False)
     period = models.DateField()
     opening = MoneyField(null=True, blank=True)
     charged = MoneyField(null=True, blank=True)
@@ -110,7 +128,9 @@ class AccountPeriod(models.Model):
     closing = MoneyField()
 
     class Meta:
-        indexes = [models.Index(fields=["account", "period"])]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "period"], name="uniq_accountperiod_account_period")
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.period:%Y-%m}"
@@ -125,16 +145,19 @@ class Discrepancy(models.Model):
         PAYER_NOT_REGISTERED = "payer_not_registered", _("payer is not registered in the dwelling")
         TAX_ID_MISMATCH = "tax_id_mismatch", _("tax id disagrees with the register")
         UNKNOWN_DWELLING = "unknown_dwelling", _("dwelling unknown to the register")
+        INVALID_TAX_ID = "invalid_tax_id", _("tax id is not valid")
 
     snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="discrepancies")
     account_number = models.CharField(max_length=32)
     service_code = models.CharField(max_length=32)
     line = models.PositiveIntegerField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
+    address = models.CharField(max_length=200, blank=True)
+    payer = models.CharField(max_length=200, blank=True)
     detail = models.CharField(max_length=300)
 
     class Meta:
-        ordering = ["snapshot_id", "line"]
+        ordering = ["snapshot_id", "line", "id"]
 
     def __str__(self) -> str:
         return f"{self.account_number}: {self.kind}"

@@ -2,9 +2,16 @@
 
 from django.urls import path
 
-from merezha.organisations import views as org_views
+from merezha.providers import views
 
 urlpatterns = [
-    # the role's home page; replace the generic view with this app's own
-    path("provider/", org_views.provider_home, name="provider-home"),
+    path("provider/", views.provider_home, name="provider-home"),
+    path("provider/snapshots/<int:snapshot_id>/", views.snapshot_detail, name="provider-snapshot"),
+    path(
+        "provider/snapshots/<int:snapshot_id>/discrepancies.<str:file_format>",
+        views.discrepancies_download,
+        name="provider-discrepancies",
+    ),
+    path("provider/tokens/", views.tokens, name="provider-tokens"),
+    path("provider/tokens/<int:token_id>/revoke/", views.token_revoke, name="provider-token-revoke"),
 ]

@@ -13,12 +13,17 @@ from merezha.core.money import Money
 from merezha.payments.models import OperationalDay, PaymentLine
 from merezha.registers.models import Register, RegisterLine
 
+#: register numbers are PositiveIntegerField (up to 2**31 - 1 on every database)
+_MAX_NUMBER = 2**31 - 1
+
 
 def register_list(
     *, provider_id: int, since_number: int | None = None, since_date: dt.date | None = None
 ) -> list[Register]:
     """The provider's registers with a number above `since_number` and a day on or after `since_date`."""
     qs = Register.objects.filter(provider_id=provider_id).select_related("provider", "document")
+    if since_number is not None and since_number >= _MAX_NUMBER:
+        return []
     if since_number is not None:
         qs = qs.filter(number__gt=since_number)
     if since_date is not None:
@@ -28,6 +33,8 @@ def register_list(
 
 def register_get(*, provider_id: int, number: int) -> Register | None:
     """One of the provider's own registers; None for another provider's (callers answer 404)."""
+    if not 0 < number <= _MAX_NUMBER:
+        return None
     return (
         Register.objects.filter(provider_id=provider_id, number=number)
         .select_related("provider", "document")

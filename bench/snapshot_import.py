@@ -1,0 +1,352 @@
+"""Benchmark: a city-scale provider snapshot import against raw COPY of the same file.
+
+    python -m bench.snapshot_import [--rows 600000] [--keep]
+
+Builds a fresh database (SQLite: a temporary file; PostgreSQL: `<DATABASE_URL's name>_bench`,
+dropped and created), a generated register (one dwelling per six accounts, a few residents each),
+and a synthetic snapshot CSV written with `formats.writers`: six services per dwelling, 1 % of the
+accounts on a street the city does not have, a few payers not registered in their dwelling. It then
+imports the file twice in a child process each (the first import creates every account, the second
+finds them all unchanged) and reads the child's peak resident memory. On PostgreSQL it also times
+raw `COPY` of the same file into a bare table of text columns and prints the ratio.
+
+Targets (issue 3): PostgreSQL ≥ 0.35 of COPY's rows/s; SQLite ≥ 30,000 rows/s; peak memory < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SERVICES = ("water", "sewer", "heat", "hot_water", "rent", "waste")
+SURNAMES = [
+    "Коваленко",
+    "Бондаренко",
+    "Ткаченко",
+    "Кравченко",
+    "Шевченко",
+    "Бойко",
+    "Мельник",
+    "Шевчук",
+    "Поліщук",
+    "Лисенко",
+    "Марченко",
+    "Савченко",
+    "Руденко",
+    "Мороз",
+    "Кравчук",
+    "Гаврилюк",
+    "Олійник",
+    "Петренко",
+    "Іваненко",
+    "Романюк",
+]
+NAMES = ["Андрій", "Ірина", "Василь", "Оксана", "Юрій", "Марія", "Ігор", "Олена"]
+STREETS = 200
+
+
+def _setup_django(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "merezha.settings")
+    import django
+
+    django.setup()
+
+
+def _bench_database_url(tmp: Path) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{tmp / 'bench.sqlite3'}"
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    name = (name.split("?")[0] or "merezha") + "_bench"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+def _generate_register(dwellings: int, seed: int) -> list[tuple[int, str, str, str, str]]:
+    """Streets, buildings, dwellings and residents; returns (dwelling, street, house, apartment, payer)."""
+    from merezha.core.roles import OrgKind
+    from merezha.organisations.services import organisation_ensure
+    from merezha.registry.matching import apartment_key, fold, house_key
+    from merezha.registry.models import Building, Dwelling, Person, Street
+
+    rnd = random.Random(seed)
+    office, _ = organisation_ensure(code="BENCH-ZHEK", kind=OrgKind.HOUSING_OFFICE)
+    streets = Street.objects.bulk_create(
+        [Street(type="вул.", name=f"Тестова {i}", key=fold(f"Тестова {i}")) for i in range(STREETS)]
+    )
+    per_building = 40
+    n_buildings = max(1, dwellings // per_building + 1)
+    buildings = Building.objects.bulk_create(
+        [
+            Building(
+                street=streets[i % STREETS],
+                number=str(i // STREETS + 1),
+                key=house_key(str(i // STREETS + 1)),
+                office=office,
+            )
+            for i in range(n_buildings)
+        ],
+        batch_size=5000,
+    )
+    rows: list[tuple[int, str, str, str, str]] = []
+    batch: list[Dwelling] = []
+    for i in range(dwellings):
+        b = buildings[i // per_building]
+        apt = str(i % per_building + 1)
+        batch.append(
+            Dwelling(
+                building=b, apartment=apt, apartment_key=apartment_key(apt), office=office, office_ref=f"D{i}"
+            )
+        )
+    created = Dwelling.objects.bulk_create(batch, batch_size=5000)
+    persons: list[Person] = []
+    street_names = {s.pk: s.name for s in streets}
+    building_by_id = {b.pk: b for b in buildings}
+    for d in created:
+        surname = rnd.choice(SURNAMES)
+        for _ in range(rnd.randint(1, 3)):
+            persons.append(
+                Person(dwelling=d, surname=surname, name=rnd.choice(NAMES), surname_key=fold(surname))
+            )
+        b = building_by_id[d.building_id]
+        payer = surname if rnd.random() > 0.02 else rnd.choice(SURNAMES) + "ич"
+        rows.append(
+            (d.pk, "вул. " + street_names[b.street_id], b.number, d.apartment, f"{payer} {rnd.choice(NAMES)}")
+        )
+        if len(persons) >= 20000:
+            Person.objects.bulk_create(persons, batch_size=5000)
+            persons.clear()
+    Person.objects.bulk_create(persons, batch_size=5000)
+    return rows
+
+
+def _write_snapshot(path: Path, register: list[tuple[int, str, str, str, str]], rows: int, seed: int) -> int:
+    from merezha.formats.writers import Column, write_csv
+
+    rnd = random.Random(seed)
+    columns = [
+        Column(name)
+        for name in [
+            "account",
+            "service",
+            "street",
+            "house",
+            "apartment",
+            "payer",
+            "tax_id",
+            "opening",
+            "charged",
+            "recalc",
+            "benefit",
+            "subsidy",
+            "paid",
+            "closing",
+        ]
+    ]
+
+    def money(k: int) -> str:
+        sign = "-" if k < 0 else ""
+        return f"{sign}{abs(k) // 100},{abs(k) % 100:02d}"
+
+    def generate() -> Any:
+        n = 0
+        while n < rows:
+            for _dwelling, street, house, apartment, payer in register:
+                for service in SERVICES:
+                    if n >= rows:
+                        return
+                    street_text = "вул. Неіснуюча" if rnd.random() < 0.01 else street
+                    opening = rnd.randint(-5000, 100000)
+                    charged = rnd.randint(0, 200000)
+                    benefit = rnd.randint(0, 3000) if rnd.random() < 0.2 else 0
+                    subsidy = rnd.randint(0, 5000) if rnd.random() < 0.1 else 0
+                    paid = rnd.randint(0, 200000)
+                    closing = opening + charged - benefit - subsidy - paid
+                    yield (
+                        f"L{n:08d}",
+                        service,
+                        street_text,
+                        house,
+                        apartment,
+                        payer,
+                        "",
+                        money(opening),
+                        money(charged),
+                        "0",
+                        money(benefit),
+                        money(subsidy),
+                        money(paid),
+                        money(closing),
+                    )
+                    n += 1
+
+    return write_csv(path, columns, generate())
+
+
+def child(database_url: str, file: str) -> None:
+    """Run one import in this (child) process and print its figures as JSON."""
+    import datetime as dt
+    import resource
+
+    _setup_django(database_url)
+    from merezha.core.roles import OrgKind
+    from merezha.organisations.services import organisation_ensure
+    from merezha.providers.services import snapshot_import
+
+    provider, _ = organisation_ensure(code="BENCH-PROVIDER", kind=OrgKind.PROVIDER)
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    report = snapshot_import(
+        file, provider=provider, period=dt.date(2026, 10, 1), payments_through=dt.date(2026, 10, 31)
+    )
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "rows": report.rows_applied,
+                "elapsed": elapsed,
+                "cpu": cpu,
+                "peak_mb": peak_kb / 1024,
+                "changes": report.changes,
+                "notes": report.notes,
+            }
+        )
+    )
+
+
+def _raw_copy(database_url: str, file: Path) -> float:
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_bare")
+        cols = ", ".join(
+            f"{c} text"
+            for c in [
+                "account",
+                "service",
+                "street",
+                "house",
+                "apartment",
+                "payer",
+                "tax_id",
+                "opening",
+                "charged",
+                "recalc",
+                "benefit",
+                "subsidy",
+                "paid",
+                "closing",
+            ]
+        )
+        conn.execute(f"CREATE TABLE bench_bare ({cols})")
+        conn.commit()
+        started = time.perf_counter()
+        with (
+            conn.cursor() as cur,
+            cur.copy("COPY bench_bare FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')") as copy,
+            open(file, "rb") as fh,
+        ):
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                copy.write(chunk)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE bench_bare")
+        conn.commit()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=600_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (file, SQLite database)"
+    )
+    parser.add_argument("--child", nargs=2, metavar=("DATABASE_URL", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="merezha-bench-"))
+    os.environ.setdefault("MEREZHA_HOME", str(tmp))
+    database_url = _bench_database_url(tmp)
+    _setup_django(database_url)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    vendor = connection.vendor
+    t0 = time.perf_counter()
+    register = _generate_register(max(1, args.rows // len(SERVICES)), args.seed)
+    file = tmp / "snapshot.csv"
+    written = _write_snapshot(file, register, args.rows, args.seed)
+    prepare = time.perf_counter() - t0
+    connection.close()
+    size_mb = file.stat().st_size / 1e6
+
+    runs = []
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.snapshot_import", "--child", database_url, str(file)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+        )
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    copy_elapsed = _raw_copy(database_url, file) if vendor == "postgresql" else None
+
+    print(
+        f"snapshot import benchmark on {vendor}: {written} rows, {size_mb:.1f} MB CSV (prepared in {prepare:.1f} s)"
+    )
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"{'run':<34}{'seconds':>10}{'rows/s':>12}{'CPU s':>8}{'rows/CPU s':>12}{'peak MB':>10}")
+    for name, r in zip(("import (accounts created)", "re-import (accounts unchanged)"), runs, strict=True):
+        print(
+            f"{name:<34}{r['elapsed']:>10.2f}{r['rows'] / r['elapsed']:>12,.0f}{r['cpu']:>8.2f}"
+            f"{r['rows'] / r['cpu']:>12,.0f}{r['peak_mb']:>10.0f}"
+        )
+    worst = max(runs, key=lambda r: r["elapsed"])
+    best_rate = written / worst["elapsed"]
+    peak = max(r["peak_mb"] for r in runs)
+    print(f"changes: {runs[0]['changes']} then {runs[1]['changes']}")
+    print(runs[0]["notes"][1])
+    if copy_elapsed is not None:
+        copy_rate = written / copy_elapsed
+        ratio = best_rate / copy_rate
+        print(f"{'raw COPY into a bare table':<34}{copy_elapsed:>10.2f}{copy_rate:>12,.0f}{'':>10}")
+        print(
+            f"ratio import/COPY (slower run): {ratio:.2f} (target >= 0.35: {'met' if ratio >= 0.35 else 'NOT met'})"
+        )
+    else:
+        print(
+            f"rows/s (slower run): {best_rate:,.0f} (target >= 30,000: {'met' if best_rate >= 30000 else 'NOT met'})"
+        )
+    print(f"peak memory: {peak:.0f} MB (target < 300 MB: {'met' if peak < 300 else 'NOT met'})")
+    if not args.keep:
+        for p in sorted(tmp.rglob("*"), reverse=True):
+            p.unlink() if p.is_file() else p.rmdir()
+        tmp.rmdir()
+    else:
+        print(f"kept {tmp}")
+
+
+if __name__ == "__main__":
+    main()

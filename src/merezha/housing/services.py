@@ -1,0 +1,470 @@
+"""Writes of the housing office: the register kept by hand, absences, and the monthly change reports.
+
+Every edit of the register is written as `registry.RegisterChange` (source `manual`, with who and
+the effective date), exactly as the register importer records its differences, so that the
+monthly change report is built from one history whatever the source of a change.
+
+Each service takes the acting office and refuses an object of another office with
+`NotYourObject` (views turn it into 404); bad input raises `RegisterEditError` with the field and
+the reason, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from merezha.core.identifiers import tax_id_normalise
+from merezha.core.models import Certificate, InboxDocument
+from merezha.core.services import inbox_deliver
+from merezha.housing.models import Absence, ChangeReport
+from merezha.organisations.models import Organisation
+from merezha.registry.matching import canonical_name, fold
+from merezha.registry.models import BenefitCategory, Dwelling, Person, RegisterChange, Relation
+
+SOURCE_MANUAL = "manual"
+
+
+class RegisterEditError(ValueError):
+    """Bad input for an edit of the register: `field` and a reason; nothing was changed."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotYourObject(LookupError):
+    """The dwelling or person belongs to another housing office (shown as 404)."""
+
+
+class DeregistrationReason:
+    MOVED_OUT = "moved_out"
+    DIED = "died"
+    CHOICES = (MOVED_OUT, DIED)
+
+
+def _recorder(user: Any) -> Any:
+    return user if getattr(user, "pk", None) else None
+
+
+def _check_date(field: str, value: dt.date | None, *, today: dt.date | None = None) -> dt.date:
+    if value is None:
+        raise RegisterEditError(field, "a date is required")
+    today = today or timezone.localdate()
+    if value > today:
+        raise RegisterEditError(field, f"date {value} is in the future")
+    return value
+
+
+def _lock_dwelling(*, office: Organisation, dwelling_id: int) -> Dwelling:
+    dwelling = Dwelling.objects.select_for_update().filter(pk=dwelling_id, office=office).first()
+    if dwelling is None:
+        raise NotYourObject(dwelling_id)
+    if not dwelling.is_active:
+        raise RegisterEditError("dwelling", "the dwelling is no longer in the register")
+    return dwelling
+
+
+def _lock_person(*, office: Organisation, person_id: int) -> Person:
+    person = (
+        Person.objects.select_for_update(of=("self",))
+        .select_related("dwelling", "benefit")
+        .filter(pk=person_id, dwelling__office=office)
+        .first()
+    )
+    if person is None:
+        raise NotYourObject(person_id)
+    if not person.is_active:
+        raise RegisterEditError("person", "the person is no longer registered")
+    return person
+
+
+def _change(
+    *,
+    office: Organisation,
+    dwelling_id: int,
+    kind: str,
+    effective_date: dt.date,
+    user: Any,
+    person_id: int | None = None,
+    field: str = "",
+    old: Any = "",
+    new: Any = "",
+) -> RegisterChange:
+    return RegisterChange.objects.create(
+        office=office,
+        dwelling_id=dwelling_id,
+        person_id=person_id,
+        kind=kind,
+        field=field,
+        old_value="" if old is None else str(old),
+        new_value="" if new is None else str(new),
+        effective_date=effective_date,
+        recorded_by=_recorder(user),
+        source=SOURCE_MANUAL,
+    )
+
+
+def _benefit(code: str) -> BenefitCategory | None:
+    code = (code or "").strip()
+    if not code:
+        return None
+    benefit = BenefitCategory.objects.filter(code=code).first()
+    if benefit is None:
+        raise RegisterEditError("benefit", f"unknown benefit category {code!r}")
+    return benefit
+
+
+@transaction.atomic
+def person_register(
+    *,
+    office: Organisation,
+    dwelling_id: int,
+    user: Any,
+    surname: str,
+    name: str = "",
+    patronymic: str = "",
+    birth_date: dt.date | None = None,
+    tax_id: str = "",
+    relation: str = "",
+    benefit_code: str = "",
+    registered_from: dt.date,
+    born: bool = False,
+) -> Person:
+    """Register a person in a dwelling of the office from `registered_from` (a birth when `born`)."""
+    dwelling = _lock_dwelling(office=office, dwelling_id=dwelling_id)
+    surname = canonical_name(surname)
+    if not surname:
+        raise RegisterEditError("surname", "a surname is required")
+    registered_from = _check_date("registered_from", registered_from)
+    if birth_date is not None and birth_date > registered_from:
+        raise RegisterEditError("birth_date", "the birth date is after the registration date")
+    if born and birth_date is None:
+        raise RegisterEditError("birth_date", "a birth needs the birth date")
+    try:
+        tax_id = tax_id_normalise(tax_id)
+    except ValueError as exc:
+        raise RegisterEditError("tax_id", str(exc)) from None
+    if relation and relation not in Relation.values:
+        raise RegisterEditError("relation", f"unknown relation {relation!r}")
+    benefit = _benefit(benefit_code)
+    if tax_id and Person.objects.filter(tax_id=tax_id, is_active=True).exists():
+        raise RegisterEditError("tax_id", f"a person with tax id {tax_id} is already registered")
+    person = Person.objects.create(
+        dwelling=dwelling,
+        surname=surname,
+        name=canonical_name(name),
+        patronymic=canonical_name(patronymic),
+        birth_date=birth_date,
+        tax_id=tax_id,
+        relation=relation,
+        benefit=benefit,
+        surname_key=fold(surname),
+        registered_from=registered_from,
+    )
+    _change(
+        office=office,
+        dwelling_id=dwelling.pk,
+        person_id=person.pk,
+        kind=RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED,
+        effective_date=registered_from,
+        user=user,
+    )
+    return person
+
+
+@transaction.atomic
+def person_deregister(
+    *, office: Organisation, person_id: int, user: Any, date: dt.date, reason: str
+) -> Person:
+    """End a registration on `date`: the person moved out or died. The row stays for history."""
+    if reason not in DeregistrationReason.CHOICES:
+        raise RegisterEditError("reason", f"unknown reason {reason!r}")
+    person = _lock_person(office=office, person_id=person_id)
+    date = _check_date("date", date)
+    if person.registered_from and date < person.registered_from:
+        raise RegisterEditError("date", f"before the registration date {person.registered_from}")
+    person.is_active = False
+    person.registered_until = date
+    person.save(update_fields=["is_active", "registered_until"])
+    Absence.objects.filter(person=person, date_to__gte=date).exclude(date_from__gte=date).update(
+        date_to=date - dt.timedelta(days=1)
+    )
+    Absence.objects.filter(person=person, date_from__gte=date).delete()
+    _change(
+        office=office,
+        dwelling_id=person.dwelling_id,
+        person_id=person.pk,
+        kind=RegisterChange.Kind.DIED if reason == DeregistrationReason.DIED else RegisterChange.Kind.LEFT,
+        field="reason",
+        new=reason,
+        effective_date=date,
+        user=user,
+    )
+    return person
+
+
+@transaction.atomic
+def person_relation_change(
+    *, office: Organisation, person_id: int, user: Any, relation: str, date: dt.date
+) -> Person:
+    if relation not in Relation.values:
+        raise RegisterEditError("relation", f"unknown relation {relation!r}")
+    person = _lock_person(office=office, person_id=person_id)
+    date = _check_date("date", date)
+    if person.relation != relation:
+        _change(
+            office=office,
+            dwelling_id=person.dwelling_id,
+            person_id=person.pk,
+            kind=RegisterChange.Kind.PERSON_CHANGED,
+            field="relation",
+            old=person.relation,
+            new=relation,
+            effective_date=date,
+            user=user,
+        )
+        person.relation = relation
+        person.save(update_fields=["relation"])
+    return person
+
+
+@transaction.atomic
+def person_benefit_change(
+    *, office: Organisation, person_id: int, user: Any, benefit_code: str, date: dt.date
+) -> Person:
+    """Grant, change or (with an empty code) end a person's benefit category from `date`."""
+    benefit = _benefit(benefit_code)
+    person = _lock_person(office=office, person_id=person_id)
+    date = _check_date("date", date)
+    if person.benefit_id != (benefit.pk if benefit else None):
+        _change(
+            office=office,
+            dwelling_id=person.dwelling_id,
+            person_id=person.pk,
+            kind=RegisterChange.Kind.PERSON_CHANGED,
+            field="benefit",
+            old=person.benefit.code if person.benefit else "",
+            new=benefit.code if benefit else "",
+            effective_date=date,
+            user=user,
+        )
+        person.benefit = benefit
+        person.save(update_fields=["benefit"])
+    return person
+
+
+def parse_area(text: str) -> Decimal:
+    try:
+        area = Decimal((text or "").replace(",", ".").replace(" ", "")).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise RegisterEditError("area", f"not an area in m²: {text!r}") from None
+    if not area.is_finite() or area <= 0 or area > 100000:
+        raise RegisterEditError("area", f"not an area in m²: {text!r}")
+    return area
+
+
+@transaction.atomic
+def dwelling_area_change(
+    *, office: Organisation, dwelling_id: int, user: Any, area: Decimal, date: dt.date
+) -> Dwelling:
+    dwelling = _lock_dwelling(office=office, dwelling_id=dwelling_id)
+    area = parse_area(str(area))
+    date = _check_date("date", date)
+    if dwelling.area != area:
+        _change(
+            office=office,
+            dwelling_id=dwelling.pk,
+            kind=RegisterChange.Kind.DWELLING_CHANGED,
+            field="area",
+            old=dwelling.area,
+            new=area,
+            effective_date=date,
+            user=user,
+        )
+        dwelling.area = area
+        dwelling.save(update_fields=["area"])
+    return dwelling
+
+
+@transaction.atomic
+def absence_record(
+    *,
+    office: Organisation,
+    person_id: int,
+    user: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    reason: str,
+) -> Absence:
+    """Record a temporary absence (both days inclusive) of a registered person; absences do not overlap."""
+    person = _lock_person(office=office, person_id=person_id)
+    if date_from is None or date_to is None:
+        raise RegisterEditError("date_from", "both dates are required")
+    if date_to < date_from:
+        raise RegisterEditError("date_to", "the absence ends before it starts")
+    if person.registered_from and date_from < person.registered_from:
+        raise RegisterEditError("date_from", f"before the registration date {person.registered_from}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RegisterEditError("reason", "a reason is required")
+    if Absence.objects.filter(person=person, date_from__lte=date_to, date_to__gte=date_from).exists():
+        raise RegisterEditError("date_from", "overlaps an absence already recorded")
+    return Absence.objects.create(
+        office=office,
+        person=person,
+        date_from=date_from,
+        date_to=date_to,
+        reason=reason[:200],
+        recorded_by=_recorder(user),
+    )
+
+
+# --- monthly change reports (exchange-v1 §5) --------------------------------------------------
+
+
+@transaction.atomic
+def change_report_issue(*, office: Organisation, month: dt.date, user: Any = None) -> list[ChangeReport]:
+    """Issue the office's change report for `month` to every provider with active accounts in its dwellings.
+
+    Idempotent per (office, month, provider): a provider that already has this month's report
+    keeps it unchanged; a provider that has none yet gets one. Returns every report of the month.
+    Each new report is delivered to the provider's inbox with its checksum.
+    """
+    from merezha.housing.selectors import (
+        change_report_csv_bytes,
+        change_report_lines_build,
+        change_report_providers,
+    )
+
+    month = month.replace(day=1)
+    # one issuer per office at a time: the office row is the lock
+    Organisation.objects.select_for_update().filter(pk=office.pk).first()
+    existing = {r.provider_id: r for r in ChangeReport.objects.filter(office=office, month=month)}
+    providers = change_report_providers(office=office)
+    for provider in providers:
+        if provider.pk in existing:
+            continue
+        lines = change_report_lines_build(office=office, provider=provider, month=month)
+        report = ChangeReport(
+            office=office,
+            provider=provider,
+            month=month,
+            lines=lines,
+            line_count=len(lines),
+            created_by=_recorder(user),
+        )
+        report.checksum = hashlib.sha256(change_report_csv_bytes(lines=lines)).hexdigest()
+        report.save()
+        report.inbox_document = inbox_deliver(
+            kind=InboxDocument.Kind.CHANGE_REPORT,
+            sender_code=office.code,
+            recipient_code=provider.code,
+            title=f"Change report {office.code} {month:%Y-%m} ({len(lines)})",
+            object_type="housing.changereport",
+            object_id=str(report.pk),
+            checksum=report.checksum,
+        )
+        report.save(update_fields=["inbox_document"])
+        existing[provider.pk] = report
+    return sorted(existing.values(), key=lambda r: r.provider.code)
+
+
+# --- certificates --------------------------------------------------------------------------------
+
+#: How a relation is printed on a Ukrainian certificate.
+RELATION_UK = {
+    "head": "голова домогосподарства",
+    "spouse": "чоловік / дружина",
+    "child": "син / дочка",
+    "parent": "батько / мати",
+    "other": "інший родич",
+    "": "—",
+}
+
+
+def family_composition_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
+    """The family composition extract (витяг про склад зареєстрованих осіб) of a dwelling of the office.
+
+    Frozen into the certificate: the address, area, and each registered person's full name, birth
+    date, relation and registration date, as of today.
+    """
+    from merezha.core.certificates import certificate_issue
+
+    dwelling = (
+        Dwelling.objects.select_related("building__street").filter(pk=dwelling_id, office=office).first()
+    )
+    if dwelling is None:
+        raise NotYourObject(dwelling_id)
+    persons = [
+        {
+            "name": p.full_name,
+            "birth_date": p.birth_date.isoformat() if p.birth_date else "",
+            "relation": p.relation,
+            "relation_uk": RELATION_UK.get(p.relation, p.relation),
+            "registered_from": p.registered_from.isoformat() if p.registered_from else "",
+        }
+        for p in Person.objects.filter(dwelling=dwelling, is_active=True).order_by("id")
+    ]
+    payload = {
+        "dwelling": dwelling.office_ref,
+        "address": str(dwelling),
+        "area": str(dwelling.area) if dwelling.area is not None else "",
+        "as_of": timezone.localdate().isoformat(),
+        "count": len(persons),
+        "persons": persons,
+    }
+    return certificate_issue(
+        kind=Certificate.Kind.FAMILY_COMPOSITION,
+        issuer=office,
+        user=user,
+        subject=f"dwelling:{dwelling.pk}",
+        payload=payload,
+    )
+
+
+def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
+    """The payment status of a dwelling of the office: every active account's current debt, and the total owed."""
+    from merezha.core.certificates import certificate_issue
+    from merezha.core.money import Money
+    from merezha.payments.selectors import dwelling_accounts_with_debt
+
+    dwelling = (
+        Dwelling.objects.select_related("building__street").filter(pk=dwelling_id, office=office).first()
+    )
+    if dwelling is None:
+        raise NotYourObject(dwelling_id)
+    accounts = dwelling_accounts_with_debt(dwelling_id=dwelling.pk)
+    owed = Money.total(a.debt for a in accounts if a.debt.is_positive())
+    payload = {
+        "dwelling": dwelling.office_ref,
+        "address": str(dwelling),
+        "as_of": timezone.localdate().isoformat(),
+        "accounts": [
+            {
+                "provider": a.provider_name,
+                "provider_code": a.provider_code,
+                "service": a.service_code,
+                "account": a.number,
+                "payer": a.payer,
+                "debt": str(a.debt),
+                "as_of": a.as_of.isoformat(),
+            }
+            for a in accounts
+        ],
+        "total_debt": str(owed),
+        "has_debt": owed.is_positive(),
+    }
+    return certificate_issue(
+        kind=Certificate.Kind.PAYMENT_STATUS,
+        issuer=office,
+        user=user,
+        subject=f"dwelling:{dwelling.pk}",
+        payload=payload,
+    )

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from merezha.core.commands import fail_report, write_report
+from merezha.core.identifiers import parse_date, parse_period
+from merezha.core.imports import ImportRejected
+from merezha.core.roles import OrgKind
+from merezha.organisations.services import organisation_ensure
+from merezha.providers.services import snapshot_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Apply a provider snapshot (exchange-v1 §2) in CSV, XLSX, DBF or JSON as the provider's "
+        "complete state. A JSON file may carry its own provider, period and payments_through."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--provider", required=True, help="provider code (registered on first use)")
+        parser.add_argument("--period", help="YYYY-MM (or the file's `period`)")
+        parser.add_argument("--payments-through", help="YYYY-MM-DD (or the file's `payments_through`)")
+        parser.add_argument(
+            "--accept-partial", action="store_true", help="apply the valid rows, report the rejected ones"
+        )
+        parser.add_argument("file")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            period = parse_period(options["period"]) if options["period"] else None
+            through = parse_date(options["payments_through"]) if options["payments_through"] else None
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        try:
+            provider, created = organisation_ensure(code=options["provider"], kind=OrgKind.PROVIDER)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if created:
+            self.stdout.write(f"registered a new provider {provider.code}")
+        try:
+            report = snapshot_import(
+                options["file"],
+                provider=provider,
+                period=period,
+                payments_through=through,
+                accept_partial=options["accept_partial"],
+            )
+        except ImportRejected as exc:
+            raise fail_report(self, exc.report) from None
+        write_report(self, report)

@@ -1,0 +1,923 @@
+"""The provider snapshot of exchange-v1 §2, applied as the provider's complete state.
+
+How it runs (see docs/explanation/snapshot-import.md):
+
+1. One transaction. The provider's row is locked, so two imports of one provider queue up.
+2. The file is streamed row by row through `formats.open_table`; each row is validated, its
+   address matched to a dwelling (`registry.selectors.dwelling_index_build`, cached per distinct
+   address, bounded) and written to a temporary staging table — by `COPY` on PostgreSQL, by a
+   streamed `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
+3. Repeated (account, service) pairs are found in SQL; then, if any row was rejected and the sender
+   did not ask for `accept_partial`, the transaction is rolled back: nothing changed.
+4. The merge is set-based: one `INSERT … ON CONFLICT DO UPDATE` into the accounts (and one
+   `UPDATE` moving the unchanged ones to the new snapshot), one `UPDATE` that closes the accounts
+   missing from the file, one upsert of the period's figures, and the discrepancy report in a few
+   `INSERT … SELECT`s, delivered to the provider's inbox. A crash anywhere rolls all of it back and the
+   previous snapshot stays in force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import hashlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from merezha.core.identifiers import parse_date, parse_period, tax_id_normalise
+from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.core.models import InboxDocument
+from merezha.core.money import Money, MoneyError
+from merezha.core.services import inbox_deliver
+from merezha.formats import FormatError, open_table
+from merezha.organisations.models import Organisation, ProviderService, Service
+from merezha.organisations.selectors import service_code_map
+from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
+from merezha.registry.matching import MatchStatus, apartment_key, fold, house_key
+from merezha.registry.models import Person
+from merezha.registry.selectors import DwellingIndex, dwelling_index_build
+
+SNAPSHOT_DBF_FIELDS = {
+    "LS": "account",
+    "USLUGA": "service",
+    "STREET": "street",
+    "HOUSE": "house",
+    "FLAT": "apartment",
+    "FIO": "payer",
+    "IDCODE": "tax_id",
+    "SALDO_N": "opening",
+    "NACH": "charged",
+    "PERER": "recalc",
+    "LGOTA": "benefit",
+    "SUBS": "subsidy",
+    "OPL": "paid",
+    "SALDO_K": "closing",
+}
+REQUIRED = ("account", "service", "street", "house", "closing")
+PERIOD_COLUMNS = ("opening", "charged", "recalc", "benefit", "subsidy", "paid")
+#: Longest value of each text column (the model's field lengths).
+MAX_LENGTH = {"account": 32, "street": 120, "house": 32, "apartment": 16, "payer": 200, "tax_id": 16}
+STAGING = "providers_snapshot_staging"
+STAGING_COLUMNS = (
+    ("line", "integer"),
+    ("account", "varchar(32)"),
+    ("service_id", "bigint"),
+    ("service_code", "varchar(32)"),
+    ("street", "varchar(120)"),
+    ("house", "varchar(32)"),
+    ("apartment", "varchar(16)"),
+    ("payer", "varchar(200)"),
+    ("tax_id", "varchar(16)"),
+    ("opening", "bigint"),
+    ("charged", "bigint"),
+    ("recalc", "bigint"),
+    ("benefit", "bigint"),
+    ("subsidy", "bigint"),
+    ("paid", "bigint"),
+    ("closing", "bigint"),
+    ("dwelling_id", "bigint"),
+    ("match_status", "varchar(16)"),
+    ("payer_key", "varchar(80)"),
+    ("address_kind", "varchar(32)"),
+    ("address_detail", "varchar(300)"),
+    ("tax_detail", "varchar(300)"),
+    ("rejected", "integer"),
+)
+MONEY_COLUMNS = (*PERIOD_COLUMNS, "closing")
+
+
+_KOPECKS_CACHE_SIZE = 50_000
+#: At most this many addresses and tax ids are remembered between rows.
+_CACHE_SIZE = 50_000
+
+
+def _kopecks(text: str, cache: dict[str, int]) -> int:
+    """Kopecks of an amount; amounts repeat a lot (`0`, tariffs), so each spelling is parsed once."""
+    value = cache.get(text)
+    if value is None:
+        value = _kopecks_parse(text)
+        if len(cache) < _KOPECKS_CACHE_SIZE:
+            cache[text] = value
+    return value
+
+
+def _kopecks_parse(text: str) -> int:
+    """Kopecks of an amount as partners write it; the common `123,45` without the Decimal detour."""
+    if 3 < len(text) <= 16 and text[-3] in ",.":
+        digits = text[:-3] + text[-2:]  # `1234,56` → 123456 kopecks
+        if digits.isascii():
+            if digits.isdigit():
+                return int(digits)
+            if digits[0] == "-" and digits[1:].isdigit():
+                return -int(digits[1:])
+    whole, sep, frac = text.partition(",") if "," in text else text.partition(".")
+    negative = whole[:1] == "-"
+    if negative or whole[:1] == "+":
+        whole = whole[1:]
+    if (
+        whole.isascii()
+        and whole.isdigit()
+        and len(whole) <= 13
+        and (not sep or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
+    ):
+        value = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
+        return -value if negative else value
+    return Money.parse(text).kopecks
+
+
+@dataclass
+class _Address:
+    dwelling_id: int | None
+    status: str
+    kind: str | None
+    detail: str
+
+
+@dataclass
+class _Context:
+    provider: Organisation
+    services: dict[str, str]
+    service_ids: dict[str, int]
+    index: DwellingIndex
+    #: The file states opening balances, so the consistency rule applies (JSON: row by row).
+    has_period_columns: bool
+    json_rows: bool = False
+    addresses: dict[tuple[str, str, str], _Address] = field(default_factory=dict)
+    streets: dict[str, int | None] = field(default_factory=dict)
+    kopecks: dict[str, int] = field(default_factory=dict)
+    payer_keys: dict[str, str] = field(default_factory=dict)
+    tax_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _address(ctx: _Context, street: str, house: str, apartment: str) -> _Address:
+    key = (street, house, apartment)
+    found = ctx.addresses.get(key)
+    if found is not None:
+        return found
+    if len(ctx.addresses) >= _CACHE_SIZE:
+        ctx.addresses.clear()  # bounded: memory stays flat whatever the file size
+    # the common case without re-reading the street: a known street, house and apartment
+    if street in ctx.streets:
+        street_id = ctx.streets[street]
+    else:
+        sm = ctx.index.street_index.match(street)
+        street_id = sm.street_id if sm.status is MatchStatus.MATCHED else None
+        ctx.streets[street] = street_id
+    if street_id is not None:
+        building_id = ctx.index.buildings.get((street_id, house_key(house)))
+        candidates = (
+            ctx.index.dwellings.get((building_id, apartment_key(apartment)), []) if building_id else []
+        )
+        if len(candidates) == 1:
+            found = _Address(candidates[0], Account.Match.MATCHED, None, "")
+            ctx.addresses[key] = found
+            return found
+    m = ctx.index.match(street=street, house=house, apartment=apartment)
+    if m.status is MatchStatus.MATCHED:
+        found = _Address(m.dwelling_id, Account.Match.MATCHED, None, "")
+    elif m.status is MatchStatus.AMBIGUOUS:
+        found = _Address(None, Account.Match.AMBIGUOUS, Discrepancy.Kind.AMBIGUOUS_ADDRESS, m.reason)
+    elif m.building_id is not None:
+        found = _Address(None, Account.Match.UNMATCHED, Discrepancy.Kind.UNKNOWN_DWELLING, m.reason)
+    else:
+        found = _Address(None, Account.Match.UNMATCHED, Discrepancy.Kind.UNMATCHED_ADDRESS, m.reason)
+    ctx.addresses[key] = found
+    return found
+
+
+def _payer_key(ctx: _Context, payer: str) -> str:
+    if not payer:
+        return ""
+    surname = payer.split(None, 1)[0]
+    key = ctx.payer_keys.get(surname)
+    if key is None:
+        key = fold(surname)[:80]
+        ctx.payer_keys[surname] = key
+    return key
+
+
+def _tax_id(ctx: _Context, raw: str) -> tuple[str, str]:
+    """(value as stored, reason it is invalid or ""). The provider's value is kept as written."""
+    found = ctx.tax_ids.get(raw)
+    if found is None:
+        if len(ctx.tax_ids) >= _CACHE_SIZE:
+            ctx.tax_ids.clear()
+        try:
+            found = (tax_id_normalise(raw), "")
+        except ValueError as exc:
+            found = (raw, str(exc))
+        ctx.tax_ids[raw] = found
+    return found
+
+
+def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, str]) -> tuple[Any, ...]:
+    """The staging tuple of one row; a rejected row comes back with `rejected` = 1.
+
+    The fast path handles a well-formed row; anything doubtful goes through `_parse_row_checked`,
+    which names every fault of the row.
+    """
+    get = row.get
+    account, raw_service = get("account", ""), get("service", "")
+    street, house, apartment = get("street", ""), get("house", ""), get("apartment", "")
+    payer, raw_tax_id = get("payer", ""), get("tax_id", "")
+    service_code = ctx.services.get(raw_service.lower()) if raw_service else None
+    try:
+        cache = ctx.kopecks
+        amounts = [_kopecks(v, cache) if v else None for v in [get(c, "") for c in MONEY_COLUMNS]]
+    except MoneyError:
+        return _parse_row_checked(ctx, report, line, row)
+    closing = amounts[6]
+    if (
+        service_code is None
+        or closing is None
+        or not account
+        or not street
+        or not house
+        or len(account) > 32
+        or len(street) > 120
+        or len(house) > 32
+        or len(apartment) > 16
+        or len(payer) > 200
+        or len(raw_tax_id) > 16
+    ):
+        return _parse_row_checked(ctx, report, line, row)
+    opening, charged, recalc, benefit, subsidy, paid = amounts[:6]
+    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and (
+        opening is not None
+        or charged is not None
+        or recalc is not None
+        or benefit is not None
+        or subsidy is not None
+        or paid is not None
+    ):
+        expected = (
+            (opening or 0) + (charged or 0) + (recalc or 0) - (benefit or 0) - (subsidy or 0) - (paid or 0)
+        )
+        if expected != closing:
+            return _parse_row_checked(ctx, report, line, row)
+    address = _address(ctx, street, house, apartment)
+    tax_id, tax_reason = _tax_id(ctx, raw_tax_id) if raw_tax_id else ("", "")
+    return (
+        line,
+        account,
+        ctx.service_ids[service_code],
+        service_code,
+        street,
+        house,
+        apartment,
+        payer,
+        tax_id[:16],
+        opening,
+        charged,
+        recalc,
+        benefit,
+        subsidy,
+        paid,
+        closing,
+        address.dwelling_id,
+        address.status,
+        _payer_key(ctx, payer),
+        address.kind,
+        address.detail,
+        tax_reason,
+        0,
+    )
+
+
+def _parse_row_checked(
+    ctx: _Context, report: ImportReport, line: int, row: dict[str, str]
+) -> tuple[Any, ...]:
+    errors_before = len(report.errors)
+    get = row.get
+    for column in REQUIRED:
+        if not get(column):
+            report.reject(line, column, "required value is empty")
+    for column, limit in MAX_LENGTH.items():
+        value = get(column) or ""
+        if len(value) > limit:
+            report.reject(line, column, f"longer than {limit} characters")
+    account = (get("account") or "")[:32]
+    service_code = ""
+    service_id: int | None = None
+    raw_service = get("service") or ""
+    if raw_service:
+        service_code = ctx.services.get(raw_service.lower(), "")
+        if not service_code:
+            report.reject(
+                line, "service", f"unknown service {raw_service!r}: not a network code nor your alias"
+            )
+        else:
+            service_id = ctx.service_ids[service_code]
+    amounts: dict[str, int | None] = {}
+    for column in (*PERIOD_COLUMNS, "closing"):
+        text = get(column) or ""
+        if not text:
+            amounts[column] = None
+            continue
+        try:
+            amounts[column] = _kopecks(text, ctx.kopecks)
+        except MoneyError as exc:
+            amounts[column] = None
+            report.reject(line, column, str(exc))
+    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and len(
+        report.errors
+    ) == errors_before:
+        figures = [amounts[c] for c in PERIOD_COLUMNS]
+        if any(v is not None for v in figures) and amounts["closing"] is not None:
+            o, c, r, b, s, p = (v or 0 for v in figures)
+            expected = o + c + r - b - s - p
+            if expected != amounts["closing"]:
+                report.reject(
+                    line,
+                    "closing",
+                    f"closing {Money(amounts['closing'])} does not follow from the period columns: "
+                    f"opening + charged + recalc − benefit − subsidy − paid = {Money(expected)}",
+                )
+    rejected = len(report.errors) != errors_before
+    street, house, apartment = get("street") or "", get("house") or "", get("apartment") or ""
+    payer = get("payer") or ""
+    if rejected:
+        return (line, account, service_id, service_code, street[:120], house[:32], apartment[:16], payer[:200],
+                "", None, None, None, None, None, None, None, None, "", "", None, "", "", 1)  # fmt: skip
+    address = _address(ctx, street, house, apartment)
+    tax_id, tax_reason = _tax_id(ctx, get("tax_id") or "")
+    return (
+        line,
+        account,
+        service_id,
+        service_code,
+        street,
+        house,
+        apartment,
+        payer,
+        tax_id[:16],
+        amounts["opening"],
+        amounts["charged"],
+        amounts["recalc"],
+        amounts["benefit"],
+        amounts["subsidy"],
+        amounts["paid"],
+        amounts["closing"],
+        address.dwelling_id,
+        address.status,
+        _payer_key(ctx, payer),
+        address.kind,
+        address.detail,
+        tax_reason,
+        0,
+    )
+
+
+# --- staging -------------------------------------------------------------------------------------
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _staging_create() -> None:
+    columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        if _is_postgres():
+            cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DROP")
+        else:
+            cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns})")
+
+
+def _staging_drop() -> None:
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
+
+
+def _staging_load(rows: Iterator[tuple[Any, ...]]) -> None:
+    names = ", ".join(name for name, _ in STAGING_COLUMNS)
+    with connection.cursor() as cur:
+        if _is_postgres():
+            raw = cur.cursor
+            with raw.copy(f"COPY {STAGING} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # sqlite3 pulls the rows from the generator one by one: nothing is held in memory
+            sql = f"INSERT INTO {STAGING} ({names}) VALUES ({', '.join(['?'] * len(STAGING_COLUMNS))})"
+            # (sqlite3's own executemany: Django's wrapper tees the iterator and so keeps every row)
+            sqlite3.Cursor.executemany(cur.cursor, sql, rows)
+        cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+        if _is_postgres():
+            cur.execute(f"ANALYZE {STAGING}")
+
+
+def _staging_reject_duplicates(report: ImportReport) -> None:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT s.line, s.account, s.service_code, d.first_line, d.n
+                FROM {STAGING} s JOIN (
+                    SELECT account, service_id, MIN(line) AS first_line, COUNT(*) AS n
+                    FROM {STAGING} WHERE rejected = 0 GROUP BY account, service_id HAVING COUNT(*) > 1
+                ) d ON d.account = s.account AND d.service_id = s.service_id
+                WHERE s.rejected = 0 ORDER BY s.line"""
+        )
+        repeated = cur.fetchall()
+        for line, account, service, first_line, n in repeated:
+            report.reject(
+                line,
+                "account",
+                f"account {account} for {service} appears {n} times in the file (first on line {first_line})",
+            )
+        if repeated:
+            cur.execute(
+                f"""UPDATE {STAGING} SET rejected = 1 WHERE rejected = 0 AND EXISTS (
+                    SELECT 1 FROM {STAGING} o WHERE o.rejected = 0 AND o.account = {STAGING}.account
+                    AND o.service_id = {STAGING}.service_id AND o.line <> {STAGING}.line)"""
+            )
+
+
+# --- merge ---------------------------------------------------------------------------------------
+def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
+    """Upsert every valid row into the accounts; returns created / updated / unchanged counts."""
+    acc = Account._meta.db_table
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    changed = f"NOT {acc}.is_active OR {acc}.dwelling_id {distinct} excluded.dwelling_id OR " + " OR ".join(
+        f"{acc}.{c} <> excluded.{c}"
+        for c in ("closing", "match_status", "street", "house", "apartment", "payer", "tax_id")
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT
+                  COALESCE(SUM(CASE WHEN a.id IS NULL THEN 1 ELSE 0 END), 0),
+                  COALESCE(SUM(CASE WHEN a.id IS NOT NULL AND (
+                        NOT a.is_active OR a.closing <> s.closing
+                        OR COALESCE(a.dwelling_id, -1) <> COALESCE(s.dwelling_id, -1)
+                        OR a.match_status <> s.match_status OR a.street <> s.street OR a.house <> s.house
+                        OR a.apartment <> s.apartment OR a.payer <> s.payer OR a.tax_id <> s.tax_id)
+                      THEN 1 ELSE 0 END), 0),
+                  COUNT(*)
+                FROM {STAGING} s LEFT JOIN {acc} a
+                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
+                WHERE s.rejected = 0""",
+            [provider_id],
+        )
+        created, updated, total = cur.fetchone()
+        cur.execute(
+            f"""INSERT INTO {acc} (provider_id, number, service_id, dwelling_id, match_status, street, house,
+                    apartment, payer, tax_id, closing, snapshot_id, is_active)
+                SELECT %s, s.account, s.service_id, s.dwelling_id, s.match_status, s.street, s.house,
+                    s.apartment, s.payer, s.tax_id, s.closing, %s, TRUE
+                FROM {STAGING} s WHERE s.rejected = 0
+                ON CONFLICT (provider_id, number, service_id) DO UPDATE SET
+                    dwelling_id = excluded.dwelling_id, match_status = excluded.match_status,
+                    street = excluded.street, house = excluded.house, apartment = excluded.apartment,
+                    payer = excluded.payer, tax_id = excluded.tax_id, closing = excluded.closing,
+                    snapshot_id = excluded.snapshot_id, is_active = TRUE
+                WHERE {changed}""",
+            [provider_id, snapshot_id],
+        )
+        # an unchanged account only moves to the new snapshot: one column without an index
+        cur.execute(
+            f"""UPDATE {acc} SET snapshot_id = %s
+                WHERE provider_id = %s AND snapshot_id <> %s AND EXISTS (
+                    SELECT 1 FROM {STAGING} s WHERE s.rejected = 0 AND s.account = {acc}.number
+                    AND s.service_id = {acc}.service_id)""",
+            [snapshot_id, provider_id, snapshot_id],
+        )
+    return {"created": int(created), "updated": int(updated), "unchanged": int(total - created - updated)}
+
+
+def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> int:
+    """Accounts missing from the snapshot are no longer shown; a rejected row keeps its account as it was."""
+    acc = Account._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""UPDATE {acc} SET is_active = FALSE
+                WHERE provider_id = %s AND is_active AND snapshot_id <> %s AND NOT EXISTS (
+                    SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
+                    AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))""",
+            [provider_id, snapshot_id],
+        )
+        return int(cur.rowcount)
+
+
+def _merge_periods(*, provider_id: int, snapshot_id: int, period: dt.date) -> None:
+    acc, per = Account._meta.db_table, AccountPeriod._meta.db_table
+    # figures that did not change are not rewritten: the period keeps the snapshot that set them
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""INSERT INTO {per} (snapshot_id, account_id, period, opening, charged, recalc, benefit,
+                    subsidy, paid, closing)
+                SELECT %s, a.id, %s, s.opening, s.charged, s.recalc, s.benefit, s.subsidy, s.paid, s.closing
+                FROM {STAGING} s JOIN {acc} a
+                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
+                WHERE s.rejected = 0
+                ON CONFLICT (account_id, period) DO UPDATE SET
+                    snapshot_id = excluded.snapshot_id, opening = excluded.opening,
+                    charged = excluded.charged, recalc = excluded.recalc, benefit = excluded.benefit,
+                    subsidy = excluded.subsidy, paid = excluded.paid, closing = excluded.closing
+                WHERE {changed}""",
+            [snapshot_id, period, provider_id],
+        )
+
+
+def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
+    """The report back to the provider: its data as it disagrees with the register, never corrected."""
+    dis, person = Discrepancy._meta.db_table, Person._meta.db_table
+    insert = (
+        f"INSERT INTO {dis} (snapshot_id, account_number, service_code, line, kind, address, payer, detail)"
+    )
+    address = "SUBSTR(s.street || ', ' || s.house || CASE WHEN s.apartment <> '' THEN ', ' || s.apartment ELSE '' END, 1, 200)"
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""{insert} SELECT %s, s.account, s.service_code, s.line, s.address_kind, {address}, s.payer,
+                    s.address_detail
+                FROM {STAGING} s WHERE s.rejected = 0 AND s.address_kind IS NOT NULL""",
+            [snapshot_id],
+        )
+        cur.execute(
+            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
+                    SUBSTR(s.tax_detail, 1, 300)
+                FROM {STAGING} s WHERE s.rejected = 0 AND s.tax_detail <> ''""",
+            [snapshot_id, Discrepancy.Kind.INVALID_TAX_ID],
+        )
+        cur.execute(
+            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
+                    SUBSTR('payer ' || s.payer || ' is not registered in the dwelling', 1, 300)
+                FROM {STAGING} s WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.payer_key <> ''
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                                AND p.is_active AND p.surname_key = s.payer_key)""",
+            [snapshot_id, Discrepancy.Kind.PAYER_NOT_REGISTERED],
+        )
+        cur.execute(
+            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
+                    SUBSTR(CASE WHEN EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+                                AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
+                        THEN 'tax id ' || s.tax_id || ' differs from the register''s for ' || s.payer
+                        ELSE 'tax id ' || s.tax_id || ' belongs to a person registered elsewhere' END, 1, 300)
+                FROM {STAGING} s WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.tax_id <> ''
+                AND s.tax_detail = ''
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                                AND p.is_active AND p.tax_id = s.tax_id)
+                AND (EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+                             AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
+                     OR EXISTS (SELECT 1 FROM {person} e WHERE e.tax_id = s.tax_id AND e.is_active))""",
+            [snapshot_id, Discrepancy.Kind.TAX_ID_MISMATCH],
+        )
+        cur.execute(
+            f"SELECT kind, COUNT(*) FROM {dis} WHERE snapshot_id = %s GROUP BY kind ORDER BY kind",
+            [snapshot_id],
+        )
+        return {kind: int(n) for kind, n in cur.fetchall()}
+
+
+def _staging_totals() -> tuple[int, int, int, int]:
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT COUNT(*), COALESCE(SUM(closing), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0)
+                FROM {STAGING} WHERE rejected = 0""",
+            [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
+        )
+        rows, total, unmatched, ambiguous = cur.fetchone()
+        return int(rows), int(total), int(unmatched), int(ambiguous)
+
+
+#: Sender code of the documents the hub itself issues.
+HUB_SENDER = "hub"
+
+
+def _discrepancy_report_deliver(*, snapshot: Snapshot, provider: Organisation, count: int) -> None:
+    """The discrepancy report goes to the provider's inbox, with a checksum of its lines."""
+    digest = hashlib.sha256()
+    rows = (
+        Discrepancy.objects.filter(snapshot=snapshot)
+        .order_by("line", "id")
+        .values_list("line", "account_number", "service_code", "kind", "detail")
+    )
+    for row in rows.iterator(chunk_size=5000):
+        digest.update(("\t".join(str(v) for v in row) + "\n").encode())
+    inbox_deliver(
+        kind=InboxDocument.Kind.DISCREPANCY_REPORT,
+        sender_code=HUB_SENDER,
+        recipient_code=provider.code,
+        title=f"Discrepancies of snapshot {snapshot.pk} ({snapshot.period:%Y-%m}): {count}"[:200],
+        object_type="providers.snapshot",
+        object_id=str(snapshot.pk),
+        checksum=digest.hexdigest(),
+    )
+
+
+def _provider_services_record(*, provider: Organisation) -> None:
+    """Every service the provider uploads accounts for is one of its services (ProviderService)."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT service_id FROM {STAGING} WHERE rejected = 0")
+        ids = {int(r[0]) for r in cur.fetchall()}
+    known = set(ProviderService.objects.filter(provider=provider).values_list("service_id", flat=True))
+    ProviderService.objects.bulk_create(
+        [ProviderService(provider=provider, service_id=sid) for sid in sorted(ids - known)]
+    )
+
+
+# --- the import ----------------------------------------------------------------------------------
+def _metadata_resolve(
+    report: ImportReport,
+    *,
+    provider: Organisation,
+    period: dt.date | None,
+    payments_through: dt.date | None,
+    metadata: dict[str, str],
+) -> tuple[dt.date | None, dt.date | None]:
+    """Metadata from the arguments or the file's JSON keys; a contradiction between them is refused."""
+    code = metadata.get("provider", "")
+    if code and code != provider.code:
+        report.reject(1, "provider", f"the file is provider {code}'s snapshot, not {provider.code}'s")
+    for key, given, parser in (
+        ("period", period, parse_period),
+        ("payments_through", payments_through, parse_date),
+    ):
+        text = metadata.get(key, "")
+        if not text:
+            continue
+        try:
+            value = parser(text)
+        except ValueError as exc:
+            report.reject(1, key, str(exc))
+            continue
+        if given is not None and value != given:
+            shown = given.strftime("%Y-%m") if key == "period" else given.isoformat()
+            report.reject(1, key, f"the file says {key} {text}, the upload says {shown}")
+        elif given is None:
+            if key == "period":
+                period = value
+            else:
+                payments_through = value
+    if period is None:
+        report.reject(1, "period", "no period: give it with the upload (YYYY-MM) or in the file")
+    elif period.day != 1:
+        report.reject(1, "period", f"a period is a month: {period.isoformat()} is not the first day of one")
+    if payments_through is None:
+        report.reject(
+            1, "payments_through", "no payments_through: give it with the upload (YYYY-MM-DD) or in the file"
+        )
+    return period, payments_through
+
+
+def _not_older_than_in_force(
+    report: ImportReport, *, provider: Organisation, period: dt.date | None, payments_through: dt.date | None
+) -> None:
+    """A snapshot never goes back in time: an older one would resurrect balances already paid."""
+    in_force = (
+        Snapshot.objects.filter(provider=provider, status=Snapshot.Status.APPLIED).order_by("-id").first()
+    )
+    if in_force is None or in_force.period is None or in_force.payments_through is None:
+        return
+    if period is not None and period < in_force.period:
+        report.reject(
+            1,
+            "period",
+            f"period {period:%Y-%m} is older than the snapshot in force ({in_force.period:%Y-%m})",
+        )
+    if payments_through is not None and payments_through < in_force.payments_through:
+        report.reject(
+            1,
+            "payments_through",
+            f"payments_through {payments_through.isoformat()} is earlier than the snapshot in force "
+            f"({in_force.payments_through.isoformat()})",
+        )
+
+
+def snapshot_import(
+    source: str | IO[bytes],
+    *,
+    provider: Organisation,
+    period: dt.date | None,
+    payments_through: dt.date | None,
+    accept_partial: bool = False,
+    user: Any = None,
+    name: str | None = None,
+    snapshot: Snapshot | None = None,
+) -> ImportReport:
+    """Apply a provider snapshot (exchange-v1 §2) as the provider's complete state, atomically.
+
+    Raises ImportRejected (nothing changed) when a row is rejected and `accept_partial` is off, when
+    the metadata is missing or contradicts the arguments, or when the file cannot be read. Either
+    way the upload is recorded as a `Snapshot` (applied or rejected) with its report; pass
+    `snapshot` to fill in a waiting upload instead of creating a new one.
+    """
+    started = time.monotonic()
+    report = ImportReport()
+    try:
+        checksum = file_checksum(source)
+    except OSError:
+        checksum = ""  # the reader says why the file cannot be opened
+    previous_cache = _sqlite_cache_enlarge()
+    try:
+        with transaction.atomic():
+            snap = _import_in_transaction(
+                source,
+                report,
+                provider=provider,
+                period=period,
+                payments_through=payments_through,
+                accept_partial=accept_partial,
+                user=user,
+                name=name,
+                snapshot=snapshot,
+                checksum=checksum,
+            )
+            report.elapsed = time.monotonic() - started
+            snap.report = report.as_dict() | {"elapsed": round(report.elapsed, 3)}
+            snap.save(update_fields=["report"])
+    except ImportRejected:
+        report.elapsed = time.monotonic() - started
+        _snapshot_record_rejected(
+            report,
+            provider=provider,
+            period=period,
+            payments_through=payments_through,
+            accept_partial=accept_partial,
+            user=user,
+            snapshot=snapshot,
+            checksum=checksum,
+        )
+        raise
+    finally:
+        if previous_cache is not None:
+            with connection.cursor() as cur:
+                cur.execute(f"PRAGMA cache_size = {int(previous_cache)}")
+    return report
+
+
+def _sqlite_cache_enlarge() -> int | None:
+    """On SQLite, a 64 MB page cache for the merge into big indexes (default 2 MB); returns the old size."""
+    if _is_postgres():
+        return None
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA cache_size")
+        previous = cur.fetchone()[0]
+        cur.execute("PRAGMA cache_size = -65536")
+    return int(previous)
+
+
+def _snapshot_record_rejected(
+    report: ImportReport,
+    *,
+    provider: Organisation,
+    period: dt.date | None,
+    payments_through: dt.date | None,
+    accept_partial: bool,
+    user: Any,
+    snapshot: Snapshot | None,
+    checksum: str,
+) -> None:
+    snap = snapshot or Snapshot(provider=provider, created_by=user if getattr(user, "pk", None) else None)
+    snap.period = snap.period or period
+    snap.payments_through = snap.payments_through or payments_through
+    snap.accept_partial = accept_partial
+    snap.file_name = report.file_name[:200] or snap.file_name
+    snap.checksum = checksum
+    snap.file_format = report.file_format
+    snap.encoding = report.encoding
+    snap.status = Snapshot.Status.REJECTED
+    snap.rows_read = report.rows_read
+    snap.rows_applied = 0
+    snap.rows_rejected = report.rows_rejected
+    snap.report = report.as_dict() | {"elapsed": round(report.elapsed, 3)}
+    snap.save()
+
+
+def _import_in_transaction(
+    source: str | IO[bytes],
+    report: ImportReport,
+    *,
+    provider: Organisation,
+    period: dt.date | None,
+    payments_through: dt.date | None,
+    accept_partial: bool,
+    user: Any,
+    name: str | None,
+    snapshot: Snapshot | None,
+    checksum: str,
+) -> Snapshot:
+    # one import per provider at a time: the provider's row is the lock
+    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    services = service_code_map(provider=provider)
+    service_ids = dict(Service.objects.values_list("code", "id"))
+    index = dwelling_index_build()
+    _staging_create()
+    if _is_postgres():
+        with connection.cursor() as cur:
+            # the merge's estimates are far off before the new rows have statistics, and the JIT
+            # then spends a second compiling each statement that runs in milliseconds
+            cur.execute("SET LOCAL jit = off")
+    try:
+        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
+            report.file_name, report.file_format = table.name, table.format
+            report.encoding = table.encoding or ""
+            if table.format != "json":
+                missing = [c for c in REQUIRED if c not in table.columns]
+                for column in missing:
+                    report.reject(1, column, "required column is missing")
+                if missing:
+                    raise ImportRejected(report)
+                if period is None or payments_through is None:
+                    _metadata_resolve(
+                        report,
+                        provider=provider,
+                        period=period,
+                        payments_through=payments_through,
+                        metadata={},
+                    )
+                    raise ImportRejected(report)
+            ctx = _Context(
+                provider=provider,
+                services=services,
+                service_ids=service_ids,
+                index=index,
+                has_period_columns=table.format != "json" and "opening" in table.columns,
+                json_rows=table.format == "json",
+            )
+
+            def staged() -> Iterator[tuple[Any, ...]]:
+                for line, row in table.rows:
+                    report.rows_read += 1
+                    yield _parse_row(ctx, report, line, row)
+
+            # the rows make no reference cycles; the cycle collector would only rescan the
+            # address index and caches over and over (a quarter of the import's CPU time)
+            gc_was_enabled = gc.isenabled()
+            gc.disable()
+            try:
+                _staging_load(staged())
+            finally:
+                if gc_was_enabled:
+                    gc.enable()
+            metadata = dict(table.metadata)
+    except FormatError as exc:
+        report.reject(exc.line or 1, exc.column, exc.reason)
+        raise ImportRejected(report) from None
+    period, payments_through = _metadata_resolve(
+        report, provider=provider, period=period, payments_through=payments_through, metadata=metadata
+    )
+    _not_older_than_in_force(report, provider=provider, period=period, payments_through=payments_through)
+    if any(e.line == 1 and e.column in ("provider", "period", "payments_through") for e in report.errors):
+        raise ImportRejected(report, f"{report.file_name}: refused: {report.errors[-1]}")
+    if report.rows_read == 0:
+        report.reject(1, "", "the file has no rows")
+        raise ImportRejected(report)
+    _staging_reject_duplicates(report)
+    if report.errors and not accept_partial:
+        raise ImportRejected(report)
+    rows, closing_total, unmatched, ambiguous = _staging_totals()
+    if rows == 0:
+        report.reject(1, "", "no row could be applied")
+        raise ImportRejected(report)
+    assert period is not None and payments_through is not None
+
+    snap = snapshot or Snapshot(provider=provider, created_by=user if getattr(user, "pk", None) else None)
+    snap.period, snap.payments_through, snap.accept_partial = period, payments_through, accept_partial
+    snap.file_name = report.file_name[:200]
+    snap.checksum, snap.file_format, snap.encoding = checksum, report.file_format, report.encoding
+    snap.status = Snapshot.Status.RUNNING
+    snap.save()
+
+    changes = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    changes["closed"] = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    _merge_periods(provider_id=provider.pk, snapshot_id=snap.pk, period=period)
+    kinds = _discrepancies_record(snapshot_id=snap.pk)
+    _provider_services_record(provider=provider)
+    _staging_drop()
+
+    report.rows_applied = rows
+    report.changes = changes
+    report.applied = True
+    discrepancies = sum(kinds.values())
+    report.notes.append(
+        f"snapshot {snap.pk} of {provider.code} for {period:%Y-%m}, payments through "
+        f"{payments_through.isoformat()}: {rows} accounts, closing total {Money(closing_total)}"
+    )
+    report.notes.append(f"unmatched addresses: {unmatched}; ambiguous addresses: {ambiguous}")
+    if discrepancies:
+        detail = ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
+        report.notes.append(f"discrepancies with the city register: {discrepancies} ({detail})")
+    else:
+        report.notes.append("discrepancies with the city register: 0")
+
+    if discrepancies:
+        _discrepancy_report_deliver(snapshot=snap, provider=provider, count=discrepancies)
+
+    snap.status = Snapshot.Status.APPLIED
+    snap.rows_read = report.rows_read
+    snap.rows_applied = rows
+    snap.rows_rejected = report.rows_rejected
+    snap.closing_total = Money(closing_total)
+    snap.unmatched = unmatched
+    snap.discrepancy_count = discrepancies
+    snap.applied_at = timezone.now()
+    snap.save()
+    return snap

@@ -1,0 +1,144 @@
+"""The provider's pages: upload, history of uploads, one upload's report and discrepancies, API tokens.
+
+Every page is for a provider's operator (role PROVIDER) and shows only its own organisation's
+data: anyone else gets 403, and another provider's snapshot 404.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from merezha.core.roles import Role
+from merezha.organisations.models import Organisation
+from merezha.organisations.permissions import role_required
+from merezha.organisations.selectors import api_token_list
+from merezha.organisations.services import api_token_create, api_token_revoke
+from merezha.providers.forms import SnapshotUploadForm, TokenCreateForm
+from merezha.providers.models import Snapshot
+from merezha.providers.selectors import (
+    EXPORT_FORMATS,
+    discrepancy_counts,
+    discrepancy_list,
+    discrepancy_report_file,
+    provider_figures,
+    snapshot_get,
+    snapshot_list,
+)
+from merezha.providers.services import snapshot_upload
+
+HISTORY_ROWS = 50
+SHOWN_ROWS = 200
+
+
+def _org(request: HttpRequest) -> Organisation:
+    user: Any = request.user
+    return user.organisation  # type: ignore[no-any-return]
+
+
+@role_required(Role.PROVIDER)
+def provider_home(request: HttpRequest) -> HttpResponse:
+    """Provider operator, own organisation: figures in force, the upload form and the history of uploads."""
+    org = _org(request)
+    form = SnapshotUploadForm()
+    if request.method == "POST":
+        form = SnapshotUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            snapshot, _new = snapshot_upload(
+                provider=org,
+                user=request.user,
+                fileobj=upload,
+                file_name=upload.name,
+                period=form.cleaned_data["period"],
+                payments_through=form.cleaned_data["payments_through"],
+                accept_partial=form.cleaned_data["accept_partial"],
+            )
+            return redirect("provider-snapshot", snapshot_id=snapshot.pk)
+    return render(
+        request,
+        "providers/home.html",
+        {
+            "form": form,
+            "figures": provider_figures(provider=org),
+            "snapshots": snapshot_list(provider=org)[:HISTORY_ROWS],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.PROVIDER)
+def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
+    """Provider operator, own organisation: one upload's status (refreshing while it runs), report and discrepancies."""
+    snapshot = snapshot_get(provider=_org(request), snapshot_id=snapshot_id)
+    if snapshot is None:
+        raise Http404
+    report = snapshot.report or {}
+    errors = report.get("errors", [])
+    return render(
+        request,
+        "providers/snapshot.html",
+        {
+            "snapshot": snapshot,
+            "running": snapshot.status in (Snapshot.Status.PENDING, Snapshot.Status.RUNNING),
+            "report": report,
+            "errors": errors[:SHOWN_ROWS],
+            "errors_more": max(0, len(errors) - SHOWN_ROWS),
+            "counts": discrepancy_counts(snapshot=snapshot),
+            "discrepancies": discrepancy_list(snapshot=snapshot)[:SHOWN_ROWS],
+            "shown": SHOWN_ROWS,
+        },
+    )
+
+
+@role_required(Role.PROVIDER)
+def discrepancies_download(request: HttpRequest, snapshot_id: int, file_format: str) -> HttpResponse:
+    """Provider operator, own organisation: the discrepancy report of one upload as CSV or XLSX."""
+    snapshot = snapshot_get(provider=_org(request), snapshot_id=snapshot_id)
+    if snapshot is None or file_format not in EXPORT_FORMATS:
+        raise Http404
+    export = discrepancy_report_file(snapshot=snapshot, file_format=file_format)
+    handle = open(export.path, "rb")  # noqa: SIM115 - FileResponse closes it
+    os.unlink(export.path)
+    return FileResponse(  # type: ignore[return-value]
+        handle, as_attachment=True, filename=export.file_name, content_type=export.content_type
+    )
+
+
+@role_required(Role.PROVIDER)
+def tokens(request: HttpRequest) -> HttpResponse:
+    """Provider operator: its own API tokens; a new token is shown once."""
+    form = TokenCreateForm()
+    plain = ""
+    status = 200
+    if request.method == "POST":
+        form = TokenCreateForm(request.POST)
+        if form.is_valid():
+            _token, plain = api_token_create(user=request.user, name=form.cleaned_data["name"])  # type: ignore[arg-type]
+            form = TokenCreateForm()
+        else:
+            status = 400
+    return render(
+        request,
+        "providers/tokens.html",
+        {"form": form, "plain": plain, "tokens": api_token_list(user=request.user)},  # type: ignore[arg-type]
+        status=status,
+    )
+
+
+@require_POST
+@role_required(Role.PROVIDER)
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """Provider operator: revoke one of its own API tokens (another user's token: 404)."""
+    token = api_token_list(user=request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
+    if token is None:
+        raise Http404
+    api_token_revoke(token=token)
+    messages.info(request, _("Token revoked."))
+    return redirect("provider-tokens")

@@ -1,0 +1,741 @@
+"""Writes of the subsidy office: rule parameters, exemptions, certificates, batch checks, decisions.
+
+Decisions are applied atomically (a file with one bad row changes nothing and lists every rejected
+row as line, column, reason) and routed, in the same transaction, to every provider of the
+household's services as one inbox document per provider holding only that provider's lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from merezha.core.certificates import certificate_issue
+from merezha.core.identifiers import parse_period, tax_id_normalise
+from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.core.models import Certificate, InboxDocument
+from merezha.core.money import Money, MoneyError
+from merezha.core.services import (
+    audit_record,
+    idempotency_claim,
+    idempotency_complete,
+    inbox_deliver,
+    request_fingerprint,
+)
+from merezha.formats import FormatError, open_table
+from merezha.organisations.models import Organisation, Service
+from merezha.providers.models import Account
+from merezha.registry.matching import MatchStatus
+from merezha.registry.models import Dwelling
+from merezha.registry.selectors import DwellingIndex, dwelling_index_build
+from merezha.subsidies.models import (
+    BatchCheck,
+    DecisionDelivery,
+    Exemption,
+    FamilyType,
+    SubsidyDecision,
+    SubsidyDecisionLine,
+    SubsidyRuleParameters,
+)
+from merezha.subsidies.rule import BLOCKED, verdict_compute
+from merezha.subsidies.selectors import (
+    HouseholdStatus,
+    _found_by_address,
+    _found_by_tax_id,
+    dwelling_labels,
+    dwellings_by_tax_ids,
+    households_figures,
+    rule_parameters_in_force,
+    text_clean,
+)
+
+# --- rule parameters and exemptions --------------------------------------------------------
+
+
+class InvalidInput(ValueError):
+    """Input refused with a reason a person can act on."""
+
+
+def rule_parameters_create(
+    *,
+    user: Any,
+    valid_from: dt.date,
+    months: int,
+    threshold: Money,
+    threshold_large_family: Money,
+    exemptions_enabled: bool = True,
+    note: str = "",
+) -> SubsidyRuleParameters:
+    """A new parameter set from `valid_from`. Sets are never edited: a change of the rule is a new set."""
+    if not 1 <= months <= 120:
+        raise InvalidInput(_("months must be between 1 and 120"))
+    if threshold.is_negative() or threshold_large_family.is_negative():
+        raise InvalidInput(_("a threshold cannot be negative"))
+    if SubsidyRuleParameters.objects.filter(valid_from=valid_from).exists():
+        raise InvalidInput(
+            _("a parameter set from %(date)s already exists") % {"date": valid_from.isoformat()}
+        )
+    with transaction.atomic():
+        row = SubsidyRuleParameters.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+            valid_from=valid_from,
+            months=months,
+            threshold=threshold,
+            threshold_large_family=threshold_large_family,
+            exemptions_enabled=exemptions_enabled,
+            note=note,
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        audit_record(
+            user=user,
+            action="subsidy.rule_parameters_create",
+            object_type="subsidy_rule_parameters",
+            object_id=str(row.pk),
+            detail={"valid_from": valid_from.isoformat()},
+        )
+    return row
+
+
+def exemption_create(
+    *,
+    user: Any,
+    account_id: int,
+    kind: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    note: str = "",
+) -> Exemption:
+    """Record that an account's debt is restructured or contested in court (by the subsidy office)."""
+    if kind not in Exemption.Kind.values:
+        raise InvalidInput(_("unknown exemption kind: %(kind)s") % {"kind": kind})
+    if valid_to is not None and valid_to < valid_from:
+        raise InvalidInput(_("the end date is before the start date"))
+    account = Account.objects.filter(pk=account_id, is_active=True, dwelling__isnull=False).first()
+    if account is None:
+        raise InvalidInput(_("no such active account"))
+    with transaction.atomic():
+        row = Exemption.objects.create(
+            account=account,
+            kind=kind,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            note=note[:200],
+            office=user.organisation,
+            created_by=user,
+        )
+        audit_record(
+            user=user,
+            action="subsidy.exemption_create",
+            object_type="dwelling",
+            object_id=str(account.dwelling_id),
+            detail={"account_id": account.pk, "kind": kind},
+        )
+    return row
+
+
+# --- certificate ------------------------------------------------------------------------------
+
+
+def debt_certificate_issue(*, user: Any, status: HouseholdStatus) -> Certificate:
+    """A numbered, verifiable certificate of the household's payment status with every figure printed."""
+    payload = status.as_dict()
+    with transaction.atomic():
+        cert = certificate_issue(
+            kind=Certificate.Kind.SUBSIDY_DEBT_STATUS,
+            issuer=user.organisation,
+            user=user,
+            subject=f"dwelling:{status.dwelling_id}",
+            payload=payload,
+        )
+        audit_record(
+            user=user,
+            action="subsidy.certificate_issue",
+            object_type="dwelling",
+            object_id=str(status.dwelling_id),
+            detail={"certificate": cert.number},
+        )
+    return cert
+
+
+# --- batch check ------------------------------------------------------------------------------
+
+FAMILY_WORDS: dict[str, str] = {
+    "": FamilyType.REGULAR,
+    "regular": FamilyType.REGULAR,
+    "звичайна": FamilyType.REGULAR,
+    "large": FamilyType.LARGE,
+    "багатодітна": FamilyType.LARGE,
+    "foster": FamilyType.FOSTER,
+    "прийомна": FamilyType.FOSTER,
+    "family_home": FamilyType.FAMILY_HOME,
+    "дбст": FamilyType.FAMILY_HOME,
+    "дитячий будинок сімейного типу": FamilyType.FAMILY_HOME,
+}
+
+#: Column names the batch file may use besides the English ones.
+BATCH_ALIASES = {
+    "rnokpp": "tax_id",
+    "рнокпп": "tax_id",
+    "іпн": "tax_id",
+    "адреса": "address",
+    "вулиця": "street",
+    "будинок": "house",
+    "квартира": "apartment",
+    "тип сім'ї": "family_type",
+}
+
+
+def family_type_parse(text: str) -> str:
+    value = " ".join((text or "").strip().lower().replace("-", " ").split()).replace(
+        "family home", "family_home"
+    )
+    if value not in FAMILY_WORDS:
+        raise InvalidInput(
+            _("unknown family type %(value)r (regular, large, foster, family_home)") % {"value": text}
+        )
+    return FAMILY_WORDS[value]
+
+
+def _figures_text(verdict: Any) -> str:
+    parts = []
+    for a in verdict.accounts:
+        overdue = "?" if a.overdue is None else str(a.overdue)
+        months = f">{a.months_in_debt}" if a.months_beyond_history else str(a.months_in_debt)
+        mark = " (exempt)" if a.exempt else ""
+        parts.append(
+            f"{a.service_code}/{a.provider_code}: debt {a.debt}, overdue {overdue}, months {months}{mark}"
+        )
+    return "; ".join(parts)
+
+
+def _address_of(row: dict[str, str]) -> str:
+    if row.get("address"):
+        return row["address"]
+    parts = [row.get("street", ""), row.get("house", "")]
+    if row.get("apartment"):
+        parts.append(f"кв. {row['apartment']}")
+    return ", ".join(p for p in parts if p)
+
+
+@dataclass
+class _Applicant:
+    line: int
+    tax_id: str
+    address: str
+    family_type: str
+    #: (street, house, apartment) when the file gives them in separate columns
+    parts: tuple[str, str, str] | None = None
+    match: str = ""
+    dwelling_id: int | None = None
+    reason: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def batch_check_run(
+    *,
+    user: Any,
+    source: str | IO[bytes],
+    file_name: str = "",
+    application_date: dt.date,
+    family_type: str = FamilyType.REGULAR,
+) -> BatchCheck:
+    """Check a list of applicants (tax id, or address; optional family type) as of `application_date`.
+
+    Every input line gets an answer: matched lines a verdict, the others the reason they could not be
+    matched. Set-based: the indexes are built once and the debts of all households read in a few
+    queries. Raises FormatError for a file that cannot be read, NoRuleInForce without a rule that day.
+    """
+    started = time.perf_counter()
+    params = rule_parameters_in_force(on=application_date)
+    checksum = file_checksum(source)
+    applicants: list[_Applicant] = []
+    with open_table(source, name=file_name or None) as table:
+        for line, row in table.rows:
+            if not any(row.values()):
+                continue
+            row = {BATCH_ALIASES.get(k, k): text_clean(v) for k, v in row.items()}
+            applicants.append(
+                _Applicant(
+                    line,
+                    row.get("tax_id", ""),
+                    _address_of(row),
+                    row.get("family_type", ""),
+                    None
+                    if row.get("address") or not row.get("street")
+                    else (row["street"], row.get("house", ""), row.get("apartment", "")),
+                )
+            )
+        columns = {BATCH_ALIASES.get(c, c) for c in table.columns}
+        display = table.name
+    if not columns & {"tax_id", "address", "street"}:
+        raise FormatError(_("the file has neither a tax_id nor an address column"), line=1)
+    tax_ids: list[str] = []
+    for a in applicants:
+        try:
+            a.family_type = family_type_parse(a.family_type) if a.family_type else family_type
+        except InvalidInput as exc:
+            a.match, a.reason = "invalid", str(exc)
+            continue
+        if a.tax_id:
+            try:
+                a.tax_id = tax_id_normalise(a.tax_id)
+                tax_ids.append(a.tax_id)
+            except ValueError as exc:
+                if not a.address:
+                    a.match, a.reason = "invalid", str(exc)
+        elif not a.address:
+            a.match, a.reason = "invalid", _("neither a tax id nor an address")
+    by_tax = dwellings_by_tax_ids(tax_ids=tax_ids)
+    index: DwellingIndex | None = None
+    for a in applicants:
+        if a.match:
+            continue
+        found = _found_by_tax_id(a.tax_id, by_tax) if a.tax_id in by_tax else None
+        if found is None and a.address:
+            if index is None:
+                index = dwelling_index_build()
+            found = _found_by_address(a.address, index, a.parts)
+        elif found is None:
+            found = _found_by_tax_id(a.tax_id, by_tax)
+        if found.one is not None:
+            a.match, a.dwelling_id = "matched", found.one
+        else:
+            a.match = "ambiguous" if found.dwelling_ids else "unmatched"
+            a.reason = found.reason
+    dwelling_ids = [a.dwelling_id for a in applicants if a.dwelling_id is not None]
+    figures = households_figures(dwelling_ids=dwelling_ids, on=application_date)
+    labels = dwelling_labels(dwelling_ids=dwelling_ids)
+    rows: list[dict[str, Any]] = []
+    blocked = matched = 0
+    for a in applicants:
+        out: dict[str, Any] = {
+            "line": a.line,
+            "tax_id": a.tax_id,
+            "address": a.address,
+            "family_type": a.family_type,
+            "match": a.match,
+            "dwelling_id": a.dwelling_id or "",
+            "dwelling": "",
+            "verdict": "",
+            "debt_total": "",
+            "overdue_total": "",
+            "threshold": "",
+            "parameters_from": params.valid_from.isoformat(),
+            "figures": "",
+            "reason": a.reason,
+        }
+        if a.dwelling_id is not None:
+            matched += 1
+            verdict = verdict_compute(
+                accounts=figures.get(a.dwelling_id, []),
+                params=params,
+                application_date=application_date,
+                family_type=a.family_type,
+                explain=False,
+            )
+            blocked += verdict.status == BLOCKED
+            out.update(
+                dwelling=labels.get(a.dwelling_id, ""),
+                verdict=verdict.status,
+                debt_total=str(verdict.debt_total),
+                overdue_total=str(verdict.overdue_total),
+                threshold=str(verdict.threshold),
+                figures=_figures_text(verdict),
+                reason=verdict.explanation[-1],
+            )
+        rows.append(out)
+    with transaction.atomic():
+        check = BatchCheck.objects.create(
+            office=user.organisation,
+            file_name=display[:200],
+            checksum=checksum,
+            application_date=application_date,
+            parameters_id=params.id,
+            rows_read=len(applicants),
+            matched=matched,
+            unmatched=len(applicants) - matched,
+            blocked=blocked,
+            rows=rows,
+            elapsed_ms=int((time.perf_counter() - started) * 1000),
+            created_by=user if getattr(user, "pk", None) else None,
+        )
+        audit_record(
+            user=user,
+            action="subsidy.batch_check",
+            object_type="batch_check",
+            object_id=str(check.pk),
+            detail={"dwelling_ids": sorted(set(dwelling_ids)), "rows": len(applicants)},
+        )
+    return check
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+DECISION_COLUMNS = ("decision", "tax_id", "dwelling_id", "address", "period_from", "period_to")
+
+
+@dataclass
+class _DecisionDraft:
+    number: str
+    line: int
+    head: dict[str, str]
+    lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, service, amount)
+
+
+def _canonical_checksum(payload: dict[str, Any]) -> str:
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def decision_rows_to_drafts(
+    rows: Iterable[tuple[int, dict[str, str]]], report: ImportReport
+) -> list[_DecisionDraft]:
+    """Group flat rows (one per decision and service) by decision number; header fields must agree."""
+    drafts: dict[str, _DecisionDraft] = {}
+    for line, raw in rows:
+        row = {k: text_clean(v) for k, v in raw.items()}
+        if not any(row.values()):
+            continue
+        report.rows_read += 1
+        number = row.get("decision") or ""
+        if not number:
+            report.reject(line, "decision", _("the decision number is missing"))
+            continue
+        if len(number) > 32:
+            report.reject(line, "decision", _("a decision number has at most 32 characters"))
+            continue
+        head = {c: row.get(c) or "" for c in DECISION_COLUMNS}
+        draft = drafts.get(number)
+        if draft is None:
+            draft = drafts[number] = _DecisionDraft(number, line, head)
+        else:
+            for column in DECISION_COLUMNS:
+                if head[column] != draft.head[column]:
+                    report.reject(
+                        line,
+                        column,
+                        _("differs from line %(line)d of the same decision") % {"line": draft.line},
+                    )
+        draft.lines.append(
+            (line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip())
+        )
+    return list(drafts.values())
+
+
+@dataclass
+class _Valid:
+    draft: _DecisionDraft
+    tax_id: str
+    dwelling_id: int
+    period_from: dt.date
+    period_to: dt.date
+    lines: list[tuple[str, Money]]
+
+
+def _validate_drafts(
+    drafts: list[_DecisionDraft], *, office: Organisation, report: ImportReport
+) -> list[_Valid]:
+    services = {s.code: s.code for s in Service.objects.all()}
+    existing = set(
+        SubsidyDecision.objects.filter(office=office, number__in=[d.number for d in drafts]).values_list(
+            "number", flat=True
+        )
+    )
+    index: DwellingIndex | None = None
+    valid: list[_Valid] = []
+    for d in drafts:
+        errors_before = len(report.errors)
+        if d.number in existing:
+            report.reject(d.line, "decision", _("decision %(n)s is already recorded") % {"n": d.number})
+        tax_id = ""
+        try:
+            tax_id = tax_id_normalise(d.head["tax_id"])
+            if not tax_id:
+                report.reject(d.line, "tax_id", _("the applicant's tax id is missing"))
+        except ValueError as exc:
+            report.reject(d.line, "tax_id", str(exc))
+        dwelling_id: int | None = None
+        if d.head["dwelling_id"]:
+            raw = d.head["dwelling_id"]
+            if not raw.isdigit() or not Dwelling.objects.filter(pk=int(raw), is_active=True).exists():
+                report.reject(d.line, "dwelling_id", _("no active dwelling %(id)s") % {"id": raw})
+            else:
+                dwelling_id = int(raw)
+        if d.head["address"]:
+            if index is None:
+                index = dwelling_index_build()
+            match = index.match_text(d.head["address"])
+            if match.status is not MatchStatus.MATCHED:
+                report.reject(d.line, "address", match.reason or match.status.value)
+            elif dwelling_id is not None and match.dwelling_id != dwelling_id:
+                report.reject(
+                    d.line, "address", _("the address is not dwelling %(id)d") % {"id": dwelling_id}
+                )
+            else:
+                dwelling_id = match.dwelling_id
+        elif not d.head["dwelling_id"]:
+            report.reject(d.line, "dwelling_id", _("give the dwelling id or the address"))
+        periods: dict[str, dt.date] = {}
+        for column in ("period_from", "period_to"):
+            try:
+                periods[column] = parse_period(d.head[column])
+            except ValueError as exc:
+                report.reject(d.line, column, str(exc))
+        if len(periods) == 2 and periods["period_to"] < periods["period_from"]:
+            report.reject(d.line, "period_to", _("the period ends before it starts"))
+        lines: list[tuple[str, Money]] = []
+        seen: set[str] = set()
+        for line, service, amount_text in d.lines:
+            code = services.get(service.lower())
+            if code is None:
+                report.reject(line, "service", _("unknown service %(s)r") % {"s": service})
+                continue
+            if code in seen:
+                report.reject(line, "service", _("service %(s)s appears twice in the decision") % {"s": code})
+                continue
+            seen.add(code)
+            try:
+                amount = Money.parse(amount_text)
+            except MoneyError as exc:
+                report.reject(line, "monthly_amount", str(exc))
+                continue
+            if not amount.is_positive():
+                report.reject(line, "monthly_amount", _("the monthly amount must be positive"))
+                continue
+            lines.append((code, amount))
+        if len(report.errors) == errors_before and dwelling_id is not None:
+            valid.append(_Valid(d, tax_id, dwelling_id, periods["period_from"], periods["period_to"], lines))
+    return valid
+
+
+def _route(valid: _Valid, report: ImportReport) -> dict[str, list[tuple[str, Money, list[str]]]] | None:
+    """provider code → [(service, amount, account numbers)]; None (with errors) when a service has no provider."""
+    accounts = (
+        Account.objects.filter(
+            dwelling_id=valid.dwelling_id, is_active=True, service__code__in=[s for s, _a in valid.lines]
+        )
+        .order_by("provider__code", "number")
+        .values_list("provider__code", "service__code", "number")
+    )
+    by_service: dict[str, dict[str, list[str]]] = {}
+    for pcode, scode, number in accounts:
+        by_service.setdefault(scode, {}).setdefault(pcode, []).append(number)
+    routes: dict[str, list[tuple[str, Money, list[str]]]] = {}
+    ok = True
+    for line, service, _amount in valid.draft.lines:
+        code = service.lower()
+        amount = dict(valid.lines).get(code)
+        if amount is None:
+            continue
+        providers = by_service.get(code)
+        if not providers:
+            report.reject(
+                line,
+                "service",
+                _("no provider has an active account for %(s)s at this dwelling") % {"s": code},
+            )
+            ok = False
+            continue
+        for pcode, numbers in providers.items():
+            routes.setdefault(pcode, []).append((code, amount, numbers))
+    return routes if ok else None
+
+
+def _deliver(
+    *, decision: SubsidyDecision, routes: dict[str, list[tuple[str, Money, list[str]]]], label: str
+) -> None:
+    providers = {o.code: o for o in Organisation.objects.filter(code__in=list(routes))}
+    for pcode in sorted(routes):
+        payload = {
+            "decision": decision.number,
+            "office": decision.office.code,
+            "tax_id": decision.tax_id,
+            "dwelling_id": decision.dwelling_id,
+            "address": label,
+            "period_from": decision.period_from.strftime("%Y-%m"),
+            "period_to": decision.period_to.strftime("%Y-%m"),
+            "provider": pcode,
+            "lines": [
+                {"service": s, "monthly_amount": str(a), "accounts": numbers}
+                for s, a, numbers in routes[pcode]
+            ],
+        }
+        checksum = _canonical_checksum(payload)
+        document = inbox_deliver(
+            kind=InboxDocument.Kind.SUBSIDY_DECISION,
+            sender_code=decision.office.code,
+            recipient_code=pcode,
+            title=_("Subsidy decision %(n)s, %(f)s–%(t)s")
+            % {"n": decision.number, "f": payload["period_from"], "t": payload["period_to"]},
+            object_type="subsidy_decision",
+            object_id=str(decision.pk),
+            checksum=checksum,
+        )
+        DecisionDelivery.objects.create(
+            decision=decision,
+            provider=providers[pcode],
+            payload=payload,
+            checksum=checksum,
+            document=document,
+        )
+
+
+def decisions_apply(
+    *,
+    user: Any,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    source: str,
+    file_name: str = "",
+    checksum: str = "",
+) -> tuple[list[SubsidyDecision], ImportReport]:
+    """Validate, record and route decisions given as flat rows; all or nothing (ImportRejected)."""
+    report = ImportReport(file_name=file_name)
+    started = time.perf_counter()
+    office = user.organisation
+    drafts = decision_rows_to_drafts(rows, report)
+    if not drafts and not report.errors:
+        report.reject(1, "", _("no decisions in the input"))
+    valid = _validate_drafts(drafts, office=office, report=report)
+    created: list[SubsidyDecision] = []
+    with transaction.atomic():
+        if not report.errors:
+            labels = dwelling_labels(dwelling_ids=[v.dwelling_id for v in valid])
+            for v in valid:
+                routes = _route(v, report)
+                if routes is None:
+                    continue
+                body = {
+                    "decision": v.draft.number,
+                    "tax_id": v.tax_id,
+                    "dwelling_id": v.dwelling_id,
+                    "period_from": v.period_from.isoformat(),
+                    "period_to": v.period_to.isoformat(),
+                    "lines": [[s, str(a)] for s, a in v.lines],
+                }
+                try:
+                    with transaction.atomic():  # the unique (office, number) row settles a race
+                        decision = SubsidyDecision.objects.create(
+                            office=office,
+                            number=v.draft.number,
+                            tax_id=v.tax_id,
+                            dwelling_id=v.dwelling_id,
+                            address=v.draft.head["address"][:200],
+                            period_from=v.period_from,
+                            period_to=v.period_to,
+                            source=source,
+                            file_name=file_name[:200],
+                            checksum=checksum or _canonical_checksum(body),
+                            created_by=user,
+                        )
+                except IntegrityError:
+                    report.reject(
+                        v.draft.line,
+                        "decision",
+                        _("decision %(n)s is already recorded") % {"n": v.draft.number},
+                    )
+                    continue
+                SubsidyDecisionLine.objects.bulk_create(
+                    [
+                        SubsidyDecisionLine(decision=decision, service_id=sid, monthly_amount=a)  # type: ignore[misc]
+                        for sid, a in zip(
+                            _service_ids([s for s, _a in v.lines]), [a for _s, a in v.lines], strict=True
+                        )
+                    ]
+                )
+                _deliver(decision=decision, routes=routes, label=labels.get(v.dwelling_id, ""))
+                audit_record(
+                    user=user,
+                    action="subsidy.decision_create",
+                    object_type="dwelling",
+                    object_id=str(v.dwelling_id),
+                    detail={"decision": decision.number, "providers": sorted(routes)},
+                )
+                created.append(decision)
+        if report.errors:
+            transaction.set_rollback(True)
+            report.elapsed = time.perf_counter() - started
+            raise ImportRejected(report)
+    report.rows_applied = report.rows_read
+    report.applied = True
+    report.changes = {"decisions": len(created)}
+    report.elapsed = time.perf_counter() - started
+    return created, report
+
+
+def _service_ids(codes: list[str]) -> list[int]:
+    ids = dict(Service.objects.filter(code__in=codes).values_list("code", "pk"))
+    return [ids[c] for c in codes]
+
+
+def decisions_import(
+    *, user: Any, source: str | IO[bytes], file_name: str = ""
+) -> tuple[list[SubsidyDecision], ImportReport]:
+    """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
+    checksum = file_checksum(source)
+    try:
+        with open_table(source, name=file_name or None) as table:
+            missing = {"decision", "service", "monthly_amount"} - set(table.columns)
+            if table.format != "json" and missing:
+                report = ImportReport(file_name=table.name, file_format=table.format)
+                for column in sorted(missing):
+                    report.reject(1, column, _("required column is missing"))
+                raise ImportRejected(report)
+            created, report = decisions_apply(
+                user=user,
+                rows=table.rows,
+                source=SubsidyDecision.Source.FILE,
+                file_name=table.name,
+                checksum=checksum,
+            )
+            report.file_format, report.encoding = table.format, table.encoding or ""
+            return created, report
+    except FormatError as exc:
+        report = ImportReport(file_name=file_name)
+        report.reject(exc.line or 1, exc.column, exc.reason)
+        raise ImportRejected(report) from None
+
+
+def decision_payload_rows(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, str]]]:
+    """One decision as given to the API or the page → flat rows (line = the line's position, from 1)."""
+    head = {c: "" if data.get(c) is None else str(data.get(c)).strip() for c in DECISION_COLUMNS}
+    lines = data.get("lines") or []
+    if not lines:
+        yield 1, {**head, "service": "", "monthly_amount": ""}
+    for i, line in enumerate(lines, start=1):
+        yield (
+            i,
+            {
+                **head,
+                "service": str(line.get("service") or ""),
+                "monthly_amount": str(line.get("monthly_amount") or ""),
+            },
+        )
+
+
+def decision_submit(
+    *, user: Any, data: dict[str, Any], source: str, idempotency_key: str = ""
+) -> tuple[SubsidyDecision, bool]:
+    """One decision from the page or the API: (decision, created?). A retried key returns the first one."""
+    rows = list(decision_payload_rows(data))
+    with transaction.atomic():
+        if idempotency_key:
+            claim = idempotency_claim(
+                scope=f"subsidy_decision:{user.organisation.code}",
+                key=idempotency_key,
+                fingerprint=request_fingerprint(data),
+            )
+            if not claim.is_new:
+                return SubsidyDecision.objects.get(pk=int(claim.row.result_id)), False
+        created, _report = decisions_apply(user=user, rows=rows, source=source)
+        if not created:  # every line accounted for by an error: unreachable without ImportRejected
+            raise ImportRejected(_report)
+        if idempotency_key:
+            idempotency_complete(claim=claim, result_type="subsidy_decision", result_id=str(created[0].pk))
+    return created[0], True

@@ -1,0 +1,118 @@
+"""Certificates: numbered, frozen figures, verifiable through the public page, PDF with a QR link."""
+
+from __future__ import annotations
+
+import pytest
+
+from merezha.core.certificates import certificate_verify
+from merezha.housing import services
+
+pytestmark = pytest.mark.django_db
+
+
+def test_family_composition_payload(city):
+    cert = services.family_composition_issue(
+        office=city.office, dwelling_id=city.dwellings["D1"].pk, user=city.clerk
+    )
+    assert cert.kind == "family_composition" and cert.issuer_code == "ZHEK-1"
+    assert cert.payload == {
+        "dwelling": "D1",
+        "address": "вул. Свободи, 1, кв. 1",
+        "area": "50.00",
+        "as_of": "2026-11-28",
+        "count": 3,
+        "persons": [
+            {
+                "name": "Іваненко Петро",
+                "birth_date": "1970-03-01",
+                "relation": "head",
+                "relation_uk": "голова домогосподарства",
+                "registered_from": "2020-01-01",
+            },
+            {
+                "name": "Іваненко Олена",
+                "birth_date": "1972-06-15",
+                "relation": "spouse",
+                "relation_uk": "чоловік / дружина",
+                "registered_from": "2020-01-01",
+            },
+            {
+                "name": "Іваненко Марія",
+                "birth_date": "2010-05-05",
+                "relation": "child",
+                "relation_uk": "син / дочка",
+                "registered_from": "2020-01-01",
+            },
+        ],
+    }
+    assert certificate_verify(number=cert.number, code=cert.code).genuine
+
+
+def test_payment_status_payload(city):
+    cert = services.payment_status_issue(
+        office=city.office, dwelling_id=city.dwellings["D1"].pk, user=city.clerk
+    )
+    p = cert.payload
+    assert [
+        (a["provider_code"], a["service"], a["account"], a["debt"], a["as_of"]) for a in p["accounts"]
+    ] == [
+        ("RENT-P", "rent", "R1", "1500.00", "2026-10-31"),
+        ("WATER-P", "water", "W1", "120.50", "2026-10-31"),
+    ]
+    assert (p["total_debt"], p["has_debt"]) == ("1620.50", True)
+    d4 = services.payment_status_issue(
+        office=city.office, dwelling_id=city.dwellings["D4"].pk, user=city.clerk
+    )
+    assert (d4.payload["total_debt"], d4.payload["has_debt"]) == ("0.00", False)
+    assert [a["debt"] for a in d4.payload["accounts"]] == ["-100.00", "0.00"]
+
+
+def test_another_offices_dwelling_gets_no_certificate(city):
+    with pytest.raises(services.NotYourObject):
+        services.family_composition_issue(
+            office=city.office, dwelling_id=city.dwellings["D6"].pk, user=city.clerk
+        )
+    with pytest.raises(services.NotYourObject):
+        services.payment_status_issue(
+            office=city.office, dwelling_id=city.dwellings["D6"].pk, user=city.clerk
+        )
+
+
+def test_pdf_views_and_verification(city, clerk_client, client):
+    from merezha.core.models import Certificate
+
+    for kind, url in (("family_composition", "family"), ("payment_status", "payments")):
+        r = clerk_client.post(f"/housing/dwellings/{city.dwellings['D1'].pk}/certificates/{url}/")
+        assert (
+            r.status_code == 200 and r["Content-Type"] == "application/pdf" and r.content.startswith(b"%PDF")
+        )
+        cert = Certificate.objects.filter(kind=kind).get()
+        assert cert.number in r["Content-Disposition"]
+        assert clerk_client.get(f"/verify/{cert.number}/?c={cert.code}").status_code == 200
+    assert (
+        clerk_client.post(f"/housing/dwellings/{city.dwellings['D6'].pk}/certificates/family/").status_code
+        == 404
+    )
+    assert (
+        clerk_client.get(f"/housing/dwellings/{city.dwellings['D1'].pk}/certificates/family/").status_code
+        == 405
+    )
+
+
+def test_certificate_html_is_ukrainian_with_qr(city, rf):
+    from django.template.loader import render_to_string
+
+    from merezha.core.certificates import certificate_verify_url, qr_data_uri
+
+    cert = services.family_composition_issue(
+        office=city.office, dwelling_id=city.dwellings["D1"].pk, user=city.clerk
+    )
+    url = certificate_verify_url(certificate=cert)
+    html = render_to_string(
+        "housing/certificate_family.html",
+        {"cert": cert, "p": cert.payload, "verify_url": url, "qr": qr_data_uri(url)},
+    )
+    assert (
+        "склад зареєстрованих" in html and "Іваненко Марія" in html and "data:image/svg+xml;base64," in html
+    )
+    assert f"?c={cert.code}" in html and cert.number in html

@@ -1,0 +1,75 @@
+"""`merezha import-snapshot`: a summary on success, every rejected row and a one-line reason on failure."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from merezha.core.roles import OrgKind
+from merezha.organisations.models import Organisation, ProviderService
+from merezha.providers.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import-snapshot", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_new_provider_is_registered_and_summary_printed(city, samples):
+    out, _ = run(
+        "--provider", "rent", "--period", "2026-10", "--payments-through", "2026-10-31",
+        str(samples / "snapshot-rent-2026-10.xlsx"),
+    )  # fmt: skip
+    assert out.splitlines()[0] == "registered a new provider rent"
+    assert "rows read 125, applied 125, rejected 0" in out
+    assert "unmatched addresses: 1" in out and "closing total 92128.00" in out
+    rent = Organisation.objects.get(code="rent")
+    assert rent.kind == OrgKind.PROVIDER
+    assert list(ProviderService.objects.filter(provider=rent).values_list("service__code", flat=True)) == [
+        "rent"
+    ]
+    out, _ = run(
+        "--provider", "rent", "--period", "2026-10", "--payments-through", "2026-10-31",
+        str(samples / "snapshot-rent-2026-10.xlsx"),
+    )  # fmt: skip
+    assert "registered" not in out and "unchanged 125" in out
+
+
+def test_json_needs_no_metadata_options(city, samples):
+    out, _ = run("--provider", "waste", str(samples / "snapshot-waste-2026-10.json"))
+    assert "rows read 125, applied 125" in out
+
+
+def test_rejected_rows_are_printed_with_their_line(city, samples):
+    with pytest.raises(CommandError) as exc:
+        run(
+            "--provider", "water", "--period", "2026-10", "--payments-through", "2026-10-31",
+            str(samples / "snapshot-bad-inconsistent.csv"),
+        )  # fmt: skip
+    assert "refused, nothing changed" in str(exc.value) and "(line 3)" in str(exc.value)
+    assert Account.objects.count() == 0
+
+
+def test_bad_options_are_one_line_reasons(city, samples, make_org):
+    with pytest.raises(CommandError, match="not a period"):
+        run("--provider", "water", "--period", "10/2026", str(samples / "snapshot-water-2026-10.csv"))
+    make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-09")
+    with pytest.raises(CommandError, match="ZHEK-09 is a housing_office, not a provider"):
+        run("--provider", "ZHEK-09", "--period", "2026-10", "--payments-through", "2026-10-31",
+            str(samples / "snapshot-water-2026-10.csv"))  # fmt: skip
+    with pytest.raises(CommandError, match="cannot open"):
+        run(
+            "--provider",
+            "water",
+            "--period",
+            "2026-10",
+            "--payments-through",
+            "2026-10-31",
+            "/nonexistent.csv",
+        )

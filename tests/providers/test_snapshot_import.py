@@ -1,0 +1,352 @@
+"""The provider snapshot import (exchange-v1 §2): samples, consistency, atomicity, history, discrepancies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+
+import pytest
+
+from merezha.core.imports import ImportRejected
+from merezha.core.models import InboxDocument
+from merezha.core.money import Money
+from merezha.core.roles import OrgKind
+from merezha.organisations.models import ProviderService, Service, ServiceAlias
+from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
+from merezha.providers.services import snapshot_import
+from tests.providers.conftest import PERIOD, THROUGH
+
+pytestmark = pytest.mark.django_db
+
+
+def expected(samples):
+    return json.loads((samples / "expected.json").read_text())
+
+
+def state(provider):
+    """Everything a provider's snapshot makes visible."""
+    accounts = sorted(
+        Account.objects.filter(provider=provider).values_list(
+            "number", "service__code", "closing", "dwelling_id", "match_status", "is_active", "payer"
+        )
+    )
+    periods = sorted(
+        AccountPeriod.objects.filter(account__provider=provider).values_list(
+            "account__number", "account__service__code", "period", "opening", "paid", "closing"
+        )
+    )
+    return accounts, periods
+
+
+@pytest.mark.parametrize("code", ["water", "heat", "rent", "waste"])
+def test_every_sample_gives_the_expected_figures(city, samples, make_org, code):
+    exp = expected(samples)["snapshots"][code]
+    provider = make_org(OrgKind.PROVIDER, code=code)
+    report = snapshot_import(
+        str(samples / exp["file"]), provider=provider, period=PERIOD, payments_through=THROUGH
+    )
+    assert report.rows_read == exp["rows"]
+    assert report.rows_applied == exp["rows"]
+    assert report.errors == []
+    snap = Snapshot.objects.get(provider=provider)
+    assert snap.status == Snapshot.Status.APPLIED
+    assert snap.closing_total == Money.parse(exp["closing_total"])
+    assert snap.unmatched == exp["unmatched"]
+    assert f"unmatched addresses: {exp['unmatched']};" in " ".join(report.notes)
+    active = Account.objects.filter(provider=provider, is_active=True)
+    assert active.count() == exp["rows"]
+    assert Money.total(a.closing for a in active) == Money.parse(exp["closing_total"])
+    assert active.filter(match_status=Account.Match.UNMATCHED).count() == exp["unmatched"]
+    assert AccountPeriod.objects.filter(account__provider=provider, period=PERIOD).count() == exp["rows"]
+    unmatched = Discrepancy.objects.filter(snapshot=snap, kind=Discrepancy.Kind.UNMATCHED_ADDRESS)
+    assert unmatched.count() == exp["unmatched"]
+    assert set(
+        ProviderService.objects.filter(provider=provider).values_list("service__code", flat=True)
+    ) == set(active.values_list("service__code", flat=True))
+
+
+def test_json_metadata_is_used_and_a_contradiction_refused(city, samples, make_org):
+    waste = make_org(OrgKind.PROVIDER, code="waste")
+    report = snapshot_import(
+        str(samples / "snapshot-waste-2026-10.json"), provider=waste, period=None, payments_through=None
+    )
+    snap = Snapshot.objects.get(provider=waste, status=Snapshot.Status.APPLIED)
+    assert (snap.period, snap.payments_through) == (PERIOD, THROUGH)
+    assert report.rows_applied == 125
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(
+            str(samples / "snapshot-waste-2026-10.json"),
+            provider=waste,
+            period=dt.date(2026, 11, 1),
+            payments_through=THROUGH,
+        )
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1, column period: the file says period 2026-10, the upload says 2026-11"
+    ]
+    other = make_org(OrgKind.PROVIDER, code="gas")
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(
+            str(samples / "snapshot-waste-2026-10.json"), provider=other, period=None, payments_through=None
+        )
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1, column provider: the file is provider waste's snapshot, not gas's"
+    ]
+    assert not Account.objects.filter(provider=other).exists()
+
+
+def test_missing_metadata_is_refused(city, samples, provider):
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(
+            str(samples / "snapshot-water-2026-10.csv"),
+            provider=provider,
+            period=PERIOD,
+            payments_through=None,
+        )
+    assert [(e.line, e.column) for e in exc.value.report.errors] == [(1, "payments_through")]
+    assert Account.objects.count() == 0
+    rejected = Snapshot.objects.get(provider=provider)
+    assert rejected.status == Snapshot.Status.REJECTED and rejected.rows_applied == 0
+
+
+def test_inconsistent_row_rejects_the_file_naming_line_and_both_figures(city, samples, provider):
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(
+            str(samples / "snapshot-bad-inconsistent.csv"),
+            provider=provider,
+            period=PERIOD,
+            payments_through=THROUGH,
+        )
+    errors = exc.value.report.errors
+    assert [(e.line, e.column) for e in errors] == [(3, "closing")]
+    assert "61.00" in errors[0].reason and "60.00" in errors[0].reason
+    assert Account.objects.count() == 0 and AccountPeriod.objects.count() == 0
+    assert Snapshot.objects.get().status == Snapshot.Status.REJECTED
+
+    report = snapshot_import(
+        str(samples / "snapshot-bad-inconsistent.csv"),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+        accept_partial=True,
+    )
+    assert (report.rows_read, report.rows_applied, report.rows_rejected) == (2, 1, 1)
+    assert list(Account.objects.values_list("number", "closing")) == [("W1", Money(6000))]
+
+
+def test_second_import_changes_nothing(city, samples, provider):
+    path = str(samples / "snapshot-water-2026-10.csv")
+    snapshot_import(path, provider=provider, period=PERIOD, payments_through=THROUGH)
+    before = state(provider)
+    report = snapshot_import(path, provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert report.changes == {"created": 0, "updated": 0, "unchanged": 249, "closed": 0}
+    assert state(provider) == before
+    first, second = Snapshot.objects.filter(provider=provider).order_by("id")
+    assert (first.checksum, first.closing_total, first.rows_applied) == (
+        second.checksum,
+        second.closing_total,
+        second.rows_applied,
+    )
+    assert set(Account.objects.values_list("snapshot_id", flat=True)) == {second.pk}
+
+
+def test_a_crash_in_the_merge_leaves_the_previous_snapshot_in_force(
+    city, samples, provider, write_snapshot, monkeypatch
+):
+    snapshot_import(
+        str(samples / "snapshot-water-2026-10.csv"),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    before = state(provider)
+    module = importlib.import_module("merezha.providers.services.snapshot_import")
+
+    def crash(**kwargs):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(module, "_merge_periods", crash)
+    path = write_snapshot("NEW1;water;вул. Проскурівська;2;;;;0;10;0;0;0;0;10")
+    with pytest.raises(RuntimeError):
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert state(provider) == before
+    assert Snapshot.objects.filter(provider=provider).count() == 1
+    assert not Account.objects.filter(number="NEW1").exists()
+
+
+def test_a_snapshot_replaces_the_previous_state_and_keeps_each_period(city, provider, write_snapshot):
+    first = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;0;100;0;0;0;0;100",
+        "A2;water;вул. Проскурівська;4;;;;0;50;0;0;0;0;50",
+    )
+    snapshot_import(str(first), provider=provider, period=PERIOD, payments_through=THROUGH)
+    second = write_snapshot("A1;water;вул. Проскурівська;2;;;;100;80;0;0;0;100;80")
+    report = snapshot_import(
+        str(second), provider=provider, period=dt.date(2026, 11, 1), payments_through=dt.date(2026, 11, 30)
+    )
+    assert report.changes == {"created": 0, "updated": 1, "unchanged": 0, "closed": 1}
+    assert sorted(Account.objects.values_list("number", "is_active", "closing")) == [
+        ("A1", True, Money(8000)),
+        ("A2", False, Money(5000)),
+    ]
+    assert sorted(AccountPeriod.objects.values_list("account__number", "period", "charged", "closing")) == [
+        ("A1", dt.date(2026, 10, 1), Money(10000), Money(10000)),
+        ("A1", dt.date(2026, 11, 1), Money(8000), Money(8000)),
+        ("A2", dt.date(2026, 10, 1), Money(5000), Money(5000)),
+    ]
+    # an older snapshot cannot replace a newer one
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(first), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [e.column for e in exc.value.report.errors] == ["period", "payments_through"]
+
+
+def test_partial_import_keeps_the_accounts_of_rejected_rows(city, provider, write_snapshot):
+    snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Проскурівська;2;;;;;;;;;;100", "A2;water;вул. Проскурівська;4;;;;;;;;;;50"
+            )
+        ),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    report = snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Проскурівська;2;;;;;;;;;;90", "A2;water;вул. Проскурівська;4;;;;;;;;;;abc"
+            )
+        ),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+        accept_partial=True,
+    )
+    assert [(e.line, e.column) for e in report.errors] == [(3, "closing")]
+    assert sorted(Account.objects.values_list("number", "is_active", "closing")) == [
+        ("A1", True, Money(9000)),
+        ("A2", True, Money(5000)),
+    ]
+    # the same period's figures are replaced where they changed, kept where the row was rejected
+    first, second = Snapshot.objects.order_by("id")
+    assert sorted(AccountPeriod.objects.values_list("account__number", "closing", "snapshot_id")) == [
+        ("A1", Money(9000), second.pk),
+        ("A2", Money(5000), first.pk),
+    ]
+
+
+def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;100",
+        "A1;water;вул. Проскурівська;4;;;;;;;;;;50",
+        "A3;milk;вул. Проскурівська;4;;;;;;;;;;50",
+        ";water;;4;;;;;;;;;;",
+        "A5;water;вул. Проскурівська;4;;;;;;;;;;1 234,5x",
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    got = sorted((e.line, e.column) for e in exc.value.report.errors)
+    assert got == [
+        (2, "account"),
+        (3, "account"),
+        (4, "service"),
+        (5, "account"),
+        (5, "closing"),
+        (5, "street"),
+        (6, "closing"),
+    ]
+    reasons = {(e.line, e.column): e.reason for e in exc.value.report.errors}
+    assert reasons[(3, "account")] == "account A1 for water appears 2 times in the file (first on line 2)"
+    assert reasons[(4, "service")] == "unknown service 'milk': not a network code nor your alias"
+    assert Account.objects.count() == 0
+
+
+def test_provider_aliases_and_excel_float_amounts(city, provider, write_snapshot):
+    ServiceAlias.objects.create(provider=provider, alias="ХВП", service=Service.objects.get(code="water"))
+    path = write_snapshot("A1;хвп;вул. Проскурівська;2;;;;;;;;;;220.54999999999998")
+    snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    account = Account.objects.get()
+    assert (account.service.code, account.closing) == ("water", Money(22055))
+
+
+def test_discrepancies_are_reported_never_fixed(city, provider, write_snapshot):
+    path = write_snapshot(
+        "K1;water;вул. Кам'янецька;7;1;Коваленко Ірина Іванівна;1779483742;;;;;;;10",
+        "K2;water;вул. Кам'янецька;7;2;Шевченко Тарас;;;;;;;;10",
+        "K3;water;вул. Кам'янецька;7;3;Кравчук Марія;3530326959;;;;;;;10",
+        "K4;water;вул. Кам'янецька;7;99;;;;;;;;;10",
+        "K5;water;вул. Неіснуюча;1;;;;;;;;;;10",
+        "K6;water;вул. Кам'янецька;7;4;Кравчук Андрій;12345;;;;;;;10",
+    )
+    report = snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    snap = Snapshot.objects.get()
+    got = sorted(Discrepancy.objects.filter(snapshot=snap).values_list("line", "account_number", "kind"))
+    assert got == [
+        (3, "K2", "payer_not_registered"),
+        (4, "K3", "tax_id_mismatch"),
+        (5, "K4", "unknown_dwelling"),
+        (6, "K5", "unmatched_address"),
+        (7, "K6", "invalid_tax_id"),
+    ]
+    assert snap.discrepancy_count == 5 and snap.unmatched == 2
+    assert "unmatched addresses: 2; ambiguous addresses: 0" in report.notes
+    # the provider's data is kept as written
+    k3 = Account.objects.get(number="K3")
+    assert (k3.payer, k3.tax_id, k3.match_status) == ("Кравчук Марія", "3530326959", "matched")
+    k6 = Account.objects.get(number="K6")
+    assert k6.tax_id == "12345"
+    detail = Discrepancy.objects.get(account_number="K2").detail
+    assert detail == "payer Шевченко Тарас is not registered in the dwelling"
+    doc = InboxDocument.objects.get()
+    assert (doc.kind, doc.recipient_code, doc.object_id) == ("discrepancy_report", "water", str(snap.pk))
+    assert len(doc.checksum) == 64
+
+
+def test_unreadable_file_is_refused(city, provider, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("foo;bar\n1;2\n", encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [(e.line, e.column) for e in exc.value.report.errors] == [
+        (1, "account"),
+        (1, "service"),
+        (1, "street"),
+        (1, "house"),
+        (1, "closing"),
+    ]
+
+
+def test_rule_needs_the_opening_balance(city, provider, write_snapshot):
+    header = "account;service;street;house;paid;closing\n"
+    path = write_snapshot("A1;water;вул. Проскурівська;2;50;100", header=header)
+    snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert AccountPeriod.objects.get().paid == Money(5000)
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;10;;50;100",
+        header="account;service;street;house;apartment;opening;charged;paid;closing\n",
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column closing: closing 100.00 does not follow from the period columns: "
+        "opening + charged + recalc − benefit − subsidy − paid = -40.00"
+    ]
+
+
+def test_ambiguous_address_is_reported(city, provider, write_snapshot, tmp_path, make_org):
+    from merezha.registry.services import registry_import
+
+    office = make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-77")
+    register = tmp_path / "r.csv"
+    register.write_text(
+        "dwelling;street;house;apartment\nX1;пров. Озерний;77;5\nX2;пров. Озерний;77;5\n", encoding="utf-8"
+    )
+    registry_import(str(register), office=office)
+    path = write_snapshot("A1;water;Озерний;77;5;;;;;;;;;10")
+    report = snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    account = Account.objects.get()
+    assert (account.match_status, account.dwelling_id) == ("ambiguous", None)
+    assert list(Discrepancy.objects.values_list("kind", "detail")) == [
+        ("ambiguous_address", "2 dwellings at this address")
+    ]
+    assert "unmatched addresses: 0; ambiguous addresses: 1" in report.notes

@@ -1,0 +1,112 @@
+"""The provider's pages: upload, history, one upload, downloads, API tokens; who may see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from merezha.core.roles import OrgKind, Role
+from merezha.organisations.models import ApiToken
+from merezha.organisations.services import api_token_authenticate
+from merezha.providers.models import Snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def water_user(make_org, make_user):
+    return make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="water"))
+
+
+def post_upload(client, path, **fields):
+    data = {"period": "2026-10", "payments_through": "2026-10-31"} | fields
+    with open(path, "rb") as fh:
+        return client.post(reverse("provider-home"), {"file": fh, **data})
+
+
+def test_upload_history_and_report(client, city, samples, water_user):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-water-2026-10.csv")
+    snap = Snapshot.objects.get()
+    assert r.status_code == 302 and r.url == reverse("provider-snapshot", args=[snap.pk])
+    page = client.get(r.url).content.decode()
+    assert "177447.84" in page and "unmatched addresses: 1" in page and 'http-equiv="refresh"' not in page
+    home = client.get(reverse("provider-home")).content.decode()
+    assert 'id="fig-accounts">249<' in home and 'id="fig-total">177447.84<' in home
+    assert water_user.username in home and "snapshot-water-2026-10.csv" in home
+    csv = client.get(reverse("provider-discrepancies", args=[snap.pk, "csv"]))
+    assert len(b"".join(csv.streaming_content).decode().splitlines()) == 2
+    assert client.get(reverse("provider-discrepancies", args=[snap.pk, "xlsx"])).status_code == 200
+    assert client.get(reverse("provider-discrepancies", args=[snap.pk, "pdf"])).status_code == 404
+
+
+def test_rejected_upload_page_lists_rows(client, city, samples, water_user):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-bad-inconsistent.csv")
+    page = client.get(r.url).content.decode()
+    assert "61.00" in page and "60.00" in page and '<td class="num">3</td>' in page
+
+
+def test_pending_upload_page_refreshes(client, water_user):
+    snap = Snapshot.objects.create(provider=water_user.organisation, file_name="x.csv")
+    client.force_login(water_user)
+    assert 'http-equiv="refresh"' in client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
+
+
+def test_bad_form_is_400_and_creates_nothing(client, city, samples, water_user):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-water-2026-10.csv", period="2026-13")
+    assert r.status_code == 400 and Snapshot.objects.count() == 0
+
+
+def test_other_provider_gets_404(client, city, samples, water_user, make_org, make_user):
+    client.force_login(water_user)
+    post_upload(client, samples / "snapshot-water-2026-10.csv")
+    snap = Snapshot.objects.get()
+    client.force_login(make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="heat")))
+    assert client.get(reverse("provider-snapshot", args=[snap.pk])).status_code == 404
+    assert client.get(reverse("provider-discrepancies", args=[snap.pk, "csv"])).status_code == 404
+    assert "snapshot-water-2026-10.csv" not in client.get(reverse("provider-home")).content.decode()
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER])
+def test_other_roles_get_403(client, water_user, make_user, role):
+    snap = Snapshot.objects.create(provider=water_user.organisation, file_name="x.csv")
+    client.force_login(make_user(role))
+    for url in (
+        reverse("provider-home"),
+        reverse("provider-snapshot", args=[snap.pk]),
+        reverse("provider-discrepancies", args=[snap.pk, "csv"]),
+        reverse("provider-tokens"),
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_visitor_is_sent_to_login(client):
+    r = client.get(reverse("provider-tokens"))
+    assert r.status_code == 302 and r.url.startswith(reverse("login"))
+
+
+def test_tokens_create_once_and_revoke(client, water_user, make_user):
+    client.force_login(water_user)
+    page = client.post(reverse("provider-tokens"), {"name": "nightly"}).content.decode()
+    token = ApiToken.objects.get(user=water_user)
+    plain = page.split('id="new-token">')[1].split("<")[0]
+    assert api_token_authenticate(plain=plain) == water_user
+    assert plain not in client.get(reverse("provider-tokens")).content.decode()
+    other = make_user(Role.PROVIDER, organisation=water_user.organisation)
+    client.force_login(other)
+    assert client.post(reverse("provider-token-revoke", args=[token.pk])).status_code == 404
+    client.force_login(water_user)
+    assert client.post(reverse("provider-token-revoke", args=[token.pk])).status_code == 302
+    assert api_token_authenticate(plain=plain) is None
+
+
+def test_admin_lists_snapshots_read_only(client, city, samples, water_user, django_user_model):
+    client.force_login(water_user)
+    post_upload(client, samples / "snapshot-water-2026-10.csv")
+    admin = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(admin)
+    page = client.get("/admin/providers/snapshot/")
+    assert page.status_code == 200 and 'field-closing_total">177447,84<' in page.content.decode()
+    assert client.get("/admin/providers/snapshot/add/").status_code == 403

@@ -49,3 +49,12 @@ def page(browser, live_server):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run the browser tests last: a transactional test empties the database when it ends, data
+    migrations included (the network services), and other transactional tests expect that data."""
+    browser = [item for item in items if item.nodeid.startswith("tests/browser/")]
+    if browser:
+        items[:] = [item for item in items if not item.nodeid.startswith("tests/browser/")] + browser

@@ -1,0 +1,189 @@
+"""Search behaviour: the same file passes on SQLite (FTS5) and PostgreSQL (pg_trgm)."""
+
+import pytest
+
+from merezha.search.selectors import allowed_edits, dwelling_search, edit_distance, term_matches
+from merezha.search.translit import latin_fold, transliterate
+
+
+def refs(city, query):
+    by_id = {d.id: ref for ref, d in city.dwellings.items()}
+    return [by_id[h.dwelling_id] for h in dwelling_search(query=query)]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Свободи 12 1", ["0001"]),
+        ("вул. Свободи, буд. 12, кв. 1", ["0001"]),
+        ("Комсомольська 12 2", ["0002"]),  # former name
+        ("вулиця комсомольська 12, кв. 3", ["0003"]),
+        ("Cвoбoди 12 1", ["0001"]),  # Latin look-alikes С, о
+        ("Свобoди, 12-А", ["0004"]),  # house letter with a dash, private house
+        ("Свободи 12 А", ["0004"]),
+        ("Свбооди 12 3", ["0003"]),  # a typo (transposition) in the street
+        ("Камʼянецька 7 5", ["0005"]),  # apostrophe variant
+        ("Кам`янецька 7, кв.5", ["0005"]),
+        ("Камянецька 7 5", ["0005"]),
+        ("Фрунзе 5 10", ["0006"]),  # former name of a two-word street
+        ("Майдану 5 10", ["0006"]),  # one word of the name
+        ("Героїв Майдану 5 кв 10", ["0006"]),
+        ("Героiв Майдану 5 10", ["0006"]),  # і for ї
+        ("пр. Миру 3 1", ["0007"]),
+        ("Миру 3", ["0007"]),
+    ],
+)
+def test_address(city, query, expected):
+    assert refs(city, query) == expected
+
+
+def test_address_without_apartment_lists_the_building(city):
+    assert refs(city, "Свободи 12") == ["0001", "0002", "0003"]
+
+
+def test_street_alone_lists_its_dwellings(city):
+    assert refs(city, "Комсомольська") == ["0001", "0002", "0003", "0004"]
+
+
+def test_unknown_address_finds_nothing(city):
+    assert refs(city, "Зарічанська 5") == []
+    assert refs(city, "Свободи 99") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("1779483742", ["0001"]),  # РНОКПП of a resident (and of the provider's payer)
+        ("3250463219", ["0005"]),
+        ("2038329176", ["0007"]),  # only a provider's payer has it
+        ("1000123", ["0007"]),  # a provider account number
+        ("0006", ["0006"]),  # the housing office's dwelling id
+        ("W-0001", ["0001"]),  # an account number with letters
+        ("w-0001", ["0001"]),
+        ("1234567890", []),
+    ],
+)
+def test_numbers(city, query, expected):
+    assert refs(city, query) == expected
+
+
+def test_tax_id_result_shows_it_masked(city):
+    (hit,) = dwelling_search(query="1779483742")
+    assert hit.matched == "tax id ******3742"
+    assert "1779483742" not in repr(hit)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Коваленко", ["0001", "0005"]),  # exact, then the prefix Коваленкова
+        ("коваленко", ["0001", "0005"]),
+        ("KОВАЛЕНКО", ["0001", "0005"]),  # Latin K
+        ("Коваленко Іван", ["0001"]),
+        ("Коваленко І", ["0001"]),
+        ("Коваленко І. П.", ["0001"]),
+        ("Коваленко О", ["0001"]),
+        ("Коваленко Петро", []),
+        ("Іван Коваленко", ["0001"]),  # first name first
+        ("Ковалинко", ["0001"]),  # one typo (Коваленок, two away, is not asked for)
+        ("Каваленоо", ["0001", "0002"]),  # two typos: Коваленко and Коваленок
+        ("Шевчнеко", ["0003"]),  # transposition
+        ("Шевченко Т Г", ["0003"]),
+        ("Пятничук", ["0005"]),
+        ("П’ятничук", ["0005"]),
+        ("Коваль", ["0007"]),  # prefix Ковальчук
+        ("Мельник", ["0007"]),  # a provider's payer not registered there
+        ("Мельнік", ["0007"]),
+    ],
+)
+def test_surname(city, query, expected):
+    assert refs(city, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Kovalenko", ["0001", "0005"]),
+        ("kovalenko ivan", ["0001"]),
+        ("Shevchenko", ["0003"]),
+        ("Hryhorenko", ["0006"]),
+        ("Grigorenko", ["0006"]),  # Russian-style spelling
+        ("Piatnychuk", ["0005"]),
+        ("Pyatnichuk", ["0005"]),
+        ("Kovalchuk", ["0007"]),
+        ("Melnyk", ["0007"]),
+        ("Shevcenko", ["0003"]),  # a typo in Latin
+    ],
+)
+def test_latin_surname(city, query, expected):
+    assert refs(city, query) == expected
+
+
+def test_ranking_exact_prefix_fuzzy(city):
+    hits = dwelling_search(query="Коваленко")
+    assert [h.rank for h in hits] == [0, 2]
+    hits = dwelling_search(query="Каваленоо")
+    assert [h.rank for h in hits] == [6, 6]
+    assert [h.rank for h in dwelling_search(query="Ковалинко")] == [4]
+
+
+def test_result_shows_address_office_residents_and_initials(city):
+    (hit,) = dwelling_search(query="Коваленко Іван")
+    assert hit.address == "вул. Свободи, 12, кв. 1"
+    assert hit.office == "ЖЕК № 1"
+    assert hit.residents == 2
+    assert hit.matched == "Коваленко І. П."
+
+
+def test_former_name_shown_in_result(city):
+    (hit,) = dwelling_search(query="Комсомольська 12 1")
+    assert hit.matched == "вул. Свободи (Комсомольська)"
+
+
+def test_results_are_capped(city):
+    assert len(dwelling_search(query="Свободи", limit=2)) == 2
+
+
+@pytest.mark.parametrize("query", ["", " ", "к", "%%", "'''", '"', "*", "OR", "12", "a" * 500, "NEAR(x)"])
+def test_odd_queries_do_not_fail(city, query):
+    assert isinstance(dwelling_search(query=query), list)
+
+
+def test_term_matches_ranks(city):
+    assert term_matches("s", "коваленко") == {"коваленко": 0, "коваленкова": 1}
+    assert term_matches("s", "ковалинко") == {"коваленко": 2}
+    assert term_matches("s", "каваленоо") == {"коваленко": 3, "коваленок": 3}
+
+
+def test_edit_distance():
+    assert edit_distance("коваленко", "коваленко", 2) == 0
+    assert edit_distance("шевчнеко", "шевченко", 2) == 1
+    assert edit_distance("ковалинко", "коваленок", 2) == 2
+    assert edit_distance("abc", "xyz", 1) == 2
+    assert [allowed_edits(w) for w in ("ліс", "мирон", "коваленко")] == [0, 1, 2]
+
+
+def test_transliteration_kmu_2010():
+    assert transliterate("Коваленко") == "Kovalenko"
+    assert transliterate("Згурський") == "Zghurskyi"
+    assert transliterate("Єременко") == "Yeremenko"
+    assert transliterate("Юрій Ївга") == "Yurii Yivha"
+    assert transliterate("П'ятничук") == "Piatnychuk"
+    assert transliterate("Щербак") == "Shcherbak"
+    assert latin_fold("Grigorenko") == latin_fold(transliterate("Григоренко")) == "hrihorenko"
+
+
+def test_pg_similarity_floor():
+    from merezha.search.selectors import pg_similarity_floor
+
+    assert [pg_similarity_floor(n, 1) for n in (4, 5, 7)] == [0.1, 0.18, 0.3]
+    assert [pg_similarity_floor(n, 2) for n in (8, 9, 12)] == [0.11, 0.15, 0.27]
+
+
+def test_one_edit_variants():
+    from merezha.search.selectors import one_edit_variants
+
+    variants = one_edit_variants("ліс", "абвгдежзийклмнопрстуфхцчшщьюяі")
+    assert {"лс", "ілс", "лис", "лісі", "ліст"} <= variants
+    assert "ліс" not in variants
+    assert len(variants) == len({v for v in variants if edit_distance("ліс", v, 1) == 1})

@@ -1,0 +1,243 @@
+"""The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
+
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from merezha.core.models import AuditEntry
+from merezha.core.money import Money
+from merezha.core.roles import OrgKind, Role
+from merezha.payments.models import Cancellation, OperationalDay, Payment
+
+
+@pytest.fixture
+def point(make_org):
+    return make_org(OrgKind.PAYMENT_POINT, code="PT-01")
+
+
+@pytest.fixture
+def cashier(make_user, point):
+    return make_user(Role.CASHIER, organisation=point, username="olha")
+
+
+@pytest.fixture
+def desk(client, cashier):
+    client.force_login(cashier)
+    return client
+
+
+def pay(desk, city, amounts, *, key=None, method="cash", tendered=""):
+    dwelling = city.dwellings["0001"]
+    data = {"idempotency_key": key or uuid.uuid4().hex, "method": method, "tendered": tendered, "account": []}
+    for number, amount in amounts.items():
+        account = city.accounts[number]
+        data["account"].append(str(account.pk))
+        data[f"amount_{account.pk}"] = amount
+    return desk.post(reverse("desk-pay", args=[dwelling.pk]), data)
+
+
+URLS = [
+    ("desk-home", []),
+    ("desk-search", []),
+    ("desk-shift", []),
+]
+
+
+@pytest.mark.parametrize("role", [Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.ADMIN, Role.MANAGER])
+def test_other_roles_get_403(client, make_user, city, role):
+    client.force_login(make_user(role))
+    for name, args in URLS:
+        assert client.get(reverse(name, args=args)).status_code == 403
+    assert client.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).status_code == 403
+    assert client.post(reverse("desk-close-day")).status_code == 403
+    assert not AuditEntry.objects.filter(action="dwelling_lookup").exists()
+
+
+def test_visitor_goes_to_login(client, city):
+    response = client.get(reverse("desk-home"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_cashier_cannot_see_provider_pages(desk):
+    assert desk.get(reverse("provider-home")).status_code == 403
+
+
+def test_cashier_lands_on_the_desk(desk):
+    response = desk.get("/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("desk-home")
+    page = desk.get(reverse("desk-home")).content.decode()
+    assert 'id="q"' in page and "autofocus" in page
+
+
+def test_search_page_and_fragment(desk, city):
+    page = desk.get(reverse("desk-home"), {"q": "Комсомольська 12 1"}).content.decode()
+    assert reverse("desk-dwelling", args=[city.dwellings["0001"].pk]) in page
+    fragment = desk.get(reverse("desk-search"), {"q": "Шевчнеко"}).content.decode()
+    assert fragment.count('class="hit"') == 1
+    assert "вул. Свободи, 12, кв. 3" in fragment
+    assert "Шевченко Т. Г." in fragment
+    assert "Nothing found" in desk.get(reverse("desk-search"), {"q": "Ґрунтовий"}).content.decode()
+
+
+def test_search_by_tax_id_never_shows_it(desk, city):
+    fragment = desk.get(reverse("desk-search"), {"q": "1779483742"}).content.decode()
+    assert "1779483742" not in fragment
+    assert "******3742" in fragment
+
+
+def test_card_shows_debts_staleness_masked_tax_ids_and_is_audited(desk, city, cashier):
+    dwelling = city.dwellings["0001"]
+    response = desk.get(reverse("desk-dwelling", args=[dwelling.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1779483742" not in page
+    assert "******3742" in page
+    assert 'id="stale-warning"' in page  # the heat provider's data is 60 days old
+    assert page.count('class="bad stale"') == 1
+    for number, debt in (("W-0001", "450,00"), ("H-0001", "1\u202f200,50"), ("R-0001", "300,00")):
+        assert number in page and debt in page
+    entry = AuditEntry.objects.get(action="dwelling_lookup")
+    assert (entry.user_id, entry.organisation_code, entry.object_type, entry.object_id) == (
+        cashier.pk,
+        "PT-01",
+        "dwelling",
+        str(dwelling.pk),
+    )
+    assert entry.detail == {"address": "вул. Свободи, 12, кв. 1", "accounts": 3, "residents": 2}
+
+
+def test_card_of_unknown_dwelling_is_404(desk, city):
+    assert desk.get(reverse("desk-dwelling", args=[999999])).status_code == 404
+    assert not AuditEntry.objects.exists()
+
+
+def test_pay_two_of_three_with_an_edited_amount(desk, city, cashier):
+    response = pay(desk, city, {"W-0001": "450.00", "H-0001": "600,25"}, tendered="1100")
+    assert response.status_code == 302
+    payment = Payment.objects.get()
+    assert response["Location"] == reverse("desk-receipt", args=[payment.pk])
+    assert payment.total == Money(105025)
+    assert payment.change == Money(4975)
+    assert sorted((line.account.number, line.amount) for line in payment.lines.all()) == [
+        ("H-0001", Money(60025)),
+        ("W-0001", Money(45000)),
+    ]
+    # the card now shows what is left
+    page = desk.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).content.decode()
+    assert "600,25" in page and "0,00" in page
+
+
+def test_double_submit_takes_one_payment(desk, city):
+    key = uuid.uuid4().hex
+    first = pay(desk, city, {"W-0001": "100"}, key=key)
+    second = pay(desk, city, {"W-0001": "100"}, key=key)
+    assert first["Location"] == second["Location"]
+    assert Payment.objects.count() == 1
+
+
+def test_same_key_other_amounts_is_refused(desk, city):
+    key = uuid.uuid4().hex
+    pay(desk, city, {"W-0001": "100"}, key=key)
+    response = pay(desk, city, {"W-0001": "200"}, key=key)
+    assert response.status_code == 400
+    assert "already used for another payment" in response.content.decode()
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [("0", "must be more than zero"), ("-5", "must be more than zero"), ("abc", "is not an amount")],
+)
+def test_zero_negative_or_garbage_amount_is_refused(desk, city, amount, message):
+    response = pay(desk, city, {"W-0001": "100", "H-0001": amount})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_nothing_chosen_is_refused(desk, city):
+    response = pay(desk, city, {})
+    assert response.status_code == 400
+    assert "Choose at least one service" in response.content.decode()
+
+
+def test_account_of_another_dwelling_is_refused(desk, city):
+    dwelling = city.dwellings["0001"]
+    other = city.accounts["1000123"]
+    response = desk.post(
+        reverse("desk-pay", args=[dwelling.pk]),
+        {"idempotency_key": "k1", "method": "card", "account": [str(other.pk)], f"amount_{other.pk}": "5"},
+    )
+    assert response.status_code == 400
+    assert not Payment.objects.exists()
+
+
+def test_short_cash_is_refused(desk, city):
+    response = pay(desk, city, {"W-0001": "100"}, tendered="50")
+    assert response.status_code == 400
+    assert "less than the total" in response.content.decode()
+
+
+def test_advance_payment_is_allowed(desk, city):
+    response = pay(desk, city, {"W-0001": "1000"}, method="card")
+    assert response.status_code == 302
+    assert Payment.objects.get().total == Money(100000)
+
+
+def test_receipt_print_and_pdf(desk, city, point):
+    pay(desk, city, {"W-0001": "450", "R-0001": "150"}, tendered="600")
+    payment = Payment.objects.get()
+    page = desk.get(reverse("desk-receipt", args=[payment.pk])).content.decode()
+    assert payment.receipt in page
+    assert "600,00" in page and "@media print" in page
+    assert "olha" in page and "PT-01" in page
+    pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_other_points_payments_are_404(desk, city, client, make_user, make_org):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    other = make_user(Role.CASHIER, organisation=make_org(OrgKind.PAYMENT_POINT, code="PT-02"))
+    client.force_login(other)
+    assert client.get(reverse("desk-receipt", args=[payment.pk])).status_code == 404
+    assert client.get(reverse("desk-receipt-pdf", args=[payment.pk])).status_code == 404
+    assert client.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "x"}).status_code == 404
+    assert payment.receipt not in client.get(reverse("desk-shift")).content.decode()
+    assert client.get(reverse("desk-receipt", args=[uuid.uuid4()])).status_code == 404
+    assert not Cancellation.objects.exists()
+
+
+def test_cancel_needs_a_reason(desk, city):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "  "})
+    assert response.status_code == 400
+    assert "a reason is required" in response.content.decode()
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "wrong dwelling"})
+    assert response.status_code == 302
+    assert Cancellation.objects.get(payment=payment).reason == "wrong dwelling"
+    page = desk.get(reverse("desk-receipt", args=[payment.pk])).content.decode()
+    assert "CANCELLED" in page and 'id="cancel-form"' not in page
+
+
+def test_shift_summary_and_day_close(desk, city, point):
+    pay(desk, city, {"W-0001": "100", "H-0001": "200"})
+    pay(desk, city, {"R-0001": "50"})
+    first = Payment.objects.order_by("number").first()
+    desk.post(reverse("desk-cancel", args=[first.pk]), {"reason": "mistake"})
+    page = desk.get(reverse("desk-shift")).content.decode()
+    assert 'id="shift-count">1<' in page
+    assert 'id="shift-total">50,00<' in page
+    assert 'id="shift-cancelled">1<' in page
+    response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
+    assert response.status_code == 302
+    assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
+    page = desk.get(response["Location"]).content.decode()
+    assert "1 registers issued" in page
+    assert 'id="day-status">closed<' in page and 'id="close-form"' not in page

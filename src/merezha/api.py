@@ -6,19 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
-from ninja.errors import HttpError
-from ninja.security import HttpBearer
 
-from merezha.organisations.services import api_token_authenticate
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_authenticate(plain=token)
-        if user is not None:
-            request.user = user
-        return user
-
+from merezha.api_auth import BearerAuth
 
 api = NinjaAPI(
     title="Merezha API",
@@ -27,14 +16,6 @@ api = NinjaAPI(
     auth=BearerAuth(),
     urls_namespace="api",
 )
-
-
-def require_role(request: HttpRequest, *roles: str) -> Any:
-    """The caller, when it acts in one of `roles`; otherwise 403."""
-    user = request.user
-    if not getattr(user, "is_authenticated", False) or not user.has_role(*roles):  # type: ignore[union-attr]
-        raise HttpError(403, "forbidden for this role")
-    return user
 
 
 class MeOut(Schema):
@@ -62,6 +43,7 @@ from merezha.payments.api import router as payments_router  # noqa: E402
 from merezha.providers.api import router as providers_router  # noqa: E402
 from merezha.registers.api import router as registers_router  # noqa: E402
 from merezha.registry.api import router as registry_router  # noqa: E402
+from merezha.search.api import router as search_router  # noqa: E402
 from merezha.subsidies.api import router as subsidies_router  # noqa: E402
 
 api.add_router("/", core_router)
@@ -70,4 +52,5 @@ api.add_router("/", providers_router)
 api.add_router("/", payments_router)
 api.add_router("/", registers_router)
 api.add_router("/", subsidies_router)
+api.add_router("/", search_router)
 api.add_router("/", housing_router)

@@ -35,6 +35,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     applied: bool = False
+    #: Dwellings whose searchable data (residents, payers, accounts) the import changed.
+    touched_dwellings: set[int] = field(default_factory=set)
 
     @property
     def rows_rejected(self) -> int:

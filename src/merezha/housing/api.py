@@ -16,7 +16,7 @@ router = Router(tags=["housing"])
 
 
 def require_role(request: HttpRequest, *roles: str) -> Any:
-    from merezha.api import require_role as check  # merezha.api mounts this router: import late
+    from merezha.api_auth import require_role as check  # merezha.api mounts this router: import late
 
     return check(request, *roles)
 

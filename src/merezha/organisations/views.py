@@ -50,26 +50,6 @@ def centre_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(Role.PROVIDER)
-def provider_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, _("Provider"))
-
-
-@role_required(Role.HOUSING)
-def housing_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, _("Housing office"))
-
-
-@role_required(Role.SUBSIDY)
-def subsidy_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, _("Subsidy office"))
-
-
-@role_required(Role.CASHIER)
-def desk_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, _("Cashier's desk"))
-
-
 @role_required(Role.MANAGER)
 def manager_home(request: HttpRequest) -> HttpResponse:
     return _role_home(request, _("Management"))

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
-from merezha.api import require_role
+from merezha.api_auth import require_role
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict, audit_record

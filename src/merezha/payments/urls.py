@@ -1,10 +1,6 @@
-"""Pages of the payments app (mounted at the site root by merezha.urls)."""
+"""Pages of the payments app (mounted at the site root by merezha.urls).
 
-from django.urls import path
+The cashier's pages (desk, card, payment, receipt, shift) live in the search app, which owns `desk-home`.
+"""
 
-from merezha.organisations import views as org_views
-
-urlpatterns = [
-    # the role's home page; replace the generic view with this app's own
-    path("desk/", org_views.desk_home, name="desk-home"),
-]
+urlpatterns: list = []

@@ -82,7 +82,7 @@ class DiscrepancyPageOut(Schema):
 
 
 def _provider_user(request: HttpRequest) -> Any:
-    from merezha.api import require_role
+    from merezha.api_auth import require_role
 
     return require_role(request, Role.PROVIDER)
 

@@ -17,7 +17,7 @@ from typing import Any
 from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema, Status
 
-from merezha.api import require_role
+from merezha.api_auth import require_role
 from merezha.core.roles import Role
 from merezha.payments.services import PaymentError
 from merezha.registers.files import FORMATS, content_type, register_file_write

@@ -14,6 +14,7 @@ from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.registry.selectors import address_match, street_list
 from merezha.registry.services import registry_import
+from merezha.search.services import search_index_after_import
 
 router = Router(tags=["registry"])
 
@@ -54,7 +55,7 @@ class ImportReportOut(Schema):
 @router.get("/streets", response=list[StreetOut])
 def streets(request: HttpRequest) -> list[dict[str, Any]]:
     """Any organisation user: the street directory with former names."""
-    from merezha.api import require_role
+    from merezha.api_auth import require_role
 
     require_role(request, *Role.values)
     return [
@@ -66,7 +67,7 @@ def streets(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/match", response=MatchOut)
 def match(request: HttpRequest, street: str, house: str, apartment: str = "") -> dict[str, Any]:
     """Information centre, providers, housing and subsidy offices: one address → one dwelling or an honest no."""
-    from merezha.api import require_role
+    from merezha.api_auth import require_role
 
     require_role(request, Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY)
     m = address_match(street=street, house=house, apartment=apartment)
@@ -81,7 +82,7 @@ def match(request: HttpRequest, street: str, house: str, apartment: str = "") ->
 @router.post("/uploads", response={200: ImportReportOut, 422: ImportReportOut})
 def upload(request: HttpRequest, file: File[UploadedFile], accept_partial: Form[bool] = False) -> Any:
     """Housing office clerks: apply the office's complete register (exchange-v1 §1). 422 lists every rejected row."""
-    from merezha.api import require_role
+    from merezha.api_auth import require_role
 
     user = require_role(request, Role.HOUSING)
     suffix = os.path.splitext(file.name or "")[1]
@@ -95,4 +96,5 @@ def upload(request: HttpRequest, file: File[UploadedFile], accept_partial: Form[
             )
         except ImportRejected as exc:
             return 422, exc.report.as_dict()
+    search_index_after_import(report=report)
     return 200, report.as_dict()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from merezha.api import require_role
+from merezha.api_auth import require_role
 from merezha.core.roles import Role
 from merezha.search.selectors import RESULT_LIMIT, dwelling_search
 

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from django.db import connection, transaction
 
+from merezha.core.imports import ImportReport
 from merezha.registry.matching import fold
 from merezha.registry.models import Dwelling, Person, Street, StreetName
 from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
@@ -265,3 +266,11 @@ def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[s
         _terms_sync(full=False)
         terms = SearchTerm.objects.count()
     return {"entries": entries, "streets": streets, "terms": terms}
+
+
+def search_index_after_import(*, report: ImportReport) -> int:
+    """Refresh the index for the dwellings an import changed (called by the import commands and routes)."""
+    if not report.applied or not report.touched_dwellings:
+        return 0
+    search_index_refresh(dwelling_ids=report.touched_dwellings)
+    return len(report.touched_dwellings)

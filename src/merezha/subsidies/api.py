@@ -17,7 +17,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.responses import Status
 
-from merezha.api import require_role
+from merezha.api_auth import require_role
 from merezha.core.certificates import certificate_verify_url
 from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected

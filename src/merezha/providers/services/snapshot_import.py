@@ -438,8 +438,9 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
 
 
 # --- merge ---------------------------------------------------------------------------------------
-def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
-    """Upsert every valid row into the accounts; returns created / updated / unchanged counts."""
+def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, int], set[int]]:
+    """Upsert every valid row into the accounts; returns created / updated / unchanged counts and the
+    dwellings whose accounts appeared, moved or changed payer."""
     acc = Account._meta.db_table
     distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
     changed = f"NOT {acc}.is_active OR {acc}.dwelling_id {distinct} excluded.dwelling_id OR " + " OR ".join(
@@ -463,6 +464,15 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
             [provider_id],
         )
         created, updated, total = cur.fetchone()
+        # dwellings whose payers or account numbers the search index must learn
+        cur.execute(
+            f"""SELECT DISTINCT s.dwelling_id FROM {STAGING} s LEFT JOIN {acc} a
+                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
+                WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND (a.id IS NULL OR NOT a.is_active
+                  OR COALESCE(a.dwelling_id, -1) <> s.dwelling_id OR a.payer <> s.payer OR a.tax_id <> s.tax_id)""",
+            [provider_id],
+        )
+        touched = {int(row[0]) for row in cur.fetchall()}
         cur.execute(
             f"""INSERT INTO {acc} (provider_id, number, service_id, dwelling_id, match_status, street, house,
                     apartment, payer, tax_id, closing, snapshot_id, is_active)
@@ -485,7 +495,10 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> dict[str, int]:
                     AND s.service_id = {acc}.service_id)""",
             [snapshot_id, provider_id, snapshot_id],
         )
-    return {"created": int(created), "updated": int(updated), "unchanged": int(total - created - updated)}
+    return (
+        {"created": int(created), "updated": int(updated), "unchanged": int(total - created - updated)},
+        touched,
+    )
 
 
 def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> int:
@@ -886,7 +899,8 @@ def _import_in_transaction(
     snap.status = Snapshot.Status.RUNNING
     snap.save()
 
-    changes = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    changes, touched = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    report.touched_dwellings = touched
     changes["closed"] = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
     _merge_periods(provider_id=provider.pk, snapshot_id=snap.pk, period=period)
     kinds = _discrepancies_record(snapshot_id=snap.pk)

@@ -578,4 +578,5 @@ def _apply(
     )
     report.rows_applied = applied_rows
     report.changes = counts
+    report.touched_dwellings = {c[1] for c in changes}
     return len(changes)

@@ -10,6 +10,7 @@ from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
 from merezha.organisations.services import organisation_ensure
 from merezha.providers.services import snapshot_import
+from merezha.search.services import search_index_after_import
 
 
 class Command(BaseCommand):
@@ -49,4 +50,7 @@ class Command(BaseCommand):
             )
         except ImportRejected as exc:
             raise fail_report(self, exc.report) from None
+        refreshed = search_index_after_import(report=report)
         write_report(self, report)
+        if refreshed:
+            self.stdout.write(f"search index refreshed for {refreshed} dwelling(s)")

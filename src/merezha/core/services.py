@@ -60,27 +60,24 @@ def idempotency_claim(
     and needs no `idempotency_complete`: the claim and the result commit or roll back together.
     """
     now = timezone.now()
+    values = {
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "result_type": result_type,
+        "result_id": result_id,
+    }
     qn = connection.ops.quote_name
-    table = IdempotencyKey._meta.db_table
+    columns = ", ".join(qn(name) for name in [*values, "created_at"])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(table)} ({qn('scope')}, {qn('key')}, {qn('request_hash')}, {qn('created_at')}, "
-            f"{qn('result_type')}, {qn('result_id')}) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO {qn(IdempotencyKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({qn('scope')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
-            [scope, key, fingerprint, connection.ops.adapt_datetimefield_value(now), result_type, result_id],
+            [*values.values(), connection.ops.adapt_datetimefield_value(now)],
         )
         inserted = cursor.fetchone()
     if inserted is not None:
-        row = IdempotencyKey(
-            id=inserted[0],
-            scope=scope,
-            key=key,
-            request_hash=fingerprint,
-            created_at=now,
-            result_type=result_type,
-            result_id=result_id,
-        )
-        return IdempotencyClaim(row=row, is_new=True)
+        return IdempotencyClaim(row=IdempotencyKey(id=inserted[0], created_at=now, **values), is_new=True)
     row = IdempotencyKey.objects.get(scope=scope, key=key)
     if row.request_hash != fingerprint:
         raise IdempotencyConflict(key)

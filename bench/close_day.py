@@ -125,10 +125,16 @@ def main() -> None:
         out = Path(home) / "files"
         out.mkdir()
         t2 = time.perf_counter()
+        if args.profile:
+            prof = cProfile.Profile()
+            prof.enable()
         for reg in Register.objects.select_related("provider").order_by("provider__code"):
             base = out / f"{reg.provider.code}-{reg.number}"
             register_files_write(registers=[reg], targets={fmt: f"{base}.{fmt}" for fmt in FORMATS})
         t_files = time.perf_counter() - t2
+        if args.profile:
+            prof.disable()
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         assert RegisterLine.objects.count() == n_lines and len(result.registers) == args.providers
         total = t_close + t_files
         rows = [

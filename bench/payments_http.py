@@ -1,13 +1,15 @@
 """Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
 
-    python -m bench.payments_http [--clients 8] [--per-client 250] [--servers 2] [--pgbench-seconds 20]
+    python -m bench.payments_http [--clients 8] [--per-client 250] [--server gunicorn|runserver]
+                                  [--workers 4] [--servers 2] [--pgbench-seconds 20]
 
 In one run, on the same machine and loopback only:
 1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
    and cashier per client, each with an API token);
-2. `--servers` Django servers (`merezha runserver --noreload`, DEBUG off, persistent database
-   connections: bench/http_settings.py; app servers are stateless, so a 2-core machine runs two)
-   on 127.0.0.1;
+2. the app server on 127.0.0.1, DEBUG off, persistent database connections (settings
+   bench/http_settings.py): by default gunicorn (`pip install merezha[bench]`) with `--workers`
+   sync worker processes, as production runs it; or `--server runserver`: `--servers` Django
+   development servers (`merezha runserver --noreload`), one port each;
 3. `--clients` threads, each posting `--per-client` payments (1–3 lines, a fresh Idempotency-Key
    each) to POST /api/v1/payments over a kept-alive connection, after 10 warm-up requests;
 4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
@@ -137,7 +139,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-client", type=int, default=250)
-    ap.add_argument("--servers", type=int, default=2)
+    ap.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--pgbench-seconds", type=int, default=20)
     args = ap.parse_args()
@@ -168,9 +172,33 @@ def main() -> None:
             SECRET_KEY="bench-" + uuid.uuid4().hex,
             ALLOWED_HOSTS="127.0.0.1,localhost",
             LOG_LEVEL="ERROR",
+            DJANGO_SETTINGS_MODULE="bench.http_settings",
+            PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
-        ports = [free_port() for _ in range(args.servers)]
-        for port in ports:
+        if args.server == "gunicorn":
+            ports = [free_port()]
+            servers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "merezha.wsgi:application",
+                        "--bind",
+                        f"127.0.0.1:{ports[0]}",
+                        "--workers",
+                        str(args.workers),
+                        "--log-level",
+                        "warning",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        else:
+            ports = [free_port() for _ in range(args.servers)]
+        for port in ports if args.server == "runserver" else []:
             servers.append(
                 subprocess.Popen(
                     [
@@ -217,7 +245,15 @@ def main() -> None:
         servers = []
         tps = pgbench(args.clients, args.pgbench_seconds)
         rows = [
-            ("clients / servers", f"{args.clients} / {args.servers}"),
+            (
+                "clients / server",
+                f"{args.clients} / "
+                + (
+                    f"gunicorn, {args.workers} workers"
+                    if args.server == "gunicorn"
+                    else f"{args.servers} runserver"
+                ),
+            ),
             ("payments accepted (201)", ok),
             ("errors", errors),
             ("payments/s over HTTP", f"{rate:.1f}"),

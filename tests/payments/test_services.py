@@ -247,3 +247,18 @@ def test_a_payment_taken_after_close_can_be_cancelled_that_evening(world, pay):
         payment_id=late.pk, cashier=world.cashiers[0], reason="typo", now=at("2026-11-02", 18, 5)
     )
     assert c.payment_id == late.pk
+
+
+def test_a_payment_is_a_handful_of_statements(world, pay):
+    """Second payment of the day: claim, accounts locked, day counter, payment, lines (plus the
+    test's own savepoint and its release, as the test runs inside a transaction)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pay({"water": "1"})
+    with CaptureQueriesContext(connection) as queries:
+        payment = pay({"water": "2", "heat": "3"})
+    assert payment.receipt == "P-01-20261102-2"
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
+    assert PaymentLine.objects.filter(payment=payment).count() == 2

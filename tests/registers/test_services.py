@@ -207,31 +207,3 @@ def test_reconciliation_flags_nothing_when_all_is_registered(world, pay):
     RegisterLine.objects.filter(amount=500).delete()
     rec = reconciliation(day_from=D2, day_to=D2)
     assert [(r.point, r.provider) for r in rec.mismatches] == [("P-01", "heat"), ("P-01", "")]
-
-
-@pytest.mark.parametrize("encoding", ["cp1251", "cp866", "cp1125"])
-def test_fast_dbf_writer_writes_the_same_bytes_as_formats_writers(tmp_path, encoding):
-    from merezha.formats.writers import write_dbf
-    from merezha.registers.dbf import write_dbf_rows
-    from merezha.registers.files import DBF_COLUMNS
-
-    rows = [
-        (
-            1,
-            "3a77e25f-4264-4d51-aa2c-d1243ea6de4e",
-            "P-01-20261102-1",
-            D2,
-            "09:15:00",
-            "P-01",
-            "W-1",
-            "water",
-            "Ґонта Ївга Ігорівна ’ʼ`",
-            "вул. Кам'янецька, 1, кв. 5",
-            "100.10",
-        ),
-        (2, "x", "", "2026-11-02", "", "", "", "", "", "x" * 400, "-0.01"),
-        (3, None, None, None, None, None, None, None, None, None, None),
-    ]
-    write_dbf(tmp_path / "a.dbf", DBF_COLUMNS, rows, encoding=encoding, today=D2)
-    write_dbf_rows(tmp_path / "b.dbf", DBF_COLUMNS, rows, encoding=encoding, today=D2)
-    assert (tmp_path / "a.dbf").read_bytes() == (tmp_path / "b.dbf").read_bytes()

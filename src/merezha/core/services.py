@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 
 from merezha.core.models import AuditEntry, IdempotencyKey, InboxDocument
@@ -48,21 +48,40 @@ class IdempotencyClaim:
     is_new: bool
 
 
-def idempotency_claim(*, scope: str, key: str, fingerprint: str) -> IdempotencyClaim:
+def idempotency_claim(
+    *, scope: str, key: str, fingerprint: str, result_type: str = "", result_id: str = ""
+) -> IdempotencyClaim:
     """Take (scope, key) inside the caller's transaction, or find who took it.
 
-    The unique row is the lock: a concurrent claim of the same key blocks on the insert until the
-    first transaction ends, then fails and reads the committed row. Never check-then-act.
+    The unique row is the lock: a concurrent claim of the same key waits on the insert until the
+    first transaction ends, then finds the committed row. Never check-then-act. One statement,
+    no savepoint: `INSERT … ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL, SQLite ≥ 3.35).
+    A caller that knows its result's id before writing it (a UUID made in Python) passes it here
+    and needs no `idempotency_complete`: the claim and the result commit or roll back together.
     """
-    try:
-        with transaction.atomic():
-            row = IdempotencyKey.objects.create(scope=scope, key=key, request_hash=fingerprint)
-        return IdempotencyClaim(row=row, is_new=True)
-    except IntegrityError:
-        row = IdempotencyKey.objects.get(scope=scope, key=key)
-        if row.request_hash != fingerprint:
-            raise IdempotencyConflict(key) from None
-        return IdempotencyClaim(row=row, is_new=False)
+    now = timezone.now()
+    values = {
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "result_type": result_type,
+        "result_id": result_id,
+    }
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(name) for name in [*values, "created_at"])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(IdempotencyKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
+            f"ON CONFLICT ({qn('scope')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",
+            [*values.values(), connection.ops.adapt_datetimefield_value(now)],
+        )
+        inserted = cursor.fetchone()
+    if inserted is not None:
+        return IdempotencyClaim(row=IdempotencyKey(id=inserted[0], created_at=now, **values), is_new=True)
+    row = IdempotencyKey.objects.get(scope=scope, key=key)
+    if row.request_hash != fingerprint:
+        raise IdempotencyConflict(key)
+    return IdempotencyClaim(row=row, is_new=False)
 
 
 def idempotency_complete(*, claim: IdempotencyClaim, result_type: str, result_id: str) -> None:

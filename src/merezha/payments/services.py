@@ -11,10 +11,11 @@ point and day: it carries the receipt counter, so receipt numbers never race.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from merezha.core.money import Money
@@ -23,7 +24,6 @@ from merezha.core.services import (
     IdempotencyConflict,
     audit_record,
     idempotency_claim,
-    idempotency_complete,
     request_fingerprint,
 )
 from merezha.organisations.models import Organisation
@@ -86,6 +86,20 @@ def _day_row(point: Organisation, day: dt.date) -> OperationalDay:
     except IntegrityError:  # created concurrently: take the committed row
         row = OperationalDay.objects.select_for_update().get(point=point, day=day)
     return row
+
+
+def _receipt_number_take(point: Organisation, day: dt.date) -> tuple[dt.date, int] | None:
+    """The next receipt number of the point's open `day`, taken under the day row's lock in one
+    statement (UPDATE … RETURNING); None when the row is missing or closed (take the full path)."""
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(OperationalDay._meta.db_table)} SET receipt_counter = receipt_counter + 1 "
+            "WHERE point_id = %s AND day = %s AND status = %s RETURNING receipt_counter",
+            [point.pk, connection.ops.adapt_datefield_value(day), OperationalDay.Status.OPEN],
+        )
+        row = cursor.fetchone()
+    return None if row is None else (day, int(row[0]))
 
 
 def operational_day_lock(*, point: Organisation, moment: dt.datetime) -> OperationalDay:
@@ -156,8 +170,16 @@ def payment_create(
         raise PaymentError("an Idempotency-Key of 1 to 128 characters is required")
     _check_cashier(cashier, point)
     fingerprint = _fingerprint(lines, method, tendered)
+    payment_id = uuid.uuid4()
     with transaction.atomic():
-        claim = idempotency_claim(scope=f"payment:{point.code}", key=key, fingerprint=fingerprint)
+        # the claim carries the payment's id: it commits (or rolls back) with the payment
+        claim = idempotency_claim(
+            scope=f"payment:{point.code}",
+            key=key,
+            fingerprint=fingerprint,
+            result_type="payment",
+            result_id=str(payment_id),
+        )
         if not claim.is_new:
             payment = Payment.objects.get(point=point, idempotency_key=key)
             return PaymentResult(payment=payment, created=False)
@@ -177,19 +199,23 @@ def payment_create(
             if not acc.is_active:
                 raise PaymentError(f"account {acc.number} is no longer active at its provider")
         moment = now or timezone.now()
-        day = operational_day_lock(point=point, moment=moment)
-        day.receipt_counter += 1
-        day.save(update_fields=["receipt_counter"])
-        number = day.receipt_counter
+        day_number = _receipt_number_take(point, timezone.localdate(moment))
+        if day_number is None:  # first payment of the day, or the day is closed: the full path
+            day = operational_day_lock(point=point, moment=moment)
+            day.receipt_counter += 1
+            day.save(update_fields=["receipt_counter"])
+            day_number = (day.day, day.receipt_counter)
+        op_day, number = day_number
         change = None
         if method == Payment.Method.CASH and tendered is not None:
             change = tendered - total
         payment = Payment.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+            id=payment_id,
             point=point,
             cashier=cashier,
-            operational_day=day.day,
+            operational_day=op_day,
             number=number,
-            receipt=f"{point.code}-{day.day:%Y%m%d}-{number}",
+            receipt=f"{point.code}-{op_day:%Y%m%d}-{number}",
             accepted_at=moment,
             method=method,
             total=total,
@@ -203,14 +229,13 @@ def payment_create(
                     payment=payment,
                     account=accounts[line.account_id],
                     provider=accounts[line.account_id].provider,
-                    operational_day=day.day,
+                    operational_day=op_day,
                     point=point,
                     amount=line.amount,
                 )
                 for line in lines
             ]
         )
-        idempotency_complete(claim=claim, result_type="payment", result_id=str(payment.pk))
     return PaymentResult(payment=payment, created=True, lines=tuple(created))
 
 

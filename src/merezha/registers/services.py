@@ -63,8 +63,8 @@ def canonical_checksum(data: dict[str, Any]) -> str:
 _INSERT_LINES = """
 INSERT INTO {rl} (register_id, line, payment_line_id, payment_id, receipt, paid_at, point_code,
                   account, service, payer, address, amount)
-SELECT %s,
-       ROW_NUMBER() OVER (ORDER BY p.accepted_at, pt.code, p.number, pl.id),
+SELECT r.id,
+       ROW_NUMBER() OVER (PARTITION BY r.id ORDER BY p.accepted_at, pt.code, p.number, pl.id),
        pl.id, p.id, p.receipt, p.accepted_at, pt.code,
        a.number, s.code, SUBSTR(a.payer, 1, 200),
        SUBSTR(a.street || ', ' || a.house || CASE WHEN a.apartment <> '' THEN ', кв. ' || a.apartment ELSE '' END, 1, 200),
@@ -74,14 +74,15 @@ JOIN {p} p ON p.id = pl.payment_id
 JOIN {org} pt ON pt.id = pl.point_id
 JOIN {acc} a ON a.id = pl.account_id
 JOIN {svc} s ON s.id = a.service_id
-WHERE pl.operational_day = %s AND pl.provider_id = %s
+JOIN {reg} r ON r.provider_id = pl.provider_id AND r.id IN ({ids})
+WHERE pl.operational_day = %s
   AND pl.point_id IN (SELECT od.point_id FROM {od} od WHERE od.day = %s AND od.status = 'closed')
   AND NOT EXISTS (SELECT 1 FROM {rl} x WHERE x.payment_line_id = pl.id)
   AND NOT EXISTS (SELECT 1 FROM {c} c WHERE c.payment_id = pl.payment_id)
 """
 
 
-def _insert_lines_sql() -> str:
+def _insert_lines_sql(count: int) -> str:
     from merezha.organisations.models import Service
     from merezha.payments.models import Cancellation, Payment
     from merezha.providers.models import Account
@@ -95,14 +96,16 @@ def _insert_lines_sql() -> str:
         svc=Service._meta.db_table,
         od=OperationalDay._meta.db_table,
         c=Cancellation._meta.db_table,
+        reg=Register._meta.db_table,
+        ids=", ".join(["%s"] * count),
     )
 
 
 def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     """Issue the registers of `day` for every closed point-day's unregistered lines (caller's transaction).
 
-    Set-based: one INSERT … SELECT per provider numbers the lines in order of acceptance; the
-    summaries are aggregated in SQL. Lines of cancelled payments are left out; a provider with no
+    Set-based: one INSERT … SELECT takes every provider's lines, numbered per register in order of
+    acceptance; the summaries are one aggregate in SQL. Lines of cancelled payments are left out; a provider with no
     line gets no register.
     """
     closed_points = OperationalDay.objects.filter(day=day, status=OperationalDay.Status.CLOSED).values(
@@ -123,14 +126,17 @@ def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     }
     issued_at = timezone.now()
     issued_by = user if getattr(user, "pk", None) else None
-    sql = _insert_lines_sql()
-    out = []
-    for provider_id in sorted(provider_ids, key=lambda pk: providers[pk].code):
-        provider = providers[provider_id]
-        last = Register.objects.filter(provider=provider).aggregate(n=Max("number"))["n"] or 0
-        register = Register.objects.create(  # type: ignore[misc]  # MoneyField takes Money
-            provider=provider,
-            number=last + 1,
+    last_numbers = dict(
+        Register.objects.filter(provider_id__in=provider_ids)
+        .values("provider_id")
+        .annotate(n=Max("number"))
+        .values_list("provider_id", "n")
+    )
+    ordered = sorted(provider_ids, key=lambda pk: providers[pk].code)
+    registers = [
+        Register.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+            provider=providers[pk],
+            number=(last_numbers.get(pk) or 0) + 1,
             operational_day=day,
             issued_at=issued_at,
             issued_by=issued_by,
@@ -139,29 +145,35 @@ def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
             points=[],
             checksum="",
         )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [register.pk, day, provider_id, day])
-            inserted = cursor.rowcount
-        if not inserted:  # the lines were taken by a concurrent close: no empty register
+        for pk in ordered
+    ]
+    # every provider's lines in one INSERT … SELECT, numbered per register in order of acceptance
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_lines_sql(len(registers)), [*(r.pk for r in registers), day, day])
+    # the summaries: one aggregate over the new lines, per register and point
+    points: dict[int, list[dict[str, Any]]] = {}
+    for row in (
+        RegisterLine.objects.filter(register__in=registers)
+        .values("register_id", "point_code")
+        .annotate(n=Count("pk"), t=Sum("amount"))
+        .order_by("register_id", "point_code")
+    ):
+        points.setdefault(row["register_id"], []).append(
+            {"point": row["point_code"], "count": row["n"], "total": str(_money(row["t"]))}
+        )
+    out = []
+    for register in registers:
+        if register.pk not in points:  # the lines were taken by a concurrent close: no empty register
             register.delete()
             continue
-        per_point = (
-            RegisterLine.objects.filter(register=register)
-            .values("point_code")
-            .annotate(n=Count("pk"), t=Sum("amount"))
-            .order_by("point_code")
-        )
-        points = [
-            {"point": r["point_code"], "count": r["n"], "total": str(_money(r["t"]))} for r in per_point
-        ]
-        register.count = sum(p["count"] for p in points)
-        register.total = Money.total(Money.parse(p["total"]) for p in points)
-        register.points = points
+        register.points = points[register.pk]
+        register.count = sum(p["count"] for p in register.points)
+        register.total = Money.total(Money.parse(p["total"]) for p in register.points)
         register.checksum = canonical_checksum(register_canonical(register=register))
         register.document = inbox_deliver(
             kind="register",
             sender_code=HUB_CODE,
-            recipient_code=provider.code,
+            recipient_code=register.provider.code,
             title=f"Payment register {register.number} of {day.isoformat()}",
             object_type="register",
             object_id=str(register.pk),

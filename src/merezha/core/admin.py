@@ -1,21 +1,28 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from merezha.core.models import AuditEntry, InboxDocument
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """An admin page that only shows: the records are written by services (imports, audit, history)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "organisation_code", "action", "object_type", "object_id")
     list_filter = ("action",)
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(InboxDocument)

@@ -3,16 +3,14 @@
 Read-only: a provider's data changes only through its own uploads.
 """
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from merezha.core.admin import ReadOnlyAdmin
 from merezha.providers.models import Snapshot
 
 
 @admin.register(Snapshot)
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "provider",
@@ -30,12 +28,3 @@ class SnapshotAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "provider")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

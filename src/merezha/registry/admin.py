@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from merezha.core.admin import ReadOnlyAdmin
 from merezha.registry.models import (
     BenefitCategory,
     Building,
@@ -53,13 +54,7 @@ class BenefitCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(RegisterChange)
-class RegisterChangeAdmin(admin.ModelAdmin):
+class RegisterChangeAdmin(ReadOnlyAdmin):
     list_display = ("recorded_at", "office", "dwelling", "kind", "field", "old_value", "new_value", "source")
     list_filter = ("kind", "office")
     raw_id_fields = ("dwelling", "person")
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from merezha.core.admin import ReadOnlyAdmin
 from merezha.subsidies.models import Exemption, SubsidyRuleParameters
 
 
 @admin.register(SubsidyRuleParameters)
-class SubsidyRuleParametersAdmin(admin.ModelAdmin):
+class SubsidyRuleParametersAdmin(ReadOnlyAdmin):
     """Read-only here: sets are added on the information centre's page /subsidies/rule/ (amounts in UAH)
     and never edited, because a verdict names the set it used."""
 
@@ -16,15 +17,6 @@ class SubsidyRuleParametersAdmin(admin.ModelAdmin):
         "exemptions_enabled",
         "note",
     )
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Exemption)

@@ -130,7 +130,7 @@ def pgbench(clients: int, seconds: int) -> float:
         m = re.search(r"tps = ([0-9.]+)", res.stdout)
         if not m:
             raise RuntimeError(f"pgbench printed no tps:\n{res.stdout}")
-        return float(m.group(1))
+        return float(m.group(1))  # transactions per second, not money
     finally:
         pg_drop_database(url)
 

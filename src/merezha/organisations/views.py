@@ -45,11 +45,18 @@ def _role_home(request: HttpRequest, title: str, links: list[dict[str, str]] | N
 
 @role_required(Role.ADMIN)
 def centre_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(
-        request, _("Information centre"), [{"url": reverse("admin:index"), "label": _("Administration")}]
-    )
+    """Information centre administrators: the hub's figures and its tools."""
+    links = [
+        {"url": reverse("admin:index"), "label": _("Administration")},
+        {"url": reverse("registers-reconciliation"), "label": _("Reconciliation")},
+        {"url": reverse("subsidy-rule"), "label": _("Subsidy rule")},
+        {"url": reverse("debtors-export"), "label": _("Debtors")},
+        {"url": reverse("inbox"), "label": _("Inbox")},
+    ]
+    return _role_home(request, _("Information centre"), links)
 
 
 @role_required(Role.MANAGER)
 def manager_home(request: HttpRequest) -> HttpResponse:
-    return _role_home(request, _("Management"))
+    """City management: city-wide figures and the debtors list."""
+    return _role_home(request, _("Management"), [{"url": reverse("debtors-export"), "label": _("Debtors")}])

@@ -108,6 +108,9 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 if os.environ.get("MEREZHA_TASKS_IMMEDIATE", "") == "1":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+#: Run after every applied import (core.hooks.imports_applied): keeps the cashier's search index current.
+MEREZHA_AFTER_IMPORT = ["merezha.search.services.search_index_after_import"]
+
 STALE_DATA_DAYS = int(os.environ.get("STALE_DATA_DAYS", "45"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

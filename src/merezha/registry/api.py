@@ -10,11 +10,11 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
+from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.registry.selectors import address_match, street_list
 from merezha.registry.services import registry_import
-from merezha.search.services import search_index_after_import
 
 router = Router(tags=["registry"])
 
@@ -96,5 +96,5 @@ def upload(request: HttpRequest, file: File[UploadedFile], accept_partial: Form[
             )
         except ImportRejected as exc:
             return 422, exc.report.as_dict()
-    search_index_after_import(report=report)
+    imports_applied(report=report)
     return 200, report.as_dict()

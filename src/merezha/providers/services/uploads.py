@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.db import transaction
 
+from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected
 from merezha.core.services import (
     IdempotencyConflict,
@@ -123,7 +124,7 @@ def snapshot_import_run(*, snapshot_id: int) -> str:
     if not updated:
         return snapshot.status
     try:
-        snapshot_import(
+        report = snapshot_import(
             snapshot.stored_path,
             provider=snapshot.provider,
             period=snapshot.period,
@@ -133,6 +134,7 @@ def snapshot_import_run(*, snapshot_id: int) -> str:
             name=snapshot.file_name,
             snapshot=snapshot,
         )
+        imports_applied(report=report)
     except ImportRejected:
         pass
     except Exception as exc:

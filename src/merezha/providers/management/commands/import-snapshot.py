@@ -5,12 +5,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from merezha.core.commands import fail_report, write_report
+from merezha.core.hooks import imports_applied
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
 from merezha.organisations.services import organisation_ensure
 from merezha.providers.services import snapshot_import
-from merezha.search.services import search_index_after_import
 
 
 class Command(BaseCommand):
@@ -50,7 +50,5 @@ class Command(BaseCommand):
             )
         except ImportRejected as exc:
             raise fail_report(self, exc.report) from None
-        refreshed = search_index_after_import(report=report)
+        imports_applied(report=report)
         write_report(self, report)
-        if refreshed:
-            self.stdout.write(f"search index refreshed for {refreshed} dwelling(s)")

@@ -61,3 +61,11 @@ def test_information_centre_home_links_its_tools(client, make_user):
     page = client.get(reverse("centre-home")).content.decode()
     for name in ("admin:index", "registers-reconciliation", "subsidy-rule", "debtors-export", "inbox"):
         assert f'href="{reverse(name)}"' in page
+
+
+def test_ukrainian_whatever_the_browser_says_until_the_user_chooses(client, make_user, ukrainian):
+    client.force_login(make_user(Role.HOUSING))
+    page = client.get(reverse("housing-home"), headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert page["Content-Language"] == "uk"
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert client.get(reverse("housing-home"))["Content-Language"] == "en"

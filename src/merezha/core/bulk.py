@@ -35,29 +35,41 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
         return list(range(start, start + count))
 
 
+_BATCH = 5000
+
+
+def _batches(rows: Iterable[Sequence[Any]]) -> Iterable[list[Sequence[Any]]]:
+    batch: list[Sequence[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Insert tuples into `model`'s table; `columns` are database column names. Returns the count."""
+    """Insert tuples into `model`'s table; `columns` are database column names. Returns the count.
+
+    Rows are taken in batches of 5,000, so memory stays bounded and `rows` may itself be a generator
+    reading from the same connection (a batch is read first, then written).
+    """
     table = model._meta.db_table
     cols = ", ".join(f'"{c}"' for c in columns)
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
-            with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
+            for batch in _batches(rows):
+                with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                    for row in batch:
+                        copy.write_row(row)
+                count += len(batch)
             return count
         placeholders = ", ".join(["%s"] * len(columns))
         sql = f'INSERT INTO "{table}" ({cols}) VALUES ({placeholders})'
-        batch: list[Sequence[Any]] = []
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= 5000:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
+        for batch in _batches(rows):
             cursor.executemany(sql, batch)
             count += len(batch)
     return count

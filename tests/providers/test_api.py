@@ -153,3 +153,26 @@ def test_a_failed_background_import_changes_nothing(client, city, samples, water
     assert sorted(Account.objects.values_list("number", "service_id", "closing", "snapshot_id")) == before
     assert {s for s in Account.objects.values_list("snapshot_id", flat=True)} == {first["id"]}
     assert list((settings.HOME / "uploads" / "snapshots").iterdir()) == []
+
+
+def test_a_running_import_shows_its_progress(client, city, samples, water_user, monkeypatch, settings):
+    import importlib
+
+    module = importlib.import_module("merezha.providers.services.snapshot_import")
+    merge, seen = module._merge_accounts, []
+    headers = bearer(water_user)
+
+    def merge_and_look(**kwargs):
+        # the import is half-way: what does the provider see?
+        snapshot_id = Snapshot.objects.get(status=Snapshot.Status.RUNNING).pk
+        seen.append(client.get(f"/api/v1/snapshots/{snapshot_id}", headers=headers).json())
+        return merge(**kwargs)
+
+    monkeypatch.setattr(module, "_merge_accounts", merge_and_look)
+    done = upload(client, water_user, samples / "snapshot-water-2026-10.csv").json()
+    assert [(s["status"], s["progress"]) for s in seen] == [
+        ("running", {"phase": "merging", "rows": done["rows_read"], "percent": 100})
+    ]
+    assert done["status"] == "applied" and done["rows_read"] == 249
+    assert client.get(f"/api/v1/snapshots/{done['id']}", headers=headers).json()["progress"] is None
+    assert list((settings.HOME / "progress").iterdir()) == []

@@ -350,3 +350,24 @@ def test_ambiguous_address_is_reported(city, provider, write_snapshot, tmp_path,
         ("ambiguous_address", "2 dwellings at this address")
     ]
     assert "unmatched addresses: 0; ambiguous addresses: 1" in report.notes
+
+
+def test_progress_hears_every_phase_with_the_rows_read(city, provider, write_snapshot, monkeypatch):
+    module = importlib.import_module("merezha.providers.services.snapshot_import")
+    monkeypatch.setattr(module, "PROGRESS_EVERY", 2)
+    rows = [f"A{i};water;вул. Шевченка;12;{i};Коваленко;;0;1,00;0;0;0;0;1,00" for i in range(1, 6)]
+    heard: list[tuple[str, int]] = []
+    snapshot_import(
+        str(write_snapshot(*rows)),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+        progress=lambda phase, n: heard.append((phase, n)),
+    )
+    assert heard == [
+        ("reading", 2),
+        ("reading", 4),
+        ("checking", 5),
+        ("merging", 5),
+        ("discrepancies", 5),
+    ]

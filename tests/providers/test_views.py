@@ -53,6 +53,32 @@ def test_pending_upload_page_refreshes(client, water_user):
     assert 'http-equiv="refresh"' in client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
 
 
+def test_running_upload_page_shows_rows_read_and_share_of_the_file(client, water_user):
+    from merezha.core.progress import progress_write
+
+    snap = Snapshot.objects.create(
+        provider=water_user.organisation, file_name="x.csv", status=Snapshot.Status.RUNNING
+    )
+    progress_write(key=f"snapshot-{snap.pk}", values={"phase": "reading", "rows": 120000, "percent": 37})
+    client.force_login(water_user)
+    page = client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
+    assert '<progress id="progress" max="100" value="37">' in page
+    assert "reading and checking the rows · 120000 rows read · about 37% of the file" in page
+    assert 'http-equiv="refresh"' in page
+
+
+def test_running_upload_progress_is_in_ukrainian(client, water_user, ukrainian):
+    from merezha.core.progress import progress_write
+
+    snap = Snapshot.objects.create(
+        provider=water_user.organisation, file_name="x.csv", status=Snapshot.Status.RUNNING
+    )
+    progress_write(key=f"snapshot-{snap.pk}", values={"phase": "merging", "rows": 600002, "percent": 99})
+    client.force_login(water_user)
+    page = client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
+    assert "заміна ваших рахунків · прочитано 600002 рядки" in page and "файлу" not in page
+
+
 def test_bad_form_is_400_and_creates_nothing(client, city, samples, water_user):
     client.force_login(water_user)
     r = post_upload(client, samples / "snapshot-water-2026-10.csv", period="2026-13")

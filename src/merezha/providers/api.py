@@ -23,6 +23,7 @@ from merezha.providers.selectors import (
     discrepancy_report_file,
     snapshot_get,
     snapshot_list,
+    snapshot_progress,
 )
 from merezha.providers.services import UploadConflict, snapshot_upload
 
@@ -57,7 +58,18 @@ class RowErrorOut(Schema):
     reason: str
 
 
+class ProgressOut(Schema):
+    #: reading, checking, merging or discrepancies
+    phase: str
+    #: rows read so far
+    rows: int
+    #: share of the file read, per cent
+    percent: int
+
+
 class SnapshotDetailOut(SnapshotOut):
+    #: while the import runs (status `running`): how far it is; otherwise null
+    progress: ProgressOut | None
     changes: dict[str, int]
     notes: list[str]
     errors: list[RowErrorOut]
@@ -113,7 +125,9 @@ def _out(s: Snapshot) -> dict[str, Any]:
 
 def _detail(s: Snapshot) -> dict[str, Any]:
     report = s.report or {}
+    progress = snapshot_progress(snapshot=s)
     return _out(s) | {
+        "progress": {k: progress[k] for k in ("phase", "rows", "percent")} if progress else None,
         "changes": report.get("changes", {}),
         "notes": report.get("notes", []),
         "errors": report.get("errors", []),

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from merezha.core.money import Money
+from merezha.core.progress import progress_read
 from merezha.formats.writers import Column, write_csv, write_xlsx
 from merezha.organisations.models import Organisation
 from merezha.providers.models import Account, Discrepancy, Snapshot
@@ -43,6 +45,41 @@ def snapshot_get(*, provider: Organisation, snapshot_id: int) -> Snapshot | None
 
 def snapshot_in_force(*, provider: Organisation) -> Snapshot | None:
     return snapshot_list(provider=provider).filter(status=Snapshot.Status.APPLIED).order_by("-id").first()
+
+
+#: What a running import is doing, as the provider reads it (phases of snapshot_import's `progress`).
+PROGRESS_LABELS = {
+    "reading": _("reading and checking the rows"),
+    "checking": _("checking the file as a whole"),
+    "merging": _("replacing your accounts"),
+    "discrepancies": _("comparing with the city register"),
+}
+
+
+def snapshot_progress_key(*, snapshot_id: int) -> str:
+    """The key under which a running import of this snapshot reports its progress (core.progress)."""
+    return f"snapshot-{snapshot_id}"
+
+
+def snapshot_progress(*, snapshot: Snapshot) -> dict[str, Any] | None:
+    """How far a running import is: phase, its label, rows read so far, per cent of the file read.
+
+    None when the snapshot is not importing, or its import has not reported yet.
+    """
+    if snapshot.status != Snapshot.Status.RUNNING:
+        return None
+    found = progress_read(key=snapshot_progress_key(snapshot_id=snapshot.pk))
+    if found is None:
+        return None
+    phase = str(found.get("phase", ""))
+    rows, percent = found.get("rows", 0), found.get("percent", 0)
+    return {
+        "phase": phase,
+        "label": str(PROGRESS_LABELS.get(phase, phase)),
+        "rows": rows if isinstance(rows, int) else 0,
+        # the file is read whole before the later phases begin
+        "percent": 100 if phase not in ("", "reading") else percent if isinstance(percent, int) else 0,
+    }
 
 
 def discrepancy_list(*, snapshot: Snapshot) -> QuerySet[Discrepancy]:

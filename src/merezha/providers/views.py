@@ -30,6 +30,7 @@ from merezha.providers.selectors import (
     provider_figures,
     snapshot_get,
     snapshot_list,
+    snapshot_progress,
 )
 from merezha.providers.services import snapshot_upload
 
@@ -87,6 +88,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
         {
             "snapshot": snapshot,
             "running": snapshot.status in (Snapshot.Status.PENDING, Snapshot.Status.RUNNING),
+            "progress": snapshot_progress(snapshot=snapshot),
             "report": report,
             "errors": errors[:SHOWN_ROWS],
             "errors_more": max(0, len(errors) - SHOWN_ROWS),

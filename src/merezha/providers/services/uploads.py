@@ -18,6 +18,7 @@ from django.db import transaction
 
 from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected
+from merezha.core.progress import progress_clear, progress_reporter
 from merezha.core.services import (
     IdempotencyConflict,
     idempotency_claim,
@@ -26,6 +27,7 @@ from merezha.core.services import (
 )
 from merezha.organisations.models import Organisation
 from merezha.providers.models import Snapshot
+from merezha.providers.selectors import snapshot_progress_key
 from merezha.providers.services.snapshot_import import snapshot_import
 
 
@@ -123,9 +125,24 @@ def snapshot_import_run(*, snapshot_id: int) -> str:
     snapshot = Snapshot.objects.select_related("provider", "created_by").get(pk=snapshot_id)
     if not updated:
         return snapshot.status
+    key = snapshot_progress_key(snapshot_id=snapshot_id)
+    try:
+        fh = open(snapshot.stored_path, "rb")  # noqa: SIM115 (closed in finally, also when open fails below)
+    except OSError:
+        fh = None
+    size = os.fstat(fh.fileno()).st_size if fh is not None else 0
+
+    def read_share() -> dict[str, Any]:
+        """How much of the file the reader has consumed, in per cent (XLSX: approximate)."""
+        try:
+            done = fh.tell() if fh is not None and not fh.closed else 0
+        except (OSError, ValueError):
+            done = 0
+        return {"percent": min(99, done * 100 // size) if size else 0}
+
     try:
         report = snapshot_import(
-            snapshot.stored_path,
+            fh if fh is not None else snapshot.stored_path,
             provider=snapshot.provider,
             period=snapshot.period,
             payments_through=snapshot.payments_through,
@@ -133,6 +150,7 @@ def snapshot_import_run(*, snapshot_id: int) -> str:
             user=snapshot.created_by,
             name=snapshot.file_name,
             snapshot=snapshot,
+            progress=progress_reporter(key=key, extra=read_share),
         )
         imports_applied(report=report)
     except ImportRejected:
@@ -144,6 +162,9 @@ def snapshot_import_run(*, snapshot_id: int) -> str:
         )
         raise
     finally:
+        if fh is not None:
+            fh.close()
+        progress_clear(key=key)
         if snapshot.stored_path and os.path.exists(snapshot.stored_path):
             os.unlink(snapshot.stored_path)
         Snapshot.objects.filter(pk=snapshot_id).update(stored_path="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,12 +29,11 @@ def test_fast_parser_matches_money_parse(text):
     assert outcome(module._kopecks_parse, text) == outcome(lambda t: Money.parse(t).kopecks, text)
 
 
-def test_cache_gives_the_same_figures():
-    cache: dict[str, int] = {}
-    assert [module._kopecks(t, cache) for t in ("1501,13", "1501,13", "-4,38", "0")] == [
-        150113,
-        150113,
-        -438,
-        0,
-    ]
+def test_cache_gives_the_same_figures_and_stays_bounded(monkeypatch):
+    cache = module._KopecksCache()
+    assert [cache[t] for t in ("1501,13", "1501,13", "-4,38", "0")] == [150113, 150113, -438, 0]
     assert cache == {"1501,13": 150113, "-4,38": -438, "0": 0}
+    with pytest.raises(MoneyError):
+        cache["12 гривень"]
+    monkeypatch.setattr(module, "_KOPECKS_CACHE_SIZE", 3)
+    assert cache["7,00"] == 700 and "7,00" not in cache and len(cache) == 3

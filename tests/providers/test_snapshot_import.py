@@ -371,3 +371,33 @@ def test_progress_hears_every_phase_with_the_rows_read(city, provider, write_sna
         ("merging", 5),
         ("discrepancies", 5),
     ]
+
+
+def test_a_corrected_snapshot_of_the_same_period_adds_new_accounts_and_replaces_changed_figures(
+    city, provider, write_snapshot
+):
+    snapshot_import(
+        str(write_snapshot("A1;water;вул. Проскурівська;2;;;;0;100;0;0;0;0;100")),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    report = snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Проскурівська;2;;;;0;90;0;0;0;0;90",
+                "A3;water;вул. Проскурівська;4;;;;0;7;0;0;0;0;7",
+            )
+        ),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    assert report.changes == {"created": 1, "updated": 1, "unchanged": 0, "closed": 0}
+    second = Snapshot.objects.order_by("id").last()
+    assert sorted(
+        AccountPeriod.objects.values_list("account__number", "period", "charged", "snapshot_id")
+    ) == [
+        ("A1", PERIOD, Money(9000), second.pk),
+        ("A3", PERIOD, Money(700), second.pk),
+    ]

@@ -58,13 +58,13 @@ def progress_reporter(
     A change of phase is always written; `extra()` adds figures of the caller's (a share of the
     file read, say) to every write.
     """
-    state = {"at": 0.0, "phase": ""}
+    last: dict[str, Any] = {"at": 0.0, "phase": ""}
 
     def report(phase: str, rows: int) -> None:
         now = time.monotonic()
-        if phase == state["phase"] and now - float(state["at"]) < interval:
+        if phase == last["phase"] and now - last["at"] < interval:
             return
-        state["at"], state["phase"] = now, phase
+        last["at"], last["phase"] = now, phase
         progress_write(key=key, values={"phase": phase, "rows": rows} | (extra() if extra else {}))
 
     return report

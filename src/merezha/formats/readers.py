@@ -172,6 +172,7 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
         delimiter = "\t"
     header = [_norm_header(h) for h in next(csv.reader([first], delimiter=delimiter))]
     reader = csv.reader(text, delimiter=delimiter)
+    width = len(header)
 
     def rows() -> Iterator[Row]:
         line = 2
@@ -185,11 +186,14 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                 except csv.Error as exc:
                     raise FormatError(f"malformed CSV: {exc}", line=start) from None
                 line = reader.line_num + 2
-                if not any(v.strip() for v in values):
+                stripped = list(map(str.strip, values))
+                if not any(stripped):
                     continue
-                if len(values) > len(header) and any(v.strip() for v in values[len(header) :]):
-                    raise FormatError(f"{len(values)} fields where the header has {len(header)}", line=start)
-                yield start, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}
+                if len(stripped) != width:
+                    if len(stripped) > width and any(stripped[width:]):
+                        raise FormatError(f"{len(values)} fields where the header has {width}", line=start)
+                    stripped = (stripped + [""] * width)[:width]
+                yield start, dict(zip(header, stripped))
         except UnicodeDecodeError:
             raise FormatError(f"the text is not valid {encoding}", line=line) from None
 

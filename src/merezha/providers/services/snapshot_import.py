@@ -101,14 +101,18 @@ _KOPECKS_CACHE_SIZE = 50_000
 _CACHE_SIZE = 50_000
 
 
-def _kopecks(text: str, cache: dict[str, int]) -> int:
-    """Kopecks of an amount; amounts repeat a lot (`0`, tariffs), so each spelling is parsed once."""
-    value = cache.get(text)
-    if value is None:
+class _KopecksCache(dict[str, int]):
+    """Kopecks of each amount spelling, parsed once: amounts repeat a lot (`0`, tariffs).
+
+    A hit is a plain dict lookup in C; a miss parses (MoneyError for a bad amount) and remembers
+    at most `_KOPECKS_CACHE_SIZE` spellings.
+    """
+
+    def __missing__(self, text: str) -> int:
         value = _kopecks_parse(text)
-        if len(cache) < _KOPECKS_CACHE_SIZE:
-            cache[text] = value
-    return value
+        if len(self) < _KOPECKS_CACHE_SIZE:
+            self[text] = value
+        return value
 
 
 def _kopecks_parse(text: str) -> int:
@@ -154,7 +158,7 @@ class _Context:
     json_rows: bool = False
     addresses: dict[tuple[str, str, str], _Address] = field(default_factory=dict)
     streets: dict[str, int | None] = field(default_factory=dict)
-    kopecks: dict[str, int] = field(default_factory=dict)
+    kopecks: _KopecksCache = field(default_factory=_KopecksCache)
     payer_keys: dict[str, str] = field(default_factory=dict)
     tax_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -233,7 +237,7 @@ def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, st
     service_code = ctx.services.get(raw_service.lower()) if raw_service else None
     try:
         cache = ctx.kopecks
-        amounts = [_kopecks(v, cache) if v else None for v in [get(c, "") for c in MONEY_COLUMNS]]
+        amounts = [cache[v] if (v := get(c)) else None for c in MONEY_COLUMNS]
     except MoneyError:
         return _parse_row_checked(ctx, report, line, row)
     closing = amounts[6]
@@ -325,7 +329,7 @@ def _parse_row_checked(
             amounts[column] = None
             continue
         try:
-            amounts[column] = _kopecks(text, ctx.kopecks)
+            amounts[column] = ctx.kopecks[text]
         except MoneyError as exc:
             amounts[column] = None
             report.reject(line, column, str(exc))
@@ -395,6 +399,7 @@ def _staging_create() -> None:
 
 def _staging_drop() -> None:
     with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {DIFF}")
         cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
 
 
@@ -466,7 +471,8 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
         cur.execute(
             f"""CREATE TEMPORARY TABLE {DIFF} {"ON COMMIT DROP" if pg else ""} AS
                 SELECT s.account, s.service_id, s.dwelling_id, s.match_status, s.street, s.house, s.apartment,
-                    s.payer, s.tax_id, s.closing, a.id AS account_id,
+                    s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit, s.subsidy, s.paid,
+                    a.id AS account_id,
                     CASE WHEN a.id IS NULL THEN 'created' WHEN {changed} THEN 'updated' ELSE 'unchanged' END
                         AS state,
                     CASE WHEN s.dwelling_id IS NOT NULL AND ({moved}) THEN 1 ELSE 0 END AS touches
@@ -485,6 +491,14 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
                 SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
             [provider_id, snapshot_id],
         )
+        if counts["created"]:
+            # the new accounts' ids, for their periods
+            cur.execute(
+                f"""UPDATE {DIFF} SET account_id = a.id FROM {acc} a
+                    WHERE {DIFF}.account_id IS NULL AND a.provider_id = %s AND a.number = {DIFF}.account
+                    AND a.service_id = {DIFF}.service_id""",
+                [provider_id],
+            )
         # every account of the file moves to the new snapshot; an unchanged one keeps its figures
         assignments = ", ".join(f"{c} = d.{c}" for c in columns.split(", "))
         cur.execute(
@@ -496,7 +510,6 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
             f"UPDATE {acc} SET snapshot_id = %s FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'unchanged'",
             [snapshot_id],
         )
-        cur.execute(f"DROP TABLE {DIFF}")
     return counts, touched
 
 
@@ -514,26 +527,24 @@ def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> int:
         return int(cur.rowcount)
 
 
-def _merge_periods(*, provider_id: int, snapshot_id: int, period: dt.date) -> None:
-    acc, per = Account._meta.db_table, AccountPeriod._meta.db_table
-    # figures that did not change are not rewritten: the period keeps the snapshot that set them
-    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
-    changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
+def _merge_periods(*, snapshot_id: int, period: dt.date, first_of_period: bool) -> None:
+    """The period's figures of every account of the file, from the merge's sorted rows.
+
+    `first_of_period`: no snapshot of this provider for this period was applied before, so none of
+    its accounts has figures for it (only this import writes them): a plain INSERT. Otherwise an
+    upsert that leaves unchanged figures alone (the period keeps the snapshot that set them).
+    """
+    per = AccountPeriod._meta.db_table
+    columns = ", ".join((*PERIOD_COLUMNS, "closing"))
+    insert = f"""INSERT INTO {per} (snapshot_id, account_id, period, {columns})
+        SELECT %s, account_id, %s, {columns} FROM {DIFF} WHERE account_id IS NOT NULL"""
+    if not first_of_period:
+        distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+        changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in ("snapshot_id", *PERIOD_COLUMNS, "closing"))
+        insert += f" ON CONFLICT (account_id, period) DO UPDATE SET {updates} WHERE {changed}"
     with connection.cursor() as cur:
-        cur.execute(
-            f"""INSERT INTO {per} (snapshot_id, account_id, period, opening, charged, recalc, benefit,
-                    subsidy, paid, closing)
-                SELECT %s, a.id, %s, s.opening, s.charged, s.recalc, s.benefit, s.subsidy, s.paid, s.closing
-                FROM {STAGING} s JOIN {acc} a
-                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
-                WHERE s.rejected = 0
-                ON CONFLICT (account_id, period) DO UPDATE SET
-                    snapshot_id = excluded.snapshot_id, opening = excluded.opening,
-                    charged = excluded.charged, recalc = excluded.recalc, benefit = excluded.benefit,
-                    subsidy = excluded.subsidy, paid = excluded.paid, closing = excluded.closing
-                WHERE {changed}""",
-            [snapshot_id, period, provider_id],
-        )
+        cur.execute(insert, [snapshot_id, period])
 
 
 def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
@@ -920,10 +931,13 @@ def _import_in_transaction(
     snap.save()
 
     progress("merging", report.rows_read)
+    first_of_period = not Snapshot.objects.filter(
+        provider=provider, period=period, status=Snapshot.Status.APPLIED
+    ).exists()
     changes, touched = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
     report.touched_dwellings = touched
     changes["closed"] = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
-    _merge_periods(provider_id=provider.pk, snapshot_id=snap.pk, period=period)
+    _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period)
     progress("discrepancies", report.rows_read)
     kinds = _discrepancies_record(snapshot_id=snap.pk)
     _provider_services_record(provider=provider)

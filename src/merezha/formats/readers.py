@@ -193,7 +193,7 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     if len(stripped) > width and any(stripped[width:]):
                         raise FormatError(f"{len(values)} fields where the header has {width}", line=start)
                     stripped = (stripped + [""] * width)[:width]
-                yield start, dict(zip(header, stripped))
+                yield start, dict(zip(header, stripped, strict=True))
         except UnicodeDecodeError:
             raise FormatError(f"the text is not valid {encoding}", line=line) from None
 

@@ -9,11 +9,13 @@ How it runs (see docs/explanation/snapshot-import.md):
    streamed `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
 3. Repeated (account, service) pairs are found in SQL; then, if any row was rejected and the sender
    did not ask for `accept_partial`, the transaction is rolled back: nothing changed.
-4. The merge is set-based: one `INSERT … ON CONFLICT DO UPDATE` into the accounts (and one
-   `UPDATE` moving the unchanged ones to the new snapshot), one `UPDATE` that closes the accounts
-   missing from the file, one upsert of the period's figures, and the discrepancy report in a few
-   `INSERT … SELECT`s, delivered to the provider's inbox. A crash anywhere rolls all of it back and the
-   previous snapshot stays in force.
+4. The merge is set-based: one join sorts the staged rows against the provider's accounts into
+   a temporary table (created / updated / unchanged); one plain INSERT adds the new accounts and
+   UPDATE … FROM moves the others to the new snapshot (on PostgreSQL a HOT update: see migration
+   0002); one `UPDATE` closes the accounts missing from the file; the period's figures go in by a
+   plain INSERT (the period's first snapshot) or an upsert that skips unchanged figures; and the
+   discrepancy report is a few `INSERT … SELECT`s, delivered to the provider's inbox. A crash
+   anywhere rolls all of it back and the previous snapshot stays in force.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ per dwelling, 1 % of the accounts on a street the city does not have, a few paye
 their dwelling, every figure different in November. It then runs three imports, each in a child
 process whose peak resident memory it reads: October (every account is created), November (a new
 period: every balance changes, as in a provider's monthly upload) and November again (nothing
-changes). On PostgreSQL it also times
-raw `COPY` of the same file into a bare table of text columns and prints the ratio.
+changes). On PostgreSQL it also times raw `COPY` of the same file into a bare table of text columns
+and prints the ratio, then the floor of any monthly import: COPY plus the two writes it cannot skip
+(every account's period figures and its new balance), timed on the same database and rolled back.
 
 Targets (issue 3): PostgreSQL ≥ 0.35 of COPY's rows/s; SQLite ≥ 30,000 rows/s; peak memory < 300 MB.
 """
@@ -272,6 +273,29 @@ def _raw_copy(database_url: str, file: Path) -> float:
     return elapsed
 
 
+def _floor(database_url: str) -> tuple[float, float]:
+    """Seconds PostgreSQL needs for the two writes no monthly import can skip, with no validation,
+    matching or staging at all: a new period's figures for every account (plain INSERT into the
+    real history table) and every account's new balance (UPDATE of the accounts). Rolled back."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        conn.execute("SET work_mem = '128MB'")
+        started = time.perf_counter()
+        conn.execute(
+            """INSERT INTO providers_accountperiod (snapshot_id, account_id, period, opening, charged, recalc,
+                   benefit, subsidy, paid, closing)
+               SELECT snapshot_id, id, DATE '2099-01-01', closing, 100, 0, 0, 0, 100, closing
+               FROM providers_account"""
+        )
+        history = time.perf_counter() - started
+        started = time.perf_counter()
+        conn.execute("UPDATE providers_account SET closing = closing + 1")
+        balances = time.perf_counter() - started
+        conn.rollback()
+    return history, balances
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=600_000)
@@ -316,6 +340,7 @@ def main() -> None:
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
 
     copy_elapsed = _raw_copy(database_url, file) if vendor == "postgresql" else None
+    floor = _floor(database_url) if vendor == "postgresql" else None
 
     print(
         f"snapshot import benchmark on {vendor}: {written} rows, {size_mb:.1f} MB CSV (prepared in {prepare:.1f} s)"
@@ -340,6 +365,13 @@ def main() -> None:
         print(f"{'raw COPY into a bare table':<34}{copy_elapsed:>10.2f}{copy_rate:>12,.0f}{'':>10}")
         print(
             f"ratio import/COPY (slowest run): {ratio:.2f} (target >= 0.35: {'met' if ratio >= 0.35 else 'NOT met'})"
+        )
+    if copy_elapsed is not None and floor is not None:
+        history, balances = floor
+        least = copy_elapsed + history + balances
+        print(
+            f"floor of a monthly import, no checks at all: COPY {copy_elapsed:.2f} + period rows {history:.2f} "
+            f"+ balances {balances:.2f} = {least:.2f} s, best possible ratio {copy_elapsed / least:.2f}"
         )
     else:
         print(

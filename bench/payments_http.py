@@ -34,6 +34,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench._money import PG_ADMIN_URL, django_on, network_build, pg_drop_database, pg_fresh_database, table
 
@@ -112,6 +113,127 @@ def client(port: int, token: str, accounts: list[int], count: int, seed: int, ou
     conn.close()
 
 
+#: The wrk client (Debian package `wrk`): one thread and one kept-alive connection per client, each
+#: client a payment point's cashier with its own token; each request a fresh payment of 1–3 lines of
+#: random accounts and amounts under a fresh Idempotency-Key; every response's status is counted.
+WRK_SCRIPT = r"""
+local tokens = {%(tokens)s}
+local run = "%(run)s"
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+  thread:set("token", tokens[#threads])
+end
+
+accounts = {%(accounts)s}
+local sizes = {1, 1, 2, 3}
+local count = 0
+ok = 0
+bad = 0
+statuses = {}
+
+function init(args)
+  math.randomseed(id * 7919)
+end
+
+function request()
+  count = count + 1
+  local n = sizes[math.random(4)]
+  local picked, lines = {}, {}
+  while #lines < n do
+    local a = accounts[math.random(#accounts)]
+    if not picked[a] then
+      picked[a] = true
+      lines[#lines + 1] = string.format('{"account_id": %%d, "amount": "%%d.%%02d"}',
+                                        a, math.random(1, 3000), math.random(0, 99))
+    end
+  end
+  local body = '{"lines": [' .. table.concat(lines, ", ") .. '], "method": "card"}'
+  local headers = {
+    ["Authorization"] = "Bearer " .. token,
+    ["Idempotency-Key"] = string.format("%%s-%%d-%%d", run, id, count),
+    ["Content-Type"] = "application/json",
+  }
+  return wrk.format("POST", "/api/v1/payments", headers, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    ok = ok + 1
+  else
+    bad = bad + 1
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_ok, total_bad, seen = 0, 0, {}
+  for _, t in ipairs(threads) do
+    total_ok = total_ok + t:get("ok")
+    total_bad = total_bad + t:get("bad")
+    for code, n in pairs(t:get("statuses")) do
+      seen[#seen + 1] = code .. ":" .. n
+    end
+  end
+  local e = summary.errors
+  io.write(string.format("WRK ok=%%d bad=%%d socket=%%d duration=%%d p50=%%d p95=%%d p99=%%d statuses=%%s\n",
+    total_ok, total_bad, e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), table.concat(seen, ",")))
+end
+"""
+
+
+def wrk_run(port: int, tokens: list[str], accounts: list[int], seconds: int) -> dict[str, Any]:
+    """One wrk run of `seconds` with one thread and connection per token; its figures."""
+    exe = shutil.which("wrk")
+    assert exe is not None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(
+            WRK_SCRIPT
+            % {
+                "tokens": ", ".join(f'"{t}"' for t in tokens),
+                "run": uuid.uuid4().hex,
+                "accounts": ", ".join(str(a) for a in accounts),
+            }
+        )
+    try:
+        n = len(tokens)
+        res = subprocess.run(
+            [
+                exe,
+                "-t",
+                str(n),
+                "-c",
+                str(n),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}/api/v1/payments",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.unlink(f.name)
+    m = re.search(r"^WRK (.*)$", res.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"wrk printed no figures:\n{res.stdout}\n{res.stderr}")
+    fig = dict(kv.split("=", 1) for kv in m.group(1).split())
+    return {
+        "ok": int(fig["ok"]),
+        "errors": int(fig["bad"]) + int(fig["socket"]),
+        "statuses": fig["statuses"],
+        "seconds": int(fig["duration"]) / 1e6,
+        "p": [int(fig[k]) / 1e6 for k in ("p50", "p95", "p99")],
+    }
+
+
 def pgbench(clients: int, seconds: int) -> float:
     exe = shutil.which("pgbench")
     if not exe:
@@ -144,7 +266,19 @@ def main() -> None:
     ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--pgbench-seconds", type=int, default=20)
+    ap.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk (Debian package `wrk`; auto when installed) or Python threads",
+    )
+    ap.add_argument("--seconds", type=int, default=15, help="measured seconds of the wrk client")
     args = ap.parse_args()
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") and args.server == "gunicorn" else "python"
+    if client == "wrk" and args.server != "gunicorn":
+        ap.error("the wrk client drives one server: use --server gunicorn")
     home = tempfile.mkdtemp(prefix="bench-pay-")
     url = pg_fresh_database("bench_pay")
     servers: list[subprocess.Popen[bytes]] = []
@@ -172,7 +306,8 @@ def main() -> None:
             SECRET_KEY="bench-" + uuid.uuid4().hex,
             ALLOWED_HOSTS="127.0.0.1,localhost",
             LOG_LEVEL="ERROR",
-            DJANGO_SETTINGS_MODULE="bench.http_settings",
+            DJANGO_SETTINGS_MODULE="merezha.settings",
+            DB_CONN_MAX_AGE="300",  # the production settings (docs/how-to/deploy.md)
             PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
         if args.server == "gunicorn":
@@ -217,27 +352,34 @@ def main() -> None:
             )
         for port, proc in zip(ports, servers, strict=True):
             wait_up(port, proc)
-        results: list[dict] = [{} for _ in range(args.clients)]
-        threads = [
-            threading.Thread(
-                target=client,
-                args=(ports[i % len(ports)], tokens[i], accounts, args.per_client, i, results[i]),
-            )
-            for i in range(args.clients)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        start = min(r["start"] for r in results)
-        end = max(r["end"] for r in results)
-        ok = sum(r["ok"] for r in results)
-        errors = sum(r["errors"] for r in results)
-        lat = sorted(x for r in results for x in r["latencies"])
-        rate = ok / (end - start)
-
-        def pct(p: float) -> str:
-            return f"{lat[min(len(lat) - 1, int(p * len(lat)))] * 1000:.0f} ms"
+        if client == "wrk":
+            wrk_run(ports[0], tokens, accounts, 2)  # warm-up: connections, imports, caches
+            measured = wrk_run(ports[0], tokens, accounts, args.seconds)
+            ok, errors = measured["ok"], measured["errors"]
+            rate = ok / measured["seconds"]
+            percentiles = measured["p"]
+            if measured["statuses"]:
+                print(f"statuses other than 201 (status:count): {measured['statuses']}", file=sys.stderr)
+        else:
+            results: list[dict] = [{} for _ in range(args.clients)]
+            threads = [
+                threading.Thread(
+                    target=client,
+                    args=(ports[i % len(ports)], tokens[i], accounts, args.per_client, i, results[i]),
+                )
+                for i in range(args.clients)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            start = min(r["start"] for r in results)
+            end = max(r["end"] for r in results)
+            ok = sum(r["ok"] for r in results)
+            errors = sum(r["errors"] for r in results)
+            lat = sorted(x for r in results for x in r["latencies"])
+            rate = ok / (end - start)
+            percentiles = [lat[min(len(lat) - 1, int(p * len(lat)))] for p in (0.5, 0.95, 0.99)]
 
         for proc in servers:
             proc.terminate()
@@ -254,10 +396,11 @@ def main() -> None:
                     else f"{args.servers} runserver"
                 ),
             ),
+            ("client", "wrk (C)" if client == "wrk" else "Python threads"),
             ("payments accepted (201)", ok),
             ("errors", errors),
             ("payments/s over HTTP", f"{rate:.1f}"),
-            ("latency p50 / p95 / p99", f"{pct(0.5)} / {pct(0.95)} / {pct(0.99)}"),
+            ("latency p50 / p95 / p99", " / ".join(f"{p * 1000:.1f} ms" for p in percentiles)),
             ("pgbench TPC-B tps (same clients)", f"{tps:.1f}"),
             ("ratio payments/s ÷ pgbench tps", f"{rate / tps:.3f}"),
             ("target ratio", "≥ 0.25"),

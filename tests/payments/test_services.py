@@ -269,12 +269,32 @@ def test_a_payment_is_a_handful_of_statements(world, pay):
     assert PaymentLine.objects.filter(payment=payment).count() == 2
 
 
+@pytest.fixture(params=["plain", "prepared"])
+def statements(request):
+    """Run with Django's client-side cursors, then (PostgreSQL) with prepared statements on."""
+    from django.db import connection
+
+    if request.param == "plain":
+        yield request.param
+        return
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    raw = connection.connection
+    saved, raw.prepare_threshold = raw.prepare_threshold, 5
+    try:
+        yield request.param
+    finally:
+        raw.prepare_threshold = saved
+
+
 @pytest.mark.parametrize("first_of_day", [True, False])
-def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day):
+def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day, statements):
     """The hand-written INSERTs (the day's first payment takes the full path, later ones the counted
     one): the returned payment and lines equal the rows read back through the ORM."""
     if not first_of_day:
-        pay({"sewer": "5"}, when=at("2026-11-02", 8))
+        for i in range(6):  # past psycopg's and PostgreSQL's thresholds of prepared and generic plans
+            pay({"sewer": "5", "heat": "1"}, when=at("2026-11-02", 8, i))
     res = payment_create(
         cashier=world.cashiers[0],
         point=world.points[0],
@@ -287,7 +307,7 @@ def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day):
         idempotency_key="written",
         now=at("2026-11-02", 9, 30),
     )
-    number = 1 if first_of_day else 2
+    number = 1 if first_of_day else 7
     stored = Payment.objects.get(pk=res.payment.pk)
     fields = ["id", "point_id", "cashier_id", "operational_day", "number", "receipt", "accepted_at"]
     fields += ["method", "total", "tendered", "change", "idempotency_key"]
@@ -310,3 +330,18 @@ def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day):
         ("W-100", "water", "water", "12.34"),
     ]
     assert not res.payment._state.adding
+    again = payment_create(
+        cashier=world.cashiers[0],
+        point=world.points[0],
+        lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("1.00"))],
+        method="card",
+        tendered=None,
+        idempotency_key="written-2",
+        now=at("2026-11-02", 9, 31),
+    )
+    assert (again.payment.receipt, again.payment.tendered, again.payment.change) == (
+        f"P-01-20261102-{number + 1}",
+        None,
+        None,
+    )
+    assert Payment.objects.get(pk=again.payment.pk).receipt == f"P-01-20261102-{number + 1}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -103,14 +104,9 @@ def api_token_revoke(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
-def api_token_authenticate(*, plain: str) -> User | None:
-    """The active user of an unrevoked token, with its organisation loaded; None otherwise.
-
-    One hand-written SELECT (token → user → organisation): it runs on every API request, and the
-    ORM's compilation of the same join cost more than the query itself.
-    """
+def _token_sql(connection: Any) -> str:
     qn = connection.ops.quote_name
-    sql = (
+    return (
         f"SELECT t.{qn('id')}, t.{qn('last_used_at')}, {rows.columns(connection, User, 'u')}, "
         f"{rows.columns(connection, Organisation, 'o')} "
         f"FROM {qn(ApiToken._meta.db_table)} t "
@@ -118,8 +114,16 @@ def api_token_authenticate(*, plain: str) -> User | None:
         f"JOIN {qn(Organisation._meta.db_table)} o ON o.{qn('id')} = u.{qn('organisation_id')} "
         f"WHERE t.{qn('digest')} = %s AND t.{qn('revoked_at')} IS NULL"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_digest(plain)])
+
+
+def api_token_authenticate(*, plain: str) -> User | None:
+    """The active user of an unrevoked token, with its organisation loaded; None otherwise.
+
+    One hand-written SELECT (token → user → organisation): it runs on every API request, and the
+    ORM's compilation of the same join cost more than the query itself.
+    """
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(rows.statement(connection, "api_token_authenticate", _token_sql), [_digest(plain)])
         row = cursor.fetchone()
     if row is None:  # unknown or revoked token, or a user acting for no organisation
         return None

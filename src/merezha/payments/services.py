@@ -103,24 +103,31 @@ def _receipt_number_take(point: Organisation, day: dt.date) -> tuple[dt.date, in
     return None if row is None else (day, int(row[0]))
 
 
+def _accounts_sql(n: int) -> Any:
+    def build(connection: Any) -> str:
+        qn = connection.ops.quote_name
+        sql = (
+            f"SELECT {rows.columns(connection, Account, 'a')}, {rows.columns(connection, Organisation, 'p')}, "
+            f"{rows.columns(connection, Service, 's')} FROM {qn(Account._meta.db_table)} a "
+            f"JOIN {qn(Organisation._meta.db_table)} p ON p.{qn('id')} = a.{qn('provider_id')} "
+            f"JOIN {qn(Service._meta.db_table)} s ON s.{qn('id')} = a.{qn('service_id')} "
+            f"WHERE a.{qn('id')} IN ({', '.join(['%s'] * n)}) ORDER BY a.{qn('id')}"
+        )
+        if connection.features.has_select_for_update_of:
+            sql += f" FOR UPDATE OF {qn('a')}"
+        elif connection.features.has_select_for_update:  # pragma: no cover - no such backend here
+            sql += " FOR UPDATE"
+        return sql
+
+    return build
+
+
 def _accounts_lock(account_ids: list[int]) -> dict[int, Account]:
     """The accounts of `account_ids` (with provider and service), locked in pk order (one SELECT …
     FOR UPDATE, hand-written: the ORM's compilation of it cost more than running it)."""
-    qn = connection.ops.quote_name
     ids = sorted(set(account_ids))
-    sql = (
-        f"SELECT {rows.columns(connection, Account, 'a')}, {rows.columns(connection, Organisation, 'p')}, "
-        f"{rows.columns(connection, Service, 's')} FROM {qn(Account._meta.db_table)} a "
-        f"JOIN {qn(Organisation._meta.db_table)} p ON p.{qn('id')} = a.{qn('provider_id')} "
-        f"JOIN {qn(Service._meta.db_table)} s ON s.{qn('id')} = a.{qn('service_id')} "
-        f"WHERE a.{qn('id')} IN ({', '.join(['%s'] * len(ids))}) ORDER BY a.{qn('id')}"
-    )
-    if connection.features.has_select_for_update_of:
-        sql += f" FOR UPDATE OF {qn('a')}"
-    elif connection.features.has_select_for_update:  # pragma: no cover - no such backend here
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, ids)
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(rows.statement(connection, ("accounts_lock", len(ids)), _accounts_sql(len(ids))), ids)
         found = cursor.fetchall()
     na, np = rows.width(Account), rows.width(Organisation)
     accounts = {}
@@ -130,6 +137,68 @@ def _accounts_lock(account_ids: list[int]) -> dict[int, Account]:
         acc.service = rows.instance(connection, Service, row[na + np :])
         accounts[acc.pk] = acc
     return accounts
+
+
+#: the payment's fields in column order; the line's without its id; the line's own values
+_PAY_FIELDS: list[Any] = list(Payment._meta.concrete_fields)
+_LINE_FIELDS: list[Any] = [f for f in PaymentLine._meta.concrete_fields if not f.primary_key]
+_PER_LINE = ("account_id", "provider_id", "amount")
+
+
+def _insert_sql(n: int) -> Any:
+    """INSERT of a payment with its `n` lines, and of its `n` lines alone (two statements)."""
+
+    def build(connection: Any) -> tuple[str, str]:
+        qn = connection.ops.quote_name
+        pay = f"INSERT INTO {qn(Payment._meta.db_table)} ({', '.join(qn(f.column) for f in _PAY_FIELDS)}) "
+        one = "(" + ", ".join(["%s"] * len(_LINE_FIELDS)) + ")"
+        return (
+            pay + f"VALUES ({', '.join(['%s'] * len(_PAY_FIELDS))})",
+            f"INSERT INTO {qn(PaymentLine._meta.db_table)} ({', '.join(qn(f.column) for f in _LINE_FIELDS)}) "
+            f"VALUES {', '.join([one] * n)} RETURNING {qn('id')}, {qn('account_id')}",
+        )
+
+    return build
+
+
+def _counted_insert_sql(n: int) -> Any:
+    """PostgreSQL: the day counter, the payment and its `n` lines in one statement (data-modifying
+    CTEs). Parameters: point, day, 'open'; the payment's fields except number and receipt, with the
+    receipt's prefix in receipt's place; then account, provider and amount of each line."""
+
+    def build(connection: Any) -> str:
+        qn = connection.ops.quote_name
+        select = []
+        for f in _PAY_FIELDS:
+            if f.attname == "number":
+                select.append("d.receipt_counter")
+            elif f.attname == "receipt":
+                select.append("CAST(%s AS varchar) || CAST(d.receipt_counter AS varchar)")
+            else:
+                select.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
+        line_select = [
+            f"v.{qn(f.column)}"
+            if f in per_line
+            else ("p.id" if f.attname == "payment_id" else f"p.{qn(f.column)}")
+            for f in _LINE_FIELDS
+        ]
+        one = "(" + ", ".join([f"CAST(%s AS {f.cast_db_type(connection)})" for f in per_line]) + ")"
+        return (
+            f"WITH d AS (UPDATE {qn(OperationalDay._meta.db_table)} "
+            f"SET {qn('receipt_counter')} = {qn('receipt_counter')} + 1 "
+            f"WHERE {qn('point_id')} = %s AND {qn('day')} = %s AND {qn('status')} = %s "
+            f"RETURNING {qn('receipt_counter')}), "
+            f"p AS (INSERT INTO {qn(Payment._meta.db_table)} ({', '.join(qn(f.column) for f in _PAY_FIELDS)}) "
+            f"SELECT {', '.join(select)} FROM d "
+            f"RETURNING {qn('id')} AS id, {qn('operational_day')}, {qn('point_id')}) "
+            f"INSERT INTO {qn(PaymentLine._meta.db_table)} ({', '.join(qn(f.column) for f in _LINE_FIELDS)}) "
+            f"SELECT {', '.join(line_select)} FROM p, (VALUES {', '.join([one] * n)}) "
+            f"AS v ({', '.join(qn(f.column) for f in per_line)}) "
+            f"RETURNING {qn('id')}, {qn('account_id')}, (SELECT receipt_counter FROM d)"
+        )
+
+    return build
 
 
 def _payment_insert(payment: Payment, lines: list[PaymentLine], *, counted: bool) -> bool:
@@ -142,85 +211,54 @@ def _payment_insert(payment: Payment, lines: list[PaymentLine], *, counted: bool
     """
     point = payment.point
     prefix = f"{point.code}-{payment.operational_day:%Y%m%d}-"
-    qn = connection.ops.quote_name
-    pg = connection.vendor == "postgresql"
-    if counted and not pg:
+    if counted and connection.vendor != "postgresql":
         taken = _receipt_number_take(point, payment.operational_day)
         if taken is None:
             return False
         payment.number = taken[1]
         counted = False
-    if not counted:
-        payment.receipt = f"{prefix}{payment.number}"
-    pay_fields: list[Any] = list(Payment._meta.concrete_fields)
-    line_fields: list[Any] = [f for f in PaymentLine._meta.concrete_fields if not f.primary_key]
-    pay_cols = ", ".join(qn(f.column) for f in pay_fields)
-    line_cols = ", ".join(qn(f.column) for f in line_fields)
-    line_table = qn(PaymentLine._meta.db_table)
-    pay_table = qn(Payment._meta.db_table)
-    if counted:  # PostgreSQL, one statement
-        day = OperationalDay._meta
-        select, params = [], []
-        for f in pay_fields:
-            if f.attname == "number":
-                select.append("d.receipt_counter")
-            elif f.attname == "receipt":
-                select.append("CAST(%s AS varchar) || CAST(d.receipt_counter AS varchar)")
-                params.append(prefix)
-            else:
-                select.append(f"CAST(%s AS {f.cast_db_type(connection)})")
-                params.append(f.get_db_prep_save(getattr(payment, f.attname), connection))
-        # the lines take the payment's values except account, provider and amount
-        per_line = [f for f in line_fields if f.attname in ("account_id", "provider_id", "amount")]
-        line_select = [
-            f"v.{qn(f.column)}"
-            if f in per_line
-            else ("p.id" if f.attname == "payment_id" else f"p.{qn(f.column)}")
-            for f in line_fields
-        ]
-        values = ", ".join(
-            "(" + ", ".join([f"CAST(%s AS {f.cast_db_type(connection)})" for f in per_line]) + ")"
-            for _ in lines
-        )
-        sql = (
-            f"WITH d AS (UPDATE {qn(day.db_table)} SET {qn('receipt_counter')} = {qn('receipt_counter')} + 1 "
-            f"WHERE {qn('point_id')} = %s AND {qn('day')} = %s AND {qn('status')} = %s "
-            f"RETURNING {qn('receipt_counter')}), "
-            f"p AS (INSERT INTO {pay_table} ({pay_cols}) SELECT {', '.join(select)} FROM d "
-            f"RETURNING {qn('id')} AS id, {qn('operational_day')}, {qn('point_id')}) "
-            f"INSERT INTO {line_table} ({line_cols}) SELECT {', '.join(line_select)} FROM p, "
-            f"(VALUES {values}) AS v ({', '.join(qn(f.column) for f in per_line)}) "
-            f"RETURNING {qn('id')}, {qn('account_id')}, (SELECT receipt_counter FROM d)"
-        )
-        day_params = [
+    if counted:
+        params: list[Any] = [
             point.pk,
             connection.ops.adapt_datefield_value(payment.operational_day),
             OperationalDay.Status.OPEN,
         ]
-        line_params = [
+        for f in _PAY_FIELDS:
+            if f.attname == "receipt":
+                params.append(prefix)
+            elif f.attname != "number":
+                params.append(f.get_db_prep_save(getattr(payment, f.attname), connection))
+        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
+        params += [
             f.get_db_prep_save(getattr(line, f.attname), connection) for line in lines for f in per_line
         ]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*day_params, *params, *line_params])
+        with rows.hot_cursor(connection) as cursor:
+            cursor.execute(
+                rows.statement(
+                    connection, ("payment_counted_insert", len(lines)), _counted_insert_sql(len(lines))
+                ),
+                params,
+            )
             inserted = cursor.fetchall()
         if not inserted:
             return False
         payment.number = int(inserted[0][2])
         payment.receipt = f"{prefix}{payment.number}"
     else:
-        one = "(" + ", ".join(["%s"] * len(line_fields)) + ")"
-        with connection.cursor() as cursor:
+        payment.receipt = f"{prefix}{payment.number}"
+        pay_sql, lines_sql = rows.statement(
+            connection, ("payment_insert", len(lines)), _insert_sql(len(lines))
+        )
+        with rows.hot_cursor(connection) as cursor:
             cursor.execute(
-                f"INSERT INTO {pay_table} ({pay_cols}) VALUES ({', '.join(['%s'] * len(pay_fields))})",
-                [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in pay_fields],
+                pay_sql, [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in _PAY_FIELDS]
             )
             cursor.execute(
-                f"INSERT INTO {line_table} ({line_cols}) VALUES {', '.join([one] * len(lines))} "
-                f"RETURNING {qn('id')}, {qn('account_id')}",
+                lines_sql,
                 [
                     f.get_db_prep_save(getattr(line, f.attname), connection)
                     for line in lines
-                    for f in line_fields
+                    for f in _LINE_FIELDS
                 ],
             )
             inserted = cursor.fetchall()

@@ -60,6 +60,16 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+#: The JSON API's middleware (/api/…; merezha.wsgi serves it through its own handler): a bearer-token
+#: API needs no sessions, CSRF tokens or messages (≈ 0.3 ms of every request).
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "merezha.core.middleware.ChosenLanguageMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "merezha.core.middleware.ApiUserMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "merezha.urls"
 TEMPLATES = [
     {

@@ -1,17 +1,22 @@
 """Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
 
-    python -m bench.payments_http [--clients 8] [--per-client 250] [--server gunicorn|runserver]
-                                  [--workers 4] [--servers 2] [--pgbench-seconds 20]
+    python -m bench.payments_http [--clients 8] [--workers 3] [--client auto|wrk|python]
+                                  [--seconds 15] [--per-client 250] [--server gunicorn|runserver]
+                                  [--servers 2] [--pgbench-seconds 20]
 
 In one run, on the same machine and loopback only:
 1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
    and cashier per client, each with an API token);
-2. the app server on 127.0.0.1, DEBUG off, persistent database connections (settings
-   bench/http_settings.py): by default gunicorn (`pip install merezha[bench]`) with `--workers`
-   sync worker processes, as production runs it; or `--server runserver`: `--servers` Django
-   development servers (`merezha runserver --noreload`), one port each;
-3. `--clients` threads, each posting `--per-client` payments (1–3 lines, a fresh Idempotency-Key
-   each) to POST /api/v1/payments over a kept-alive connection, after 10 warm-up requests;
+2. the app server on 127.0.0.1 with the production settings (docs/how-to/deploy.md): DEBUG off,
+   persistent database connections (DB_CONN_MAX_AGE=300) and so prepared hot statements; by default
+   gunicorn (`pip install merezha[bench]`) with `--workers` sync worker processes; or
+   `--server runserver`: `--servers` Django development servers, one port each;
+3. the load: with `wrk` installed (Debian package `wrk`; `--client auto` picks it) one wrk thread
+   and connection per client for 2 s of warm-up, then `--seconds` measured; otherwise (or
+   `--client python`) one Python thread per client posting `--per-client` payments after 10
+   warm-up requests. Either way each client is its own point's cashier with its own token, each
+   request a payment of 1–3 random accounts and amounts under a fresh Idempotency-Key, and every
+   response's status is checked (anything but 201 counts as an error);
 4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
 Prints payments/s, latency percentiles, pgbench tps and the ratio (target ≥ 0.25).
 """
@@ -262,7 +267,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-client", type=int, default=250)
     ap.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
-    ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument(
+        "--workers", type=int, default=3, help="gunicorn sync workers (production: see docs/how-to/deploy.md)"
+    )
     ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--pgbench-seconds", type=int, default=20)

@@ -17,7 +17,9 @@ In one run, on the same machine and loopback only:
    warm-up requests. Either way each client is its own point's cashier with its own token, each
    request a payment of 1–3 random accounts and amounts under a fresh Idempotency-Key, and every
    response's status is checked (anything but 201 counts as an error);
-4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
+4. the payments' database dropped, `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>`
+   (TPC-B) on another fresh database. A CHECKPOINT before each measured phase: neither side pays
+   for the writes of the setup before it.
 Prints payments/s, latency percentiles, pgbench tps and the ratio (target ≥ 0.25).
 """
 
@@ -239,6 +241,15 @@ def wrk_run(port: int, tokens: list[str], accounts: list[int], seconds: int) -> 
     }
 
 
+def checkpoint() -> None:
+    """Flush PostgreSQL's dirty buffers before a measured phase, so that neither side pays for the
+    writes of the setup before it (the network's accounts, pgbench's tables, the payments)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def pgbench(clients: int, seconds: int) -> float:
     exe = shutil.which("pgbench")
     if not exe:
@@ -248,6 +259,7 @@ def pgbench(clients: int, seconds: int) -> float:
     base = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
     try:
         subprocess.run([exe, "-i", "-q", "-s", "8", *base, name], check=True, capture_output=True, text=True)
+        checkpoint()
         res = subprocess.run(
             [exe, "-c", str(clients), "-j", "2", "-T", str(seconds), *base, name],
             check=True,
@@ -359,6 +371,8 @@ def main() -> None:
             )
         for port, proc in zip(ports, servers, strict=True):
             wait_up(port, proc)
+        checkpoint()
+        load_at_start = os.getloadavg()[0]
         if client == "wrk":
             wrk_run(ports[0], tokens, accounts, 2)  # warm-up: connections, imports, caches
             measured = wrk_run(ports[0], tokens, accounts, args.seconds)
@@ -392,6 +406,10 @@ def main() -> None:
             proc.terminate()
             proc.wait(timeout=20)
         servers = []
+        from django.db import connections
+
+        connections.close_all()
+        pg_drop_database(url)  # the payments' database is done with: pgbench runs alone
         tps = pgbench(args.clients, args.pgbench_seconds)
         rows = [
             (
@@ -412,7 +430,7 @@ def main() -> None:
             ("ratio payments/s ÷ pgbench tps", f"{rate / tps:.3f}"),
             ("target ratio", "≥ 0.25"),
             ("cpu cores", os.cpu_count()),
-            ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}"),
+            ("load average (1 min) at start / end", f"{load_at_start:.1f} / {os.getloadavg()[0]:.1f}"),
         ]
         print(table(("figure", "value"), rows))
     finally:

@@ -293,10 +293,10 @@ def main() -> None:
     )
     ap.add_argument("--seconds", type=int, default=15, help="measured seconds of the wrk client")
     args = ap.parse_args()
-    client = args.client
-    if client == "auto":
-        client = "wrk" if shutil.which("wrk") and args.server == "gunicorn" else "python"
-    if client == "wrk" and args.server != "gunicorn":
+    load = args.client
+    if load == "auto":
+        load = "wrk" if shutil.which("wrk") and args.server == "gunicorn" else "python"
+    if load == "wrk" and args.server != "gunicorn":
         ap.error("the wrk client drives one server: use --server gunicorn")
     home = tempfile.mkdtemp(prefix="bench-pay-")
     url = pg_fresh_database("bench_pay")
@@ -373,7 +373,7 @@ def main() -> None:
             wait_up(port, proc)
         checkpoint()
         load_at_start = os.getloadavg()[0]
-        if client == "wrk":
+        if load == "wrk":
             wrk_run(ports[0], tokens, accounts, 2)  # warm-up: connections, imports, caches
             measured = wrk_run(ports[0], tokens, accounts, args.seconds)
             ok, errors = measured["ok"], measured["errors"]
@@ -421,7 +421,7 @@ def main() -> None:
                     else f"{args.servers} runserver"
                 ),
             ),
-            ("client", "wrk (C)" if client == "wrk" else "Python threads"),
+            ("client", "wrk (C)" if load == "wrk" else "Python threads"),
             ("payments accepted (201)", ok),
             ("errors", errors),
             ("payments/s over HTTP", f"{rate:.1f}"),

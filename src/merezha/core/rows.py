@@ -47,7 +47,7 @@ def hot_cursor(connection: Any) -> Any:
         return connection.cursor()
     connection.ensure_connection()
     raw = connection.connection
-    if raw.prepare_threshold is None:  # Django's default: no prepared statements
+    if getattr(raw, "prepare_threshold", None) is None:  # Django's default: no prepared statements
         return connection.cursor()
     factory = raw.cursor_factory
     raw.cursor_factory = _preparing_cursor_class()

@@ -3,7 +3,7 @@
 import pkgutil
 from pathlib import Path
 
-HELPERS = {"common", "http_settings"}
+HELPERS = {"common"}
 
 if __name__ == "__main__":
     for module in pkgutil.iter_modules([str(Path(__file__).parent)]):

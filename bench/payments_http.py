@@ -1,18 +1,25 @@
 """Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
 
-    python -m bench.payments_http [--clients 8] [--per-client 250] [--server gunicorn|runserver]
-                                  [--workers 4] [--servers 2] [--pgbench-seconds 20]
+    python -m bench.payments_http [--clients 8] [--workers 3] [--client auto|wrk|python]
+                                  [--seconds 15] [--per-client 250] [--server gunicorn|runserver]
+                                  [--servers 2] [--pgbench-seconds 20]
 
 In one run, on the same machine and loopback only:
 1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
    and cashier per client, each with an API token);
-2. the app server on 127.0.0.1, DEBUG off, persistent database connections (settings
-   bench/http_settings.py): by default gunicorn (`pip install merezha[bench]`) with `--workers`
-   sync worker processes, as production runs it; or `--server runserver`: `--servers` Django
-   development servers (`merezha runserver --noreload`), one port each;
-3. `--clients` threads, each posting `--per-client` payments (1–3 lines, a fresh Idempotency-Key
-   each) to POST /api/v1/payments over a kept-alive connection, after 10 warm-up requests;
-4. `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>` (TPC-B) on another fresh database.
+2. the app server on 127.0.0.1 with the production settings (docs/how-to/deploy.md): DEBUG off,
+   persistent database connections (DB_CONN_MAX_AGE=300) and so prepared hot statements; by default
+   gunicorn (`pip install merezha[bench]`) with `--workers` sync worker processes; or
+   `--server runserver`: `--servers` Django development servers, one port each;
+3. the load: with `wrk` installed (Debian package `wrk`; `--client auto` picks it) one wrk thread
+   and connection per client for 2 s of warm-up, then `--seconds` measured; otherwise (or
+   `--client python`) one Python thread per client posting `--per-client` payments after 10
+   warm-up requests. Either way each client is its own point's cashier with its own token, each
+   request a payment of 1–3 random accounts and amounts under a fresh Idempotency-Key, and every
+   response's status is checked (anything but 201 counts as an error);
+4. the payments' database dropped, `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>`
+   (TPC-B) on another fresh database. A CHECKPOINT before each measured phase: neither side pays
+   for the writes of the setup before it.
 Prints payments/s, latency percentiles, pgbench tps and the ratio (target ≥ 0.25).
 """
 
@@ -34,6 +41,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from bench._money import PG_ADMIN_URL, django_on, network_build, pg_drop_database, pg_fresh_database, table
 
@@ -112,6 +120,136 @@ def client(port: int, token: str, accounts: list[int], count: int, seed: int, ou
     conn.close()
 
 
+#: The wrk client (Debian package `wrk`): one thread and one kept-alive connection per client, each
+#: client a payment point's cashier with its own token; each request a fresh payment of 1–3 lines of
+#: random accounts and amounts under a fresh Idempotency-Key; every response's status is counted.
+WRK_SCRIPT = r"""
+local tokens = {%(tokens)s}
+local run = "%(run)s"
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+  thread:set("token", tokens[#threads])
+end
+
+accounts = {%(accounts)s}
+local sizes = {1, 1, 2, 3}
+local count = 0
+ok = 0
+bad = 0
+statuses = {}
+
+function init(args)
+  math.randomseed(id * 7919)
+end
+
+function request()
+  count = count + 1
+  local n = sizes[math.random(4)]
+  local picked, lines = {}, {}
+  while #lines < n do
+    local a = accounts[math.random(#accounts)]
+    if not picked[a] then
+      picked[a] = true
+      lines[#lines + 1] = string.format('{"account_id": %%d, "amount": "%%d.%%02d"}',
+                                        a, math.random(1, 3000), math.random(0, 99))
+    end
+  end
+  local body = '{"lines": [' .. table.concat(lines, ", ") .. '], "method": "card"}'
+  local headers = {
+    ["Authorization"] = "Bearer " .. token,
+    ["Idempotency-Key"] = string.format("%%s-%%d-%%d", run, id, count),
+    ["Content-Type"] = "application/json",
+  }
+  return wrk.format("POST", "/api/v1/payments", headers, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    ok = ok + 1
+  else
+    bad = bad + 1
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total_ok, total_bad, seen = 0, 0, {}
+  for _, t in ipairs(threads) do
+    total_ok = total_ok + t:get("ok")
+    total_bad = total_bad + t:get("bad")
+    for code, n in pairs(t:get("statuses")) do
+      seen[#seen + 1] = code .. ":" .. n
+    end
+  end
+  local e = summary.errors
+  io.write(string.format("WRK ok=%%d bad=%%d socket=%%d duration=%%d p50=%%d p95=%%d p99=%%d statuses=%%s\n",
+    total_ok, total_bad, e.connect + e.read + e.write + e.timeout, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), table.concat(seen, ",")))
+end
+"""
+
+
+def wrk_run(port: int, tokens: list[str], accounts: list[int], seconds: int) -> dict[str, Any]:
+    """One wrk run of `seconds` with one thread and connection per token; its figures."""
+    exe = shutil.which("wrk")
+    assert exe is not None
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(
+            WRK_SCRIPT
+            % {
+                "tokens": ", ".join(f'"{t}"' for t in tokens),
+                "run": uuid.uuid4().hex,
+                "accounts": ", ".join(str(a) for a in accounts),
+            }
+        )
+    try:
+        n = len(tokens)
+        res = subprocess.run(
+            [
+                exe,
+                "-t",
+                str(n),
+                "-c",
+                str(n),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                f.name,
+                f"http://127.0.0.1:{port}/api/v1/payments",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        os.unlink(f.name)
+    m = re.search(r"^WRK (.*)$", res.stdout, re.M)
+    if not m:
+        raise RuntimeError(f"wrk printed no figures:\n{res.stdout}\n{res.stderr}")
+    fig = dict(kv.split("=", 1) for kv in m.group(1).split())
+    return {
+        "ok": int(fig["ok"]),
+        "errors": int(fig["bad"]) + int(fig["socket"]),
+        "statuses": fig["statuses"],
+        "seconds": int(fig["duration"]) / 1e6,
+        "p": [int(fig[k]) / 1e6 for k in ("p50", "p95", "p99")],
+    }
+
+
+def checkpoint() -> None:
+    """Flush PostgreSQL's dirty buffers before a measured phase, so that neither side pays for the
+    writes of the setup before it (the network's accounts, pgbench's tables, the payments)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def pgbench(clients: int, seconds: int) -> float:
     exe = shutil.which("pgbench")
     if not exe:
@@ -121,6 +259,7 @@ def pgbench(clients: int, seconds: int) -> float:
     base = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
     try:
         subprocess.run([exe, "-i", "-q", "-s", "8", *base, name], check=True, capture_output=True, text=True)
+        checkpoint()
         res = subprocess.run(
             [exe, "-c", str(clients), "-j", "2", "-T", str(seconds), *base, name],
             check=True,
@@ -140,11 +279,25 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-client", type=int, default=250)
     ap.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
-    ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument(
+        "--workers", type=int, default=3, help="gunicorn sync workers (production: see docs/how-to/deploy.md)"
+    )
     ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--pgbench-seconds", type=int, default=20)
+    ap.add_argument(
+        "--client",
+        choices=("auto", "wrk", "python"),
+        default="auto",
+        help="load generator: wrk (Debian package `wrk`; auto when installed) or Python threads",
+    )
+    ap.add_argument("--seconds", type=int, default=15, help="measured seconds of the wrk client")
     args = ap.parse_args()
+    load = args.client
+    if load == "auto":
+        load = "wrk" if shutil.which("wrk") and args.server == "gunicorn" else "python"
+    if load == "wrk" and args.server != "gunicorn":
+        ap.error("the wrk client drives one server: use --server gunicorn")
     home = tempfile.mkdtemp(prefix="bench-pay-")
     url = pg_fresh_database("bench_pay")
     servers: list[subprocess.Popen[bytes]] = []
@@ -172,7 +325,8 @@ def main() -> None:
             SECRET_KEY="bench-" + uuid.uuid4().hex,
             ALLOWED_HOSTS="127.0.0.1,localhost",
             LOG_LEVEL="ERROR",
-            DJANGO_SETTINGS_MODULE="bench.http_settings",
+            DJANGO_SETTINGS_MODULE="merezha.settings",
+            DB_CONN_MAX_AGE="300",  # the production settings (docs/how-to/deploy.md)
             PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
         if args.server == "gunicorn":
@@ -217,32 +371,45 @@ def main() -> None:
             )
         for port, proc in zip(ports, servers, strict=True):
             wait_up(port, proc)
-        results: list[dict] = [{} for _ in range(args.clients)]
-        threads = [
-            threading.Thread(
-                target=client,
-                args=(ports[i % len(ports)], tokens[i], accounts, args.per_client, i, results[i]),
-            )
-            for i in range(args.clients)
-        ]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        start = min(r["start"] for r in results)
-        end = max(r["end"] for r in results)
-        ok = sum(r["ok"] for r in results)
-        errors = sum(r["errors"] for r in results)
-        lat = sorted(x for r in results for x in r["latencies"])
-        rate = ok / (end - start)
-
-        def pct(p: float) -> str:
-            return f"{lat[min(len(lat) - 1, int(p * len(lat)))] * 1000:.0f} ms"
+        checkpoint()
+        load_at_start = os.getloadavg()[0]
+        if load == "wrk":
+            wrk_run(ports[0], tokens, accounts, 2)  # warm-up: connections, imports, caches
+            measured = wrk_run(ports[0], tokens, accounts, args.seconds)
+            ok, errors = measured["ok"], measured["errors"]
+            rate = ok / measured["seconds"]
+            percentiles = measured["p"]
+            if measured["statuses"]:
+                print(f"statuses other than 201 (status:count): {measured['statuses']}", file=sys.stderr)
+        else:
+            results: list[dict] = [{} for _ in range(args.clients)]
+            threads = [
+                threading.Thread(
+                    target=client,
+                    args=(ports[i % len(ports)], tokens[i], accounts, args.per_client, i, results[i]),
+                )
+                for i in range(args.clients)
+            ]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            start = min(r["start"] for r in results)
+            end = max(r["end"] for r in results)
+            ok = sum(r["ok"] for r in results)
+            errors = sum(r["errors"] for r in results)
+            lat = sorted(x for r in results for x in r["latencies"])
+            rate = ok / (end - start)
+            percentiles = [lat[min(len(lat) - 1, int(p * len(lat)))] for p in (0.5, 0.95, 0.99)]
 
         for proc in servers:
             proc.terminate()
             proc.wait(timeout=20)
         servers = []
+        from django.db import connections
+
+        connections.close_all()
+        pg_drop_database(url)  # the payments' database is done with: pgbench runs alone
         tps = pgbench(args.clients, args.pgbench_seconds)
         rows = [
             (
@@ -254,15 +421,16 @@ def main() -> None:
                     else f"{args.servers} runserver"
                 ),
             ),
+            ("client", "wrk (C)" if load == "wrk" else "Python threads"),
             ("payments accepted (201)", ok),
             ("errors", errors),
             ("payments/s over HTTP", f"{rate:.1f}"),
-            ("latency p50 / p95 / p99", f"{pct(0.5)} / {pct(0.95)} / {pct(0.99)}"),
+            ("latency p50 / p95 / p99", " / ".join(f"{p * 1000:.1f} ms" for p in percentiles)),
             ("pgbench TPC-B tps (same clients)", f"{tps:.1f}"),
             ("ratio payments/s ÷ pgbench tps", f"{rate / tps:.3f}"),
             ("target ratio", "≥ 0.25"),
             ("cpu cores", os.cpu_count()),
-            ("load average (1 min) at the end", f"{os.getloadavg()[0]:.1f}"),
+            ("load average (1 min) at start / end", f"{load_at_start:.1f} / {os.getloadavg()[0]:.1f}"),
         ]
         print(table(("figure", "value"), rows))
     finally:

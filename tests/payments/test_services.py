@@ -250,8 +250,9 @@ def test_a_payment_taken_after_close_can_be_cancelled_that_evening(world, pay):
 
 
 def test_a_payment_is_a_handful_of_statements(world, pay):
-    """Second payment of the day: claim, accounts locked, day counter, payment, lines (plus the
-    test's own savepoint and its release, as the test runs inside a transaction)."""
+    """Second payment of the day: claim, accounts locked, then day counter, payment and lines —
+    one statement on PostgreSQL (data-modifying CTEs), three on SQLite (plus the test's own
+    savepoint and its release, as the test runs inside a transaction)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -260,5 +261,87 @@ def test_a_payment_is_a_handful_of_statements(world, pay):
         payment = pay({"water": "2", "heat": "3"})
     assert payment.receipt == "P-01-20261102-2"
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
+    if connection.vendor == "postgresql":
+        assert statements == ["SAVEPOINT", "INSERT", "SELECT", "WITH", "RELEASE"]
+        assert " FOR UPDATE OF " in queries.captured_queries[2]["sql"]
+    else:
+        assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
     assert PaymentLine.objects.filter(payment=payment).count() == 2
+
+
+@pytest.fixture(params=["plain", "prepared"])
+def statements(request):
+    """Run with Django's client-side cursors, then (PostgreSQL) with prepared statements on."""
+    from django.db import connection
+
+    if request.param == "plain":
+        yield request.param
+        return
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    connection.ensure_connection()
+    raw = connection.connection
+    saved, raw.prepare_threshold = raw.prepare_threshold, 5
+    try:
+        yield request.param
+    finally:
+        raw.prepare_threshold = saved
+
+
+@pytest.mark.parametrize("first_of_day", [True, False])
+def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day, statements):
+    """The hand-written INSERTs (the day's first payment takes the full path, later ones the counted
+    one): the returned payment and lines equal the rows read back through the ORM."""
+    if not first_of_day:
+        for i in range(6):  # past psycopg's and PostgreSQL's thresholds of prepared and generic plans
+            pay({"sewer": "5", "heat": "1"}, when=at("2026-11-02", 8, i))
+    res = payment_create(
+        cashier=world.cashiers[0],
+        point=world.points[0],
+        lines=[
+            PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("300.00")),
+            PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("12.34")),
+        ],
+        method="cash",
+        tendered=Money.parse("400"),
+        idempotency_key="written",
+        now=at("2026-11-02", 9, 30),
+    )
+    number = 1 if first_of_day else 7
+    stored = Payment.objects.get(pk=res.payment.pk)
+    fields = ["id", "point_id", "cashier_id", "operational_day", "number", "receipt", "accepted_at"]
+    fields += ["method", "total", "tendered", "change", "idempotency_key"]
+    assert [getattr(res.payment, f) for f in fields] == [getattr(stored, f) for f in fields]
+    assert (stored.number, stored.receipt) == (number, f"P-01-20261102-{number}")
+    assert (stored.total, stored.tendered, stored.change) == (
+        Money.parse("312.34"),
+        Money.parse("400.00"),
+        Money.parse("87.66"),
+    )
+    assert stored.accepted_at == at("2026-11-02", 9, 30)
+    line_fields = ["pk", "payment_id", "account_id", "provider_id", "operational_day", "point_id", "amount"]
+    assert [[getattr(x, f) for f in line_fields] for x in res.lines] == [
+        [getattr(x, f) for f in line_fields] for x in PaymentLine.objects.filter(payment=stored)
+    ]
+    assert [
+        (x.account.number, x.account.service.code, x.provider.code, str(x.amount)) for x in res.lines
+    ] == [
+        ("H-7", "heat", "heat", "300.00"),
+        ("W-100", "water", "water", "12.34"),
+    ]
+    assert not res.payment._state.adding
+    again = payment_create(
+        cashier=world.cashiers[0],
+        point=world.points[0],
+        lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("1.00"))],
+        method="card",
+        tendered=None,
+        idempotency_key="written-2",
+        now=at("2026-11-02", 9, 31),
+    )
+    assert (again.payment.receipt, again.payment.tendered, again.payment.change) == (
+        f"P-01-20261102-{number + 1}",
+        None,
+        None,
+    )
+    assert Payment.objects.get(pk=again.payment.pk).receipt == f"P-01-20261102-{number + 1}"

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from merezha.core import rows
 from merezha.core.models import AuditEntry, IdempotencyKey, InboxDocument
 
 
@@ -69,7 +70,7 @@ def idempotency_claim(
     }
     qn = connection.ops.quote_name
     columns = ", ".join(qn(name) for name in [*values, "created_at"])
-    with connection.cursor() as cursor:
+    with rows.hot_cursor(connection) as cursor:
         cursor.execute(
             f"INSERT INTO {qn(IdempotencyKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({qn('scope')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",

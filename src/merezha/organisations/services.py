@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from merezha.core import rows
 from merezha.core.roles import ROLE_ORG_KIND, Role
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
 
@@ -102,15 +104,36 @@ def api_token_revoke(*, token: ApiToken) -> None:
         token.save(update_fields=["revoked_at"])
 
 
-def api_token_authenticate(*, plain: str) -> User | None:
-    token = (
-        ApiToken.objects.select_related("user", "user__organisation")
-        .filter(digest=_digest(plain), revoked_at__isnull=True)
-        .first()
+def _token_sql(connection: Any) -> str:
+    qn = connection.ops.quote_name
+    return (
+        f"SELECT t.{qn('id')}, t.{qn('last_used_at')}, {rows.columns(connection, User, 'u')}, "
+        f"{rows.columns(connection, Organisation, 'o')} "
+        f"FROM {qn(ApiToken._meta.db_table)} t "
+        f"JOIN {qn(User._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
+        f"JOIN {qn(Organisation._meta.db_table)} o ON o.{qn('id')} = u.{qn('organisation_id')} "
+        f"WHERE t.{qn('digest')} = %s AND t.{qn('revoked_at')} IS NULL"
     )
-    if token is None or not token.user.is_active or token.user.organisation_id is None:
+
+
+def api_token_authenticate(*, plain: str) -> User | None:
+    """The active user of an unrevoked token, with its organisation loaded; None otherwise.
+
+    One hand-written SELECT (token → user → organisation): it runs on every API request, and the
+    ORM's compilation of the same join cost more than the query itself.
+    """
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(rows.statement(connection, "api_token_authenticate", _token_sql), [_digest(plain)])
+        row = cursor.fetchone()
+    if row is None:  # unknown or revoked token, or a user acting for no organisation
         return None
+    n = rows.width(User)
+    user = rows.instance(connection, User, row[2 : 2 + n])
+    if not user.is_active:
+        return None
+    user.organisation = rows.instance(connection, Organisation, row[2 + n :])
+    token_id, last_used_at = row[0], rows.value(connection, ApiToken, "last_used_at", row[1])
     now = timezone.now()
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    if last_used_at is None or (now - last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    return user

@@ -18,6 +18,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from merezha.core import rows
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import (
@@ -26,7 +27,7 @@ from merezha.core.services import (
     idempotency_claim,
     request_fingerprint,
 )
-from merezha.organisations.models import Organisation
+from merezha.organisations.models import Organisation, Service
 from merezha.payments.models import Cancellation, OperationalDay, Payment, PaymentLine
 from merezha.payments.selectors import operational_day_for, payment_id_parse
 from merezha.providers.models import Account
@@ -100,6 +101,173 @@ def _receipt_number_take(point: Organisation, day: dt.date) -> tuple[dt.date, in
         )
         row = cursor.fetchone()
     return None if row is None else (day, int(row[0]))
+
+
+def _accounts_sql(n: int) -> Any:
+    def build(connection: Any) -> str:
+        qn = connection.ops.quote_name
+        sql = (
+            f"SELECT {rows.columns(connection, Account, 'a')}, {rows.columns(connection, Organisation, 'p')}, "
+            f"{rows.columns(connection, Service, 's')} FROM {qn(Account._meta.db_table)} a "
+            f"JOIN {qn(Organisation._meta.db_table)} p ON p.{qn('id')} = a.{qn('provider_id')} "
+            f"JOIN {qn(Service._meta.db_table)} s ON s.{qn('id')} = a.{qn('service_id')} "
+            f"WHERE a.{qn('id')} IN ({', '.join(['%s'] * n)}) ORDER BY a.{qn('id')}"
+        )
+        if connection.features.has_select_for_update_of:
+            sql += f" FOR UPDATE OF {qn('a')}"
+        elif connection.features.has_select_for_update:  # pragma: no cover - no such backend here
+            sql += " FOR UPDATE"
+        return sql
+
+    return build
+
+
+def _accounts_lock(account_ids: list[int]) -> dict[int, Account]:
+    """The accounts of `account_ids` (with provider and service), locked in pk order (one SELECT …
+    FOR UPDATE, hand-written: the ORM's compilation of it cost more than running it)."""
+    ids = sorted(set(account_ids))
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(rows.statement(connection, ("accounts_lock", len(ids)), _accounts_sql(len(ids))), ids)
+        found = cursor.fetchall()
+    na, np = rows.width(Account), rows.width(Organisation)
+    accounts = {}
+    for row in found:
+        acc = rows.instance(connection, Account, row[:na])
+        acc.provider = rows.instance(connection, Organisation, row[na : na + np])
+        acc.service = rows.instance(connection, Service, row[na + np :])
+        accounts[acc.pk] = acc
+    return accounts
+
+
+#: the payment's fields in column order; the line's without its id; the line's own values
+_PAY_FIELDS: list[Any] = list(Payment._meta.concrete_fields)
+_LINE_FIELDS: list[Any] = [f for f in PaymentLine._meta.concrete_fields if not f.primary_key]
+_PER_LINE = ("account_id", "provider_id", "amount")
+
+
+def _insert_sql(n: int) -> Any:
+    """INSERT of a payment with its `n` lines, and of its `n` lines alone (two statements)."""
+
+    def build(connection: Any) -> tuple[str, str]:
+        qn = connection.ops.quote_name
+        pay = f"INSERT INTO {qn(Payment._meta.db_table)} ({', '.join(qn(f.column) for f in _PAY_FIELDS)}) "
+        one = "(" + ", ".join(["%s"] * len(_LINE_FIELDS)) + ")"
+        return (
+            pay + f"VALUES ({', '.join(['%s'] * len(_PAY_FIELDS))})",
+            f"INSERT INTO {qn(PaymentLine._meta.db_table)} ({', '.join(qn(f.column) for f in _LINE_FIELDS)}) "
+            f"VALUES {', '.join([one] * n)} RETURNING {qn('id')}, {qn('account_id')}",
+        )
+
+    return build
+
+
+def _counted_insert_sql(n: int) -> Any:
+    """PostgreSQL: the day counter, the payment and its `n` lines in one statement (data-modifying
+    CTEs). Parameters: point, day, 'open'; the payment's fields except number and receipt, with the
+    receipt's prefix in receipt's place; then account, provider and amount of each line."""
+
+    def build(connection: Any) -> str:
+        qn = connection.ops.quote_name
+        select = []
+        for f in _PAY_FIELDS:
+            if f.attname == "number":
+                select.append("d.receipt_counter")
+            elif f.attname == "receipt":
+                select.append("CAST(%s AS varchar) || CAST(d.receipt_counter AS varchar)")
+            else:
+                select.append(f"CAST(%s AS {f.cast_db_type(connection)})")
+        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
+        line_select = [
+            f"v.{qn(f.column)}"
+            if f in per_line
+            else ("p.id" if f.attname == "payment_id" else f"p.{qn(f.column)}")
+            for f in _LINE_FIELDS
+        ]
+        one = "(" + ", ".join([f"CAST(%s AS {f.cast_db_type(connection)})" for f in per_line]) + ")"
+        return (
+            f"WITH d AS (UPDATE {qn(OperationalDay._meta.db_table)} "
+            f"SET {qn('receipt_counter')} = {qn('receipt_counter')} + 1 "
+            f"WHERE {qn('point_id')} = %s AND {qn('day')} = %s AND {qn('status')} = %s "
+            f"RETURNING {qn('receipt_counter')}), "
+            f"p AS (INSERT INTO {qn(Payment._meta.db_table)} ({', '.join(qn(f.column) for f in _PAY_FIELDS)}) "
+            f"SELECT {', '.join(select)} FROM d "
+            f"RETURNING {qn('id')} AS id, {qn('operational_day')}, {qn('point_id')}) "
+            f"INSERT INTO {qn(PaymentLine._meta.db_table)} ({', '.join(qn(f.column) for f in _LINE_FIELDS)}) "
+            f"SELECT {', '.join(line_select)} FROM p, (VALUES {', '.join([one] * n)}) "
+            f"AS v ({', '.join(qn(f.column) for f in per_line)}) "
+            f"RETURNING {qn('id')}, {qn('account_id')}, (SELECT receipt_counter FROM d)"
+        )
+
+    return build
+
+
+def _payment_insert(payment: Payment, lines: list[PaymentLine], *, counted: bool) -> bool:
+    """Write the payment and its lines (hand-written INSERTs: the hot path of the API).
+
+    counted=True: the receipt number is the next one of the point's open day `payment.operational_day`,
+    taken under the day row's lock (UPDATE … RETURNING); on PostgreSQL the counter, the payment and
+    its lines are one statement (data-modifying CTEs). Returns False, having written nothing, when
+    that day row is missing or closed. counted=False: `payment.number` is already taken.
+    """
+    point = payment.point
+    prefix = f"{point.code}-{payment.operational_day:%Y%m%d}-"
+    if counted and connection.vendor != "postgresql":
+        taken = _receipt_number_take(point, payment.operational_day)
+        if taken is None:
+            return False
+        payment.number = taken[1]
+        counted = False
+    if counted:
+        params: list[Any] = [
+            point.pk,
+            connection.ops.adapt_datefield_value(payment.operational_day),
+            OperationalDay.Status.OPEN,
+        ]
+        for f in _PAY_FIELDS:
+            if f.attname == "receipt":
+                params.append(prefix)
+            elif f.attname != "number":
+                params.append(f.get_db_prep_save(getattr(payment, f.attname), connection))
+        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
+        params += [
+            f.get_db_prep_save(getattr(line, f.attname), connection) for line in lines for f in per_line
+        ]
+        with rows.hot_cursor(connection) as cursor:
+            cursor.execute(
+                rows.statement(
+                    connection, ("payment_counted_insert", len(lines)), _counted_insert_sql(len(lines))
+                ),
+                params,
+            )
+            inserted = cursor.fetchall()
+        if not inserted:
+            return False
+        payment.number = int(inserted[0][2])
+        payment.receipt = f"{prefix}{payment.number}"
+    else:
+        payment.receipt = f"{prefix}{payment.number}"
+        pay_sql, lines_sql = rows.statement(
+            connection, ("payment_insert", len(lines)), _insert_sql(len(lines))
+        )
+        with rows.hot_cursor(connection) as cursor:
+            cursor.execute(
+                pay_sql, [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in _PAY_FIELDS]
+            )
+            cursor.execute(
+                lines_sql,
+                [
+                    f.get_db_prep_save(getattr(line, f.attname), connection)
+                    for line in lines
+                    for f in _LINE_FIELDS
+                ],
+            )
+            inserted = cursor.fetchall()
+    ids = {int(account_id): int(pk) for pk, account_id, *_ in inserted}
+    for line in lines:
+        line.pk = ids[line.account_id]
+        line._state.adding, line._state.db = False, connection.alias
+    payment._state.adding, payment._state.db = False, connection.alias
+    return True
 
 
 def operational_day_lock(*, point: Organisation, moment: dt.datetime) -> OperationalDay:
@@ -184,14 +352,7 @@ def payment_create(
             payment = Payment.objects.get(point=point, idempotency_key=key)
             return PaymentResult(payment=payment, created=False)
         total = _validate(lines, method, tendered)
-        ids = sorted(line.account_id for line in lines)
-        accounts = {
-            a.pk: a
-            for a in Account.objects.select_for_update(of=("self",))
-            .select_related("service", "provider")
-            .filter(pk__in=ids)
-            .order_by("pk")
-        }
+        accounts = _accounts_lock([line.account_id for line in lines])
         for line in lines:
             acc = accounts.get(line.account_id)
             if acc is None:
@@ -199,23 +360,16 @@ def payment_create(
             if not acc.is_active:
                 raise PaymentError(f"account {acc.number} is no longer active at its provider")
         moment = now or timezone.now()
-        day_number = _receipt_number_take(point, timezone.localdate(moment))
-        if day_number is None:  # first payment of the day, or the day is closed: the full path
-            day = operational_day_lock(point=point, moment=moment)
-            day.receipt_counter += 1
-            day.save(update_fields=["receipt_counter"])
-            day_number = (day.day, day.receipt_counter)
-        op_day, number = day_number
         change = None
         if method == Payment.Method.CASH and tendered is not None:
             change = tendered - total
-        payment = Payment.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+        payment = Payment(  # type: ignore[misc]  # MoneyField takes Money
             id=payment_id,
             point=point,
             cashier=cashier,
-            operational_day=op_day,
-            number=number,
-            receipt=f"{point.code}-{op_day:%Y%m%d}-{number}",
+            operational_day=timezone.localdate(moment),
+            number=0,
+            receipt="",
             accepted_at=moment,
             method=method,
             total=total,
@@ -223,19 +377,26 @@ def payment_create(
             change=change,
             idempotency_key=key,
         )
-        created = PaymentLine.objects.bulk_create(
-            [
-                PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
-                    payment=payment,
-                    account=accounts[line.account_id],
-                    provider=accounts[line.account_id].provider,
-                    operational_day=op_day,
-                    point=point,
-                    amount=line.amount,
-                )
-                for line in lines
-            ]
-        )
+        created = [
+            PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
+                payment=payment,
+                account=accounts[line.account_id],
+                provider=accounts[line.account_id].provider,
+                operational_day=payment.operational_day,
+                point=point,
+                amount=line.amount,
+            )
+            for line in lines
+        ]
+        if not _payment_insert(payment, created, counted=True):
+            # first payment of the day, or the day is closed: lock (or open) the day the full way
+            day = operational_day_lock(point=point, moment=moment)
+            day.receipt_counter += 1
+            day.save(update_fields=["receipt_counter"])
+            payment.operational_day, payment.number = day.day, day.receipt_counter
+            for written in created:
+                written.operational_day = day.day
+            _payment_insert(payment, created, counted=False)
     return PaymentResult(payment=payment, created=True, lines=tuple(created))
 
 

@@ -401,3 +401,37 @@ def test_a_corrected_snapshot_of_the_same_period_adds_new_accounts_and_replaces_
         ("A1", PERIOD, Money(9000), second.pk),
         ("A3", PERIOD, Money(700), second.pk),
     ]
+
+
+def test_touched_dwellings_include_those_an_account_left_or_closed_in(city, provider, write_snapshot):
+    from merezha.registry.models import Dwelling
+
+    def dwelling(ref):
+        return Dwelling.objects.get(office_ref=ref).pk
+
+    snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Кам'янецька;7;1;;;0;1;0;0;0;0;1",
+                "A2;water;вул. Кам'янецька;7;2;;;0;1;0;0;0;0;1",
+                "A3;water;вул. Кам'янецька;7;3;;;0;1;0;0;0;0;1",
+            )
+        ),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    # A1 moves from flat 1 to flat 4, A2 is gone, A3 only changes its balance
+    report = snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Кам'янецька;7;4;;;0;1;0;0;0;0;1",
+                "A3;water;вул. Кам'янецька;7;3;;;0;2;0;0;0;0;2",
+            )
+        ),
+        provider=provider,
+        period=dt.date(2026, 11, 1),
+        payments_through=dt.date(2026, 11, 30),
+    )
+    assert report.changes == {"created": 0, "updated": 2, "unchanged": 0, "closed": 1}
+    assert report.touched_dwellings == {dwelling("01000008"), dwelling("01000011"), dwelling("01000009")}

@@ -451,7 +451,7 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
 # --- merge ---------------------------------------------------------------------------------------
 def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, int], set[int]]:
     """Write every valid row into the accounts; returns created / updated / unchanged counts and the
-    dwellings whose accounts appeared, moved or changed payer.
+    dwellings whose accounts appeared, moved (the dwelling left as well) or changed payer.
 
     One join of the staged rows with the provider's accounts sorts every row (new, changed,
     unchanged) into a temporary table; the accounts are then written by one plain INSERT of the new
@@ -474,7 +474,7 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
             f"""CREATE TEMPORARY TABLE {DIFF} {"ON COMMIT DROP" if pg else ""} AS
                 SELECT s.account, s.service_id, s.dwelling_id, s.match_status, s.street, s.house, s.apartment,
                     s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit, s.subsidy, s.paid,
-                    a.id AS account_id,
+                    a.id AS account_id, a.dwelling_id AS old_dwelling_id,
                     CASE WHEN a.id IS NULL THEN 'created' WHEN {changed} THEN 'updated' ELSE 'unchanged' END
                         AS state,
                     CASE WHEN s.dwelling_id IS NOT NULL AND ({moved}) THEN 1 ELSE 0 END AS touches
@@ -486,7 +486,11 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
         cur.execute(f"SELECT state, COUNT(*) FROM {DIFF} GROUP BY state")
         counts = {"created": 0, "updated": 0, "unchanged": 0} | {str(k): int(n) for k, n in cur.fetchall()}
         # dwellings whose payers or account numbers the search index must learn
-        cur.execute(f"SELECT DISTINCT dwelling_id FROM {DIFF} WHERE touches = 1")
+        cur.execute(
+            f"""SELECT dwelling_id FROM {DIFF} WHERE touches = 1
+                UNION SELECT old_dwelling_id FROM {DIFF}
+                WHERE old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
+        )
         touched = {int(row[0]) for row in cur.fetchall()}
         cur.execute(
             f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
@@ -515,18 +519,24 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
     return counts, touched
 
 
-def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> int:
-    """Accounts missing from the snapshot are no longer shown; a rejected row keeps its account as it was."""
+def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> tuple[int, set[int]]:
+    """Accounts missing from the snapshot are no longer shown; a rejected row keeps its account as it was.
+
+    Returns how many were closed and their dwellings (the search index forgets their payers). The
+    provider's row lock keeps other imports of its accounts out between the two statements.
+    """
     acc = Account._meta.db_table
+    missing = f"""provider_id = %s AND is_active AND snapshot_id <> %s AND NOT EXISTS (
+        SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
+        AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))"""
     with connection.cursor() as cur:
         cur.execute(
-            f"""UPDATE {acc} SET is_active = FALSE
-                WHERE provider_id = %s AND is_active AND snapshot_id <> %s AND NOT EXISTS (
-                    SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
-                    AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))""",
+            f"SELECT DISTINCT dwelling_id FROM {acc} WHERE {missing} AND dwelling_id IS NOT NULL",
             [provider_id, snapshot_id],
         )
-        return int(cur.rowcount)
+        dwellings = {int(row[0]) for row in cur.fetchall()}
+        cur.execute(f"UPDATE {acc} SET is_active = FALSE WHERE {missing}", [provider_id, snapshot_id])
+        return int(cur.rowcount), dwellings
 
 
 def _merge_periods(*, snapshot_id: int, period: dt.date, first_of_period: bool) -> None:
@@ -937,8 +947,8 @@ def _import_in_transaction(
         provider=provider, period=period, status=Snapshot.Status.APPLIED
     ).exists()
     changes, touched = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
-    report.touched_dwellings = touched
-    changes["closed"] = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    changes["closed"], closed_in = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    report.touched_dwellings = touched | closed_in
     _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period)
     progress("discrepancies", report.rows_read)
     kinds = _discrepancies_record(snapshot_id=snap.pk)

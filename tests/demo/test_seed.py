@@ -66,3 +66,48 @@ def test_demo_command_prints_users(tmp_path, settings, capsys):
     for username in ("admin", "cashier001", "zhek01", "water", "subsidy", "manager"):
         assert username in out
     assert "password for all: merezha" in out
+
+
+def test_demo_serves_with_a_task_worker_beside_it_and_stops_it(tmp_path, settings, monkeypatch, capsys):
+    import signal
+    import subprocess
+    import sys
+
+    from merezha.demo.management.commands import demo
+
+    settings.HOME = tmp_path
+    started: list[list[str]] = []
+    events: list[str] = []
+
+    class Worker:
+        pid = 4242
+
+        def __init__(self, args, **kwargs):
+            started.append(args)
+
+        def terminate(self):
+            events.append("terminate")
+
+        def wait(self, timeout):
+            events.append(f"wait {timeout}")
+            raise subprocess.TimeoutExpired("db_worker", timeout)
+
+        def kill(self):
+            events.append("kill")
+
+    real_call_command = demo.call_command
+
+    def fake_call_command(name, *args, **kwargs):
+        if name == "runserver":
+            events.append(f"runserver {args[0]}")
+            raise KeyboardInterrupt  # the operator stops the demo
+        return real_call_command(name, *args, **kwargs)
+
+    monkeypatch.setattr(demo.subprocess, "Popen", Worker)
+    monkeypatch.setattr(demo.signal, "signal", lambda signum, handler: events.append(f"signal {signum}"))
+    monkeypatch.setattr(demo, "call_command", fake_call_command)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("demo", "--scale", "tiny", "--addrport", "127.0.0.1:8111")
+    assert started == [[sys.executable, "-m", "merezha.cli", "db_worker", "--no-reload", "--interval", "1"]]
+    assert events == [f"signal {signal.SIGTERM}", "runserver 127.0.0.1:8111", "terminate", "wait 10", "kill"]
+    assert "background task worker: pid 4242" in capsys.readouterr().out

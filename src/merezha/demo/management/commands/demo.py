@@ -1,5 +1,9 @@
+import signal
+import subprocess
+import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -7,9 +11,19 @@ from merezha.demo.seed import DEMO_PASSWORD, seed_city
 from merezha.organisations.models import User
 from merezha.registry.models import Street
 
+#: The demo's background task worker (one process, picking up uploads within a second).
+WORKER_COMMAND = [sys.executable, "-m", "merezha.cli", "db_worker", "--no-reload", "--interval", "1"]
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
 
 class Command(BaseCommand):
-    help = "Migrate the embedded database, seed the demo city (once), print the demo users, serve on 127.0.0.1:8000."
+    help = (
+        "Migrate the embedded database, seed the demo city (once), print the demo users, serve on "
+        "127.0.0.1:8000 with a background task worker beside the server."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addrport", default="127.0.0.1:8000")
@@ -36,5 +50,20 @@ class Command(BaseCommand):
         self.stdout.write("  (and cashier002… — one cashier per payment point)")
         if options["no_serve"]:
             return
+        # uploads are imported by background tasks (django-tasks' database backend): without a
+        # worker, a provider's upload in the demo would wait for ever
+        log = open(settings.HOME / "worker.log", "ab")  # noqa: SIM115 (closed below)
+        worker = subprocess.Popen(WORKER_COMMAND, stdout=log, stderr=subprocess.STDOUT)
+        # `kill` (SIGTERM) stops the demo like Ctrl+C does, through the `finally` below
+        signal.signal(signal.SIGTERM, _stop)
+        self.stdout.write(f"background task worker: pid {worker.pid}, log {settings.HOME / 'worker.log'}")
         self.stdout.write(f"\nMerezha is at http://{options['addrport']}/  (Ctrl+C to stop)")
-        call_command("runserver", options["addrport"], use_reloader=False)
+        try:
+            call_command("runserver", options["addrport"], use_reloader=False)
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+            log.close()

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/<int:document_id>/acknowledge/", core_views.inbox_acknowledge_view, name="inbox-acknowledge"),
+    path("favicon.ico", core_views.site_icon, name="site-icon"),
     path("verify/", core_views.certificate_verify_view, name="certificate-verify-form"),
     path("verify/<str:number>/", core_views.certificate_verify_view, name="certificate-verify"),
     path("centre/", org_views.centre_home, name="centre-home"),

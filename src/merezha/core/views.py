@@ -1,4 +1,4 @@
-"""Core pages: the organisation's inbox and the public certificate verification page."""
+"""Core pages: the organisation's inbox, the public certificate verification page, the site icon."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET, require_POST
 
 from merezha.core.certificates import certificate_verify
 from merezha.core.roles import Role
@@ -15,6 +16,19 @@ from merezha.core.services import inbox_acknowledge
 from merezha.organisations.permissions import role_required
 
 INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
+#: The site icon: the letter М on the brand colour (browsers ask for /favicon.ico on every site).
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#0b5cad"/>'
+    '<path d="M7 24V8h3l6 9 6-9h3v16h-3.5V14l-5.5 8-5.5-8v10z" fill="#fff"/></svg>'
+)
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def site_icon(request: HttpRequest) -> HttpResponse:
+    """Public (anyone, no login): the site icon, for every page including the admin's."""
+    return HttpResponse(ICON_SVG, content_type="image/svg+xml")
 
 
 @role_required(*INBOX_ROLES)

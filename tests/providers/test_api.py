@@ -176,3 +176,21 @@ def test_a_running_import_shows_its_progress(client, city, samples, water_user, 
     assert done["status"] == "applied" and done["rows_read"] == 249
     assert client.get(f"/api/v1/snapshots/{done['id']}", headers=headers).json()["progress"] is None
     assert list((settings.HOME / "progress").iterdir()) == []
+
+
+@pytest.mark.parametrize("code", ["heat", "rent", "waste"])
+def test_every_format_uploads_through_the_background_import(client, city, samples, make_org, make_user, code):
+    import json
+
+    exp = json.loads((samples / "expected.json").read_text())["snapshots"][code]
+    user = make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code=code))
+    fields = {} if exp["file"].endswith(".json") else {"period": "2026-10", "payments_through": "2026-10-31"}
+    with open(samples / exp["file"], "rb") as fh:
+        r = client.post("/api/v1/snapshots", {"file": fh, **fields}, headers=bearer(user))
+    data = client.get(f"/api/v1/snapshots/{r.json()['id']}", headers=bearer(user)).json()
+    assert (data["status"], data["rows_applied"], data["unmatched"]) == (
+        "applied",
+        exp["rows"],
+        exp["unmatched"],
+    )
+    assert data["closing_total"] == exp["closing_total"] and data["file_name"] == exp["file"]

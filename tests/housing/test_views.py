@@ -106,6 +106,10 @@ def test_edits_through_the_pages_are_in_the_history(clerk_client, city):
         ).status_code
         == 302
     )
+    # the resident's benefit reads as its name, the code in the tooltip
+    assert (
+        '<td title="VET">Ветеран війни</td>' in clerk_client.get(f"/housing/dwellings/{d3}/").content.decode()
+    )
     assert (
         clerk_client.post(
             f"/housing/dwellings/{d3}/area/", {"area": "41,5", "date": "2026-11-05"}

@@ -54,10 +54,11 @@ def test_payment_status_payload(city):
     )
     p = cert.payload
     assert [
-        (a["provider_code"], a["service"], a["account"], a["debt"], a["as_of"]) for a in p["accounts"]
+        (a["provider_code"], a["service"], a["service_name"], a["account"], a["debt"], a["as_of"])
+        for a in p["accounts"]
     ] == [
-        ("RENT-P", "rent", "R1", "1500.00", "2026-10-31"),
-        ("WATER-P", "water", "W1", "120.50", "2026-10-31"),
+        ("RENT-P", "rent", "Квартплата", "R1", "1500.00", "2026-10-31"),
+        ("WATER-P", "water", "Водопостачання", "W1", "120.50", "2026-10-31"),
     ]
     assert (p["total_debt"], p["has_debt"]) == ("1620.50", True)
     d4 = services.payment_status_issue(

@@ -69,6 +69,7 @@ def test_search_finds_only_own_dwellings(clerk_client, city):
 def test_dwelling_page_and_another_offices_404(clerk_client, city):
     page = clerk_client.get(f"/housing/dwellings/{city.dwellings['D1'].pk}/").content.decode()
     assert "Іваненко Марія" in page and "1\u202f500,00" in page and "1\u202f620,50" in page
+    assert '<td title="rent">Квартплата</td>' in page
     assert clerk_client.get(f"/housing/dwellings/{city.dwellings['D6'].pk}/").status_code == 404
     ivan = city.persons["ivan"].pk
     for action, data in (

@@ -99,6 +99,8 @@ def test_card_shows_debts_staleness_masked_tax_ids_and_is_audited(desk, city, ca
     assert page.count('class="bad stale"') == 1
     for number, debt in (("W-0001", "450,00"), ("H-0001", "1\u202f200,50"), ("R-0001", "300,00")):
         assert number in page and debt in page
+    # services read as people call them; the exchange code is the tooltip
+    assert '<td title="water">Водопостачання</td>' in page and '<td title="heat">Опалення</td>' in page
     entry = AuditEntry.objects.get(action="dwelling_lookup")
     assert (entry.user_id, entry.organisation_code, entry.object_type, entry.object_id) == (
         cashier.pk,
@@ -194,6 +196,7 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert payment.receipt in page
     assert "600,00" in page and "@media print" in page
     assert "olha" in page and "PT-01" in page
+    assert "<td>Водопостачання</td>" in page and "<td>Квартплата</td>" in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"

@@ -451,6 +451,7 @@ def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -
                 "provider": a.provider_name,
                 "provider_code": a.provider_code,
                 "service": a.service_code,
+                "service_name": a.service_name,
                 "account": a.number,
                 "payer": a.payer,
                 "debt": str(a.debt),

@@ -27,6 +27,8 @@ class AccountDebt:
     provider_code: str
     provider_name: str
     service_code: str
+    #: the service as people call it (Водопостачання), for pages and receipts
+    service_name: str
     number: str
     payer: str
     closing: Money
@@ -84,6 +86,7 @@ def dwelling_accounts_with_debt(
                 provider_code=acc.provider.code,
                 provider_name=acc.provider.name,
                 service_code=acc.service.code,
+                service_name=acc.service.name or acc.service.code,
                 number=acc.number,
                 payer=acc.payer,
                 closing=closing,

@@ -139,7 +139,7 @@ def _parse_payment(
         if acc is None:
             errors.append(_("An account that is not of this dwelling was chosen."))
             continue
-        label = f"{acc.provider_name} · {acc.service_code} · {acc.number}"
+        label = f"{acc.provider_name} · {acc.service_name} · {acc.number}"
         text = amounts.get(account_id, "")
         try:
             amount = Money.parse(text)

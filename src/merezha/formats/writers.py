@@ -23,6 +23,13 @@ from merezha.core.money import Money
 
 #: Language-driver byte written for each code page (cp1125 has none: 0).
 DBF_DRIVER_BYTE = {"cp1251": 0xC9, "cp866": 0x26, "cp1125": 0x00}
+#: The media type of each exchange file format, for downloads.
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "dbf": "application/x-dbf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 #: Ukrainian letters cp866 lacks, written as their nearest neighbours (as legacy DOS software did).

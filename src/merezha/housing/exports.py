@@ -10,9 +10,9 @@ from typing import Any
 
 from django.http import FileResponse
 
-from merezha.formats.writers import Sheet, xlsx_write
+from merezha.formats.writers import CONTENT_TYPES, Sheet, xlsx_write
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = CONTENT_TYPES["xlsx"]
 
 
 class _DeletingFile:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from merezha.formats.writers import Column, write_csv, write_json, write_xlsx
+from merezha.formats.writers import CONTENT_TYPES, Column, write_csv, write_json, write_xlsx
 from merezha.housing.models import Absence, ChangeReport
 from merezha.organisations.models import Organisation
 from merezha.registry.matching import MatchStatus, address_split, apartment_key, fold, house_key
@@ -269,11 +269,7 @@ def change_report_csv_bytes(*, lines: list[dict[str, Any]]) -> bytes:
     return _file_bytes(write_csv, ".csv", lines)
 
 
-CHANGE_REPORT_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "json": "application/json",
-}
+CHANGE_REPORT_FORMATS = {f: CONTENT_TYPES[f] for f in ("csv", "xlsx", "json")}
 
 
 def change_report_file(*, report: ChangeReport, fmt: str) -> tuple[bytes, str, str]:

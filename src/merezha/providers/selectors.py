@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from merezha.core.money import Money
 from merezha.core.progress import progress_read
-from merezha.formats.writers import Column, write_csv, write_xlsx
+from merezha.formats.writers import CONTENT_TYPES, Column, write_csv, write_xlsx
 from merezha.organisations.models import Organisation
 from merezha.providers.models import Account, Discrepancy, Snapshot
 
@@ -29,10 +29,7 @@ DISCREPANCY_COLUMNS = (
     Column("payer", "FIO", "C", 200),
     Column("detail", "DETAIL", "C", 250),
 )
-EXPORT_FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+EXPORT_FORMATS = {f: CONTENT_TYPES[f] for f in ("csv", "xlsx")}
 
 
 def snapshot_list(*, provider: Organisation) -> QuerySet[Snapshot]:

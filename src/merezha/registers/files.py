@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from merezha.core.money import Money
-from merezha.formats.writers import Column, Sheet, write_csv, write_dbf, write_json, xlsx_write
+from merezha.formats.writers import CONTENT_TYPES, Column, Sheet, write_csv, write_dbf, write_json, xlsx_write
 from merezha.registers.models import Register, RegisterLine
 
 FORMATS = ("csv", "xlsx", "dbf", "json")
@@ -219,9 +219,4 @@ def register_file_write(*, registers: Sequence[Register], fmt: str, path: str | 
 
 
 def content_type(fmt: str) -> str:
-    return {
-        "csv": "text/csv; charset=utf-8",
-        "json": "application/json",
-        "dbf": "application/x-dbf",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }[fmt]
+    return CONTENT_TYPES[fmt]

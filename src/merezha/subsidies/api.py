@@ -24,6 +24,7 @@ from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict
 from merezha.formats import FormatError
+from merezha.formats.writers import CONTENT_TYPES
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
 from merezha.subsidies.models import BatchCheck, FamilyType, SubsidyDecision
 from merezha.subsidies.selectors import (
@@ -305,12 +306,9 @@ def batch_check_answer(request: HttpRequest, check_id: int, format: str = "csv")
     check = batch_check_get(check_id=check_id, office_id=_scope(user))
     if check is None:
         raise HttpError(404, "no such batch check of your office")
-    content_type = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(
+        batch_check_file(check=check, file_format=format), content_type=CONTENT_TYPES[format]
     )
-    response = HttpResponse(batch_check_file(check=check, file_format=format), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="batch-check-{check.pk}.{format}"'
     return response
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.formats import FormatError
+from merezha.formats.writers import CONTENT_TYPES
 from merezha.organisations.permissions import role_required
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
 from merezha.subsidies.forms import (
@@ -238,12 +239,9 @@ def batch_check_download(request: HttpRequest, check_id: int, file_format: str) 
     check = batch_check_get(check_id=check_id, office_id=_office_scope(request))
     if check is None or file_format not in ("csv", "xlsx"):
         raise Http404
-    content_type = (
-        "text/csv; charset=utf-8"
-        if file_format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(
+        batch_check_file(check=check, file_format=file_format), content_type=CONTENT_TYPES[file_format]
     )
-    response = HttpResponse(batch_check_file(check=check, file_format=file_format), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="batch-check-{check.pk}.{file_format}"'
     return response
 

@@ -137,28 +137,12 @@ def _generate_register(dwellings: int, seed: int) -> list[tuple[int, str, str, s
 
 
 def _write_snapshot(path: Path, register: list[tuple[int, str, str, str, str]], rows: int, seed: int) -> int:
+    from merezha.demo.seed import SNAPSHOT_COLUMNS
     from merezha.formats.writers import Column, write_csv
 
     rnd = random.Random(seed)
-    columns = [
-        Column(name)
-        for name in [
-            "account",
-            "service",
-            "street",
-            "house",
-            "apartment",
-            "payer",
-            "tax_id",
-            "opening",
-            "charged",
-            "recalc",
-            "benefit",
-            "subsidy",
-            "paid",
-            "closing",
-        ]
-    ]
+    # the exchange-v1 §2 columns, as plain CSV text (no DBF types)
+    columns = [Column(c.name) for c in SNAPSHOT_COLUMNS]
 
     def money(k: int) -> str:
         sign = "-" if k < 0 else ""
@@ -235,27 +219,11 @@ def child(database_url: str, file: str, month: str) -> None:
 def _raw_copy(database_url: str, file: Path) -> float:
     import psycopg
 
+    from merezha.demo.seed import SNAPSHOT_COLUMNS
+
     with psycopg.connect(database_url) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_bare")
-        cols = ", ".join(
-            f"{c} text"
-            for c in [
-                "account",
-                "service",
-                "street",
-                "house",
-                "apartment",
-                "payer",
-                "tax_id",
-                "opening",
-                "charged",
-                "recalc",
-                "benefit",
-                "subsidy",
-                "paid",
-                "closing",
-            ]
-        )
+        cols = ", ".join(f"{c.name} text" for c in SNAPSHOT_COLUMNS)
         conn.execute(f"CREATE TABLE bench_bare ({cols})")
         conn.commit()
         started = time.perf_counter()

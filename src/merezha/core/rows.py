@@ -21,6 +21,7 @@ M = TypeVar("M", bound=models.Model)
 
 _Converters = list[tuple[int, list[Callable[..., Any]], Any]]
 _converters_cache: dict[tuple[str, type[models.Model]], _Converters] = {}
+_field_cache: dict[tuple[str, type[models.Model], str], tuple[list[Callable[..., Any]], Any]] = {}
 _statements: dict[tuple[str, Hashable], Any] = {}
 
 
@@ -86,15 +87,19 @@ def width(model: type[models.Model]) -> int:
     return len(model._meta.concrete_fields)
 
 
+def _field_converters(connection: Any, field: Any) -> tuple[list[Callable[..., Any]], Any]:
+    """The backend's and the field's converters of one column, as the ORM applies them, and the column."""
+    col = field.get_col(field.model._meta.db_table)
+    return connection.ops.get_db_converters(col) + field.get_db_converters(connection), col
+
+
 def _converters(connection: Any, model: type[models.Model]) -> _Converters:
     key = (connection.alias, model)
     found = _converters_cache.get(key)
     if found is None:
         found = []
-        fields: list[Any] = list(model._meta.concrete_fields)
-        for i, field in enumerate(fields):
-            col = field.get_col(model._meta.db_table)
-            convs = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        for i, field in enumerate(model._meta.concrete_fields):
+            convs, col = _field_converters(connection, field)
             if convs:
                 found.append((i, convs, col))
         _converters_cache[key] = found
@@ -102,10 +107,14 @@ def _converters(connection: Any, model: type[models.Model]) -> _Converters:
 
 
 def value(connection: Any, model: type[models.Model], name: str, raw: Any) -> Any:
-    """One selected column of `model`'s field `name`, converted as the ORM would."""
-    field = model._meta.get_field(name)
-    col = field.get_col(model._meta.db_table)  # type: ignore[union-attr]
-    for conv in connection.ops.get_db_converters(col) + field.get_db_converters(connection):  # type: ignore[union-attr]
+    """One selected column of `model`'s field `name`, converted as the ORM would (converters cached
+    per database and field: this runs on every API request)."""
+    key = (connection.alias, model, name)
+    found = _field_cache.get(key)
+    if found is None:
+        found = _field_cache[key] = _field_converters(connection, model._meta.get_field(name))
+    convs, col = found
+    for conv in convs:
         raw = conv(raw, col, connection)
     return raw
 

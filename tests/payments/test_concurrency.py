@@ -167,3 +167,42 @@ def test_concurrent_http_retries_create_one_payment(world, live_server):
     receipts = {receipt for _, receipt in answers}
     assert len(receipts) == 1 and receipts.pop().endswith("-1")
     assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_refused_payment_outside_a_transaction_leaves_nothing_behind(world):
+    """Outside any transaction (as in a web request) a payment is one statement on PostgreSQL, its
+    own transaction: a refusal inside it (an unknown or closed account) keeps neither the key's
+    claim nor a receipt number, and the same key then takes the corrected payment."""
+    from merezha.core.models import IdempotencyKey
+    from merezha.payments.services import PaymentError
+
+    assert not connection.in_atomic_block
+    args = {
+        "cashier": world.cashiers[0],
+        "point": world.points[0],
+        "method": "card",
+        "tendered": None,
+        "now": at("2026-11-02", 9),
+    }
+    water = PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("5.00"))
+    payment_create(**args, lines=[water], idempotency_key="first")  # opens the day
+    with pytest.raises(PaymentError, match=r"^unknown account 999999$"):
+        payment_create(
+            **args,
+            lines=[water, PaymentLineIn(account_id=999_999, amount=Money(100))],
+            idempotency_key="again",
+        )
+    world.accounts["heat"].is_active = False
+    world.accounts["heat"].save(update_fields=["is_active"])
+    with pytest.raises(PaymentError, match=r"^account H-7 is no longer active at its provider$"):
+        payment_create(
+            **args,
+            lines=[water, PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(100))],
+            idempotency_key="again",
+        )
+    assert sorted(IdempotencyKey.objects.values_list("key", flat=True)) == ["first"]
+    assert OperationalDay.objects.get().receipt_counter == 1
+    res = payment_create(**args, lines=[water], idempotency_key="again")
+    assert (res.created, res.payment.receipt) == (True, "P-01-20261102-2")
+    assert Payment.objects.count() == 2 and PaymentLine.objects.count() == 2

@@ -17,6 +17,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from pydantic import BaseModel
 
 from merezha.api_auth import require_role
 from merezha.core.money import Money, MoneyError
@@ -24,24 +25,34 @@ from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict, audit_record
 from merezha.payments.models import Payment
 from merezha.payments.selectors import dwelling_accounts_with_debt, payment_get
-from merezha.payments.services import MAX_ID, PaymentError, PaymentLineIn, payment_cancel, payment_create
+from merezha.payments.services import (
+    MAX_ID,
+    LineWritten,
+    PaymentError,
+    PaymentLineIn,
+    payment_cancel,
+    payment_create,
+)
 from merezha.registry.models import Dwelling
 
 router = Router(tags=["payments"])
 
+# The payment's own schemas are plain pydantic models: ninja's Schema reads ORM objects through a
+# getter on every field (≈ 0.3 ms of each payment request); these only ever see dicts and JSON.
 
-class LineIn(Schema):
+
+class LineIn(BaseModel):
     account_id: int
     amount: str
 
 
-class PaymentIn(Schema):
+class PaymentIn(BaseModel):
     lines: list[LineIn]
     method: str
     tendered: str | None = None
 
 
-class LineOut(Schema):
+class LineOut(BaseModel):
     account_id: int
     provider: str
     service: str
@@ -49,7 +60,7 @@ class LineOut(Schema):
     amount: str
 
 
-class PaymentOut(Schema):
+class PaymentOut(BaseModel):
     id: str
     receipt: str
     point: str
@@ -88,13 +99,32 @@ class AccountDebtOut(Schema):
     stale: bool
 
 
-def payment_out(payment: Payment, lines: Any = None) -> dict[str, Any]:
-    """The payment as the API shows it; `lines` given for a payment just created (not cancelled)."""
-    if lines is None:
-        lines = payment.lines.all()
+def payment_out(payment: Payment, written: tuple[LineWritten, ...] | None = None) -> dict[str, Any]:
+    """The payment as the API shows it; `written`: the lines of a payment just created (not cancelled)."""
+    if written is None:
         cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+        lines = [
+            {
+                "account_id": line.account_id,
+                "provider": line.provider.code,
+                "service": line.account.service.code,
+                "account": line.account.number,
+                "amount": str(line.amount),
+            }
+            for line in payment.lines.all()
+        ]
     else:
         cancellation = None
+        lines = [
+            {
+                "account_id": line.account_id,
+                "provider": line.provider_code,
+                "service": line.service_code,
+                "account": line.account_number,
+                "amount": str(line.amount),
+            }
+            for line in written
+        ]
     return {
         "id": str(payment.pk),
         "receipt": payment.receipt,
@@ -106,16 +136,7 @@ def payment_out(payment: Payment, lines: Any = None) -> dict[str, Any]:
         "total": str(payment.total),
         "tendered": None if payment.tendered is None else str(payment.tendered),
         "change": None if payment.change is None else str(payment.change),
-        "lines": [
-            {
-                "account_id": line.account_id,
-                "provider": line.provider.code,
-                "service": line.account.service.code,
-                "account": line.account.number,
-                "amount": str(line.amount),
-            }
-            for line in lines
-        ],
+        "lines": lines,
         "cancelled": cancellation is not None,
         "cancel_reason": cancellation.reason if cancellation is not None else None,
     }
@@ -158,7 +179,7 @@ def payments_create(request: HttpRequest, body: PaymentIn) -> Status[dict[str, A
     except PaymentError as exc:
         return Status(422, {"detail": str(exc)})
     if result.created:  # everything is in hand: no second read
-        return Status(201, payment_out(result.payment, lines=result.lines))
+        return Status(201, payment_out(result.payment, written=result.lines))
     payment = payment_get(payment_id=result.payment.pk, point_id=user.organisation_id)
     assert payment is not None
     return Status(200, payment_out(payment))

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from merezha.core import rows
@@ -34,6 +35,7 @@ from merezha.providers.models import Account
 
 __all__ = [
     "IdempotencyConflict",
+    "LineWritten",
     "PaymentError",
     "PaymentLineIn",
     "PaymentResult",
@@ -61,12 +63,25 @@ class PaymentLineIn:
 
 
 @dataclass(frozen=True)
+class LineWritten:
+    """A line of a payment just written, with what its receipt shows of the account."""
+
+    id: int
+    account_id: int
+    account_number: str
+    provider_id: int
+    provider_code: str
+    service_code: str
+    amount: Money
+
+
+@dataclass(frozen=True)
 class PaymentResult:
     payment: Payment
     created: bool
-    #: the payment's lines with their accounts (service and provider loaded) when created now;
-    #: empty for a replay (read them through the selectors)
-    lines: tuple[PaymentLine, ...] = ()
+    #: the payment's lines, in the order asked, when created now; empty for a replay (read them
+    #: through the selectors)
+    lines: tuple[LineWritten, ...] = ()
 
 
 def _check_cashier(cashier: Any, point: Organisation) -> None:
@@ -139,10 +154,9 @@ def _accounts_lock(account_ids: list[int]) -> dict[int, Account]:
     return accounts
 
 
-#: the payment's fields in column order; the line's without its id; the line's own values
+#: the payment's fields in column order; the line's without its id
 _PAY_FIELDS: list[Any] = list(Payment._meta.concrete_fields)
 _LINE_FIELDS: list[Any] = [f for f in PaymentLine._meta.concrete_fields if not f.primary_key]
-_PER_LINE = ("account_id", "provider_id", "amount")
 
 
 def _insert_sql(n: int) -> Any:
@@ -161,108 +175,34 @@ def _insert_sql(n: int) -> Any:
     return build
 
 
-def _counted_insert_sql(n: int) -> Any:
-    """PostgreSQL: the day counter, the payment and its `n` lines in one statement (data-modifying
-    CTEs). Parameters: point, day, 'open'; the payment's fields except number and receipt, with the
-    receipt's prefix in receipt's place; then account, provider and amount of each line."""
-
-    def build(connection: Any) -> str:
-        qn = connection.ops.quote_name
-        select = []
-        for f in _PAY_FIELDS:
-            if f.attname == "number":
-                select.append("d.receipt_counter")
-            elif f.attname == "receipt":
-                select.append("CAST(%s AS varchar) || CAST(d.receipt_counter AS varchar)")
-            else:
-                select.append(f"CAST(%s AS {f.cast_db_type(connection)})")
-        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
-        line_select = [
-            f"v.{qn(f.column)}"
-            if f in per_line
-            else ("p.id" if f.attname == "payment_id" else f"p.{qn(f.column)}")
-            for f in _LINE_FIELDS
-        ]
-        one = "(" + ", ".join([f"CAST(%s AS {f.cast_db_type(connection)})" for f in per_line]) + ")"
-        return (
-            f"WITH d AS (UPDATE {qn(OperationalDay._meta.db_table)} "
-            f"SET {qn('receipt_counter')} = {qn('receipt_counter')} + 1 "
-            f"WHERE {qn('point_id')} = %s AND {qn('day')} = %s AND {qn('status')} = %s "
-            f"RETURNING {qn('receipt_counter')}), "
-            f"p AS (INSERT INTO {qn(Payment._meta.db_table)} ({', '.join(qn(f.column) for f in _PAY_FIELDS)}) "
-            f"SELECT {', '.join(select)} FROM d "
-            f"RETURNING {qn('id')} AS id, {qn('operational_day')}, {qn('point_id')}) "
-            f"INSERT INTO {qn(PaymentLine._meta.db_table)} ({', '.join(qn(f.column) for f in _LINE_FIELDS)}) "
-            f"SELECT {', '.join(line_select)} FROM p, (VALUES {', '.join([one] * n)}) "
-            f"AS v ({', '.join(qn(f.column) for f in per_line)}) "
-            f"RETURNING {qn('id')}, {qn('account_id')}, (SELECT receipt_counter FROM d)"
-        )
-
-    return build
-
-
 def _payment_insert(payment: Payment, lines: list[PaymentLine], *, counted: bool) -> bool:
-    """Write the payment and its lines (hand-written INSERTs: the hot path of the API).
+    """Write the payment and its lines (hand-written INSERTs).
 
     counted=True: the receipt number is the next one of the point's open day `payment.operational_day`,
-    taken under the day row's lock (UPDATE … RETURNING); on PostgreSQL the counter, the payment and
-    its lines are one statement (data-modifying CTEs). Returns False, having written nothing, when
+    taken under the day row's lock (UPDATE … RETURNING). Returns False, having written nothing, when
     that day row is missing or closed. counted=False: `payment.number` is already taken.
     """
-    point = payment.point
-    prefix = f"{point.code}-{payment.operational_day:%Y%m%d}-"
-    if counted and connection.vendor != "postgresql":
-        taken = _receipt_number_take(point, payment.operational_day)
+    if counted:
+        taken = _receipt_number_take(payment.point, payment.operational_day)
         if taken is None:
             return False
         payment.number = taken[1]
-        counted = False
-    if counted:
-        params: list[Any] = [
-            point.pk,
-            connection.ops.adapt_datefield_value(payment.operational_day),
-            OperationalDay.Status.OPEN,
-        ]
-        for f in _PAY_FIELDS:
-            if f.attname == "receipt":
-                params.append(prefix)
-            elif f.attname != "number":
-                params.append(f.get_db_prep_save(getattr(payment, f.attname), connection))
-        per_line = [f for f in _LINE_FIELDS if f.attname in _PER_LINE]
-        params += [
-            f.get_db_prep_save(getattr(line, f.attname), connection) for line in lines for f in per_line
-        ]
-        with rows.hot_cursor(connection) as cursor:
-            cursor.execute(
-                rows.statement(
-                    connection, ("payment_counted_insert", len(lines)), _counted_insert_sql(len(lines))
-                ),
-                params,
-            )
-            inserted = cursor.fetchall()
-        if not inserted:
-            return False
-        payment.number = int(inserted[0][2])
-        payment.receipt = f"{prefix}{payment.number}"
-    else:
-        payment.receipt = f"{prefix}{payment.number}"
-        pay_sql, lines_sql = rows.statement(
-            connection, ("payment_insert", len(lines)), _insert_sql(len(lines))
+    payment.receipt = f"{payment.point.code}-{payment.operational_day:%Y%m%d}-{payment.number}"
+    pay_sql, lines_sql = rows.statement(connection, ("payment_insert", len(lines)), _insert_sql(len(lines)))
+    with rows.hot_cursor(connection) as cursor:
+        cursor.execute(
+            pay_sql, [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in _PAY_FIELDS]
         )
-        with rows.hot_cursor(connection) as cursor:
-            cursor.execute(
-                pay_sql, [f.get_db_prep_save(getattr(payment, f.attname), connection) for f in _PAY_FIELDS]
-            )
-            cursor.execute(
-                lines_sql,
-                [
-                    f.get_db_prep_save(getattr(line, f.attname), connection)
-                    for line in lines
-                    for f in _LINE_FIELDS
-                ],
-            )
-            inserted = cursor.fetchall()
-    ids = {int(account_id): int(pk) for pk, account_id, *_ in inserted}
+        cursor.execute(
+            lines_sql,
+            [
+                f.get_db_prep_save(getattr(line, f.attname), connection)
+                for line in lines
+                for f in _LINE_FIELDS
+            ],
+        )
+        inserted = cursor.fetchall()
+    ids = {int(account_id): int(pk) for pk, account_id in inserted}
     for line in lines:
         line.pk = ids[line.account_id]
         line._state.adding, line._state.db = False, connection.alias
@@ -331,14 +271,39 @@ def payment_create(
     """Take a payment exactly once per (point, idempotency key), in one transaction.
 
     The same key with the same body returns the first payment (created=False); with another body
-    raises IdempotencyConflict. Accounts are locked in pk order, then the point's operational day.
+    raises IdempotencyConflict. A request that is invalid in itself is refused before anything is
+    claimed. Accounts are locked in pk order, then the point's operational day.
+
+    On PostgreSQL the write is one statement (`merezha_payment_take`, payments migration 0002)
+    when the point's day is open already; otherwise, and on SQLite, the steps run one by one here.
     """
     key = (idempotency_key or "").strip()
     if not key or len(key) > 128:
         raise PaymentError("an Idempotency-Key of 1 to 128 characters is required")
     _check_cashier(cashier, point)
+    total = _validate(lines, method, tendered)
     fingerprint = _fingerprint(lines, method, tendered)
-    payment_id = uuid.uuid4()
+    claimed_at = timezone.now()
+    moment = now or claimed_at
+    change = tendered - total if method == Payment.Method.CASH and tendered is not None else None
+    payment = Payment(  # type: ignore[misc]  # MoneyField takes Money
+        id=uuid.uuid4(),
+        point=point,
+        cashier=cashier,
+        operational_day=timezone.localdate(moment),
+        number=0,
+        receipt="",
+        accepted_at=moment,
+        method=method,
+        total=total,
+        tendered=tendered,
+        change=change,
+        idempotency_key=key,
+    )
+    if connection.vendor == "postgresql":
+        taken = _payment_take(payment, lines, fingerprint, claimed_at)
+        if taken is not None:
+            return taken
     with transaction.atomic():
         # the claim carries the payment's id: it commits (or rolls back) with the payment
         claim = idempotency_claim(
@@ -346,12 +311,10 @@ def payment_create(
             key=key,
             fingerprint=fingerprint,
             result_type="payment",
-            result_id=str(payment_id),
+            result_id=str(payment.pk),
         )
         if not claim.is_new:
-            payment = Payment.objects.get(point=point, idempotency_key=key)
-            return PaymentResult(payment=payment, created=False)
-        total = _validate(lines, method, tendered)
+            return PaymentResult(payment=Payment.objects.get(point=point, idempotency_key=key), created=False)
         accounts = _accounts_lock([line.account_id for line in lines])
         for line in lines:
             acc = accounts.get(line.account_id)
@@ -359,24 +322,6 @@ def payment_create(
                 raise PaymentError(f"unknown account {line.account_id}")
             if not acc.is_active:
                 raise PaymentError(f"account {acc.number} is no longer active at its provider")
-        moment = now or timezone.now()
-        change = None
-        if method == Payment.Method.CASH and tendered is not None:
-            change = tendered - total
-        payment = Payment(  # type: ignore[misc]  # MoneyField takes Money
-            id=payment_id,
-            point=point,
-            cashier=cashier,
-            operational_day=timezone.localdate(moment),
-            number=0,
-            receipt="",
-            accepted_at=moment,
-            method=method,
-            total=total,
-            tendered=tendered,
-            change=change,
-            idempotency_key=key,
-        )
         created = [
             PaymentLine(  # type: ignore[misc]  # MoneyField takes Money
                 payment=payment,
@@ -397,7 +342,104 @@ def payment_create(
             for written in created:
                 written.operational_day = day.day
             _payment_insert(payment, created, counted=False)
-    return PaymentResult(payment=payment, created=True, lines=tuple(created))
+    return PaymentResult(
+        payment=payment,
+        created=True,
+        lines=tuple(
+            LineWritten(
+                id=line.pk,
+                account_id=line.account_id,
+                account_number=line.account.number,
+                provider_id=line.provider_id,
+                provider_code=line.provider.code,
+                service_code=line.account.service.code,
+                amount=line.amount,
+            )
+            for line in created
+        ),
+    )
+
+
+#: SQLSTATEs raised by merezha_payment_take (payments migration 0002)
+_UNKNOWN_ACCOUNT, _INACTIVE_ACCOUNT, _NO_OPEN_DAY = "MZ001", "MZ002", "MZ003"
+
+
+def _take_sql(connection: Any) -> str:
+    return (
+        "SELECT * FROM merezha_payment_take("
+        + ", ".join(["%s"] * 14)
+        + ", CAST(%s AS bigint[]), CAST(%s AS bigint[]))"
+    )
+
+
+def _payment_take(
+    payment: Payment, lines: list[PaymentLineIn], fingerprint: str, claimed_at: dt.datetime
+) -> PaymentResult | None:
+    """PostgreSQL: the payment written by one call of `merezha_payment_take`; None when the point's
+    day has no open row (the caller takes the full path). Outside a transaction the call is its
+    own; inside one it runs in a savepoint, so a refusal leaves the caller's transaction usable."""
+    db = connections[DEFAULT_DB_ALIAS]  # once: each access through the `connection` proxy costs
+    point = payment.point
+    prefix = f"{point.code}-{payment.operational_day:%Y%m%d}-"
+    params = [
+        f"payment:{point.code}",
+        payment.idempotency_key,
+        fingerprint,
+        claimed_at,
+        payment.pk,
+        point.pk,
+        payment.cashier_id,
+        payment.operational_day,
+        prefix,
+        payment.accepted_at,
+        payment.method,
+        payment.total.kopecks,
+        None if payment.tendered is None else payment.tendered.kopecks,
+        None if payment.change is None else payment.change.kopecks,
+        # arrays as their text form: cheaper to send than psycopg's array adaptation
+        "{" + ",".join(str(line.account_id) for line in lines) + "}",
+        "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
+    ]
+    try:
+        with (
+            transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext(),
+            rows.hot_cursor(db) as cursor,
+        ):
+            cursor.execute(rows.statement(db, "payment_take", _take_sql), params)
+            outcome, number, line_ids, provider_ids, provider_codes, services, numbers = cursor.fetchone()
+    except DatabaseError as exc:
+        state = getattr(exc.__cause__, "sqlstate", None)
+        detail = getattr(getattr(exc.__cause__, "diag", None), "message_primary", "")
+        if state == _UNKNOWN_ACCOUNT:
+            raise PaymentError(f"unknown account {detail}") from None
+        if state == _INACTIVE_ACCOUNT:
+            raise PaymentError(f"account {detail} is no longer active at its provider") from None
+        if state == _NO_OPEN_DAY:
+            return None
+        raise
+    if outcome == "conflict":
+        raise IdempotencyConflict(payment.idempotency_key)
+    if outcome == "replay":
+        first = Payment.objects.get(point=point, idempotency_key=payment.idempotency_key)
+        return PaymentResult(payment=first, created=False)
+    payment.number, payment.receipt = number, f"{prefix}{number}"
+    payment._state.adding, payment._state.db = False, db.alias
+    return PaymentResult(
+        payment=payment,
+        created=True,
+        lines=tuple(
+            LineWritten(
+                id=line_ids[i],
+                account_id=line.account_id,
+                account_number=numbers[i],
+                provider_id=provider_ids[i],
+                provider_code=provider_codes[i],
+                service_code=services[i],
+                amount=line.amount,
+            )
+            for i, line in enumerate(lines)
+        ),
+    )
 
 
 def payment_cancel(

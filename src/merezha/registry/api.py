@@ -7,7 +7,7 @@ import tempfile
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from merezha.core.hooks import imports_applied
@@ -95,6 +95,6 @@ def upload(request: HttpRequest, file: File[UploadedFile], accept_partial: Form[
                 tmp.name, office=user.organisation, user=user, accept_partial=accept_partial, name=file.name
             )
         except ImportRejected as exc:
-            return 422, exc.report.as_dict()
+            return Status(422, exc.report.as_dict())
     imports_applied(report=report)
-    return 200, report.as_dict()
+    return Status(200, report.as_dict())

@@ -3,6 +3,15 @@
 A payment's id is a UUID, stable and unique across the whole network. Lines carry the account,
 its provider and the operational day (copied from the payment, which never changes) so that the
 current-debt selector and the day close work on one table with set-based queries.
+
+A payment's and a line's references to organisations (point, provider) and to the cashier are not
+database foreign-key constraints (`db_constraint=False`; Django's PROTECT still guards deletes):
+each such constraint made every payment lock those shared rows (FOR KEY SHARE at commit), so
+concurrent payments to one provider contended on its row and a day close, which locks the
+provider rows to number its registers, held every payment to those providers back. The values
+are never typed in: the point and cashier come from the authenticated cashier, the provider from
+the account row locked in the same transaction. The account and payment references keep their
+constraints. Indexes that another index already covers are left out (fewer writes per payment).
 """
 
 from __future__ import annotations
@@ -50,11 +59,21 @@ class Payment(models.Model):
         CARD = "card", _("card")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    point = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
-    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The organisation and user references are not database constraints (see the module doc);
+    # the point's index is the unique (point, operational_day, number)'s.
+    point = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    cashier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     operational_day = models.DateField(_("operational day"))
     number = models.PositiveIntegerField(help_text="n of the receipt: 1, 2, 3… per point and day")
-    receipt = models.CharField(_("receipt"), max_length=48, unique=True)
+    receipt = models.CharField(_("receipt"), max_length=48)
     accepted_at = models.DateTimeField(_("accepted at"))
     method = models.CharField(max_length=8, choices=Method.choices)
     total = MoneyField(_("total"))
@@ -69,8 +88,9 @@ class Payment(models.Model):
                 fields=["point", "operational_day", "number"], name="uniq_payment_point_day_number"
             ),
             models.UniqueConstraint(fields=["point", "idempotency_key"], name="uniq_payment_point_key"),
+            # a constraint rather than unique=True: no second (LIKE-pattern) index on PostgreSQL
+            models.UniqueConstraint(fields=["receipt"], name="uniq_payment_receipt"),
         ]
-        indexes = [models.Index(fields=["point", "operational_day"])]
 
     def __str__(self) -> str:
         return self.receipt
@@ -78,11 +98,22 @@ class Payment(models.Model):
 
 class PaymentLine(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="lines")
-    account = models.ForeignKey("providers.Account", on_delete=models.PROTECT, related_name="payment_lines")
-    provider = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    # indexed by (account, operational_day) below
+    account = models.ForeignKey(
+        "providers.Account", on_delete=models.PROTECT, related_name="payment_lines", db_index=False
+    )
+    provider = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     #: copied from the payment (never changes) so the debt and the day close need no join
     operational_day = models.DateField()
-    point = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
+    point = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     amount = MoneyField(_("amount"))
 
     class Meta:
@@ -90,6 +121,7 @@ class PaymentLine(models.Model):
         indexes = [
             models.Index(fields=["account", "operational_day"]),
             models.Index(fields=["operational_day", "provider"]),
+            models.Index(fields=["point", "operational_day"]),  # the shift summary
         ]
 
     def __str__(self) -> str:

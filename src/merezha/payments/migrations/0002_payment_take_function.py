@@ -7,6 +7,9 @@ statement: claim (scope, key) → lock the accounts in id order → take the nex
 the point's open day under that row's lock → insert the payment and its lines. Called in
 autocommit, the statement is its own transaction; any refusal raises, so nothing of it is kept.
 
+Its statements run on generic plans (`plan_cache_mode`), planned once per connection: with the
+default, PostgreSQL planned some of them anew on every call (≈ 20 % of the function's time).
+
 Outcomes: 'created' (with the receipt number, the lines' ids and what the receipt shows of each
 account), 'replay' (the key was taken before with the same request: read that payment) and
 'conflict' (taken with another request). Refusals raise with a SQLSTATE of class MZ and the
@@ -28,7 +31,11 @@ CREATE OR REPLACE FUNCTION merezha_payment_take(
     p_accounts bigint[], p_amounts bigint[],
     OUT outcome text, OUT receipt_number integer, OUT line_ids bigint[], OUT provider_ids bigint[],
     OUT provider_codes text[], OUT service_codes text[], OUT account_numbers text[])
-LANGUAGE plpgsql AS $fn$
+LANGUAGE plpgsql
+-- every statement below looks rows up by key: one generic plan each, made once per connection,
+-- instead of a custom plan made anew on every call (the plan cache's default for array arguments)
+SET plan_cache_mode = force_generic_plan
+AS $fn$
 DECLARE
     taken_hash text;
     actives boolean[];

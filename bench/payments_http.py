@@ -20,7 +20,9 @@ In one run, on the same machine and loopback only:
 4. the payments' database dropped, `pgbench -i -s 8` then `pgbench -c <clients> -j 2 -T <seconds>`
    (TPC-B) on another fresh database. A CHECKPOINT before each measured phase: neither side pays
    for the writes of the setup before it.
-Prints payments/s, latency percentiles, pgbench tps and the ratio (target ≥ 0.25).
+Prints payments/s, latency percentiles, the CPU time per payment of the app server's processes and
+of the database's PostgreSQL backends (Linux /proc, wrk client only), pgbench tps and the ratio
+(target ≥ 0.25).
 """
 
 from __future__ import annotations
@@ -241,6 +243,46 @@ def wrk_run(port: int, tokens: list[str], accounts: list[int], seconds: int) -> 
     }
 
 
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The live child processes of `pid` (gunicorn's workers)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _backends(database: str) -> list[int]:
+    """The PostgreSQL backends serving `database` (the app server's persistent connections)."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def cpu_sample(server_pid: int, database: str) -> dict[int, float]:
+    """CPU seconds so far of the app server's processes and the database's backends, by pid
+    (Linux /proc; the sets are taken again at the end, so processes that came and went count too)."""
+    pids = [server_pid, *_children(server_pid), *_backends(database)]
+    return {pid: _proc_cpu(pid) for pid in pids}
+
+
 def checkpoint() -> None:
     """Flush PostgreSQL's dirty buffers before a measured phase, so that neither side pays for the
     writes of the setup before it (the network's accounts, pgbench's tables, the payments)."""
@@ -373,9 +415,20 @@ def main() -> None:
             wait_up(port, proc)
         checkpoint()
         load_at_start = os.getloadavg()[0]
+        cpu_per_payment: tuple[float, float] | None = None
         if load == "wrk":
             wrk_run(ports[0], tokens, accounts, 2)  # warm-up: connections, imports, caches
+            database = url.rsplit("/", 1)[1]
+            server_pids = {servers[0].pid, *_children(servers[0].pid)}
+            before = cpu_sample(servers[0].pid, database)
             measured = wrk_run(ports[0], tokens, accounts, args.seconds)
+            after = cpu_sample(servers[0].pid, database)
+            used = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+            server_pids |= set(_children(servers[0].pid))
+            cpu_per_payment = (
+                sum(v for pid, v in used.items() if pid in server_pids) / max(measured["ok"], 1),
+                sum(v for pid, v in used.items() if pid not in server_pids) / max(measured["ok"], 1),
+            )
             ok, errors = measured["ok"], measured["errors"]
             rate = ok / measured["seconds"]
             percentiles = measured["p"]
@@ -426,6 +479,10 @@ def main() -> None:
             ("errors", errors),
             ("payments/s over HTTP", f"{rate:.1f}"),
             ("latency p50 / p95 / p99", " / ".join(f"{p * 1000:.1f} ms" for p in percentiles)),
+            (
+                "CPU per payment: app server / PostgreSQL",
+                " / ".join(f"{c * 1000:.2f} ms" for c in cpu_per_payment) if cpu_per_payment else "—",
+            ),
             ("pgbench TPC-B tps (same clients)", f"{tps:.1f}"),
             ("ratio payments/s ÷ pgbench tps", f"{rate / tps:.3f}"),
             ("target ratio", "≥ 0.25"),

@@ -151,7 +151,12 @@ def snapshot_create(
     period: str = Form(""),
     payments_through: str = Form(""),
     accept_partial: bool = Form(False),
-    idempotency_key: str = Header("", alias="Idempotency-Key"),
+    idempotency_key: str = Header(
+        "",
+        alias="Idempotency-Key",
+        description="Optional, 1 to 128 characters. The same key with the same file and fields answers 200 "
+        "with the first upload's snapshot (as it is now); with another file or fields, 409.",
+    ),
 ) -> Status:
     """Provider operator, own organisation: upload a snapshot (exchange-v1 §2) for a background import.
 

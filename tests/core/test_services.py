@@ -45,6 +45,7 @@ def test_key_clean():
     assert idempotency_key_clean("   ") == ""
     assert idempotency_key_clean("x" * 128) == "x" * 128
     assert idempotency_key_clean("ключ-1") == "ключ-1"
+    assert idempotency_key_clean("a\u00a0b c") == "a\u00a0b c"
     with pytest.raises(IdempotencyKeyInvalid) as err:
         idempotency_key_clean("x" * 129)
     assert str(err.value) == (

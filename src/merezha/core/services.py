@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,6 +97,7 @@ def idempotency_complete(*, claim: IdempotencyClaim, result_type: str, result_id
 
 #: An Idempotency-Key is 1 to this many characters (the column's width).
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class IdempotencyKeyInvalid(ValueError):
@@ -111,7 +113,7 @@ def idempotency_key_clean(value: str) -> str:
             f"the Idempotency-Key header is {len(key)} characters long: it must be 1 to "
             f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters"
         )
-    if not key.isprintable():
+    if _CONTROL.search(key):
         raise IdempotencyKeyInvalid("the Idempotency-Key header must not contain control characters")
     return key
 

@@ -212,6 +212,8 @@ def payments_cancel(
     def write() -> Status[dict[str, Any]]:
         if payment_get(payment_id=payment_id, point_id=user.organisation_id) is None:
             return Status(404, {"detail": "no such payment at this point"})
+        if "\x00" in body.reason:  # PostgreSQL refuses NUL in text
+            return Status(422, {"detail": "the reason must not contain a NUL character"})
         try:
             payment_cancel(payment_id=payment_id, cashier=user, reason=body.reason)
         except PaymentError as exc:

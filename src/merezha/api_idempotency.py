@@ -2,8 +2,8 @@
 
 A route that writes takes the header as a parameter (`idempotency_key: IdempotencyKeyHeader = ""`,
 so the OpenAPI schema shows it) and returns `idempotent(request, idempotency_key, route=…, data=…,
-files=…, write=…)`, where `write` calls the services and returns the route's `Status`. Without the header (or with a blank one) it
-simply runs `write`, as before. With it, `core.services.idempotency_answer` runs `write` once per
+files=…, write=…)`, where `write` calls the services and returns the route's `Status`. Without
+the header (or with a blank one) it simply runs `write`, as before. With it, `core.services.idempotency_answer` runs `write` once per
 (route, the caller's organisation, key) and keeps the answer: a retry of the same request gets the
 same status and JSON body, another request under the key 409, a key longer than 128 characters 422.
 The payment, snapshot and subsidy decision routes keep their own, older handling of the header
@@ -54,8 +54,8 @@ def idempotent(
     """The answer of `write`, run once per Idempotency-Key of the caller's organisation on `route`.
 
     `idempotency_key`: the header's value ("" when it is absent). `data`: what the request says
-    besides its path (the parsed body or form fields); `files`: its
-    uploads, compared by name and SHA-256 of the content. The path is part of the request too.
+    besides its path (the parsed body or form fields); `files`: its uploads, compared by name and
+    SHA-256 of the content. The path is part of the request too.
     The caller checks the role first; a refusal (4xx, returned or raised) keeps no key.
     """
     try:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import threading
+import urllib.error
+import urllib.request
 
 import pytest
+from django.db import connection
 
 from merezha.core.models import AuditEntry
+from merezha.core.money import Money
 from merezha.core.roles import Role
 from merezha.organisations.services import api_token_create
-from merezha.payments.models import Payment
+from merezha.payments.models import Cancellation, Payment
+from merezha.payments.services import PaymentLineIn, payment_create
+from tests.idempotency import CONFLICT, CONTROL, TOO_LONG, assert_replayed, kept
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +129,136 @@ def test_dwelling_accounts(client, world, make_user):
     assert (
         client.get("/api/v1/dwellings/999999/accounts", headers=bearer(world.cashiers[0])).status_code == 404
     )
+
+
+# --- Idempotency-Key on the cancellation ---------------------------------------------------------
+
+
+def cancel(client, world, payment_id, reason, key=None, point=0):
+    url = f"/api/v1/payments/{payment_id}/cancel"
+    return post(client, url, {"reason": reason}, bearer(world.cashiers[point], key))
+
+
+def test_cancel_retry_with_the_key_returns_the_first_answer(client, world):
+    first_payment = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[0], "p-1")).json()
+    other_payment = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[0], "p-2")).json()
+    first = cancel(client, world, first_payment["id"], "wrong amount", "c-1")
+    assert first.status_code == 200
+    assert {k: first.json()[k] for k in ("id", "receipt", "cancelled", "cancel_reason")} == {
+        "id": first_payment["id"],
+        "receipt": first_payment["receipt"],
+        "cancelled": True,
+        "cancel_reason": "wrong amount",
+    }
+    again = cancel(client, world, first_payment["id"], "wrong amount", "c-1")
+    assert_replayed(first, again)
+    assert Cancellation.objects.count() == 1
+    assert AuditEntry.objects.filter(action="payment.cancel").count() == 1
+    # the same key with another reason, or for another payment: 409, nothing cancelled
+    r = cancel(client, world, first_payment["id"], "typo", "c-1")
+    assert (r.status_code, r.json()) == (409, CONFLICT)
+    r = cancel(client, world, other_payment["id"], "wrong amount", "c-1")
+    assert (r.status_code, r.json()) == (409, CONFLICT)
+    assert Cancellation.objects.count() == 1
+    # without a key, as before: a second cancellation is refused
+    r = cancel(client, world, first_payment["id"], "wrong amount")
+    assert (r.status_code, r.json()["detail"]) == (
+        409,
+        f"payment {first_payment['receipt']} is already cancelled",
+    )
+    point = world.points[0].pk
+    assert kept("payment-cancel") == [(f"payment-cancel:{point}", "c-1", 200)]
+
+
+def test_cancel_refused_keeps_no_key(client, world):
+    payment = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[0], "p-1")).json()
+    r = cancel(client, world, payment["id"], "  ", "c-1")
+    assert (r.status_code, r.json()) == (422, {"detail": "a reason is required to cancel a payment"})
+    r = cancel(client, world, "00000000-0000-0000-0000-000000000000", "x", "c-1")
+    assert (r.status_code, r.json()) == (404, {"detail": "no such payment at this point"})
+    assert kept("payment-cancel") == [] and Cancellation.objects.count() == 0
+    r = cancel(client, world, payment["id"], "wrong amount", "c-1")
+    assert (r.status_code, r.json()["cancel_reason"]) == (200, "wrong amount")
+    assert Cancellation.objects.count() == 1
+    # a cancellation refused as "already cancelled" under a new key keeps that key free too
+    r = cancel(client, world, payment["id"], "wrong amount", "c-2")
+    assert r.status_code == 409 and r.json()["detail"].endswith("is already cancelled")
+    assert [key for _scope, key, _status in kept("payment-cancel")] == ["c-1"]
+
+
+def test_cancel_keys_of_two_points_are_independent(client, world):
+    mine = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[0], "p-1")).json()
+    theirs = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[1], "p-1")).json()
+    a = cancel(client, world, mine["id"], "wrong amount", "same", point=0)
+    b = cancel(client, world, theirs["id"], "wrong payer", "same", point=1)
+    assert (a.status_code, a.json()["id"], a.json()["cancel_reason"]) == (200, mine["id"], "wrong amount")
+    assert (b.status_code, b.json()["id"], b.json()["cancel_reason"]) == (200, theirs["id"], "wrong payer")
+    assert Cancellation.objects.count() == 2
+    assert [scope for scope, _key, _status in kept("payment-cancel")] == sorted(
+        [f"payment-cancel:{world.points[0].pk}", f"payment-cancel:{world.points[1].pk}"]
+    )
+
+
+def test_cancel_key_of_129_characters_or_with_control_characters_is_refused(client, world):
+    payment = post(client, "/api/v1/payments", body(world), bearer(world.cashiers[0], "p-1")).json()
+    r = cancel(client, world, payment["id"], "wrong amount", "k" * 129)
+    assert (r.status_code, r.json()) == (422, TOO_LONG)
+    r = cancel(client, world, payment["id"], "wrong amount", "k\x00")
+    assert (r.status_code, r.json()) == (422, CONTROL)
+    assert Cancellation.objects.count() == 0
+    r = cancel(client, world, payment["id"], "wrong amount", "k" * 128)
+    assert r.status_code == 200 and Cancellation.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_cancel_retries_over_http_cancel_once(world, live_server):
+    """A cashier's client times out and retries the cancellation several times at once: one
+    cancellation, and every answer is the first one."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
+        )
+    payment = payment_create(
+        cashier=world.cashiers[0],
+        point=world.points[0],
+        lines=[PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("12.34"))],
+        method="card",
+        tendered=None,
+        idempotency_key="p-1",
+    ).payment
+    token = api_token_create(user=world.cashiers[0], name="t")[1]
+    n = 6
+    barrier = threading.Barrier(n)
+    answers: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        req = urllib.request.Request(
+            f"{live_server.url}/api/v1/payments/{payment.pk}/cancel",
+            data=json.dumps({"reason": "wrong amount"}).encode(),
+            method="POST",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Idempotency-Key": "cancel-retry",
+                "Content-Type": "application/json",
+            },
+        )
+        barrier.wait(timeout=10)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                answer = (resp.status, resp.read())
+        except urllib.error.HTTPError as exc:
+            answer = (exc.code, exc.read())
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(answers) == n
+    assert {status for status, _ in answers} == {200}, answers
+    assert len({content for _, content in answers}) == 1
+    assert json.loads(answers[0][1])["cancel_reason"] == "wrong amount"
+    assert Cancellation.objects.count() == 1

@@ -62,3 +62,26 @@ def test_long_key_and_amounts(client, world):
         "/api/v1/payments", json.dumps(body), content_type="application/json", headers=bearer(cashier, "k")
     )
     assert r.status_code == 422 and "over the limit" in r.json()["detail"]
+
+
+def test_cancel_reason_with_a_nul_character_is_a_clear_422(client, world):
+    cashier = world.cashiers[0]
+    body = {"lines": [{"account_id": world.accounts["water"].pk, "amount": "1"}], "method": "card"}
+    payment = client.post(
+        "/api/v1/payments", json.dumps(body), content_type="application/json", headers=bearer(cashier, "k")
+    ).json()
+    for key in (None, "c-1"):
+        r = client.post(
+            f"/api/v1/payments/{payment['id']}/cancel",
+            json.dumps({"reason": "wrong\x00amount"}),
+            content_type="application/json",
+            headers=bearer(cashier, key),
+        )
+        assert (r.status_code, r.json()) == (422, {"detail": "the reason must not contain a NUL character"})
+    r = client.post(
+        f"/api/v1/payments/{payment['id']}/cancel",
+        json.dumps({"reason": "wrong amount"}),
+        content_type="application/json",
+        headers=bearer(cashier, "c-1"),
+    )
+    assert (r.status_code, r.json()["cancel_reason"]) == (200, "wrong amount")

@@ -91,6 +91,26 @@ def test_idempotency_key(client, city, samples, water_user):
     assert Snapshot.objects.count() == 1
 
 
+def test_idempotency_key_of_129_characters_is_refused_and_keys_are_per_provider(
+    client, city, samples, water_user, make_org, make_user
+):
+    r = upload(
+        client, water_user, samples / "snapshot-water-2026-10.csv", headers={"Idempotency-Key": "k" * 129}
+    )
+    assert (r.status_code, r.json()) == (
+        422,
+        {"detail": "the Idempotency-Key header is 129 characters long: it must be 1 to 128 characters"},
+    )
+    assert Snapshot.objects.count() == 0
+    key = {"Idempotency-Key": "k" * 128}
+    heat_user = make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="heat"))
+    water = upload(client, water_user, samples / "snapshot-water-2026-10.csv", headers=key)
+    heat = upload(client, heat_user, samples / "snapshot-heat-2026-10.dbf", headers=key)
+    assert (water.status_code, heat.status_code) == (202, 202)
+    assert (water.json()["provider"], heat.json()["provider"]) == ("water", "heat")
+    assert Snapshot.objects.count() == 2
+
+
 def test_provider_a_cannot_see_provider_b(client, city, samples, water_user, make_org, make_user):
     snap_id = upload(client, water_user, samples / "snapshot-water-2026-10.csv").json()["id"]
     heat_user = make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="heat"))

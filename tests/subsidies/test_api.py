@@ -2,8 +2,9 @@
 
 import pytest
 
-from merezha.core.models import AuditEntry, InboxDocument
-from merezha.subsidies.models import SubsidyDecision
+from merezha.core.models import AuditEntry, Certificate, InboxDocument
+from merezha.subsidies.models import BatchCheck, SubsidyDecision
+from tests.idempotency import CONFLICT, TOO_LONG, assert_replayed, kept
 
 from .conftest import TAX_ID
 
@@ -324,3 +325,191 @@ def test_control_characters_never_reach_the_database(client, four, h):
     assert r.json()["decision"] == "A- 9"
     r = client.get("/api/v1/subsidy/debt-status?address=Шевченка%0010 кв 5", headers=h)
     assert r.status_code == 200
+
+
+# --- Idempotency-Key on the certificate, the batch check and the decisions upload ------------------
+
+
+def with_key(headers, key):
+    return {**headers, "Idempotency-Key": key}
+
+
+def certificate(client, headers, **body):
+    return client.post(
+        "/api/v1/subsidy/certificates", content_type="application/json", data=body, headers=headers
+    )
+
+
+def test_certificate_retry_with_the_key_returns_the_first_certificate(client, city, h):
+    city.account("TEPLO", "heat", "10.00", FOUR)
+    body = {"dwelling_id": city.dwelling.pk, "date": "2026-11-15"}
+    first = certificate(client, with_key(h, "cert-1"), **body)
+    assert first.status_code == 201
+    number = first.json()["number"]
+    assert first.json()["pdf_url"] == f"/api/v1/subsidy/certificates/{number}/pdf"
+    again = certificate(client, with_key(h, "cert-1"), **body)
+    assert_replayed(first, again)
+    assert Certificate.objects.count() == 1
+    assert AuditEntry.objects.filter(action="subsidy.certificate_issue").count() == 1
+    r = certificate(client, with_key(h, "cert-1"), **{**body, "date": "2026-11-16"})
+    assert (r.status_code, r.json()) == (409, CONFLICT)
+    assert Certificate.objects.count() == 1
+    # without a key, as before: every call issues a certificate
+    assert certificate(client, h, **body).json()["number"] != number
+    assert Certificate.objects.count() == 2
+    assert kept("subsidy-certificate") == [
+        (f"subsidy-certificate:{city.subsidy.organisation_id}", "cert-1", 201)
+    ]
+
+
+def test_certificate_refused_keeps_no_key(client, city, h):
+    r = certificate(client, with_key(h, "cert-1"), dwelling_id=999_999)
+    assert (r.status_code, r.json()) == (404, {"detail": "no such active dwelling"})
+    r = certificate(client, with_key(h, "cert-1"), dwelling_id=city.dwelling.pk, family_type="big")
+    assert (r.status_code, r.json()) == (
+        400,
+        {"detail": "family_type must be one of regular, large, foster, family_home"},
+    )
+    assert kept("subsidy-certificate") == [] and Certificate.objects.count() == 0
+    r = certificate(client, with_key(h, "cert-1"), dwelling_id=city.dwelling.pk)
+    assert r.status_code == 201 and Certificate.objects.count() == 1
+
+
+def test_certificate_keys_of_two_offices_are_independent(client, city, h, make_user, bearer):
+    other = bearer(make_user("subsidy"))
+    a = certificate(client, with_key(h, "same"), dwelling_id=city.dwelling.pk)
+    b = certificate(client, with_key(other, "same"), dwelling_id=city.dwelling.pk)
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()["number"] != b.json()["number"]
+    assert Certificate.objects.count() == 2
+    r = certificate(client, with_key(h, "c" * 129), dwelling_id=city.dwelling.pk)
+    assert (r.status_code, r.json()) == (422, TOO_LONG)
+
+
+def batch(client, headers, content: bytes, name="list.csv", **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/api/v1/subsidy/batch-checks", {"file": SimpleUploadedFile(name, content), **fields}, headers=headers
+    )
+
+
+LIST = f"tax_id;family_type\n{TAX_ID};\n1111111118;\n".encode()
+
+
+def test_batch_check_retry_with_the_key_returns_the_first_check(client, city, h):
+    city.account("TEPLO", "heat", "1580.01", FOUR)
+    first = batch(client, with_key(h, "bc-1"), LIST, date="2026-11-15")
+    assert first.status_code == 201
+    assert {
+        k: first.json()[k] for k in ("file_name", "application_date", "rows_read", "matched", "blocked")
+    } == {
+        "file_name": "list.csv",
+        "application_date": "2026-11-15",
+        "rows_read": 2,
+        "matched": 1,
+        "blocked": 1,
+    }
+    again = batch(client, with_key(h, "bc-1"), LIST, date="2026-11-15")
+    assert_replayed(first, again)
+    assert BatchCheck.objects.count() == 1
+    assert AuditEntry.objects.filter(action="subsidy.batch_check").count() == 1
+    for other in (
+        batch(client, with_key(h, "bc-1"), LIST + b"2345678902;\n", date="2026-11-15"),
+        batch(client, with_key(h, "bc-1"), LIST, date="2026-11-16"),
+        batch(client, with_key(h, "bc-1"), LIST, date="2026-11-15", family_type="large"),
+        batch(client, with_key(h, "bc-1"), LIST, name="other.csv", date="2026-11-15"),
+    ):
+        assert (other.status_code, other.json()) == (409, CONFLICT)
+    assert BatchCheck.objects.count() == 1
+    assert kept("subsidy-batch-check") == [
+        (f"subsidy-batch-check:{city.subsidy.organisation_id}", "bc-1", 201)
+    ]
+
+
+def test_batch_check_refused_keeps_no_key(client, city, h):
+    r = batch(client, with_key(h, "bc-1"), b"name\nx\n")
+    assert (r.status_code, r.json()) == (
+        400,
+        {"detail": "list.csv: line 1: the file has neither a tax_id nor an address column"},
+    )
+    assert kept("subsidy-batch-check") == [] and BatchCheck.objects.count() == 0
+    assert batch(client, with_key(h, "bc-1"), LIST).status_code == 201
+    assert BatchCheck.objects.count() == 1
+
+
+def test_batch_check_keys_of_two_offices_are_independent(client, city, h, make_user, bearer):
+    other = bearer(make_user("subsidy"))
+    a = batch(client, with_key(h, "same"), LIST)
+    b = batch(client, with_key(other, "same"), LIST)
+    assert (a.status_code, b.status_code) == (201, 201) and a.json()["id"] != b.json()["id"]
+    assert BatchCheck.objects.count() == 2
+
+
+def decisions_file(client, headers, text: str, name="d.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        "/api/v1/subsidy/decisions/upload", {"file": SimpleUploadedFile(name, text.encode())}, headers=headers
+    )
+
+
+def decisions_text(dwelling_id: int, number: str = "U-1", amount: str = "100") -> str:
+    return (
+        "decision,tax_id,dwelling_id,address,period_from,period_to,service,monthly_amount\n"
+        f"{number},{TAX_ID},{dwelling_id},,2026-11,2027-04,heat,{amount}\n"
+        f"{number},{TAX_ID},{dwelling_id},,2026-11,2027-04,rent,50\n"
+    )
+
+
+def test_decisions_upload_retry_with_the_key_returns_the_first_answer(client, four, h):
+    text = decisions_text(four.dwelling.pk)
+    first = decisions_file(client, with_key(h, "du-1"), text)
+    assert first.status_code == 201
+    assert (first.json()["rows_read"], [d["decision"] for d in first.json()["decisions"]]) == (2, ["U-1"])
+    assert [d["provider"] for d in first.json()["decisions"][0]["deliveries"]] == ["TEPLO", "ZHEK"]
+    again = decisions_file(client, with_key(h, "du-1"), text)
+    assert_replayed(first, again)  # not 422 "already recorded"
+    assert SubsidyDecision.objects.count() == 1 and InboxDocument.objects.count() == 2
+    r = decisions_file(client, with_key(h, "du-1"), decisions_text(four.dwelling.pk, "U-2"))
+    assert (r.status_code, r.json()) == (409, CONFLICT)
+    assert SubsidyDecision.objects.count() == 1
+    # without a key, as before: the same file again is refused row by row
+    r = decisions_file(client, h, text)
+    assert (r.status_code, r.json()["errors"]) == (
+        422,
+        [{"line": 2, "column": "decision", "reason": "decision U-1 is already recorded"}],
+    )
+    assert kept("subsidy-decisions-upload") == [
+        (f"subsidy-decisions-upload:{four.subsidy.organisation_id}", "du-1", 201)
+    ]
+
+
+def test_decisions_upload_refused_keeps_no_key(client, four, h):
+    r = decisions_file(client, with_key(h, "du-1"), decisions_text(four.dwelling.pk, amount="x"))
+    assert r.status_code == 422
+    assert [(e["line"], e["column"]) for e in r.json()["errors"]] == [(2, "monthly_amount")]
+    assert kept("subsidy-decisions-upload") == [] and SubsidyDecision.objects.count() == 0
+    r = decisions_file(client, with_key(h, "du-1"), decisions_text(four.dwelling.pk))
+    assert r.status_code == 201 and SubsidyDecision.objects.count() == 1
+
+
+def test_decisions_upload_keys_of_two_offices_are_independent(client, four, h, make_user, bearer):
+    other = bearer(make_user("subsidy"))
+    a = decisions_file(client, with_key(h, "same"), decisions_text(four.dwelling.pk))
+    b = decisions_file(client, with_key(other, "same"), decisions_text(four.dwelling.pk))
+    assert (a.status_code, b.status_code) == (201, 201)
+    assert a.json()["decisions"][0]["office"] != b.json()["decisions"][0]["office"]
+    assert SubsidyDecision.objects.count() == 2
+
+
+def test_decision_key_with_control_characters_or_too_long_is_refused(client, four, h):
+    for key, detail in (
+        ("a\x00b", "the Idempotency-Key header must not contain control characters"),
+        ("a" * 129, "an Idempotency-Key header of 1 to 128 characters is required"),
+    ):
+        r = client.post(
+            "/api/v1/subsidy/decisions", content_type="application/json", data=BODY, headers=with_key(h, key)
+        )
+        assert (r.status_code, r.json()) == (400, {"detail": detail})
+    assert SubsidyDecision.objects.count() == 0

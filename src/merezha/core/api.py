@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.selectors import inbox_get, inbox_list
 from merezha.core.services import inbox_acknowledge
 
@@ -66,9 +67,17 @@ def inbox_one(request: HttpRequest, document_id: int) -> dict[str, Any]:
 
 
 @router.post("/inbox/{document_id}/acknowledge", response=InboxDocumentOut)
-def inbox_ack(request: HttpRequest, document_id: int) -> dict[str, Any]:
-    """Any organisation user: acknowledge a document of its own organisation; repeating it changes nothing."""
-    document = inbox_get(organisation_code=_org_code(request), document_id=document_id)
-    if document is None:
-        raise HttpError(404, "no such document in your inbox")
-    return _out(inbox_acknowledge(document=document, user=request.user))
+def inbox_ack(
+    request: HttpRequest, document_id: int, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """Any organisation user: acknowledge a document of its own organisation; repeating it changes nothing.
+    With an Idempotency-Key, a retry returns the first answer; the same key for another document, 409."""
+    organisation_code = _org_code(request)
+
+    def write() -> Status[dict[str, Any]]:
+        document = inbox_get(organisation_code=organisation_code, document_id=document_id)
+        if document is None:
+            raise HttpError(404, "no such document in your inbox")
+        return Status(200, _out(inbox_acknowledge(document=document, user=request.user)))
+
+    return idempotent(request, idempotency_key, route="inbox-ack", data={}, write=write)

@@ -24,7 +24,12 @@ class AuditEntry(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A write accepted once per (scope, key). The unique row is the lock: a second insert fails."""
+    """A write accepted once per (scope, key). The unique row is the lock: a second insert fails.
+
+    A payment, a snapshot upload or a subsidy decision names its result (`result_type`, `result_id`);
+    the other API writes (`core.services.idempotency_answer`) keep the answer itself: its HTTP status
+    and its JSON text, replayed as they were.
+    """
 
     scope = models.CharField(max_length=64)
     key = models.CharField(max_length=128)
@@ -32,6 +37,10 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     result_type = models.CharField(max_length=64, blank=True)
     result_id = models.CharField(max_length=64, blank=True)
+    #: the kept answer (null for a claim that names its result instead); the body is JSON text, not
+    #: a JSONField: PostgreSQL's jsonb would reorder its keys and refuse a NUL character
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="uniq_idempotency_scope_key")]

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.utils import timezone
 
 from merezha.core import rows
@@ -90,6 +93,79 @@ def idempotency_complete(*, claim: IdempotencyClaim, result_type: str, result_id
     row.result_type = result_type
     row.result_id = str(result_id)
     row.save(update_fields=["result_type", "result_id"])
+
+
+#: An Idempotency-Key is 1 to this many characters (the column's width).
+IDEMPOTENCY_KEY_MAX_LENGTH = 128
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+class IdempotencyKeyInvalid(ValueError):
+    """An Idempotency-Key longer than 128 characters, or with a control character in it."""
+
+
+def idempotency_key_clean(value: str) -> str:
+    """The key as given (surrounding blanks dropped); "" for a blank one, which the caller treats as
+    no key at all. Raises IdempotencyKeyInvalid for a key that could never be stored as it is."""
+    key = value.strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise IdempotencyKeyInvalid(
+            f"the Idempotency-Key header is {len(key)} characters long: it must be 1 to "
+            f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters"
+        )
+    if _CONTROL.search(key):
+        raise IdempotencyKeyInvalid("the Idempotency-Key header must not contain control characters")
+    return key
+
+
+#: result_type of a claim that keeps the answer itself
+ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    status: int
+    #: the JSON body as it was sent (plain JSON values: dates and times are ISO strings)
+    body: Any
+    #: True when the answer is the kept one of an earlier request with the same key
+    replayed: bool = False
+
+
+def idempotency_answer(
+    *, scope: str, key: str, request: Any, write: Callable[[], tuple[int, Any]]
+) -> IdempotentAnswer:
+    """Run `write` once per (scope, key) and keep its answer; a retry gets the same answer back.
+
+    In one transaction: claim (scope, key) with the fingerprint of `request` (the caller's account
+    of the whole request: path, body, form fields, file checksums), run `write` (a service call
+    that returns (HTTP status, JSON body)), and keep the status and body on the claim row. The
+    claim is taken first: a concurrent request with the same key waits on its insert until this
+    one ends, then replays the kept answer, so duplicates have one effect. A retry with the same
+    request gets the kept answer (`replayed=True`) and runs nothing; another request under the key
+    raises IdempotencyConflict. A refusal (status ≥ 400) or an exception rolls everything back,
+    the claim included: the key can be used again once the input is corrected.
+
+    The body is returned as its JSON round trip, the first time too, so that the first answer and
+    every replay are rendered from the same values.
+    """
+    with transaction.atomic():
+        claim = idempotency_claim(
+            scope=scope, key=key, fingerprint=request_fingerprint(request), result_type=ANSWER
+        )
+        if not claim.is_new:
+            row = claim.row
+            if row.result_type != ANSWER or row.response_status is None or row.response_body is None:
+                raise IdempotencyConflict(key)  # taken by a write that keeps no answer: not this one
+            return IdempotentAnswer(
+                status=row.response_status, body=json.loads(row.response_body), replayed=True
+            )
+        status, body = write()
+        text = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+        if status >= 400:
+            transaction.set_rollback(True)
+        else:
+            IdempotencyKey.objects.filter(pk=claim.row.pk).update(response_status=status, response_body=text)
+    return IdempotentAnswer(status=status, body=json.loads(text))
 
 
 def inbox_deliver(

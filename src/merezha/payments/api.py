@@ -3,6 +3,8 @@
 Who may call what:
 - POST /payments, POST /payments/{id}/cancel, GET /payments/{id}: a cashier,
   for its own payment point only (another point's payment answers 404).
+- Idempotency-Key: required by POST /payments (payments.services.payment_create keeps the key);
+  optional on POST /payments/{id}/cancel (merezha.api_idempotency keeps the first answer).
 - GET /dwellings/{id}/accounts: a cashier, a subsidy officer or an information-centre admin; each
   look-up by a cashier or the subsidy office is written to the audit log.
 
@@ -20,6 +22,7 @@ from ninja.errors import HttpError
 from pydantic import BaseModel
 
 from merezha.api_auth import require_role
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict, audit_record
@@ -198,19 +201,28 @@ def payments_get(request: HttpRequest, payment_id: str) -> Status[dict[str, Any]
 @router.post(
     "/payments/{payment_id}/cancel", response={200: PaymentOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 )
-def payments_cancel(request: HttpRequest, payment_id: str, body: CancelIn) -> Status[dict[str, Any]]:
+def payments_cancel(
+    request: HttpRequest, payment_id: str, body: CancelIn, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
     """Cashier only, at its own point: cancel a payment of today's open operational day, with a reason.
-    A payment already cancelled answers 409; another point's payment 404."""
+    A payment already cancelled answers 409; another point's payment 404. With an Idempotency-Key, a
+    retry of the same request returns the first answer; the same key with another request, 409."""
     user = require_role(request, Role.CASHIER)
-    if payment_get(payment_id=payment_id, point_id=user.organisation_id) is None:
-        return Status(404, {"detail": "no such payment at this point"})
-    try:
-        payment_cancel(payment_id=payment_id, cashier=user, reason=body.reason)
-    except PaymentError as exc:
-        return Status((409 if "already cancelled" in str(exc) else 422), {"detail": str(exc)})
-    payment = payment_get(payment_id=payment_id, point_id=user.organisation_id)
-    assert payment is not None
-    return Status(200, payment_out(payment))
+
+    def write() -> Status[dict[str, Any]]:
+        if payment_get(payment_id=payment_id, point_id=user.organisation_id) is None:
+            return Status(404, {"detail": "no such payment at this point"})
+        if "\x00" in body.reason:  # PostgreSQL refuses NUL in text
+            return Status(422, {"detail": "the reason must not contain a NUL character"})
+        try:
+            payment_cancel(payment_id=payment_id, cashier=user, reason=body.reason)
+        except PaymentError as exc:
+            return Status((409 if "already cancelled" in str(exc) else 422), {"detail": str(exc)})
+        payment = payment_get(payment_id=payment_id, point_id=user.organisation_id)
+        assert payment is not None
+        return Status(200, payment_out(payment))
+
+    return idempotent(request, idempotency_key, route="payment-cancel", data=body.model_dump(), write=write)
 
 
 @router.get("/dwellings/{dwelling_id}/accounts", response={200: list[AccountDebtOut], 404: ErrorOut})

@@ -17,6 +17,7 @@ from ninja.files import UploadedFile
 
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.roles import Role
+from merezha.core.services import idempotency_key_clean
 from merezha.providers.models import Snapshot
 from merezha.providers.selectors import (
     discrepancy_list,
@@ -150,20 +151,26 @@ def snapshot_create(
     period: str = Form(""),
     payments_through: str = Form(""),
     accept_partial: bool = Form(False),
-    idempotency_key: str = Header("", alias="Idempotency-Key"),
+    idempotency_key: str = Header(
+        "",
+        alias="Idempotency-Key",
+        description="Optional, 1 to 128 characters. The same key with the same file and fields answers 200 "
+        "with the first upload's snapshot (as it is now); with another file or fields, 409.",
+    ),
 ) -> Status:
     """Provider operator, own organisation: upload a snapshot (exchange-v1 §2) for a background import.
 
     `period` (YYYY-MM) and `payments_through` (YYYY-MM-DD) may be left out when a JSON file carries
     them. Answers 202 with the snapshot id and status; poll `GET /snapshots/{id}`. The same
     Idempotency-Key with the same file and fields answers 200 with the first upload's snapshot; with
-    another file or fields, 409.
+    another file or fields, 409; a key longer than 128 characters, 422.
     """
     user = _provider_user(request)
     try:
+        key = idempotency_key_clean(idempotency_key)
         period_date = parse_period(period) if period.strip() else None
         through = parse_date(payments_through) if payments_through.strip() else None
-    except ValueError as exc:
+    except ValueError as exc:  # IdempotencyKeyInvalid is one too
         raise HttpError(422, str(exc)) from None
     try:
         snapshot, is_new = snapshot_upload(
@@ -174,7 +181,7 @@ def snapshot_create(
             period=period_date,
             payments_through=through,
             accept_partial=accept_partial,
-            idempotency_key=idempotency_key.strip(),
+            idempotency_key=key,
         )
     except UploadConflict:
         raise HttpError(409, "this Idempotency-Key was used for another upload") from None

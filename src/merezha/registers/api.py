@@ -5,6 +5,8 @@ Who may call what:
 - GET /registers, GET /registers/{number}, GET /registers/{number}/file, POST /registers/{number}/acknowledge:
   a provider operator, for its own registers only (another provider's number answers 404).
 - GET /reconciliation: an information-centre admin.
+- Both POST routes take an optional Idempotency-Key (merezha.api_idempotency): a retry of the same
+  request returns the first answer.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http import FileResponse, HttpRequest
 from ninja import Router, Schema, Status
 
 from merezha.api_auth import require_role
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.roles import Role
 from merezha.payments.services import PaymentError
 from merezha.registers.files import FORMATS, content_type, register_file_write
@@ -97,26 +100,33 @@ def _register_out(reg: Register) -> dict[str, Any]:
 
 
 @router.post("/days/{day}/close", response={200: DayCloseOut, 422: ErrorOut})
-def days_close_route(request: HttpRequest, day: dt.date) -> Status[dict[str, Any]]:
+def days_close_route(
+    request: HttpRequest, day: dt.date, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
     """Cashier only: close its own point's operational day and issue the day's registers.
-    Closing a closed day again changes nothing."""
+    Closing a closed day again changes nothing. With an Idempotency-Key, a retry returns the first
+    answer (with the registers issued then); the same key for another day answers 409."""
     user = require_role(request, Role.CASHIER)
-    try:
-        result = point_day_close(point=user.organisation, user=user, day=day)
-    except PaymentError as exc:
-        return Status(422, {"detail": str(exc)})
-    return Status(
-        200,
-        {
-            "point": user.organisation.code,
-            "day": day,
-            "status": "closed",
-            "registers": [
-                {"provider": r.provider.code, "number": r.number, "count": r.count, "total": str(r.total)}
-                for r in result.registers
-            ],
-        },
-    )
+
+    def write() -> Status[dict[str, Any]]:
+        try:
+            result = point_day_close(point=user.organisation, user=user, day=day)
+        except PaymentError as exc:
+            return Status(422, {"detail": str(exc)})
+        return Status(
+            200,
+            {
+                "point": user.organisation.code,
+                "day": day,
+                "status": "closed",
+                "registers": [
+                    {"provider": r.provider.code, "number": r.number, "count": r.count, "total": str(r.total)}
+                    for r in result.registers
+                ],
+            },
+        )
+
+    return idempotent(request, idempotency_key, route="day-close", data={}, write=write)
 
 
 @router.get("/registers", response=list[RegisterOut])
@@ -166,16 +176,23 @@ def registers_file(request: HttpRequest, number: int, format: str = "json") -> A
 
 
 @router.post("/registers/{number}/acknowledge", response={200: RegisterOut, 404: ErrorOut})
-def registers_acknowledge(request: HttpRequest, number: int) -> Status[dict[str, Any]]:
-    """Provider only: acknowledge one of its own registers (again changes nothing)."""
+def registers_acknowledge(
+    request: HttpRequest, number: int, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """Provider only: acknowledge one of its own registers (again changes nothing). With an
+    Idempotency-Key, a retry returns the first answer; the same key for another register, 409."""
     user = require_role(request, Role.PROVIDER)
-    reg = register_get(provider_id=user.organisation_id, number=number)
-    if reg is None:
-        return Status(404, {"detail": "no such register"})
-    register_acknowledge(register=reg, user=user)
-    reg = register_get(provider_id=user.organisation_id, number=number)
-    assert reg is not None
-    return Status(200, _register_out(reg))
+
+    def write() -> Status[dict[str, Any]]:
+        reg = register_get(provider_id=user.organisation_id, number=number)
+        if reg is None:
+            return Status(404, {"detail": "no such register"})
+        register_acknowledge(register=reg, user=user)
+        reg = register_get(provider_id=user.organisation_id, number=number)
+        assert reg is not None
+        return Status(200, _register_out(reg))
+
+    return idempotent(request, idempotency_key, route="register-ack", data={}, write=write)
 
 
 @router.get("/reconciliation", response=list[ReconRowOut])

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
@@ -80,21 +81,43 @@ def match(request: HttpRequest, street: str, house: str, apartment: str = "") ->
 
 
 @router.post("/uploads", response={200: ImportReportOut, 422: ImportReportOut})
-def upload(request: HttpRequest, file: File[UploadedFile], accept_partial: Form[bool] = False) -> Any:
-    """Housing office clerks: apply the office's complete register (exchange-v1 §1). 422 lists every rejected row."""
+def upload(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    accept_partial: Form[bool] = False,
+    idempotency_key: IdempotencyKeyHeader = "",
+) -> Any:
+    """Housing office clerks: apply the office's complete register (exchange-v1 §1). 422 lists every
+    rejected row. With an Idempotency-Key, a retry of the same file and fields returns the first
+    report and applies nothing; the same key with another file or fields answers 409."""
     from merezha.api_auth import require_role
 
     user = require_role(request, Role.HOUSING)
-    suffix = os.path.splitext(file.name or "")[1]
-    with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
-        for chunk in file.chunks():
-            tmp.write(chunk)
-        tmp.flush()
-        try:
-            report = registry_import(
-                tmp.name, office=user.organisation, user=user, accept_partial=accept_partial, name=file.name
-            )
-        except ImportRejected as exc:
-            return Status(422, exc.report.as_dict())
-    imports_applied(report=report)
-    return Status(200, report.as_dict())
+
+    def write() -> Status[dict[str, Any]]:
+        suffix = os.path.splitext(file.name or "")[1]
+        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+            for chunk in file.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            try:
+                report = registry_import(
+                    tmp.name,
+                    office=user.organisation,
+                    user=user,
+                    accept_partial=accept_partial,
+                    name=file.name,
+                )
+            except ImportRejected as exc:
+                return Status(422, exc.report.as_dict())
+        imports_applied(report=report)
+        return Status(200, report.as_dict())
+
+    return idempotent(
+        request,
+        idempotency_key,
+        route="registry-upload",
+        data={"accept_partial": accept_partial},
+        files={"file": file},
+        write=write,
+    )

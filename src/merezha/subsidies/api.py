@@ -18,11 +18,12 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from merezha.api_auth import require_role
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.certificates import certificate_verify_url
 from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
-from merezha.core.services import IdempotencyConflict
+from merezha.core.services import IdempotencyConflict, IdempotencyKeyInvalid, idempotency_key_clean
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
@@ -194,30 +195,40 @@ class CertificateIn(Schema):
 
 
 @router.post("/subsidy/certificates", response={201: CertificateOut})
-def certificate_create(request: HttpRequest, body: CertificateIn) -> Status[dict[str, Any]]:
-    """SUBSIDY only: issue a numbered certificate of the household's payment status (audit-logged)."""
+def certificate_create(
+    request: HttpRequest, body: CertificateIn, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """SUBSIDY only: issue a numbered certificate of the household's payment status (audit-logged).
+    With an Idempotency-Key, a retry of the same body returns the first certificate and issues none;
+    the same key with another body answers 409."""
     user = require_role(request, Role.SUBSIDY)
-    try:
-        status = household_status(
-            dwelling_id=body.dwelling_id,
-            on=_date(body.date),
-            family_type=_family(body.family_type),
-            user=user,
+
+    def write() -> Status[dict[str, Any]]:
+        try:
+            status = household_status(
+                dwelling_id=body.dwelling_id,
+                on=_date(body.date),
+                family_type=_family(body.family_type),
+                user=user,
+            )
+        except NoRuleInForce as exc:
+            raise HttpError(422, str(exc)) from None
+        if status is None:
+            raise HttpError(404, "no such active dwelling")
+        cert = debt_certificate_issue(user=user, status=status)
+        return Status(
+            201,
+            {
+                "number": cert.number,
+                "code": cert.code,
+                "issued_at": cert.issued_at,
+                "verify_url": certificate_verify_url(certificate=cert, request=request),
+                "pdf_url": f"/api/v1/subsidy/certificates/{cert.number}/pdf",
+            },
         )
-    except NoRuleInForce as exc:
-        raise HttpError(422, str(exc)) from None
-    if status is None:
-        raise HttpError(404, "no such active dwelling")
-    cert = debt_certificate_issue(user=user, status=status)
-    return Status(
-        201,
-        {
-            "number": cert.number,
-            "code": cert.code,
-            "issued_at": cert.issued_at,
-            "verify_url": certificate_verify_url(certificate=cert, request=request),
-            "pdf_url": f"/api/v1/subsidy/certificates/{cert.number}/pdf",
-        },
+
+    return idempotent(
+        request, idempotency_key, route="subsidy-certificate", data=body.model_dump(), write=write
     )
 
 
@@ -258,24 +269,38 @@ def batch_check_create(
     file: File[UploadedFile],
     date: Form[str] = "",
     family_type: Form[str] = "",
-) -> Status[dict[str, Any]]:
+    idempotency_key: IdempotencyKeyHeader = "",
+) -> Status[Any]:
     """SUBSIDY only: check a list of applicants (CSV/XLSX: tax_id or address, optional family_type).
     The answer file (every line with its status and verdict, and why a line was not matched) is
-    at csv_url / xlsx_url. Audit-logged with every household looked up."""
+    at csv_url / xlsx_url. Audit-logged with every household looked up. With an Idempotency-Key, a
+    retry of the same file and fields returns the first check and runs none; the same key with
+    another file or fields answers 409."""
     user = require_role(request, Role.SUBSIDY)
-    try:
-        check = batch_check_run(
-            user=user,
-            source=file,
-            file_name=file.name or "upload",
-            application_date=_date(date),
-            family_type=_family(family_type),
-        )
-    except FormatError as exc:
-        raise HttpError(400, f"{file.name}: {exc}") from None
-    except NoRuleInForce as exc:
-        raise HttpError(422, str(exc)) from None
-    return Status(201, _check_out(check))
+
+    def write() -> Status[dict[str, Any]]:
+        try:
+            check = batch_check_run(
+                user=user,
+                source=file,
+                file_name=file.name or "upload",
+                application_date=_date(date),
+                family_type=_family(family_type),
+            )
+        except FormatError as exc:
+            raise HttpError(400, f"{file.name}: {exc}") from None
+        except NoRuleInForce as exc:
+            raise HttpError(422, str(exc)) from None
+        return Status(201, _check_out(check))
+
+    return idempotent(
+        request,
+        idempotency_key,
+        route="subsidy-batch-check",
+        data={"date": date, "family_type": family_type},
+        files={"file": file},
+        write=write,
+    )
 
 
 @router.get("/subsidy/batch-checks", response=list[BatchCheckOut])
@@ -341,7 +366,22 @@ def _decision_out(d: SubsidyDecision) -> dict[str, Any]:
     }
 
 
-@router.post("/subsidy/decisions", response={201: DecisionOut, 200: DecisionOut, 422: RejectedOut})
+@router.post(
+    "/subsidy/decisions",
+    response={201: DecisionOut, 200: DecisionOut, 422: RejectedOut},
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "Required, 1 to 128 characters. A retry with the same key and body returns the "
+                "first decision (200); the same key with another body answers 409.",
+            }
+        ]
+    },
+)
 def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, Any]]:
     """SUBSIDY only: record one decision and route each provider of the household its lines.
     Requires an Idempotency-Key header: a retry with the same key and body returns the first answer
@@ -350,6 +390,10 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
     key = (request.headers.get("Idempotency-Key") or "").strip()
     if not key or len(key) > 128:
         raise HttpError(400, "an Idempotency-Key header of 1 to 128 characters is required")
+    try:
+        idempotency_key_clean(key)
+    except IdempotencyKeyInvalid as exc:
+        raise HttpError(400, str(exc)) from None
     try:
         decision, created = decision_submit(user=user, data=body.dict(), source="api", idempotency_key=key)
     except ImportRejected as exc:
@@ -361,16 +405,26 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
 
 
 @router.post("/subsidy/decisions/upload", response={201: DecisionsUploadOut, 422: RejectedOut})
-def decisions_upload(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
-    """SUBSIDY only: a decisions file (CSV/XLSX/JSON, one row per decision and service), all or nothing."""
+def decisions_upload(
+    request: HttpRequest, file: File[UploadedFile], idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """SUBSIDY only: a decisions file (CSV/XLSX/JSON, one row per decision and service), all or nothing.
+    With an Idempotency-Key, a retry of the same file returns the first answer and records nothing;
+    the same key with another file answers 409."""
     user = require_role(request, Role.SUBSIDY)
-    try:
-        created, report = decisions_import(user=user, source=file, file_name=file.name or "upload")
-    except ImportRejected as exc:
-        return _rejected(exc)
-    ids = [d.pk for d in created]
-    rows = decision_list(office_id=None).filter(pk__in=ids).order_by("pk")
-    return Status(201, {"rows_read": report.rows_read, "decisions": [_decision_out(d) for d in rows]})
+
+    def write() -> Status[dict[str, Any]]:
+        try:
+            created, report = decisions_import(user=user, source=file, file_name=file.name or "upload")
+        except ImportRejected as exc:
+            return _rejected(exc)
+        ids = [d.pk for d in created]
+        rows = decision_list(office_id=None).filter(pk__in=ids).order_by("pk")
+        return Status(201, {"rows_read": report.rows_read, "decisions": [_decision_out(d) for d in rows]})
+
+    return idempotent(
+        request, idempotency_key, route="subsidy-decisions-upload", data={}, files={"file": file}, write=write
+    )
 
 
 @router.get("/subsidy/decisions", response=list[DecisionOut])

@@ -51,7 +51,21 @@ def test_long_key_and_amounts(client, world):
         content_type="application/json",
         headers=bearer(cashier, "k" * 129),
     )
-    assert r.status_code == 422 and "Idempotency-Key of 1 to 128" in r.json()["detail"]
+    assert (r.status_code, r.json()["detail"]) == (
+        422,
+        "the Idempotency-Key header is 129 characters long: it must be 1 to 128 characters",
+    )
+    for bad in ("k\x00", "k\x1b[0m"):  # PostgreSQL cannot store a NUL: refused, not a 500
+        r = client.post(
+            "/api/v1/payments",
+            json.dumps(body),
+            content_type="application/json",
+            headers=bearer(cashier, bad),
+        )
+        assert (r.status_code, r.json()["detail"]) == (
+            422,
+            "the Idempotency-Key header must not contain control characters",
+        )
     body["lines"][0]["amount"] = "1e30"
     r = client.post(
         "/api/v1/payments", json.dumps(body), content_type="application/json", headers=bearer(cashier, "k")

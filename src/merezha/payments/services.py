@@ -24,8 +24,10 @@ from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import (
     IdempotencyConflict,
+    IdempotencyKeyInvalid,
     audit_record,
     idempotency_claim,
+    idempotency_key_clean,
     request_fingerprint,
 )
 from merezha.organisations.models import Organisation, Service
@@ -277,8 +279,11 @@ def payment_create(
     On PostgreSQL the write is one statement (`merezha_payment_take`, payments migration 0002)
     when the point's day is open already; otherwise, and on SQLite, the steps run one by one here.
     """
-    key = (idempotency_key or "").strip()
-    if not key or len(key) > 128:
+    try:
+        key = idempotency_key_clean(idempotency_key or "")
+    except IdempotencyKeyInvalid as exc:
+        raise PaymentError(str(exc)) from None
+    if not key:
         raise PaymentError("an Idempotency-Key of 1 to 128 characters is required")
     _check_cashier(cashier, point)
     total = _validate(lines, method, tendered)

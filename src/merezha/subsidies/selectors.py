@@ -119,7 +119,9 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
             "pk", "code", "name"
         )
     )
-    services = dict(Service.objects.values_list("pk", "code"))
+    services = {
+        pk: (code, name or code) for pk, code, name in Service.objects.values_list("pk", "code", "name")
+    }
     periods = {
         pk: (period, through)
         for pk, period, through in Snapshot.objects.filter(pk__in={r[5] for r in rows}).values_list(
@@ -127,10 +129,10 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
         )
     }
     rows = [
-        (pk, dwelling_id, *providers[p], services[s], number, *periods[snap])
+        (pk, dwelling_id, *providers[p], *services[s], number, *periods[snap])
         for pk, dwelling_id, p, s, number, snap in rows
     ]
-    rows.sort(key=lambda r: (r[1], r[2], r[4], r[5], r[0]))
+    rows.sort(key=lambda r: (r[1], r[2], r[4], r[6], r[0]))
     account_ids = [r[0] for r in rows]
     debts: dict[int, Money] = {}
     for chunk in _chunks(account_ids):
@@ -139,7 +141,7 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
     billed: dict[int, dict[dt.date, Money | None]] = {}
     exemptions: dict[int, ExemptionInfo] = {}
     if owing:
-        since = month_back(min(r[6] for r in owing), HISTORY_MONTHS)
+        since = month_back(min(r[7] for r in owing), HISTORY_MONTHS)
         owing_ids = [r[0] for r in owing]
         for chunk in _chunks(owing_ids):
             history = (
@@ -159,13 +161,14 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
             )
             for ex in active:
                 exemptions[ex.account_id] = ExemptionInfo(ex.kind, ex.valid_from, ex.valid_to, ex.note)
-    for pk, dwelling_id, pcode, pname, scode, number, period, through in rows:
+    for pk, dwelling_id, pcode, pname, scode, sname, number, period, through in rows:
         result[dwelling_id].append(
             AccountFigures(
                 account_id=pk,
                 provider_code=pcode,
                 provider_name=pname,
                 service_code=scode,
+                service_name=sname,
                 number=number,
                 debt=debts.get(pk, Money(0)),
                 latest_period=period,

@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import role_required
-from merezha.organisations.selectors import api_token_list
+from merezha.organisations.selectors import api_token_list, service_names
 from merezha.organisations.services import api_token_create, api_token_revoke
 from merezha.providers.forms import SnapshotUploadForm, TokenCreateForm
 from merezha.providers.models import Snapshot
@@ -36,6 +37,13 @@ from merezha.providers.services import snapshot_upload
 
 HISTORY_ROWS = 50
 SHOWN_ROWS = 200
+#: what a snapshot import did to the provider's accounts (its report's `changes`), as people read it
+CHANGE_LABELS = {
+    "created": gettext_lazy("new"),
+    "updated": gettext_lazy("changed"),
+    "unchanged": gettext_lazy("unchanged"),
+    "closed": gettext_lazy("closed"),
+}
 
 
 def _org(request: HttpRequest) -> Organisation:
@@ -90,6 +98,10 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
             "running": snapshot.status in (Snapshot.Status.PENDING, Snapshot.Status.RUNNING),
             "progress": snapshot_progress(snapshot=snapshot),
             "report": report,
+            "changes": [
+                (CHANGE_LABELS.get(kind, kind), n) for kind, n in (report.get("changes") or {}).items()
+            ],
+            "services": service_names(),
             "errors": errors[:SHOWN_ROWS],
             "errors_more": max(0, len(errors) - SHOWN_ROWS),
             "counts": discrepancy_counts(snapshot=snapshot),

@@ -235,9 +235,10 @@ def test_shift_summary_and_day_close(desk, city, point):
     first = Payment.objects.order_by("number").first()
     desk.post(reverse("desk-cancel", args=[first.pk]), {"reason": "mistake"})
     page = desk.get(reverse("desk-shift")).content.decode()
+    assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
     assert 'id="shift-total">50,00<' in page
-    assert 'id="shift-cancelled">1<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"

@@ -14,6 +14,7 @@ from merezha.core.roles import Role
 from merezha.core.selectors import inbox_get, inbox_list
 from merezha.core.services import inbox_acknowledge
 from merezha.organisations.permissions import role_required
+from merezha.organisations.selectors import organisation_names
 
 INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
 #: The site icon: the letter М on the brand colour (browsers ask for /favicon.ico on every site).
@@ -34,8 +35,9 @@ def site_icon(request: HttpRequest) -> HttpResponse:
 @role_required(*INBOX_ROLES)
 def inbox(request: HttpRequest) -> HttpResponse:
     """Any organisation user: documents addressed to the user's own organisation."""
-    documents = inbox_list(organisation_code=request.user.organisation.code)[:500]  # type: ignore[union-attr]
-    return render(request, "core/inbox.html", {"documents": documents})
+    documents = list(inbox_list(organisation_code=request.user.organisation.code)[:500])  # type: ignore[union-attr]
+    senders = organisation_names(codes={d.sender_code for d in documents})
+    return render(request, "core/inbox.html", {"documents": documents, "senders": senders})
 
 
 @require_POST

@@ -245,3 +245,8 @@ def test_shift_summary_and_day_close(desk, city, point):
     page = desk.get(response["Location"]).content.decode()
     assert "1 registers issued" in page
     assert 'id="day-status">closed<' in page and 'id="close-form"' not in page
+
+
+def test_shift_day_status_in_words(desk, ukrainian):
+    page = desk.get(reverse("desk-shift") + "?day=2026-01-05").content.decode()
+    assert 'id="day-status">платежів ще немає<' in page  # not the selector's `none`

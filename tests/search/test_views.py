@@ -178,9 +178,10 @@ def test_account_of_another_dwelling_is_refused(desk, city):
 
 
 def test_short_cash_is_refused(desk, city):
-    response = pay(desk, city, {"W-0001": "100"}, tendered="50")
+    response = pay(desk, city, {"W-0001": "1500,5"}, tendered="50")
     assert response.status_code == 400
-    assert "less than the total" in response.content.decode()
+    assert "Cash tendered 50,00 is less than the total 1\u202f500,50." in response.content.decode()
+    assert not Payment.objects.exists()
 
 
 def test_advance_payment_is_allowed(desk, city):
@@ -250,3 +251,8 @@ def test_shift_summary_and_day_close(desk, city, point):
 def test_shift_day_status_in_words(desk, ukrainian):
     page = desk.get(reverse("desk-shift") + "?day=2026-01-05").content.decode()
     assert 'id="day-status">платежів ще немає<' in page  # not the selector's `none`
+
+
+def test_short_cash_is_refused_in_ukrainian(desk, city, ukrainian):
+    response = pay(desk, city, {"W-0001": "1500.50"}, tendered="50")
+    assert "Отримано готівкою 50,00 — менше за суму платежу 1\u202f500,50." in response.content.decode()

@@ -133,7 +133,8 @@ def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them
         "housing/certificate_payments.html",
         {"cert": cert, "p": cert.payload, "verify_url": url, "qr": qr_data_uri(url)},
     )
-    assert '<td title="rent">Квартплата</td>' in html and '<td title="water">Водопостачання</td>' in html
+    assert '<td><span title="rent">Квартплата</span><br><span class="provider">RENT-P</span></td>' in html
+    assert '<span title="water">Водопостачання</span>' in html
     assert '<td class="num">1\u202f500,00</td>' in html and '<td class="num">120,50</td>' in html
     assert '<th class="num">1\u202f620,50</th>' in html
     assert "1500.00" not in html and "1620.50" not in html

@@ -197,7 +197,9 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert payment.receipt in page
     assert "600,00" in page and "@media print" in page
     assert "olha" in page and "PT-01" in page
-    assert "<td>Водопостачання</td>" in page and "<td>Квартплата</td>" in page
+    assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
+    assert '<td><span title="rent">Квартплата</span><br>' in page
+    assert '<th class="num" id="receipt-total">600,00</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"

@@ -427,9 +427,10 @@ def test_certificate_prints_names_and_amounts_as_people_read_them(officer, city,
     assert cert.payload["accounts"][0]["debt"] == "1580.01"  # the payload keeps the machine form
     html = render_to_string(CERTIFICATE_TEMPLATE, debt_certificate_context(certificate=cert))
     assert (
-        f'<td>Опалення</td><td>H-1</td><td>2026-10-31</td>\n      <td class="num">1{NNBSP}580,01</td>' in html
-    )
-    assert f'<td class="num">1{NNBSP}580,01</td><td class="num">680,01</td><td colspan="2"></td>' in html
+        '<td>Опалення<br><span class="sub">TEPLO</span></td><td>H-1</td><td class="date">2026-10-31</td>\n'
+        f'      <td class="num">1{NNBSP}580,01</td>'
+    ) in html
+    assert f'<td class="num">1{NNBSP}580,01</td><td class="num">680,01</td><td></td></tr></tfoot>' in html
     assert f"4{NNBSP}000,00" in html  # the large family's threshold
     assert "1580.01" not in html and "4000.00" not in html and ">heat<" not in html
     assert f"Опалення, TEPLO, {account} H-1:" in html

@@ -57,7 +57,11 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
     assert '<td class="num">1\u202f580,01</td><td class="num">900,00</td>' in text  # debt, charged
     assert '<td class="num">680,01</td>' in text  # overdue
     assert 'id="overdue-total">680,01<' in text and 'id="threshold">680,00<' in text
-    assert '<td title="heat">Опалення</td>' in text  # the service by name, the code as tooltip
+    # the service by name, the code as tooltip; the provider under it
+    assert (
+        '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
+        in text
+    )
     assert "2026-10-31" in text  # the provider's data as of
     assert "verdict-blocked" in text
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
@@ -367,11 +371,12 @@ def test_household_page_reads_as_people_read_it(officer, city, language):
     text = officer.get(f"/subsidies/households/{city.dwelling.pk}/?date=2026-11-15").content.decode()
     # services by name, the code as tooltip; amounts as 1 234,56 right-aligned
     assert (
-        '<td title="heat">Опалення</td><td>H-1</td><td>2026-10-31</td>\n'
+        '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
+        '<td>H-1</td><td class="date">2026-10-31</td>\n'
         f'        <td class="num">1{NNBSP}580,01</td><td class="num">900,00</td>\n'
         '        <td class="num">680,01</td>'
     ) in text
-    assert '<td title="hot_water">Гаряча вода</td><td>G-1</td>' in text
+    assert '<span title="hot_water">Гаряча вода</span><br>' in text
     assert f'<td class="num">12{NNBSP}345,00</td>' in text
     assert f'id="debt-total">13{NNBSP}925,01<' in text and 'id="overdue-total">680,01<' in text
     assert 'id="threshold">680,00<' in text

@@ -383,6 +383,11 @@ class BatchLine:
     figures: list[BatchFigure] | None
     figures_text: str
 
+    @property
+    def figures_owing(self) -> list[BatchFigure]:
+        """The accounts with a debt or an overpayment: what the page lists (the files list all)."""
+        return [f for f in self.figures or [] if f.debt]
+
 
 #: one account of an answer line's `figures` (`subsidies.services._figures_text`):
 #: `heat/TEPLO: debt 1580.01, overdue 680.01, months 4`, `… overdue ?, months >3 (exempt)`

@@ -55,3 +55,15 @@ def test_inbox_page_names_the_sender(client, make_user):
     client.force_login(user)
     page = client.get("/inbox/").content.decode()
     assert '<td title="HUB">Інформаційний центр «Мережа»</td>' in page
+
+
+def test_inbox_page_in_ukrainian_names_kinds_statuses_and_the_hub(client, make_user, ukrainian):
+    user = make_user(Role.PROVIDER)
+    doc = deliver(user.organisation.code)
+    doc.sender_code = "hub"
+    doc.save()
+    client.force_login(user)
+    page = client.get("/inbox/").content.decode()
+    assert "<th>Відправник</th>" in page
+    assert '<td>Реєстр платежів</td><td title="hub">Мережа</td>' in page
+    assert "<td>Доставлено</td>" in page

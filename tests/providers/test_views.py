@@ -140,3 +140,10 @@ def test_admin_lists_snapshots_read_only(client, city, samples, water_user, djan
     page = client.get("/admin/providers/snapshot/")
     assert page.status_code == 200 and 'field-closing_total">177447,84<' in page.content.decode()
     assert client.get("/admin/providers/snapshot/add/").status_code == 403
+
+
+def test_snapshot_page_in_ukrainian_says_what_the_import_did(client, city, samples, water_user, ukrainian):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-water-2026-10.csv")
+    page = client.get(r.url).content.decode()
+    assert 'id="changes">нові: 249, змінені: 0, без змін: 0, закриті: 0<' in page

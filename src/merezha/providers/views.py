@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from merezha.core.roles import Role
@@ -39,10 +39,10 @@ HISTORY_ROWS = 50
 SHOWN_ROWS = 200
 #: what a snapshot import did to the provider's accounts (its report's `changes`), as people read it
 CHANGE_LABELS = {
-    "created": gettext_lazy("new"),
-    "updated": gettext_lazy("changed"),
-    "unchanged": gettext_lazy("unchanged"),
-    "closed": gettext_lazy("closed"),
+    "created": pgettext_lazy("accounts", "new"),
+    "updated": pgettext_lazy("accounts", "changed"),
+    "unchanged": pgettext_lazy("accounts", "unchanged"),
+    "closed": pgettext_lazy("accounts", "closed"),
 }
 
 

@@ -46,6 +46,12 @@ CHANGE_LABELS = {
 }
 
 
+def _changes(changes: dict[str, int]) -> list[tuple[str, int]]:
+    """What the import did, in words and always in the same order (PostgreSQL's jsonb keeps no order)."""
+    known = [(str(label), changes[kind]) for kind, label in CHANGE_LABELS.items() if kind in changes]
+    return known + [(kind, n) for kind, n in sorted(changes.items()) if kind not in CHANGE_LABELS]
+
+
 def _org(request: HttpRequest) -> Organisation:
     user: Any = request.user
     return user.organisation  # type: ignore[no-any-return]
@@ -98,9 +104,7 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
             "running": snapshot.status in (Snapshot.Status.PENDING, Snapshot.Status.RUNNING),
             "progress": snapshot_progress(snapshot=snapshot),
             "report": report,
-            "changes": [
-                (CHANGE_LABELS.get(kind, kind), n) for kind, n in (report.get("changes") or {}).items()
-            ],
+            "changes": _changes(report.get("changes") or {}),
             "services": service_names(),
             "errors": errors[:SHOWN_ROWS],
             "errors_more": max(0, len(errors) - SHOWN_ROWS),

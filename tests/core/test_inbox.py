@@ -44,3 +44,26 @@ def test_inbox_page(client, make_user):
     assert "Register 1" in client.get("/inbox/").content.decode()
     client.post(f"/inbox/{doc.pk}/acknowledge/")
     assert InboxDocument.objects.get(pk=doc.pk).status == "acknowledged"
+
+
+def test_inbox_page_names_the_sender(client, make_user):
+    from merezha.organisations.services import organisation_create
+
+    user = make_user(Role.PROVIDER)
+    organisation_create(code="HUB", name="Інформаційний центр «Мережа»", kind="info_centre")
+    deliver(user.organisation.code)
+    client.force_login(user)
+    page = client.get("/inbox/").content.decode()
+    assert '<td title="HUB">Інформаційний центр «Мережа»</td>' in page
+
+
+def test_inbox_page_in_ukrainian_names_kinds_statuses_and_the_hub(client, make_user, ukrainian):
+    user = make_user(Role.PROVIDER)
+    doc = deliver(user.organisation.code)
+    doc.sender_code = "hub"
+    doc.save()
+    client.force_login(user)
+    page = client.get("/inbox/").content.decode()
+    assert "<th>Відправник</th>" in page
+    assert '<td>Реєстр платежів</td><td title="hub">Мережа</td>' in page
+    assert "<td>Доставлено</td>" in page

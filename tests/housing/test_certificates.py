@@ -117,3 +117,25 @@ def test_certificate_html_is_ukrainian_with_qr(city, rf):
         "склад зареєстрованих" in html and "Іваненко Марія" in html and "data:image/svg+xml;base64," in html
     )
     assert f"?c={cert.code}" in html and cert.number in html
+
+
+def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them(city):
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from merezha.core.certificates import certificate_verify_url, qr_data_uri
+
+    cert = services.payment_status_issue(
+        office=city.office, dwelling_id=city.dwellings["D1"].pk, user=city.clerk
+    )
+    url = certificate_verify_url(certificate=cert)
+    html = render_to_string(
+        "housing/certificate_payments.html",
+        {"cert": cert, "p": cert.payload, "verify_url": url, "qr": qr_data_uri(url)},
+    )
+    assert '<td><span title="rent">Квартплата</span><br><span class="provider">RENT-P</span></td>' in html
+    assert '<span title="water">Водопостачання</span>' in html
+    assert '<td class="num">1\u202f500,00</td>' in html and '<td class="num">120,50</td>' in html
+    assert '<th class="num">1\u202f620,50</th>' in html
+    assert "1500.00" not in html and "1620.50" not in html
+    assert f"від {timezone.localtime(cert.issued_at):%Y-%m-%d}</p>" in html  # dates as on every page

@@ -219,6 +219,8 @@ def test_xlsx_exports_have_exact_figures(clerk_client, city):
     assert ben[1:] == [
         ["PENS", "Пенсіонер", "Петренко Ганна", dt.datetime(1950, 1, 20), "вул. Свободи, 1, кв. 2"]
     ]
+    page = clerk_client.get("/housing/reports/beneficiaries/", {"category": "PENS"}).content.decode()
+    assert '<td title="PENS">Пенсіонер</td><td>Петренко Ганна</td>' in page  # the category by its name
     anomalies = xlsx_rows(clerk_client.get("/housing/reports/rent-anomalies/", {"format": "xlsx"}))
     assert [r[1] for r in anomalies[1:]] == ["D5", "D3"]
 

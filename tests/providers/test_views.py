@@ -30,9 +30,13 @@ def test_upload_history_and_report(client, city, samples, water_user):
     snap = Snapshot.objects.get()
     assert r.status_code == 302 and r.url == reverse("provider-snapshot", args=[snap.pk])
     page = client.get(r.url).content.decode()
-    assert "177447.84" in page and "unmatched addresses: 1" in page and 'http-equiv="refresh"' not in page
+    assert 'id="closing-total">177\u202f447,84<' in page  # as people read it; files keep 177447.84
+    assert 'id="changes">new: 249, changed: 0, unchanged: 0, closed: 0<' in page  # not `created 249`
+    assert '<td title="water">Водопостачання</td>' in page  # a discrepancy's service by name
+    assert "unmatched addresses: 1" in page and 'http-equiv="refresh"' not in page
     home = client.get(reverse("provider-home")).content.decode()
-    assert 'id="fig-accounts">249<' in home and 'id="fig-total">177447.84<' in home
+    assert 'id="fig-accounts">249<' in home and 'id="fig-total">177\u202f447,84<' in home
+    assert '<td class="num">177\u202f447,84</td>' in home  # the upload's line in the history
     assert water_user.username in home and "snapshot-water-2026-10.csv" in home
     csv = client.get(reverse("provider-discrepancies", args=[snap.pk, "csv"]))
     assert len(b"".join(csv.streaming_content).decode().splitlines()) == 2
@@ -136,3 +140,10 @@ def test_admin_lists_snapshots_read_only(client, city, samples, water_user, djan
     page = client.get("/admin/providers/snapshot/")
     assert page.status_code == 200 and 'field-closing_total">177447,84<' in page.content.decode()
     assert client.get("/admin/providers/snapshot/add/").status_code == 403
+
+
+def test_snapshot_page_in_ukrainian_says_what_the_import_did(client, city, samples, water_user, ukrainian):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-water-2026-10.csv")
+    page = client.get(r.url).content.decode()
+    assert 'id="changes">нові: 249, змінені: 0, без змін: 0, закриті: 0<' in page

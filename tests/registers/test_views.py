@@ -30,7 +30,13 @@ def test_page_flags_mismatches(client, world, pay, make_user):
     r = client.get(URL)
     assert r.status_code == 200
     html = r.content.decode()
-    assert 'class="ok" id="mismatches"' in html and "14.00" in html
+    assert 'class="ok" id="mismatches"' in html
+    # the point-day total: accepted, cancelled, expected, registered
+    assert (
+        '<th class="num">14,00</th><th class="num">0,00</th>\n        <th class="num">14,00</th><th class="num">14,00</th>'
+        in html
+    )
+    assert ">closed<" in html and ">none<" not in html
     RegisterLine.objects.filter(amount=400).delete()  # a register line lost: must be flagged
     html = client.get(URL).content.decode()
     assert 'class="bad" id="mismatches"' in html and html.count('<tr class="bad">') == 2

@@ -178,9 +178,10 @@ def test_account_of_another_dwelling_is_refused(desk, city):
 
 
 def test_short_cash_is_refused(desk, city):
-    response = pay(desk, city, {"W-0001": "100"}, tendered="50")
+    response = pay(desk, city, {"W-0001": "1500,5"}, tendered="50")
     assert response.status_code == 400
-    assert "less than the total" in response.content.decode()
+    assert "Cash tendered 50,00 is less than the total 1\u202f500,50." in response.content.decode()
+    assert not Payment.objects.exists()
 
 
 def test_advance_payment_is_allowed(desk, city):
@@ -196,7 +197,9 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert payment.receipt in page
     assert "600,00" in page and "@media print" in page
     assert "olha" in page and "PT-01" in page
-    assert "<td>Водопостачання</td>" in page and "<td>Квартплата</td>" in page
+    assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
+    assert '<td><span title="rent">Квартплата</span><br>' in page
+    assert '<th class="num" id="receipt-total">600,00</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -235,12 +238,23 @@ def test_shift_summary_and_day_close(desk, city, point):
     first = Payment.objects.order_by("number").first()
     desk.post(reverse("desk-cancel", args=[first.pk]), {"reason": "mistake"})
     page = desk.get(reverse("desk-shift")).content.decode()
+    assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
     assert 'id="shift-total">50,00<' in page
-    assert 'id="shift-cancelled">1<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
     page = desk.get(response["Location"]).content.decode()
     assert "1 registers issued" in page
     assert 'id="day-status">closed<' in page and 'id="close-form"' not in page
+
+
+def test_shift_day_status_in_words(desk, ukrainian):
+    page = desk.get(reverse("desk-shift") + "?day=2026-01-05").content.decode()
+    assert 'id="day-status">платежів ще немає<' in page  # not the selector's `none`
+
+
+def test_short_cash_is_refused_in_ukrainian(desk, city, ukrainian):
+    response = pay(desk, city, {"W-0001": "1500.50"}, tendered="50")
+    assert "Отримано готівкою 50,00 — менше за суму платежу 1\u202f500,50." in response.content.decode()

@@ -12,6 +12,7 @@ from merezha.subsidies.rule import (
     AccountFigures,
     ExemptionInfo,
     RuleParams,
+    Verdict,
     account_overdue,
     month_back,
     verdict_compute,
@@ -34,12 +35,16 @@ def months(*amounts: str | None) -> dict[dt.date, Money | None]:
     return {month_back(OCT, i): None if a is None else Money.parse(a) for i, a in enumerate(amounts)}
 
 
+NAMES = {"heat": "Опалення", "water": "Водопостачання", "rent": "Квартплата", "gas": "Газопостачання"}
+
+
 def acc(debt: str, billed: dict, service="heat", exemption=None, n=1) -> AccountFigures:
     return AccountFigures(
         account_id=n,
         provider_code="TEPLO",
         provider_name="Teplo",
         service_code=service,
+        service_name=NAMES.get(service, ""),
         number=f"H-{n}",
         debt=Money.parse(debt),
         latest_period=OCT,
@@ -199,6 +204,69 @@ def test_explanation_lists_the_deciding_figures():
         "threshold_large_family": "4000.00",
         "exemptions_enabled": True,
     }
+
+
+def four_accounts():
+    court = ExemptionInfo("court", dt.date(2026, 9, 1), None)
+    return (
+        acc("1580.01", months("300.00", "300.00", "300.00", "680.01"), n=1),
+        acc("-5.00", {}, service="water", n=2),
+        acc("200.00", {}, service="rent", n=3),
+        acc("999.00", months("100", "100", "100"), service="gas", n=4, exemption=court),
+    )
+
+
+def test_readable_explanation_names_services_and_writes_amounts_as_people_read_them():
+    v = verdict(*four_accounts())
+    with translation.override("en"):
+        lines = v.readable_explanation()
+    assert lines == [
+        "Rule in force on 2026-11-15 (parameters from 2025-01-01): debt overdue more than 3 months "
+        "blocks when the overdue total exceeds 680,00 (regular family).",
+        "Опалення, Teplo, account H-1: debt 1\u202f580,01, charged in the last 3 months 900,00, "
+        "overdue 680,01; the debt spans 4 month(s) of charges.",
+        "Водопостачання, Teplo, account H-2: no debt (-5,00).",
+        "Квартплата, Teplo, account H-3: debt 200,00; fewer than 3 months of charges in the history, "
+        "the overdue part is unknown; there is no charge history.",
+        "Газопостачання, Teplo, account H-4: debt 999,00, charged in the last 3 months 300,00, "
+        "overdue 699,00; the debt is older than the 3 month(s) of history. Not counted: contested in "
+        "court from 2026-09-01.",
+        "Overdue total 680,01 exceeds 680,00: the subsidy is blocked.",
+    ]
+    with translation.override("uk"):
+        lines = v.readable_explanation()
+    assert lines[1] == (
+        "Опалення, Teplo, особовий рахунок H-1: заборгованість 1\u202f580,01, нараховано за останні "
+        "3 міс. 900,00, прострочено 680,01; заборгованість охоплює 4 міс. нарахувань."
+    )
+    assert lines[-1] == "Прострочена заборгованість 680,01 перевищує 680,00: субсидію заблоковано."
+    # the API's and the files' explanation keeps codes and the machine form
+    assert v.explanation[1].startswith("heat, Teplo, account H-1: debt 1580.01,")
+
+
+def test_a_service_without_a_name_reads_as_its_code():
+    v = verdict(acc("10.00", months("10", "10", "10"), service="lift"))
+    with translation.override("en"):
+        assert v.readable_explanation()[1].startswith("lift, Teplo, account H-1: debt 10,00,")
+
+
+def test_verdict_round_trips_through_its_dict():
+    """A certificate keeps `as_dict()`; its page is written from the verdict read back."""
+    v = verdict(*four_accounts(), family="large")
+    back = Verdict.from_dict(v.as_dict(), NAMES)
+    assert back == v
+    assert [a.service_label for a in back.accounts] == [
+        "Опалення",
+        "Водопостачання",
+        "Квартплата",
+        "Газопостачання",
+    ]
+    assert [a.service_label for a in Verdict.from_dict(v.as_dict()).accounts] == [
+        "heat",
+        "water",
+        "rent",
+        "gas",
+    ]
 
 
 def test_insufficient_explanation_summary():

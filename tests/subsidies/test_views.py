@@ -53,7 +53,15 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
     page = officer.get(response["Location"])
     text = page.content.decode()
     assert page.status_code == 200
-    assert "вул. Шевченка, 10, кв. 5" in text and "1580.01" in text and "680.01" in text
+    assert "вул. Шевченка, 10, кв. 5" in text
+    assert '<td class="num">1\u202f580,01</td><td class="num">900,00</td>' in text  # debt, charged
+    assert '<td class="num">680,01</td>' in text  # overdue
+    assert 'id="overdue-total">680,01<' in text and 'id="threshold">680,00<' in text
+    # the service by name, the code as tooltip; the provider under it
+    assert (
+        '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
+        in text
+    )
     assert "2026-10-31" in text  # the provider's data as of
     assert "verdict-blocked" in text
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
@@ -179,9 +187,14 @@ def test_enter_a_decision_on_the_page_and_see_acknowledgement(officer, four):
     doc = InboxDocument.objects.get(recipient_code="ZHEK")
     inbox_acknowledge(document=doc, user=None)
     text = officer.get(response["Location"]).content.decode()
-    assert text.count("<td>Acknowledged</td>") == 1 and "rent 200.00" in text and "water 100.50" in text
+    assert text.count("<td>Acknowledged</td>") == 1
+    assert '<td title="rent">Квартплата</td><td class="num">200,00</td>' in text
+    assert '<td title="water">Водопостачання</td><td class="num">100,50</td>' in text
+    assert '<span title="rent">Квартплата</span> 200,00' in text  # ZHEK's part
     listing = officer.get("/subsidies/decisions/").content.decode()
-    assert "P-1" in listing and "ZHEK" in listing
+    assert (
+        "P-1" in listing and '<span title="ZHEK">ZHEK</span>: <span class="ok">Acknowledged</span>' in listing
+    )
 
 
 def test_decision_page_errors_change_nothing(officer, four):
@@ -239,7 +252,9 @@ def test_rule_page_for_the_information_centre(client, city, make_user):
     client.force_login(city.subsidy)
     assert client.get("/subsidies/rule/").status_code == 403
     client.force_login(make_user("admin"))
-    assert "680.00" in client.get("/subsidies/rule/").content.decode()
+    rule = client.get("/subsidies/rule/").content.decode()
+    assert '<td class="num">680,00</td><td class="num">4\u202f000,00</td>' in rule
+    assert 'value="680.00"' in rule  # a form field keeps the machine form
     response = client.post(
         "/subsidies/rule/",
         {
@@ -319,8 +334,140 @@ def test_provider_sees_only_its_part(client, officer, four, make_user):
     decision = SubsidyDecision.objects.get()
     client.force_login(make_user("provider", organisation=four.providers["ZHEK"]))
     text = client.get(f"/subsidies/decisions/{decision.pk}/part/").content.decode()
-    assert "12.34" in text and "56.78" not in text
+    assert '<td title="rent">Квартплата</td><td>ZHEK-1</td><td class="num">12,34</td>' in text
+    assert "56,78" not in text and "56.78" not in text
+    assert f'<span title="USZN">{four.subsidy.organisation.name}</span>' in text
     client.force_login(make_user("provider", organisation=four.providers["VODO"]))  # nothing for it
     assert client.get(f"/subsidies/decisions/{decision.pk}/part/").status_code == 404
     client.force_login(four.subsidy)
     assert client.get(f"/subsidies/decisions/{decision.pk}/part/").status_code == 403
+
+
+# --- pages read as people read them: services by name, amounts as 1 234,56, in both languages ---
+
+NNBSP = "\u202f"
+#: (language fixture, verdict, exemption kind, "account" in the explanation) per interface language
+LANGUAGES = {
+    "en": ("debt blocks the subsidy", "contested in court", "account"),
+    "uk": ("заборгованість блокує субсидію", "оскаржується в суді", "особовий рахунок"),
+}
+
+
+@pytest.fixture(params=sorted(LANGUAGES))
+def language(request):
+    if request.param == "uk":
+        request.getfixturevalue("ukrainian")
+    return request.param
+
+
+def test_household_page_reads_as_people_read_it(officer, city, language):
+    blocked, court, account = LANGUAGES[language]
+    city.account("TEPLO", "heat", "1580.01", FOUR, number="H-1")
+    gas = city.account("TEPLO", "hot_water", "12345.00", FOUR, number="G-1")
+    officer.post(
+        f"/subsidies/households/{city.dwelling.pk}/exemptions/",
+        {"account": gas.pk, "kind": "court", "valid_from": "2026-09-01", "note": "case 7"},
+    )
+    text = officer.get(f"/subsidies/households/{city.dwelling.pk}/?date=2026-11-15").content.decode()
+    # services by name, the code as tooltip; amounts as 1 234,56 right-aligned
+    assert (
+        '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
+        '<td>H-1</td><td class="date">2026-10-31</td>\n'
+        f'        <td class="num">1{NNBSP}580,01</td><td class="num">900,00</td>\n'
+        '        <td class="num">680,01</td>'
+    ) in text
+    assert '<span title="hot_water">Гаряча вода</span><br>' in text
+    assert f'<td class="num">12{NNBSP}345,00</td>' in text
+    assert f'id="debt-total">13{NNBSP}925,01<' in text and 'id="overdue-total">680,01<' in text
+    assert 'id="threshold">680,00<' in text
+    assert f'<span class="verdict-blocked" id="verdict">{blocked}</span>' in text
+    assert f"<td>{court} " in text  # the exemption by its name, not `court`
+    # the explanation for people: names and the same amounts
+    assert f"<li>Опалення, TEPLO, {account} H-1:" in text and f"1{NNBSP}580,01" in text
+    # nowhere a machine amount or a bare service code
+    for machine in ("1580.01", "680.01", "680.00", "13925.01", ">heat<", ">hot_water<", "heat, TEPLO"):
+        assert machine not in text, machine
+    # the restructuring/court list and the form's choice of accounts read by name too
+    assert '<span title="hot_water">Гаряча вода</span> · G-1' in text
+    assert ">TEPLO · Гаряча вода · G-1</option>" in text
+
+
+def test_decision_pages_read_as_people_read_them(client, officer, four, make_user, language):
+    form = {
+        "decision": "P-9",
+        "tax_id": TAX_ID,
+        "dwelling_id": four.dwelling.pk,
+        "period_from": "2026-11",
+        "period_to": "2027-04",
+        "amount_heat": "1234,5",
+        "amount_rent": "200.00",
+    }
+    new = officer.get("/subsidies/decisions/new/").content.decode()
+    assert 'Опалення<input type="text" name="amount_heat"' in new
+    officer.post("/subsidies/decisions/new/", form)
+    decision = SubsidyDecision.objects.get()
+    text = officer.get(f"/subsidies/decisions/{decision.pk}/").content.decode()
+    assert f'<td title="heat">Опалення</td><td class="num">1{NNBSP}234,50</td>' in text
+    assert '<td title="rent">Квартплата</td><td class="num">200,00</td>' in text
+    assert f'<span title="heat">Опалення</span> 1{NNBSP}234,50' in text  # TEPLO's part
+    assert "1234.50" not in text and ">heat<" not in text
+    client.force_login(make_user("provider", organisation=four.providers["TEPLO"]))
+    part = client.get(f"/subsidies/decisions/{decision.pk}/part/").content.decode()
+    assert f'<td title="heat">Опалення</td><td>TEPLO-1</td><td class="num">1{NNBSP}234,50</td>' in part
+    assert "1234.50" not in part
+
+
+def test_certificate_prints_names_and_amounts_as_people_read_them(officer, city, language):
+    from django.template.loader import render_to_string
+
+    from merezha.subsidies.documents import CERTIFICATE_TEMPLATE, debt_certificate_context
+
+    blocked, _court, account = LANGUAGES[language]
+    city.account("TEPLO", "heat", "1580.01", FOUR, number="H-1")
+    officer.post(
+        f"/subsidies/households/{city.dwelling.pk}/certificate/",
+        {"date": "2026-11-15", "family_type": "large"},
+    )
+    cert = Certificate.objects.get()
+    assert cert.payload["accounts"][0]["debt"] == "1580.01"  # the payload keeps the machine form
+    html = render_to_string(CERTIFICATE_TEMPLATE, debt_certificate_context(certificate=cert))
+    assert (
+        '<td>Опалення<br><span class="sub">TEPLO</span></td><td>H-1</td><td class="date">2026-10-31</td>\n'
+        f'      <td class="num">1{NNBSP}580,01</td>'
+    ) in html
+    assert f'<td class="num">1{NNBSP}580,01</td><td class="num">680,01</td><td></td></tr></tfoot>' in html
+    assert f"4{NNBSP}000,00" in html  # the large family's threshold
+    assert "1580.01" not in html and "4000.00" not in html and ">heat<" not in html
+    assert f"Опалення, TEPLO, {account} H-1:" in html
+    family = {"en": "large family", "uk": "багатодітна сім'я"}[language]
+    assert family in html.replace("&#x27;", "'")
+
+
+def test_batch_check_page_reads_as_people_read_it(officer, city, language):
+    city.account("TEPLO", "heat", "1580.01", FOUR, number="H-1")
+    city.account("VODO", "water", "0", number="W-1")
+    upload = SimpleUploadedFile("list.csv", f"tax_id\n{TAX_ID}\n1111111118\n".encode())
+    officer.post("/subsidies/batch-checks/", {"file": upload, "date": "2026-11-15"})
+    check = BatchCheck.objects.get()
+    text = officer.get(f"/subsidies/batch-checks/{check.pk}/").content.decode()
+    blocked = LANGUAGES[language][0]
+    not_matched = {"en": "not matched", "uk": "не зіставлено"}[language]
+    assert f'<td class="verdict-blocked">{blocked}</td>' in text
+    assert f'<td class="num">1{NNBSP}580,01</td><td class="num">680,01</td>' in text
+    assert f'<span title="heat/TEPLO · TEPLO">Опалення</span>: 1{NNBSP}580,01</span> · ' in text
+    assert "Водопостачання" not in text  # an account without debt is left to the answer files
+    assert f'<td class="verdict-">{not_matched}</td>' in text
+    assert "1580.01" not in text
+    # the answer file keeps the exchange form
+    csv_file = officer.get(f"/subsidies/batch-checks/{check.pk}/result.csv").content.decode()
+    assert ";1580.01;680.01;680.00;" in csv_file and "heat/TEPLO: debt 1580.01" in csv_file
+
+
+def test_batch_check_page_shows_figures_it_cannot_read_as_they_are(officer, city):
+    upload = SimpleUploadedFile("list.csv", f"tax_id\n{TAX_ID}\n".encode())
+    officer.post("/subsidies/batch-checks/", {"file": upload, "date": "2026-11-15"})
+    check = BatchCheck.objects.get()
+    check.rows[0]["figures"] = "something else"
+    check.save()
+    text = officer.get(f"/subsidies/batch-checks/{check.pk}/").content.decode()
+    assert '<td class="muted figures">something else</td>' in text

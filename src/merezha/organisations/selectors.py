@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from merezha.core.roles import OrgKind
@@ -58,7 +60,10 @@ def home_figures(*, user: User) -> list[tuple[str, object]]:
         return [
             (
                 _("Services"),
-                ", ".join(ps.service.code for ps in org.provider_services.select_related("service")),
+                ", ".join(
+                    ps.service.name or ps.service.code
+                    for ps in org.provider_services.select_related("service").order_by("service__code")
+                ),
             )
         ]
     if user.role == Role.CASHIER:
@@ -69,3 +74,13 @@ def home_figures(*, user: User) -> list[tuple[str, object]]:
         (_("Dwellings"), Dwelling.objects.filter(is_active=True).count()),
         (_("Registered residents"), Person.objects.filter(is_active=True).count()),
     ]
+
+
+def service_names() -> dict[str, str]:
+    """Network service code → the name people read (`water` → Водопостачання); the code when unnamed."""
+    return {code: name or code for code, name in Service.objects.values_list("code", "name")}
+
+
+def organisation_names(*, codes: Iterable[str]) -> dict[str, str]:
+    """Organisation code → its name, for the codes given (unknown codes are left out)."""
+    return dict(Organisation.objects.filter(code__in=set(codes)).values_list("code", "name"))

@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import role_required
-from merezha.organisations.selectors import api_token_list
+from merezha.organisations.selectors import api_token_list, service_names
 from merezha.organisations.services import api_token_create, api_token_revoke
 from merezha.providers.forms import SnapshotUploadForm, TokenCreateForm
 from merezha.providers.models import Snapshot
@@ -36,6 +37,19 @@ from merezha.providers.services import snapshot_upload
 
 HISTORY_ROWS = 50
 SHOWN_ROWS = 200
+#: what a snapshot import did to the provider's accounts (its report's `changes`), as people read it
+CHANGE_LABELS = {
+    "created": pgettext_lazy("accounts", "new"),
+    "updated": pgettext_lazy("accounts", "changed"),
+    "unchanged": pgettext_lazy("accounts", "unchanged"),
+    "closed": pgettext_lazy("accounts", "closed"),
+}
+
+
+def _changes(changes: dict[str, int]) -> list[tuple[str, int]]:
+    """What the import did, in words and always in the same order (PostgreSQL's jsonb keeps no order)."""
+    known = [(str(label), changes[kind]) for kind, label in CHANGE_LABELS.items() if kind in changes]
+    return known + [(kind, n) for kind, n in sorted(changes.items()) if kind not in CHANGE_LABELS]
 
 
 def _org(request: HttpRequest) -> Organisation:
@@ -90,6 +104,8 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
             "running": snapshot.status in (Snapshot.Status.PENDING, Snapshot.Status.RUNNING),
             "progress": snapshot_progress(snapshot=snapshot),
             "report": report,
+            "changes": _changes(report.get("changes") or {}),
+            "services": service_names(),
             "errors": errors[:SHOWN_ROWS],
             "errors_more": max(0, len(errors) - SHOWN_ROWS),
             "counts": discrepancy_counts(snapshot=snapshot),

@@ -11,6 +11,7 @@ from django.utils import timezone
 from merezha.core.identifiers import parse_date
 from merezha.core.roles import Role
 from merezha.organisations.permissions import role_required
+from merezha.organisations.selectors import organisation_names
 from merezha.registers.selectors import reconciliation
 
 
@@ -41,6 +42,12 @@ def reconciliation_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registers/reconciliation.html",
-        {"rec": rec, "day_from": day_from, "day_to": day_to, "errors": errors},
+        {
+            "rec": rec,
+            "names": organisation_names(codes={r.point for r in rec.rows} | {r.provider for r in rec.rows}),
+            "day_from": day_from,
+            "day_to": day_to,
+            "errors": errors,
+        },
         status=400 if errors else 200,
     )

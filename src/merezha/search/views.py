@@ -162,6 +162,13 @@ def _parse_payment(
             tendered = Money.parse(tendered_text)
         except MoneyError:
             errors.append(_("“%(text)s” is not an amount of cash tendered.") % {"text": tendered_text})
+    total = Money.total(line.amount for line in lines)
+    if tendered is not None and not errors and tendered < total:
+        # the payment service refuses it too, in the API's words and form (`100.00`)
+        errors.append(
+            _("Cash tendered %(tendered)s is less than the total %(total)s.")
+            % {"tendered": tendered.display(), "total": total.display()}
+        )
     return lines, method, tendered, errors, posted
 
 

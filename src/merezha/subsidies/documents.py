@@ -11,7 +11,9 @@ from django.utils import timezone
 from merezha.core.certificates import certificate_verify_url, qr_data_uri, render_pdf
 from merezha.core.models import Certificate
 from merezha.formats.writers import Column, write_csv, write_xlsx
+from merezha.organisations.selectors import service_names
 from merezha.subsidies.models import BatchCheck
+from merezha.subsidies.rule import Verdict
 
 BATCH_FILE_COLUMNS = [
     Column("line", "LINE", "N", 8),
@@ -31,19 +33,28 @@ BATCH_FILE_COLUMNS = [
 ]
 
 
+CERTIFICATE_TEMPLATE = "subsidies/certificate.html"
+
+
+def debt_certificate_context(*, certificate: Certificate, request: Any = None) -> dict[str, Any]:
+    """What the certificate's template prints: the figures as issued (its payload), read back as a
+    verdict so that services read by name and the explanation is written for people."""
+    url = certificate_verify_url(certificate=certificate, request=request)
+    return {
+        "cert": certificate,
+        "p": certificate.payload,
+        "verdict": Verdict.from_dict(certificate.payload, service_names()),
+        "url": url,
+        "qr": qr_data_uri(url),
+        "issued": timezone.localtime(certificate.issued_at),
+    }
+
+
 def debt_certificate_pdf(*, certificate: Certificate, request: Any = None) -> bytes:
     """The printed certificate: number, date, issuer, every figure, and a QR code of the verify link."""
-    url = certificate_verify_url(certificate=certificate, request=request)
-    issued = timezone.localtime(certificate.issued_at)
     return render_pdf(
-        template="subsidies/certificate.html",
-        context={
-            "cert": certificate,
-            "p": certificate.payload,
-            "url": url,
-            "qr": qr_data_uri(url),
-            "issued": issued,
-        },
+        template=CERTIFICATE_TEMPLATE,
+        context=debt_certificate_context(certificate=certificate, request=request),
         request=request,
     )
 

@@ -69,10 +69,13 @@ class DecisionForm(forms.Form):
     period_from = forms.CharField(label=_("From period (YYYY-MM)"), max_length=7)
     period_to = forms.CharField(label=_("To period (YYYY-MM)"), max_length=7)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, service_names: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        names = service_names or {}
         for code in SERVICE_CODES:
-            self.fields[f"amount_{code}"] = forms.CharField(label=code, required=False, max_length=20)
+            self.fields[f"amount_{code}"] = forms.CharField(
+                label=names.get(code, code), required=False, max_length=20
+            )
 
     def service_fields(self) -> list[Any]:
         return [self[f"amount_{code}"] for code in SERVICE_CODES]

@@ -15,8 +15,8 @@ else blocks the verdict is `insufficient_history` (to be decided by a person), n
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -55,6 +55,17 @@ class RuleParams:
             "exemptions_enabled": self.exemptions_enabled,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RuleParams:
+        return cls(
+            id=data["id"],
+            valid_from=dt.date.fromisoformat(data["valid_from"]),
+            months=data["months"],
+            threshold=Money.parse(data["threshold"]),
+            threshold_large_family=Money.parse(data["threshold_large_family"]),
+            exemptions_enabled=data["exemptions_enabled"],
+        )
+
 
 @dataclass(frozen=True)
 class ExemptionInfo:
@@ -80,6 +91,8 @@ class AccountFigures:
     exemption: ExemptionInfo | None = None
     #: the provider's figures include network payments through this day (its snapshot's payments_through)
     as_of: dt.date | None = None
+    #: the service as people call it (Водопостачання); pages show it, files and the API the code
+    service_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,12 @@ class AccountStatus:
     exemption: ExemptionInfo | None
     latest_period: dt.date | None = None
     as_of: dt.date | None = None
+    #: the service as people call it; not part of `as_dict` (the API and payloads carry the code)
+    service_name: str = ""
+
+    @property
+    def service_label(self) -> str:
+        return self.service_name or self.service_code
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -126,6 +145,44 @@ class AccountStatus:
                 "note": self.exemption.note,
             },
         }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], service_names: Mapping[str, str] | None = None
+    ) -> AccountStatus:
+        """The account as `as_dict` wrote it (a certificate's payload); names of services looked up by code."""
+
+        def money(key: str) -> Money | None:
+            return None if data.get(key) is None else Money.parse(data[key])
+
+        def date(key: str) -> dt.date | None:
+            return dt.date.fromisoformat(data[key]) if data.get(key) else None
+
+        ex = data.get("exemption")
+        return cls(
+            account_id=data["account_id"],
+            provider_code=data["provider"],
+            provider_name=data.get("provider_name") or data["provider"],
+            service_code=data["service"],
+            number=data["account"],
+            debt=Money.parse(data["debt"]),
+            billed_recent=money("billed_recent"),
+            overdue=money("overdue"),
+            months_in_debt=data["months_in_debt"],
+            months_beyond_history=data["months_beyond_history"],
+            exempt=data["exempt"],
+            exemption=None
+            if not ex
+            else ExemptionInfo(
+                ex["kind"],
+                dt.date.fromisoformat(ex["from"]),
+                dt.date.fromisoformat(ex["to"]) if ex.get("to") else None,
+                ex.get("note", ""),
+            ),
+            latest_period=dt.date.fromisoformat(data["period"] + "-01") if data.get("period") else None,
+            as_of=date("as_of"),
+            service_name=(service_names or {}).get(data["service"], ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -157,6 +214,25 @@ class Verdict:
             "accounts": [a.as_dict() for a in self.accounts],
             "explanation": list(self.explanation),
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], service_names: Mapping[str, str] | None = None) -> Verdict:
+        """The verdict as `as_dict` wrote it (a certificate's payload); service names looked up by code."""
+        return cls(
+            status=data["status"],
+            application_date=dt.date.fromisoformat(data["application_date"]),
+            family_type=data["family_type"],
+            parameters=RuleParams.from_dict(data["parameters"]),
+            threshold=Money.parse(data["threshold"]),
+            debt_total=Money.parse(data["debt_total"]),
+            overdue_total=Money.parse(data["overdue_total"]),
+            accounts=[AccountStatus.from_dict(a, service_names) for a in data["accounts"]],
+            explanation=list(data.get("explanation", [])),
+        )
+
+    def readable_explanation(self) -> list[str]:
+        """The explanation for people: services by name, amounts as `1 234,56` (pages, printed certificates)."""
+        return verdict_explanation(self, readable=True)
 
 
 def account_overdue(
@@ -197,12 +273,13 @@ def verdict_compute(
 ) -> Verdict:
     """Apply the rule to one household's accounts, explaining every figure that decided it.
 
-    With `explain=False` (batch checks) the explanation is only the summary sentence.
+    With `explain=False` (batch checks) the explanation is only the summary sentence. The explanation
+    is written for the API and the answer files (service codes, amounts `1234.56`); pages ask the
+    verdict for `readable_explanation()`.
     """
     large = family_type in LARGE_FAMILY_TYPES
     threshold = params.threshold_large_family if large else params.threshold
     statuses: list[AccountStatus] = []
-    lines: list[str] = []
     debt_total, overdue_total = Money(0), Money(0)
     unknown = 0
     for acc in accounts:
@@ -229,6 +306,7 @@ def verdict_compute(
             exemption=acc.exemption if exempt else None,
             latest_period=acc.latest_period,
             as_of=acc.as_of,
+            service_name=acc.service_name,
         )
         statuses.append(status)
         debt_total = debt_total + acc.debt
@@ -237,33 +315,14 @@ def verdict_compute(
                 unknown += 1
             else:
                 overdue_total = overdue_total + overdue
-        if explain:
-            lines.append(_account_line(acc, status, params.months))
     if overdue_total > threshold:
-        verdict = BLOCKED
-        summary = _("Overdue total %(total)s exceeds %(threshold)s: the subsidy is blocked.") % {
-            "total": overdue_total,
-            "threshold": threshold,
-        }
+        status_code = BLOCKED
     elif unknown:
-        verdict = INSUFFICIENT_HISTORY
-        summary = _(
-            "Overdue total %(total)s does not exceed %(threshold)s, but %(n)d account(s) lack the "
-            "history to tell the overdue part: a person must decide."
-        ) % {"total": overdue_total, "threshold": threshold, "n": unknown}
+        status_code = INSUFFICIENT_HISTORY
     else:
-        verdict = CLEAR
-        summary = _(
-            "Overdue total %(total)s does not exceed %(threshold)s: debt does not block the subsidy."
-        ) % {
-            "total": overdue_total,
-            "threshold": threshold,
-        }
-    explanation = [summary]
-    if explain:
-        explanation = [_rule_line(params, application_date, threshold, large), *lines, summary]
-    return Verdict(
-        status=verdict,
+        status_code = CLEAR
+    verdict = Verdict(
+        status=status_code,
         application_date=application_date,
         family_type=family_type,
         parameters=params,
@@ -271,11 +330,54 @@ def verdict_compute(
         debt_total=debt_total,
         overdue_total=overdue_total,
         accounts=statuses,
-        explanation=explanation,
+        explanation=[],
+    )
+    if explain:
+        return replace(verdict, explanation=verdict_explanation(verdict))
+    return replace(verdict, explanation=[_summary(status_code, overdue_total, threshold, unknown, str)])
+
+
+def verdict_explanation(verdict: Verdict, *, readable: bool = False) -> list[str]:
+    """The rule in force, one line per account with every figure that decided it, and the summary.
+
+    `readable=False`: services by code and amounts as `1234.56` (the API, answer files, payloads);
+    `readable=True`: services by name and amounts as `1 234,56` (pages and printed certificates).
+    """
+    money: Callable[[Money], str] = Money.display if readable else Money.__str__
+    large = verdict.family_type in LARGE_FAMILY_TYPES
+    months = verdict.parameters.months
+    unknown = sum(1 for a in verdict.accounts if a.debt.is_positive() and not a.exempt and a.overdue is None)
+    return [
+        _rule_line(verdict.parameters, verdict.application_date, verdict.threshold, large, money),
+        *(
+            _account_line(a, months, money, a.service_label if readable else a.service_code)
+            for a in verdict.accounts
+        ),
+        _summary(verdict.status, verdict.overdue_total, verdict.threshold, unknown, money),
+    ]
+
+
+def _summary(status: str, total: Money, threshold: Money, unknown: int, money: Callable[[Money], str]) -> str:
+    figures = {"total": money(total), "threshold": money(threshold)}
+    if status == BLOCKED:
+        return _("Overdue total %(total)s exceeds %(threshold)s: the subsidy is blocked.") % figures
+    if status == INSUFFICIENT_HISTORY:
+        return _(
+            "Overdue total %(total)s does not exceed %(threshold)s, but %(n)d account(s) lack the "
+            "history to tell the overdue part: a person must decide."
+        ) % {**figures, "n": unknown}
+    return (
+        _("Overdue total %(total)s does not exceed %(threshold)s: debt does not block the subsidy.") % figures
     )
 
 
-def _rule_line(params: RuleParams, application_date: dt.date, threshold: Money, large: bool) -> str:
+def _rule_line(
+    params: RuleParams,
+    application_date: dt.date,
+    threshold: Money,
+    large: bool,
+    money: Callable[[Money], str],
+) -> str:
     family = _("large, foster or family-type-home family") if large else _("regular family")
     rule = _(
         "Rule in force on %(date)s (parameters from %(valid_from)s): debt overdue more than %(months)d "
@@ -284,20 +386,20 @@ def _rule_line(params: RuleParams, application_date: dt.date, threshold: Money, 
         "date": application_date.isoformat(),
         "valid_from": params.valid_from.isoformat(),
         "months": params.months,
-        "threshold": threshold,
+        "threshold": money(threshold),
         "family": family,
     }
     return rule
 
 
-def _account_line(acc: AccountFigures, status: AccountStatus, months: int) -> str:
+def _account_line(status: AccountStatus, months: int, money: Callable[[Money], str], service: str) -> str:
     head = _("%(service)s, %(provider)s, account %(account)s") % {
-        "service": acc.service_code,
-        "provider": acc.provider_name,
-        "account": acc.number,
+        "service": service,
+        "provider": status.provider_name,
+        "account": status.number,
     }
-    if not acc.debt.is_positive():
-        return _("%(head)s: no debt (%(debt)s).") % {"head": head, "debt": acc.debt}
+    if not status.debt.is_positive():
+        return _("%(head)s: no debt (%(debt)s).") % {"head": head, "debt": money(status.debt)}
     spanned, beyond = status.months_in_debt, status.months_beyond_history
     if not beyond:
         span = _("the debt spans %(n)d month(s) of charges") % {"n": spanned}
@@ -309,17 +411,17 @@ def _account_line(acc: AccountFigures, status: AccountStatus, months: int) -> st
         text = _(
             "%(head)s: debt %(debt)s; fewer than %(months)d months of charges in the history, "
             "the overdue part is unknown; %(span)s."
-        ) % {"head": head, "debt": acc.debt, "months": months, "span": span}
+        ) % {"head": head, "debt": money(status.debt), "months": months, "span": span}
     else:
         text = _(
             "%(head)s: debt %(debt)s, charged in the last %(months)d months %(recent)s, "
             "overdue %(overdue)s; %(span)s."
         ) % {
             "head": head,
-            "debt": acc.debt,
+            "debt": money(status.debt),
             "months": months,
-            "recent": status.billed_recent,
-            "overdue": status.overdue,
+            "recent": "?" if status.billed_recent is None else money(status.billed_recent),
+            "overdue": money(status.overdue),
             "span": span,
         }
     if status.exempt and status.exemption is not None:

@@ -8,6 +8,7 @@ history, exemptions), so that a single look-up and a batch of 10,000 use the sam
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,9 +17,10 @@ from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet,
 from django.db.models.functions import Coalesce
 
 from merezha.core.identifiers import tax_id_normalise
-from merezha.core.money import Money
+from merezha.core.money import Money, MoneyError
 from merezha.core.services import audit_record
 from merezha.organisations.models import Organisation, Service
+from merezha.organisations.selectors import organisation_names, service_names
 from merezha.payments.selectors import account_debts
 from merezha.providers.models import Account, AccountPeriod, Snapshot
 from merezha.registry.matching import MatchStatus
@@ -119,7 +121,9 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
             "pk", "code", "name"
         )
     )
-    services = dict(Service.objects.values_list("pk", "code"))
+    services = {
+        pk: (code, name or code) for pk, code, name in Service.objects.values_list("pk", "code", "name")
+    }
     periods = {
         pk: (period, through)
         for pk, period, through in Snapshot.objects.filter(pk__in={r[5] for r in rows}).values_list(
@@ -127,10 +131,10 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
         )
     }
     rows = [
-        (pk, dwelling_id, *providers[p], services[s], number, *periods[snap])
+        (pk, dwelling_id, *providers[p], *services[s], number, *periods[snap])
         for pk, dwelling_id, p, s, number, snap in rows
     ]
-    rows.sort(key=lambda r: (r[1], r[2], r[4], r[5], r[0]))
+    rows.sort(key=lambda r: (r[1], r[2], r[4], r[6], r[0]))
     account_ids = [r[0] for r in rows]
     debts: dict[int, Money] = {}
     for chunk in _chunks(account_ids):
@@ -139,7 +143,7 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
     billed: dict[int, dict[dt.date, Money | None]] = {}
     exemptions: dict[int, ExemptionInfo] = {}
     if owing:
-        since = month_back(min(r[6] for r in owing), HISTORY_MONTHS)
+        since = month_back(min(r[7] for r in owing), HISTORY_MONTHS)
         owing_ids = [r[0] for r in owing]
         for chunk in _chunks(owing_ids):
             history = (
@@ -159,13 +163,14 @@ def households_figures(*, dwelling_ids: Iterable[int], on: dt.date) -> dict[int,
             )
             for ex in active:
                 exemptions[ex.account_id] = ExemptionInfo(ex.kind, ex.valid_from, ex.valid_to, ex.note)
-    for pk, dwelling_id, pcode, pname, scode, number, period, through in rows:
+    for pk, dwelling_id, pcode, pname, scode, sname, number, period, through in rows:
         result[dwelling_id].append(
             AccountFigures(
                 account_id=pk,
                 provider_code=pcode,
                 provider_name=pname,
                 service_code=scode,
+                service_name=sname,
                 number=number,
                 debt=debts.get(pk, Money(0)),
                 latest_period=period,
@@ -187,6 +192,8 @@ class HouseholdStatus:
     office_code: str
     residents: list[str]
     verdict: Verdict
+    #: the housing office as people read it (pages); the API and payloads carry `office_code`
+    office_name: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -232,7 +239,9 @@ def household_status(
             object_id=str(dwelling.pk),
             detail={"application_date": on.isoformat(), "status": verdict.status},
         )
-    return HouseholdStatus(dwelling.pk, dwelling_label(dwelling), dwelling.office.code, residents, verdict)
+    return HouseholdStatus(
+        dwelling.pk, dwelling_label(dwelling), dwelling.office.code, residents, verdict, dwelling.office.name
+    )
 
 
 # --- finding households -------------------------------------------------------------------------
@@ -343,6 +352,106 @@ def batch_check_get(*, check_id: int, office_id: int | None) -> BatchCheck | Non
     return qs.first()
 
 
+@dataclass(frozen=True)
+class BatchFigure:
+    """One account of a batch answer line, as the page shows it."""
+
+    service_code: str
+    service_name: str
+    provider_code: str
+    provider_name: str
+    debt: Money
+    overdue: Money | None  # None: the history cannot tell
+    months: str  # `2`, or `>3` when the debt is older than the history
+    exempt: bool
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """A stored batch answer line for the page: amounts as Money, the figures by account."""
+
+    line: int
+    tax_id: str
+    address: str
+    dwelling: str
+    match: str
+    verdict: str
+    debt_total: Money | None
+    overdue_total: Money | None
+    reason: str
+    #: the accounts, or None when the stored text is not in the known form (then `figures_text`)
+    figures: list[BatchFigure] | None
+    figures_text: str
+
+    @property
+    def figures_owing(self) -> list[BatchFigure]:
+        """The accounts with a debt or an overpayment: what the page lists (the files list all)."""
+        return [f for f in self.figures or [] if f.debt]
+
+
+#: one account of an answer line's `figures` (`subsidies.services._figures_text`):
+#: `heat/TEPLO: debt 1580.01, overdue 680.01, months 4`, `… overdue ?, months >3 (exempt)`
+_FIGURE = re.compile(
+    r"(?P<service>[^/;]+)/(?P<provider>[^;]+?): debt (?P<debt>-?\d+\.\d\d), "
+    r"overdue (?P<overdue>\?|-?\d+\.\d\d), months (?P<months>>?\d+)(?P<exempt> \(exempt\))?"
+)
+
+
+def _money_or_none(text: Any) -> Money | None:
+    try:
+        return Money.parse(text) if text not in (None, "") else None
+    except MoneyError:
+        return None
+
+
+def batch_check_lines(*, check: BatchCheck, limit: int | None = None) -> list[BatchLine]:
+    """The stored answer lines of a batch check for its page: services and providers by name."""
+    rows = check.rows if limit is None else check.rows[:limit]
+    parsed: list[tuple[dict[str, Any], list[re.Match[str]] | None]] = []
+    for row in rows:
+        text = row.get("figures") or ""
+        parts = text.split("; ") if text else []
+        found = [_FIGURE.fullmatch(p) for p in parts]
+        parsed.append((row, None if not all(found) else [m for m in found if m is not None]))
+    services = service_names()
+    providers = organisation_names(codes={m["provider"] for _row, matches in parsed for m in matches or []})
+    out = []
+    for row, matches in parsed:
+        figures = (
+            None
+            if matches is None
+            else [
+                BatchFigure(
+                    service_code=m["service"],
+                    service_name=services.get(m["service"], m["service"]),
+                    provider_code=m["provider"],
+                    provider_name=providers.get(m["provider"], m["provider"]),
+                    debt=Money.parse(m["debt"]),
+                    overdue=None if m["overdue"] == "?" else Money.parse(m["overdue"]),
+                    months=m["months"],
+                    exempt=bool(m["exempt"]),
+                )
+                for m in matches
+            ]
+        )
+        out.append(
+            BatchLine(
+                line=row.get("line", 0),
+                tax_id=row.get("tax_id", ""),
+                address=row.get("address", ""),
+                dwelling=row.get("dwelling", ""),
+                match=row.get("match", ""),
+                verdict=row.get("verdict", ""),
+                debt_total=_money_or_none(row.get("debt_total")),
+                overdue_total=_money_or_none(row.get("overdue_total")),
+                reason=row.get("reason", ""),
+                figures=figures,
+                figures_text=row.get("figures") or "",
+            )
+        )
+    return out
+
+
 def exemption_list(*, dwelling_id: int) -> QuerySet[Exemption]:
     return Exemption.objects.filter(account__dwelling_id=dwelling_id).select_related(
         "account__provider", "account__service"
@@ -371,7 +480,7 @@ def decision_get(*, decision_id: int, office_id: int | None) -> SubsidyDecision 
 def decision_part_get(*, decision_id: int, provider_id: int) -> DecisionDelivery | None:
     """One provider's part of a decision; only the provider it was delivered to may read it."""
     return (
-        DecisionDelivery.objects.select_related("document")
+        DecisionDelivery.objects.select_related("document", "decision__office")
         .filter(decision_id=decision_id, provider_id=provider_id)
         .first()
     )

@@ -23,6 +23,7 @@ from merezha.core.roles import Role
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
 from merezha.organisations.permissions import role_required
+from merezha.organisations.selectors import service_names
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
 from merezha.subsidies.forms import (
     BatchUploadForm,
@@ -36,6 +37,7 @@ from merezha.subsidies.forms import (
 from merezha.subsidies.selectors import (
     NoRuleInForce,
     batch_check_get,
+    batch_check_lines,
     batch_check_list,
     debt_certificate_get,
     decision_get,
@@ -111,7 +113,7 @@ def household(request: HttpRequest, dwelling_id: int) -> HttpResponse:
     if status is None:
         raise Http404
     accounts = [
-        (a.pk, f"{a.provider.code} · {a.service.code} · {a.number}")
+        (a.pk, f"{a.provider.name} · {a.service.name or a.service.code} · {a.number}")
         for a in household_accounts(dwelling_id=dwelling_id)
     ]
     return render(
@@ -229,7 +231,7 @@ def batch_check(request: HttpRequest, check_id: int) -> HttpResponse:
     return render(
         request,
         "subsidies/batch_check.html",
-        {"check": check, "unmatched": unmatched, "lines": check.rows[:200]},
+        {"check": check, "unmatched": unmatched, "lines": batch_check_lines(check=check, limit=200)},
     )
 
 
@@ -263,13 +265,13 @@ def decision_detail(request: HttpRequest, decision_id: int) -> HttpResponse:
     decision = decision_get(decision_id=decision_id, office_id=_office_scope(request))
     if decision is None:
         raise Http404
-    return render(request, "subsidies/decision.html", {"decision": decision})
+    return render(request, "subsidies/decision.html", {"decision": decision, "services": service_names()})
 
 
 @role_required(Role.SUBSIDY)
 def decision_new(request: HttpRequest) -> HttpResponse:
     """SUBSIDY only: enter one decision; on success it is routed to the providers at once."""
-    form = DecisionForm(request.POST or None)
+    form = DecisionForm(request.POST or None, service_names=service_names())
     errors: list[Any] = []
     if request.method == "POST" and form.is_valid():
         try:
@@ -335,4 +337,8 @@ def decision_part(request: HttpRequest, decision_id: int) -> HttpResponse:
     delivery = decision_part_get(decision_id=decision_id, provider_id=user.organisation_id)
     if delivery is None:
         raise Http404
-    return render(request, "subsidies/decision_part.html", {"delivery": delivery, "part": delivery.payload})
+    return render(
+        request,
+        "subsidies/decision_part.html",
+        {"delivery": delivery, "part": delivery.payload, "services": service_names()},
+    )

@@ -109,3 +109,81 @@ def test_dbf_header_garbage(tmp_path):
     p.write_bytes(bytes([3, 126, 1, 1]) + struct.pack("<IHH", 1, 65, 11) + b"\x00" * 60)
     with pytest.raises(FormatError):
         rows_of(p)
+
+
+# --- partner files the samples do not cover ------------------------------------------------------
+def table_of(data: bytes, name: str = "x.csv", **kw):
+    with open_table(io.BytesIO(data), name=name, **kw) as t:
+        return t, list(t.rows)
+
+
+def refusal(data: bytes, name: str = "x.csv", **kw) -> str:
+    with pytest.raises(FormatError) as exc:
+        table_of(data, name, **kw)
+    return str(exc.value)
+
+
+def test_csv_comma_delimiter_with_decimal_comma_in_quotes_and_crlf():
+    t, rows = table_of(
+        b'Account , CLOSING,house\r\nA1,"1 234,56",12/1\r\n\r\nA2,"-4,38","12, \xd0\xba\xd0\xbe\xd1\x80\xd0\xbf. 2"\r\n'
+    )
+    assert (t.columns, rows) == (
+        ["account", "closing", "house"],
+        [(2, {"account": "A1", "closing": "1 234,56", "house": "12/1"}),
+         (4, {"account": "A2", "closing": "-4,38", "house": "12, корп. 2"})],
+    )  # fmt: skip
+
+
+def test_csv_cp1251_with_and_without_bom_and_utf8_bom():
+    text = "street;house\nвул. Кам'янецька;3б\n"
+    assert table_of(text.encode("cp1251"))[0].encoding == "cp1251"
+    assert table_of(b"\xef\xbb\xbf" + text.encode())[1] == [
+        (2, {"street": "вул. Кам'янецька", "house": "3б"})
+    ]
+    assert refusal(b"\xef\xbb\xbf" + text.encode("cp1251")) == (
+        "line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"
+    )
+
+
+def test_csv_invalid_byte_deep_in_the_file_is_reported_at_its_own_line():
+    lines = ["street;house"] + [f"вул. Свободи;{n}" for n in range(1, 20000)]
+    data = "\n".join(lines).encode() + b"\nbad\xff;1\n"
+    assert refusal(data) == "line 20001: the text is not valid UTF-8"
+
+
+def test_csv_lines_count_blank_lines_before_the_header():
+    t, rows = table_of(b"\n\n  \naccount;closing\nA1;1\n\nA2;2\n")
+    assert (t.header_line, [line for line, _ in rows]) == (4, [5, 7])
+
+
+def test_csv_quoted_field_with_newlines_keeps_the_line_where_the_row_starts():
+    _, rows = table_of('payer;closing\n"Коваленко\nІрина";1\nБойко;2\n'.encode())
+    assert rows == [
+        (2, {"payer": "Коваленко\nІрина", "closing": "1"}),
+        (4, {"payer": "Бойко", "closing": "2"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"account;closing;Closing\nA1;1;2\n", "line 1, column closing: column 'closing' appears twice in the header"),
+        (b'account;closing\nA1;"1\nA2;2\n', "line 2: a quoted field is not closed before the end of the file"),
+        (b'account;closing\nA1;"1"2\n', "line 2: malformed CSV: ';' expected after '\"'"),
+        (b"account;closing\nA1;" + b"9" * 200_000 + b"\n",
+         "line 2: a field is longer than 131,072 characters (a quote left open?)"),
+        (b"account;closing\nA1;1\nA2;\x00\x00\n",
+         "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"),
+        ("\ufeffaccount;closing\n".encode("utf-16-le"), "not an exchange file: UTF-16 text: save the file as UTF-8 or cp1251"),
+        (b"%PDF-1.4\n%\xe2\xe3", "not an exchange file: a PDF document, not CSV, XLSX, DBF or JSON"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "not an exchange file: a gzip archive: unpack it and send the file inside"),
+    ],
+)  # fmt: skip
+def test_csv_refusals_name_line_and_reason(data, reason):
+    assert refusal(data) == reason
+
+
+def test_format_is_told_from_the_content_not_the_name(samples):
+    data = (samples / "snapshot-rent-2026-10.xlsx").read_bytes()
+    t, rows = table_of(data, name="rent.csv")
+    assert (t.format, len(rows)) == ("xlsx", 125)

@@ -45,6 +45,8 @@ class Table:
     rows: Iterator[Row]
     #: Top-level scalar keys of a JSON file; complete once `rows` is exhausted.
     metadata: dict[str, str] = field(default_factory=dict)
+    #: Line of the header row (CSV: after any blank lines; XLSX: the first row that is not empty).
+    header_line: int = 1
 
 
 def _cell_text(value: Any) -> str:
@@ -71,7 +73,26 @@ def _norm_header(name: Any) -> str:
     return str(name or "").replace("\ufeff", "").strip().lower()
 
 
+#: Files that are not an exchange format, recognised by their first bytes, and what to tell the sender.
+_NOT_EXCHANGE = (
+    (b"\xff\xfe", "UTF-16 text: save the file as UTF-8 or cp1251"),
+    (b"\xfe\xff", "UTF-16 text: save the file as UTF-8 or cp1251"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 workbook (.xls) or another old Office document: save it as XLSX or CSV",
+    ),
+    (b"%PDF", "a PDF document, not CSV, XLSX, DBF or JSON"),
+    (b"\x1f\x8b", "a gzip archive: unpack it and send the file inside"),
+    (b"Rar!", "a RAR archive: unpack it and send the file inside"),
+    (b"7z\xbc\xaf", "a 7-Zip archive: unpack it and send the file inside"),
+)
+
+
 def sniff_format(head: bytes) -> str:
+    """`xlsx`, `dbf`, `json` or `csv` from the first bytes; FormatError for a known non-exchange file."""
+    for magic, reason in _NOT_EXCHANGE:
+        if head.startswith(magic):
+            raise FormatError(f"not an exchange file: {reason}")
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -98,6 +119,15 @@ def sniff_format(head: bytes) -> str:
     return "csv"
 
 
+def source_name(source: str | os.PathLike[str] | IO[bytes], name: str | None = None) -> str:
+    """The name a report gives the file: `name`, else the path's or the upload's file name."""
+    if name:
+        return Path(name).name or name
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return Path(str(getattr(source, "name", "") or "upload")).name or "upload"
+
+
 @contextmanager
 def open_table(
     source: str | os.PathLike[str] | IO[bytes],
@@ -107,16 +137,15 @@ def open_table(
     rows_key: str = "rows",
 ) -> Iterator[Table]:
     """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names."""
+    display = source_name(source, name)
     with ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
-            display = name or Path(source).name
             try:
                 fh: IO[bytes] = stack.enter_context(open(source, "rb"))
             except OSError as exc:
                 raise FormatError(f"cannot open {display}: {exc.strerror}") from None
         else:
             fh = source
-            display = name or str(getattr(source, "name", "") or "upload")
         head = fh.read(4096)
         fh.seek(0)
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
@@ -159,23 +188,90 @@ def _detect_text_encoding(fh: IO[bytes]) -> str:
             return found
 
 
+def _encoding_name(encoding: str) -> str:
+    return "UTF-8" if encoding.startswith("utf-8") else encoding
+
+
+def _check_text(fh: IO[bytes], encoding: str) -> None:
+    """The whole file decodes in `encoding` and holds no NUL byte, or FormatError names the line.
+
+    One pass in C over the bytes before the rows are read, so that a bad byte deep in the file is
+    reported at its own line (the text reader decodes ahead in blocks) and costs no work per row.
+    """
+    if encoding == "utf-8-sig":  # so that an error's position counts from the start of the text
+        fh.read(3)
+    decoder = codecs.getincrementaldecoder(encoding.replace("-sig", ""))("strict")
+    line = 1
+    while True:
+        chunk = fh.read(_SAMPLE)
+        if not chunk:
+            break
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise FormatError(
+                "the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)",
+                line=line + chunk.count(b"\n", 0, nul),
+            )
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous chunk
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            where = line + chunk.count(b"\n", 0, max(0, exc.start - pending))
+            bom = " (it starts with a UTF-8 byte-order mark)" if encoding == "utf-8-sig" else ""
+            raise FormatError(f"the text is not valid {_encoding_name(encoding)}{bom}", line=where) from None
+        line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        reason = f"the text is not valid {_encoding_name(encoding)}: it ends inside a character"
+        raise FormatError(reason, line=line) from None
+    fh.seek(0)
+
+
+def _csv_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters (a quote left open?)"
+    if "unexpected end of data" in text:
+        return "a quoted field is not closed before the end of the file"
+    return f"malformed CSV: {text}"
+
+
+def _header_check(header: list[str], line: int) -> None:
+    """Every column name at most once: with two, nobody can tell which one the sender meant."""
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise FormatError(f"column {name!r} appears twice in the header", line=line, column=name)
+        seen.add(name)
+
+
 def _open_csv(fh: IO[bytes], display: str) -> Table:
     encoding = _detect_text_encoding(fh)
+    _check_text(fh, encoding)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
+    header_line = 1
     first = text.readline()
     while first and not first.strip():
+        header_line += 1
         first = text.readline()
     if not first:
         raise FormatError("the file is empty")
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     if first.count(";") == 0 and first.count(",") == 0 and "\t" in first:
         delimiter = "\t"
-    header = [_norm_header(h) for h in next(csv.reader([first], delimiter=delimiter))]
-    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        names = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise FormatError(_csv_error(exc), line=header_line) from None
+    header = [_norm_header(h) for h in names]
+    _header_check(header, header_line)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     width = len(header)
+    offset = header_line + 1  # line of the text reader's first line
 
     def rows() -> Iterator[Row]:
-        line = 2
+        line = offset
         try:
             while True:
                 start = line
@@ -184,8 +280,8 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise FormatError(f"malformed CSV: {exc}", line=start) from None
-                line = reader.line_num + 2
+                    raise FormatError(_csv_error(exc), line=start) from None
+                line = reader.line_num + offset
                 stripped = list(map(str.strip, values))
                 if not any(stripped):
                     continue
@@ -195,9 +291,9 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     stripped = (stripped + [""] * width)[:width]
                 yield start, dict(zip(header, stripped, strict=True))
         except UnicodeDecodeError:
-            raise FormatError(f"the text is not valid {encoding}", line=line) from None
+            raise FormatError(f"the text is not valid {_encoding_name(encoding)}", line=line) from None
 
-    return Table(display, "csv", encoding.replace("-sig", ""), header, rows())
+    return Table(display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line)
 
 
 # --- XLSX --------------------------------------------------------------------------------------

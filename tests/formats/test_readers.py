@@ -1,5 +1,7 @@
+import datetime as dt
 import io
 import struct
+import zipfile
 
 import pytest
 
@@ -187,3 +189,78 @@ def test_format_is_told_from_the_content_not_the_name(samples):
     data = (samples / "snapshot-rent-2026-10.xlsx").read_bytes()
     t, rows = table_of(data, name="rent.csv")
     assert (t.format, len(rows)) == ("xlsx", 125)
+
+
+def _workbook(rows, *, title=None) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    if title:
+        book.active.append([title])
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_numbers_floats_dates_and_booleans():
+    data = _workbook(
+        [
+            ["closing", "paid", "birth_date", "tax_id", "flag"],
+            [220.54999999999998, 12.349999999, dt.datetime(1980, 5, 17), 1779483742, True],
+            [0.1 + 0.2, 12.345, dt.date(2026, 11, 1), "0012", False],
+            [1e-05, -4.38, "17.05.1980", None, None],
+        ]
+    )
+    _, rows = table_of(data, name="x.xlsx")
+    assert [r for _, r in rows] == [
+        {
+            "closing": "220.55",
+            "paid": "12.35",
+            "birth_date": "1980-05-17",
+            "tax_id": "1779483742",
+            "flag": "true",
+        },
+        {"closing": "0.3", "paid": "12.345", "birth_date": "2026-11-01", "tax_id": "0012", "flag": "false"},
+        {"closing": "0.00001", "paid": "-4.38", "birth_date": "17.05.1980", "tax_id": "", "flag": ""},
+    ]
+
+
+def test_xlsx_title_row_is_taken_as_the_header_and_named():
+    t, _ = table_of(_workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
+    assert (t.header_line, t.columns) == (1, ["звіт за жовтень", ""])
+    t, rows = table_of(_workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
+    assert (t.header_line, rows) == (2, [(3, {"account": "A1", "closing": "1"})])
+
+
+def test_xlsx_formula_with_a_cached_value_is_read_and_without_one_refused(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["opening", "paid", "closing"])
+    book.active.append([10, 5, "=A2-B2"])  # openpyxl writes the formula without a value
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    with pytest.raises(FormatError) as exc:
+        rows_of(path)
+    assert str(exc.value) == (
+        "line 2, column closing: cell C2 holds a formula without a computed value: open the file in "
+        "Excel or LibreOffice and save it, or write the values instead of formulas"
+    )
+    # as Excel or LibreOffice save it: the formula with its computed value
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>A2-B2</f><v />" in data
+                data = data.replace(b"<f>A2-B2</f><v />", b"<f>A2-B2</f><v>5</v>")
+            dst.writestr(item, data)
+    assert [r for _, r in rows_of(saved)[1]] == [{"opening": "10", "paid": "5", "closing": "5"}]
+
+
+def test_xlsx_duplicate_header_refused():
+    assert refusal(_workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
+        "line 1, column account: column 'account' appears twice in the header"
+    )

@@ -18,12 +18,13 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,11 +50,29 @@ class Table:
     header_line: int = 1
 
 
+_CENT = Decimal("0.01")
+#: A number this close to a two-place decimal is that decimal written through binary floating point.
+_FLOAT_NOISE = Decimal("0.000001")
+
+
+def _number_text(value: Decimal) -> str:
+    """A number of a spreadsheet cell or a JSON file in plain positional notation.
+
+    Spreadsheets (and JSON writers doing float arithmetic) hold `12.35` as 12.349999999999999 or
+    12.350000000000001: a value within a millionth of a two-place decimal is taken as that decimal.
+    Any other value keeps its digits, so an amount of three real decimal places still reads as such.
+    """
+    cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if cents != value and abs(value - cents) < _FLOAT_NOISE:
+        value = cents
+    return format(value, "f")
+
+
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
+    if isinstance(value, bool):  # never a number: `true` is no amount of money
+        return "true" if value else "false"
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.date().isoformat()
@@ -63,9 +82,13 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return format(value, "f")
-    if hasattr(value, "is_integer"):  # a float from a spreadsheet
-        return str(int(value)) if value.is_integer() else repr(value)
+        return _number_text(value) if value.is_finite() else str(value)
+    if isinstance(value, float):  # a number cell of a spreadsheet
+        if value.is_integer():
+            return str(int(value))
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return _number_text(Decimal(repr(value)))
     return str(value).strip()
 
 
@@ -297,13 +320,59 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
 
 
 # --- XLSX --------------------------------------------------------------------------------------
+#: A formula cell with no computed value (`<f>…</f>` then the cell's end, or an empty `<v/>`).
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+)([0-9]+)"')
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _xlsx_formulas_check(wb: Any, ws: Any, header: list[str]) -> None:
+    """Refuse a sheet with a formula whose value was never computed (a file written by a program, not
+    saved by Excel or LibreOffice): its cells would read as empty. One pass over the sheet's XML in C."""
+    archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+    if archive is None or path is None:
+        return
+    tail = b""
+    with archive.open(path) as xml:
+        while True:
+            chunk = xml.read(1 << 20)
+            if not chunk:
+                return
+            data = tail + chunk
+            found = _FORMULA_WITHOUT_VALUE.search(data)
+            if found is not None:
+                cells = list(_CELL_REF.finditer(data, 0, found.start()))
+                letters, row = (cells[-1].group(1).decode(), int(cells[-1].group(2))) if cells else ("?", 0)
+                index = _column_index(letters) if cells else -1
+                column = header[index] if 0 <= index < len(header) else ""
+                raise FormatError(
+                    f"cell {letters}{row} holds a formula without a computed value: open the file in "
+                    "Excel or LibreOffice and save it, or write the values instead of formulas",
+                    line=row or None,
+                    column=column,
+                )
+            tail = data[-4096:]
+
+
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FormatError(f"not a readable XLSX workbook: {exc}") from None
+        reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
+        raise FormatError(f"not a readable XLSX workbook: {reason}") from None
+    if not wb.worksheets:
+        wb.close()
+        raise FormatError("the workbook has no worksheet")
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
@@ -316,6 +385,12 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         wb.close()
         raise FormatError("the workbook's first sheet is empty")
     header = [_norm_header(h) for h in header_row]
+    try:
+        _header_check(header, header_line)
+        _xlsx_formulas_check(wb, ws, header)
+    except FormatError:
+        wb.close()
+        raise
 
     def rows() -> Iterator[Row]:
         try:
@@ -329,7 +404,7 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         finally:
             wb.close()
 
-    return Table(display, "xlsx", None, header, rows())
+    return Table(display, "xlsx", None, header, rows(), header_line=header_line)
 
 
 # --- DBF ---------------------------------------------------------------------------------------

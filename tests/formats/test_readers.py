@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import json
 import struct
 import zipfile
 
@@ -264,3 +265,32 @@ def test_xlsx_duplicate_header_refused():
     assert refusal(_workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
         "line 1, column account: column 'account' appears twice in the header"
     )
+
+
+def test_json_numbers_and_strings():
+    data = json.dumps(
+        {"Period": "2026-10", "ROWS": [{"Closing": 12.5, "paid": "1 234,56", "x": True, "y": None, "z": 1e2}]}
+    ).encode()
+    t, rows = table_of(data, name="x.json")
+    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100.0"})]
+    assert t.metadata == {"period": "2026-10"}
+    _, rows = table_of(b'{"rows": [{"closing": 0.30000000000000004, "paid": 12.345}]}', name="x.json")
+    assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"rows": [{"payer": {"surname": "X"}}]}', "line 2, column payer: a value must be a text or a number, not an object"),
+        (b'{"rows": [{"a": "1"}, {"former_names": ["A", "B"]}]}', "line 3, column former_names: a value must be a text or a number, not a list"),
+        (b'{"rows": [{"closing": "1", "closing": "2"}]}', "line 2, column closing: the key 'closing' appears twice in the row"),
+        (b'{"rows": {"a": {"closing": "1"}}}', "`rows` must be an array of row objects"),
+        (b'{"rows": ["A1;1"]}', "line 2: a row must be an object of column names and values"),
+        (b'{"data": [{"closing": "1"}], "period": "2026-10"}', "no `rows` array of rows in the JSON object (its keys: data, period)"),
+        (b'{"rows": [{"closing": "1"}]} {"x"', "line 2: malformed JSON: parse error: trailing garbage"),
+        ('{"rows": [{"street": "вул. Свободи"}]}'.encode("cp1251"), "line 2: the JSON text is not valid UTF-8"),
+        (b'{"rows": [{"payer": "a\\u0000b"}]}', "line 2, column payer: the value holds a NUL character"),
+    ],
+)  # fmt: skip
+def test_json_refusals_name_line_column_and_reason(data, reason):
+    assert refusal(data, name="x.json") == reason

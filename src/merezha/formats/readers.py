@@ -486,49 +486,98 @@ def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -
 
 
 # --- JSON --------------------------------------------------------------------------------------
+_JSON_SCALARS = ("string", "number", "boolean", "null")
+
+
+def _json_error(exc: Exception) -> str:
+    """ijson's message on one line (the C backend gives bytes with a caret drawing under them)."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    first = text.strip().splitlines()[0].strip() if text.strip() else type(exc).__name__
+    if "invalid bytes in UTF8" in first:
+        return "the JSON text is not valid UTF-8"
+    return f"malformed JSON: {first}"
+
+
 def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
+    """An object whose `rows_key` (any case) is an array of row objects, other top-level scalar keys
+    being metadata; or a bare array of row objects. A row's values are texts, numbers, booleans or
+    null: an object or an array inside a row, a key given twice in a row, or a row that is not an
+    object is refused (FormatError with the row's line and the key as column)."""
     import ijson
 
     if fh.read(3) != codecs.BOM_UTF8:
         fh.seek(0)
     metadata: dict[str, str] = {}
     columns: list[str] = []
-    item_prefix = f"{rows_key}.item"
 
     def rows() -> Iterator[Row]:
         number = 1
         current: dict[str, str] | None = None
-        depth_key: str | None = None
+        key = ""
+        top: str | None = None  # "map" or "array"
+        top_keys: list[str] = []
+        items: str | None = None  # ijson's prefix of the row objects
+        array: str | None = None  # ijson's prefix of the rows array
         try:
             for prefix, event, value in ijson.parse(fh, use_float=False):
-                if prefix in (item_prefix, "item") and event == "start_map":
-                    current = {}
-                    number += 1
-                elif prefix in (item_prefix, "item") and event == "end_map" and current is not None:
-                    for key in current:
-                        if key not in columns:
-                            columns.append(key)
-                    yield number, current
-                    current = None
-                elif current is not None and event not in ("map_key", "start_map", "end_map"):
-                    key = prefix.rsplit(".", 1)[-1]
-                    if key != depth_key:
-                        current[_norm_header(key)] = _cell_text(value)
-                elif (
-                    current is None
-                    and "." not in prefix
-                    and prefix
-                    and event
-                    in (
-                        "string",
-                        "number",
-                        "boolean",
-                    )
+                if current is not None:
+                    if event == "map_key":
+                        key = _norm_header(value)
+                        if key in current:
+                            raise FormatError(
+                                f"the key {value!r} appears twice in the row", line=number, column=key
+                            )
+                    elif event == "end_map" and prefix == items:
+                        for name in current:
+                            if name not in columns:
+                                columns.append(name)
+                        yield number, current
+                        current = None
+                    elif event in ("start_map", "start_array"):
+                        kind = "an object" if event == "start_map" else "a list"
+                        raise FormatError(
+                            f"a value must be a text or a number, not {kind}", line=number, column=key
+                        )
+                    else:
+                        text = _cell_text(value)
+                        if "\x00" in text:
+                            raise FormatError("the value holds a NUL character", line=number, column=key)
+                        current[key] = text
+                    continue
+                if top is None:
+                    top = "array" if event == "start_array" else "map"
+                    if top == "array":
+                        array, items = "", "item"
+                    continue
+                if top == "map" and prefix == "" and event == "map_key":
+                    top_keys.append(value)
+                    if _norm_header(value) == rows_key and array is None:
+                        array, items = value, f"{value}.item"
+                    continue
+                if (
+                    array is not None
+                    and prefix == array
+                    and prefix != ""
+                    or (top == "array" and prefix == "")
                 ):
+                    if event not in ("start_array", "end_array"):
+                        raise FormatError(f"`{rows_key}` must be an array of row objects")
+                    continue
+                if prefix == items:
+                    if event == "start_map":
+                        current = {}
+                        number += 1
+                        continue
+                    raise FormatError("a row must be an object of column names and values", line=number + 1)
+                if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
                     metadata[_norm_header(prefix)] = _cell_text(value)
         except ijson.JSONError as exc:
-            raise FormatError(f"malformed JSON: {exc}", line=number) from None
+            raise FormatError(_json_error(exc), line=number) from None
         except UnicodeDecodeError:
             raise FormatError("the JSON text is not valid UTF-8") from None
+        if top == "map" and array is None:
+            keys = ", ".join(top_keys[:8]) or "none"
+            raise FormatError(f"no `{rows_key}` array of rows in the JSON object (its keys: {keys})")
 
     return Table(display, "json", "utf-8", columns, rows(), metadata)

@@ -294,3 +294,67 @@ def test_json_numbers_and_strings():
 )  # fmt: skip
 def test_json_refusals_name_line_column_and_reason(data, reason):
     assert refusal(data, name="x.json") == reason
+
+
+def _dbf(fields, records, *, driver: int, encoding: str) -> bytes:
+    """A dBase III file with the given language-driver byte, records given as text."""
+    header_len, record_len = 32 + 32 * len(fields) + 1, 1 + sum(w for _, _, w in fields)
+    out = bytearray(struct.pack("<BBBBIHH", 3, 126, 10, 15, len(records), header_len, record_len))
+    out += b"\x00" * 17 + bytes([driver]) + b"\x00\x00"
+    for name, kind, width in fields:
+        out += (
+            name.encode().ljust(11, b"\x00") + kind.encode() + b"\x00" * 4 + bytes([width, 0]) + b"\x00" * 14
+        )
+    out += b"\r"
+    for record in records:
+        out += b" " + b"".join(
+            (v.encode(encoding) if isinstance(v, str) else v).ljust(w)[:w]
+            for v, (_, _, w) in zip(record, fields, strict=True)
+        )
+    return bytes(out + b"\x1a")
+
+
+DBF_FIELDS = [("FIO", "C", 30), ("STREET", "C", 30)]
+
+
+@pytest.mark.parametrize(
+    ("driver", "encoding", "read_as"),
+    [(0x57, "cp1251", "cp1251"), (0xC9, "cp1251", "cp1251"), (0x26, "cp866", "cp866"), (0x65, "cp866", "cp866"),
+     (0, "cp1125", "cp1125"), (0, "cp1251", "cp1251"), (0x26, "cp1125", "cp1125")],
+)  # fmt: skip
+def test_dbf_language_driver_and_text(driver, encoding, read_as):
+    street = "вул. Проскурівська" if encoding != "cp866" else "вул. Проскурiвська"
+    data = _dbf(DBF_FIELDS, [["Їжак Євген", street]] * 3, driver=driver, encoding=encoding)
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, rows[0][1]) == (read_as, {"fio": "Їжак Євген", "street": street})
+
+
+def test_dbf_cp866_text_with_zero_driver_byte_is_told_by_its_latin_i():
+    data = _dbf(DBF_FIELDS, [["Їжак Євген", "вул. Пiдгiрна"]] * 3, driver=0, encoding="cp866")
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, rows[0][1]["fio"]) == ("cp866", "Їжак Євген")
+
+
+def test_dbf_that_reads_alike_in_cp866_and_cp1125_is_refused_not_guessed():
+    """`Єва` in cp866 is `Ґва` in cp1125: with no `і` either way and no language driver, nobody can tell."""
+    data = _dbf(DBF_FIELDS, [["Єва Юрченко", "вул. Садова"]], driver=0, encoding="cp866")
+    assert refusal(data, name="x.dbf") == (
+        "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+        "set the language-driver byte or re-save it in cp1251"
+    )
+
+
+def test_dbf_duplicate_field_refused():
+    data = _dbf([("LS", "C", 5), ("LS", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
+    assert refusal(data, name="x.dbf") == "column LS: field LS appears twice in the DBF header"
+
+
+def test_dbf_text_ends_at_its_first_nul_byte():
+    """Legacy writers end a C string with NUL and leave garbage after it: the text is what precedes."""
+    data = _dbf(
+        DBF_FIELDS,
+        [["Коваль".encode("cp1251") + b"\x00\x07\xff\xff", "вул. Свободи"]],
+        driver=0x57,
+        encoding="cp1251",
+    )
+    assert table_of(data, name="x.dbf")[1] == [(2, {"fio": "Коваль", "street": "вул. Свободи"})]

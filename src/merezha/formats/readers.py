@@ -415,12 +415,36 @@ def _dbf_encoding(raw: bytes, language_driver: int) -> str:
     # zero or cp866: tell cp1125, cp866 and cp1251 apart from the text itself
     order = ["cp866", "cp1125", "cp1251"] if declared == "cp866" else ["cp1125", "cp866", "cp1251"]
     found = best_decoding(raw, order)
+    if found in ("cp866", "cp1125") and declared is None and _cp866_or_cp1125_undecided(raw):
+        found = None
     if found is None:
         raise FormatError(
             "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
             "set the language-driver byte or re-save it in cp1251"
         )
+    if found == "cp1125" and declared is None and _LATIN_I_IN_CYRILLIC.search(raw):
+        found = "cp866" if not any(b in raw for b in _CP1125_ONLY) else found
     return found
+
+
+#: Bytes 0xF2-0xF5: `Ґ ґ Є є` in cp1125 but `Є є Ї ї` in cp866 - both plausible Ukrainian.
+_CP866_CP1125_SHARED = (b"\xf2", b"\xf3", b"\xf4", b"\xf5")
+#: Bytes 0xF6-0xF9: `І і Ї ї` in cp1125, `Ў ў ° ∙` in cp866 (which the scoring already finds implausible).
+_CP1125_ONLY = (b"\xf6", b"\xf7", b"\xf8", b"\xf9")
+#: A Latin `i` between DOS Cyrillic letters (0x80-0xAF, 0xE0-0xEF): how cp866 writers spell `і`.
+_LATIN_I_IN_CYRILLIC = re.compile(rb"[\x80-\xaf\xe0-\xef][iI]|[iI][\x80-\xaf\xe0-\xef]")
+
+
+def _cp866_or_cp1125_undecided(raw: bytes) -> bool:
+    """True when the text reads as plausible Ukrainian in both cp866 and cp1125 and differs between them.
+
+    Only bytes 0xF2-0xF5 then tell the pages apart, and each reading is plausible. A cp1125 writer's
+    Ukrainian almost always has `і` (0xF7), which would have settled it; without it, a Latin `i` among
+    the Cyrillic letters is the cp866 writer's `і`. With neither, the hub does not guess.
+    """
+    if not any(b in raw for b in _CP866_CP1125_SHARED) or any(b in raw for b in _CP1125_ONLY):
+        return False
+    return _LATIN_I_IN_CYRILLIC.search(raw) is None
 
 
 def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
@@ -437,6 +461,10 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         fields.append((fname, chr(d[11]), d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
+    names = [f[0] for f in fields]
+    for fname in names:
+        if names.count(fname) > 1:
+            raise FormatError(f"field {fname} appears twice in the DBF header", column=fname)
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
     complete = (size - header_len) // record_len if size > header_len else 0
@@ -482,7 +510,9 @@ def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -
         return {"T": "1", "Y": "1", "F": "0", "N": "0"}.get(text, "")
     if ftype in "NF":
         return chunk.decode("ascii", "replace").strip().replace(",", ".")
-    return chunk.decode(encoding, "replace").rstrip("\x00 ").strip()
+    if b"\x00" in chunk:  # a C string: legacy writers end the text with NUL and leave garbage after it
+        chunk = chunk[: chunk.index(b"\x00")]
+    return chunk.decode(encoding, "replace").strip()
 
 
 # --- JSON --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import json
 
+import openpyxl
 import pytest
 
 from merezha.core.imports import ImportRejected
@@ -261,12 +262,54 @@ def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):
     assert Account.objects.count() == 0
 
 
-def test_provider_aliases_and_excel_float_amounts(city, provider, write_snapshot):
+def test_provider_aliases_and_excel_float_amounts(city, provider, tmp_path):
     ServiceAlias.objects.create(provider=provider, alias="ХВП", service=Service.objects.get(code="water"))
-    path = write_snapshot("A1;хвп;вул. Проскурівська;2;;;;;;;;;;220.54999999999998")
+    path = tmp_path / "snap.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "хвп", "вул. Проскурівська", 2, 220.54999999999998])
+    book.active.append(["A2", "water", "вул. Проскурівська", 4, 0.1 + 0.2])
+    book.save(path)
     snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
-    account = Account.objects.get()
-    assert (account.service.code, account.closing) == ("water", Money(22055))
+    assert sorted(Account.objects.values_list("number", "service__code", "closing")) == [
+        ("A1", "water", Money(22055)),
+        ("A2", "water", Money(30)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("10,005", "more than two decimal places: '10,005' (the hub does not round amounts)"),
+        (
+            "220.54999999999998",
+            "more than two decimal places: '220.54999999999998' (the hub does not round amounts)",
+        ),
+        ("1e3", "not an amount: '1e3'"),
+    ],
+)
+def test_an_amount_written_with_more_than_two_places_is_refused(
+    city, provider, write_snapshot, written, reason
+):
+    path = write_snapshot("A1;water;вул. Проскурівська;2;;;;;;;;;;" + written)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [f"line 2, column closing: {reason}"]
+    assert not Account.objects.exists()
+
+
+def test_a_spreadsheet_amount_with_three_real_places_is_refused(city, provider, tmp_path):
+    path = tmp_path / "snap.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "water", "вул. Проскурівська", 2, 12.345])
+    book.active.append(["A2", "water", "вул. Проскурівська", 4, 12.349999999])
+    book.save(path)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column closing: more than two decimal places: '12.345' (the hub does not round amounts)"
+    ]
 
 
 def test_discrepancies_are_reported_never_fixed(city, provider, write_snapshot):

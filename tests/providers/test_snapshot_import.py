@@ -350,12 +350,9 @@ def test_unreadable_file_is_refused(city, provider, tmp_path):
     path.write_text("foo;bar\n1;2\n", encoding="utf-8")
     with pytest.raises(ImportRejected) as exc:
         snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
-    assert [(e.line, e.column) for e in exc.value.report.errors] == [
-        (1, "account"),
-        (1, "service"),
-        (1, "street"),
-        (1, "house"),
-        (1, "closing"),
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1: no header row: the first row must name the columns "
+        "(account, service, street, house, closing, …); line 1 holds: foo | bar"
     ]
 
 
@@ -478,3 +475,44 @@ def test_touched_dwellings_include_those_an_account_left_or_closed_in(city, prov
     )
     assert report.changes == {"created": 0, "updated": 2, "unchanged": 0, "closed": 1}
     assert report.touched_dwellings == {dwelling("01000008"), dwelling("01000011"), dwelling("01000009")}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "line 1: the file is empty"),
+        (b"\xef\xbb\xbfaccount;service;street;house;closing\nA1;water;\xe2\xf3\xeb;2;1\n",
+         "line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+         "line 1: not an exchange file: an Excel 97-2003 workbook (.xls) or another old Office document: "
+         "save it as XLSX or CSV"),
+    ],
+)  # fmt: skip
+def test_a_file_refused_before_its_rows_is_named_and_recorded(city, provider, tmp_path, content, reason):
+    path = tmp_path / "october.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert (exc.value.report.file_name, [str(e) for e in exc.value.report.errors]) == (
+        "october.csv",
+        [reason],
+    )
+    snap = Snapshot.objects.get()
+    assert (snap.status, snap.file_name, snap.report["errors"][0]["reason"]) == (
+        "rejected",
+        "october.csv",
+        reason.split(": ", 1)[1],
+    )
+
+
+def test_nul_bytes_in_a_text_file_refuse_it_with_the_line(city, provider, write_snapshot):
+    """PostgreSQL cannot store a NUL character: the reader refuses the file before any row is staged."""
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;1", "A2;water;вул. Проскурівська;4;;Ко\x00валь;;;;;;;;1"
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"
+    ]
+    assert not Account.objects.exists()

@@ -224,3 +224,31 @@ def test_building_of_another_office_refused(sample_streets, tmp_path, office, of
         registry_import(write(tmp_path, "b.csv", "X1;вул. Свободи;5;2;;;;;;;;\n"), office=office2)
     assert "another housing office" in exc.value.report.errors[0].reason
     assert Dwelling.objects.count() == 1
+
+
+def test_a_file_refused_before_its_rows_is_named(sample_streets, tmp_path, office):
+    p = tmp_path / "zhek-01.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + "D1;вул. Свободи;5;;;;;;;;;\n".encode("cp1251"))
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert (exc.value.report.file_name, [str(e) for e in exc.value.report.errors]) == (
+        "zhek-01.csv",
+        ["line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"],
+    )
+
+
+def test_a_title_row_above_the_header_is_refused_saying_so(sample_streets, tmp_path, office):
+    import openpyxl
+
+    p = tmp_path / "zhek.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Реєстр ЖЕК-01 станом на 01.11.2026"])
+    book.active.append(HEADER.strip().split(";"))
+    book.active.append(["D1", "вул. Свободи", "5"])
+    book.save(p)
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1: no header row: the first row must name the columns (dwelling, street, house, …); "
+        "line 1 holds: реєстр жек-01 станом на 01.11.2026"
+    ]

@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, file_checksum
-from merezha.formats import FormatError, open_table
+from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
+from merezha.formats import FormatError, open_table, source_name
 from merezha.registry.matching import MatchStatus, StreetMatch, apartment_key, canonical_name, fold, house_key
 from merezha.registry.models import (
     BenefitCategory,
@@ -193,7 +193,7 @@ def registry_import(
 ) -> ImportReport:
     started = time.monotonic()
     today = today or timezone.localdate()
-    report = ImportReport()
+    report = ImportReport(file_name=source_name(source, name))
     street_index = street_index_build()
     street_matches: dict[str, StreetMatch] = {}  # partners repeat a street's spelling on every row
     dwellings: dict[str, DwellingRow] = {}
@@ -204,12 +204,14 @@ def registry_import(
                 table.format,
                 table.encoding or "",
             )
-            if table.format != "json":
-                missing = [c for c in REQUIRED if c not in table.columns]
-                if missing:
-                    for column in missing:
-                        report.reject(1, column, "required column is missing")
-                    raise ImportRejected(report)
+            if table.format != "json" and not columns_check(
+                report,
+                columns=table.columns,
+                required=REQUIRED,
+                known=list(REGISTRY_DBF_FIELDS.values()),
+                line=table.header_line,
+            ):
+                raise ImportRejected(report)
             for line, row in table.rows:
                 report.rows_read += 1
                 parsed = _parse_row(report, line, row)

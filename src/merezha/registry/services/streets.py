@@ -7,8 +7,8 @@ from typing import IO
 
 from django.db import transaction
 
-from merezha.core.imports import ImportRejected, ImportReport
-from merezha.formats import FormatError, open_table
+from merezha.core.imports import ImportRejected, ImportReport, columns_check
+from merezha.formats import FormatError, open_table, source_name
 from merezha.registry.matching import STREET_TYPES, fold, split_street
 from merezha.registry.models import Street, StreetName
 
@@ -26,18 +26,21 @@ def streets_import(source: str | IO[bytes], *, name: str | None = None) -> Impor
     Atomic: a file with any bad row changes nothing (ImportRejected).
     """
     started = time.monotonic()
-    report = ImportReport()
+    report = ImportReport(file_name=source_name(source, name))
     parsed: list[tuple[int, str, str, list[str]]] = []
     try:
         with open_table(
             source, name=name, dbf_fields={"TYPE": "type", "NAME": "name", "FORMER": "former_names"}
         ) as t:
             report.file_name, report.file_format, report.encoding = t.name, t.format, t.encoding or ""
-            if t.format != "json":
-                for column in ("name",):
-                    if column not in t.columns:
-                        report.reject(1, column, "required column is missing")
-                        raise ImportRejected(report)
+            if t.format != "json" and not columns_check(
+                report,
+                columns=t.columns,
+                required=("name",),
+                known=("type", "name", "former_names"),
+                line=t.header_line,
+            ):
+                raise ImportRejected(report)
             for line, row in t.rows:
                 report.rows_read += 1
                 street_name = row.get("name", "")

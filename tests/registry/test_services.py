@@ -7,7 +7,15 @@ import pytest
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
 from merezha.formats.writers import Column, write_dbf
-from merezha.registry.models import Building, Dwelling, Person, RegisterChange, Street, StreetName
+from merezha.registry.models import (
+    Building,
+    Dwelling,
+    Person,
+    RegisterChange,
+    RegistryImport,
+    Street,
+    StreetName,
+)
 from merezha.registry.services import registry_import, streets_import
 
 pytestmark = pytest.mark.django_db
@@ -252,3 +260,35 @@ def test_a_title_row_above_the_header_is_refused_saying_so(sample_streets, tmp_p
         "line 1: no header row: the first row must name the columns (dwelling, street, house, …); "
         "line 1 holds: реєстр жек-01 станом на 01.11.2026"
     ]
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "limit"),
+    [
+        ("D" * 33 + ";вул. Свободи;5;;;;;;;;;\n", "dwelling", 32),
+        ("D1;вул. Свободи;" + "5" * 33 + ";;;;;;;;;\n", "house", 32),
+        ("D1;вул. Свободи;5;" + "1" * 17 + ";;;;;;;;\n", "apartment", 16),
+        ("D1;вул. Свободи;5;;;" + "Ш" * 81 + ";;;;;;\n", "surname", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;" + "І" * 81 + ";;;;;\n", "name", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;Ія;" + "І" * 81 + ";;;;\n", "patronymic", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;;;;;;" + "B" * 33 + "\n", "benefit", 32),
+    ],
+)
+def test_a_value_longer_than_the_register_keeps_is_rejected(
+    sample_streets, tmp_path, office, content, column, limit
+):
+    """PostgreSQL refused such a value mid-import with a traceback; SQLite stored it whole."""
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "x.csv", content), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        f"line 2, column {column}: longer than {limit} characters"
+    ]
+    assert snapshot_of_register() == (0, 0, 0, 0, 0)
+
+
+def test_a_long_upload_name_is_kept_to_200_characters(sample_streets, tmp_path, office):
+    report = registry_import(
+        write(tmp_path, "x.csv", "D1;вул. Свободи;5;;;;;;;;;\n"), office=office, name="р" * 250 + ".csv"
+    )
+    assert report.applied
+    assert RegistryImport.objects.get().file_name == "р" * 200

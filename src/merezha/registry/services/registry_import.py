@@ -51,6 +51,17 @@ REGISTRY_DBF_FIELDS = {
     "LGCODE": "benefit",
 }
 REQUIRED = ("dwelling", "street", "house")
+#: Longest value of each stored text column (the models' field lengths).
+MAX_LENGTH = {
+    "dwelling": 32,
+    "street": 120,
+    "house": 32,
+    "apartment": 16,
+    "surname": 80,
+    "name": 80,
+    "patronymic": 80,
+    "benefit": 32,
+}
 PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
 
 RELATIONS = {
@@ -130,6 +141,10 @@ def _parse_row(
     for column in REQUIRED:
         if not row.get(column, "").strip():
             report.reject(line, column, "required value is empty")
+            ok = False
+    for column, limit in MAX_LENGTH.items():
+        if len(row.get(column, "")) > limit:
+            report.reject(line, column, f"longer than {limit} characters")
             ok = False
     area: Decimal | None = None
     if row.get("area"):
@@ -282,7 +297,7 @@ def registry_import(
     with transaction.atomic():
         imp = RegistryImport.objects.create(
             office=office,
-            file_name=report.file_name,
+            file_name=report.file_name[:200],
             checksum=file_checksum(source) if isinstance(source, str) else "",
             file_format=report.file_format,
             encoding=report.encoding,

@@ -292,3 +292,29 @@ def test_a_long_upload_name_is_kept_to_200_characters(sample_streets, tmp_path, 
     )
     assert report.applied
     assert RegistryImport.objects.get().file_name == "р" * 200
+
+
+def test_accept_partial_keeps_a_dwelling_whose_first_row_was_rejected(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;head;\nD1;вул. Свободи;5;1;;Коваль;Ян;;;;child;\n",
+        ),
+        office=office,
+    )
+    changes = RegisterChange.objects.count()
+    report = registry_import(
+        write(
+            tmp_path,
+            "b.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;boss;\nD1;вул. Свободи;5;1;;Коваль;Ян;;;;child;\n",
+        ),
+        office=office,
+        accept_partial=True,
+    )
+    assert [str(e) for e in report.errors] == ["line 2, column relation: unknown relation 'boss'"]
+    assert (report.rows_applied, report.changes) == (0, {})
+    # the head did not leave: the dwelling with a rejected row is left exactly as it was
+    assert sorted(Person.objects.filter(is_active=True).values_list("name", flat=True)) == ["Ія", "Ян"]
+    assert RegisterChange.objects.count() == changes

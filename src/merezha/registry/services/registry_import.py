@@ -212,6 +212,8 @@ def registry_import(
     street_index = street_index_build()
     street_matches: dict[str, StreetMatch] = {}  # partners repeat a street's spelling on every row
     dwellings: dict[str, DwellingRow] = {}
+    #: Dwellings with a rejected row: left exactly as they are, whichever of their rows came first.
+    rejected_refs: set[str] = set()
     try:
         with open_table(source, dbf_fields=REGISTRY_DBF_FIELDS, name=name) as table:
             report.file_name, report.file_format, report.encoding = (
@@ -232,6 +234,7 @@ def registry_import(
                 parsed = _parse_row(report, line, row)
                 ref = row.get("dwelling", "").strip()
                 if parsed is None:
+                    rejected_refs.add(ref)
                     if ref in dwellings:
                         dwellings[ref].rejected = True
                     continue
@@ -241,6 +244,7 @@ def registry_import(
                     match = street_matches[row["street"]] = street_index.match(row["street"])
                 if match.status is not MatchStatus.MATCHED or match.street_id is None:
                     report.reject(line, "street", match.reason)
+                    rejected_refs.add(ref)
                     if ref in dwellings:
                         dwellings[ref].rejected = True
                     continue
@@ -257,6 +261,7 @@ def registry_import(
                         apartment=row.get("apartment", "").strip(),
                         apartment_key=akey,
                         area=extra["area"],
+                        rejected=ref in rejected_refs,
                     )
                     dwellings[ref] = current
                 elif (current.street_id, current.house_key, current.apartment_key) != (

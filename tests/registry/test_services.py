@@ -318,3 +318,37 @@ def test_accept_partial_keeps_a_dwelling_whose_first_row_was_rejected(sample_str
     # the head did not leave: the dwelling with a rejected row is left exactly as it was
     assert sorted(Person.objects.filter(is_active=True).values_list("name", flat=True)) == ["Ія", "Ян"]
     assert RegisterChange.objects.count() == changes
+
+
+def test_streets_type_written_into_the_name_is_the_type(tmp_path, db):
+    """`вул. Нова` in the name column with no type was stored as a street called `вул. Нова`, which
+    an address `Нова` did not find, and `Нова вулиця` became a second street."""
+    p = tmp_path / "s.csv"
+    p.write_text("type;name;former_names\n;вул. Нова;вул. Стара\nпроїзд;Тихий проїзд;\n", encoding="utf-8")
+    streets_import(str(p))
+    assert sorted(Street.objects.values_list("type", "name")) == [("вул.", "Нова"), ("проїзд", "Тихий")]
+    assert list(StreetName.objects.values_list("name", flat=True)) == ["Стара"]
+    # a file without the former_names column leaves the former names alone; an empty cell clears them
+    p.write_text("type;name\n;Нова вулиця\n", encoding="utf-8")
+    assert streets_import(str(p)).changes == {"created": 0, "updated": 0}
+    p.write_text("type;name;former_names\n;Нова вулиця;\n", encoding="utf-8")
+    assert streets_import(str(p)).changes == {"created": 0, "updated": 1}
+    assert not StreetName.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("вул.;Нова;\nвул.;НОВА;Стара\n", "line 3, column name: the same street as line 2"),
+        (";вул. Нова;\n;Нова вулиця;\n", "line 3, column name: the same street as line 2"),
+        ("вул.;" + "Д" * 121 + ";\n", "line 2, column name: longer than 120 characters"),
+        ("вул.;Нова;Стара|" + "Д" * 121 + "\n", "line 2, column former_names: longer than 120 characters"),
+    ],
+)
+def test_streets_refused_rows(tmp_path, db, content, error):
+    p = tmp_path / "s.csv"
+    p.write_text("type;name;former_names\n" + content, encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        streets_import(str(p))
+    assert [str(e) for e in exc.value.report.errors] == [error]
+    assert Street.objects.count() == 0

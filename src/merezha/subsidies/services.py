@@ -379,6 +379,25 @@ def batch_check_run(
 # --- decisions --------------------------------------------------------------------------------
 
 DECISION_COLUMNS = ("decision", "tax_id", "dwelling_id", "address", "period_from", "period_to")
+#: DBF field names (at most 10 characters) of a decisions file: the column names where they fit, the
+#: names dBase tools cut the longer ones to, and the legacy names of the other exchange files.
+DECISION_DBF_FIELDS = {
+    "DECISION": "decision",
+    "TAX_ID": "tax_id",
+    "IDCODE": "tax_id",
+    "DWELLING": "dwelling_id",
+    "DWELLING_I": "dwelling_id",
+    "ADDRESS": "address",
+    "ADRES": "address",
+    "PERIOD_FRO": "period_from",
+    "PER_FROM": "period_from",
+    "PERIOD_TO": "period_to",
+    "PER_TO": "period_to",
+    "SERVICE": "service",
+    "USLUGA": "service",
+    "MONTHLY_AM": "monthly_amount",
+    "SUMMA": "monthly_amount",
+}
 
 
 @dataclass
@@ -680,7 +699,7 @@ def decisions_import(
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)
     try:
-        with open_table(source, name=file_name or None) as table:
+        with open_table(source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS) as table:
             report = ImportReport(file_name=table.name, file_format=table.format)
             if table.format != "json" and not columns_check(
                 report,

@@ -215,15 +215,8 @@ def _encoding_name(encoding: str) -> str:
     return "UTF-8" if encoding.startswith("utf-8") else encoding
 
 
-def _check_text(fh: IO[bytes], encoding: str) -> None:
-    """The whole file decodes in `encoding` and holds no NUL byte, or FormatError names the line.
-
-    One pass in C over the bytes before the rows are read, so that a bad byte deep in the file is
-    reported at its own line (the text reader decodes ahead in blocks) and costs no work per row.
-    """
-    if encoding == "utf-8-sig":  # so that an error's position counts from the start of the text
-        fh.read(3)
-    decoder = codecs.getincrementaldecoder(encoding.replace("-sig", ""))("strict")
+def _check_nul(fh: IO[bytes]) -> None:
+    """A text file holds no NUL byte (PostgreSQL could not store one): one pass of memchr in C."""
     line = 1
     while True:
         chunk = fh.read(_SAMPLE)
@@ -235,20 +228,34 @@ def _check_text(fh: IO[bytes], encoding: str) -> None:
                 "the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)",
                 line=line + chunk.count(b"\n", 0, nul),
             )
+        line += chunk.count(b"\n")
+    fh.seek(0)
+
+
+def _decoding_error(fh: IO[bytes], encoding: str) -> FormatError:
+    """The refusal of a text that does not decode, at the line of its first bad byte.
+
+    Only called once the text reader has failed: it decodes ahead in blocks, so where it stopped
+    says little; this pass over the bytes finds the line. A valid file never pays for it.
+    """
+    fh.seek(0)
+    if encoding == "utf-8-sig":  # so that an error's position counts from the start of the text
+        fh.read(3)
+    decoder = codecs.getincrementaldecoder(encoding.replace("-sig", ""))("strict")
+    bom = " (it starts with a UTF-8 byte-order mark)" if encoding == "utf-8-sig" else ""
+    reason = f"the text is not valid {_encoding_name(encoding)}{bom}"
+    line = 1
+    while True:
+        chunk = fh.read(_SAMPLE)
+        if not chunk:
+            break
         pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous chunk
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as exc:
-            where = line + chunk.count(b"\n", 0, max(0, exc.start - pending))
-            bom = " (it starts with a UTF-8 byte-order mark)" if encoding == "utf-8-sig" else ""
-            raise FormatError(f"the text is not valid {_encoding_name(encoding)}{bom}", line=where) from None
+            return FormatError(reason, line=line + chunk.count(b"\n", 0, max(0, exc.start - pending)))
         line += chunk.count(b"\n")
-    try:
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        reason = f"the text is not valid {_encoding_name(encoding)}: it ends inside a character"
-        raise FormatError(reason, line=line) from None
-    fh.seek(0)
+    return FormatError(f"{reason}: it ends inside a character", line=line)
 
 
 def _csv_error(exc: csv.Error) -> str:
@@ -271,13 +278,16 @@ def _header_check(header: list[str], line: int) -> None:
 
 def _open_csv(fh: IO[bytes], display: str) -> Table:
     encoding = _detect_text_encoding(fh)
-    _check_text(fh, encoding)
+    _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
     header_line = 1
-    first = text.readline()
-    while first and not first.strip():
-        header_line += 1
+    try:
         first = text.readline()
+        while first and not first.strip():
+            header_line += 1
+            first = text.readline()
+    except UnicodeDecodeError:
+        raise _decoding_error(fh, encoding) from None
     if not first:
         raise FormatError("the file is empty")
     delimiter = ";" if first.count(";") >= first.count(",") else ","
@@ -314,7 +324,7 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     stripped = (stripped + [""] * width)[:width]
                 yield start, dict(zip(header, stripped, strict=True))
         except UnicodeDecodeError:
-            raise FormatError(f"the text is not valid {_encoding_name(encoding)}", line=line) from None
+            raise _decoding_error(fh, encoding) from None
 
     return Table(display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line)
 

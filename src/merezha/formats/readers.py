@@ -2,13 +2,16 @@
 
 Rows come out as `(line, {column: text})`, never the whole file at once:
 
-- CSV: `line` is the physical line where the row starts (the header is line 1);
-- XLSX: the sheet's row number (the header is row 1), first sheet;
+- CSV: `line` is the physical line where the row starts (the header is line 1, after any blank
+  lines above it);
+- XLSX: the sheet's row number (the header is the first row that is not empty), first sheet;
 - DBF: the record number, counted from 2 so that it reads like a file with a header line;
 - JSON: the row's position in the `rows` array, counted from 2 the same way.
 
-Values are stripped strings; numbers keep their written digits (an Excel float is rendered with
-its shortest repr so that the caller can round it exactly); dates from XLSX and DBF are ISO.
+Values are stripped strings; numbers keep their written digits, except that a spreadsheet or JSON
+number within a millionth of a two-place decimal is that decimal (binary floating point cannot
+hold 220.55); booleans are `true`/`false`; dates from XLSX and DBF are ISO. A file that cannot be
+read is a FormatError naming the line (and column) and the reason, never a traceback.
 """
 
 from __future__ import annotations

@@ -33,3 +33,11 @@ def test_dates_and_periods():
         parse_date("31.02.2020")
     with pytest.raises(ValueError):
         parse_period("2026-13")
+
+
+def test_period_as_the_first_day_of_its_month():
+    """What a spreadsheet makes of a typed `2026-11`: the date 1 November 2026."""
+    assert parse_period("2026-11-01") == dt.date(2026, 11, 1)
+    for text in ("2026-11-15", "2026-11-01 10:00", "01.11.2026", "11.2026"):
+        with pytest.raises(ValueError, match="expected YYYY-MM"):
+            parse_period(text)

@@ -1,5 +1,8 @@
+import datetime as dt
 import io
+import json
 import struct
+import zipfile
 
 import pytest
 
@@ -109,3 +112,249 @@ def test_dbf_header_garbage(tmp_path):
     p.write_bytes(bytes([3, 126, 1, 1]) + struct.pack("<IHH", 1, 65, 11) + b"\x00" * 60)
     with pytest.raises(FormatError):
         rows_of(p)
+
+
+# --- partner files the samples do not cover ------------------------------------------------------
+def table_of(data: bytes, name: str = "x.csv", **kw):
+    with open_table(io.BytesIO(data), name=name, **kw) as t:
+        return t, list(t.rows)
+
+
+def refusal(data: bytes, name: str = "x.csv", **kw) -> str:
+    with pytest.raises(FormatError) as exc:
+        table_of(data, name, **kw)
+    return str(exc.value)
+
+
+def test_csv_comma_delimiter_with_decimal_comma_in_quotes_and_crlf():
+    t, rows = table_of(
+        b'Account , CLOSING,house\r\nA1,"1 234,56",12/1\r\n\r\nA2,"-4,38","12, \xd0\xba\xd0\xbe\xd1\x80\xd0\xbf. 2"\r\n'
+    )
+    assert (t.columns, rows) == (
+        ["account", "closing", "house"],
+        [(2, {"account": "A1", "closing": "1 234,56", "house": "12/1"}),
+         (4, {"account": "A2", "closing": "-4,38", "house": "12, корп. 2"})],
+    )  # fmt: skip
+
+
+def test_csv_cp1251_with_and_without_bom_and_utf8_bom():
+    text = "street;house\nвул. Кам'янецька;3б\n"
+    assert table_of(text.encode("cp1251"))[0].encoding == "cp1251"
+    assert table_of(b"\xef\xbb\xbf" + text.encode())[1] == [
+        (2, {"street": "вул. Кам'янецька", "house": "3б"})
+    ]
+    assert refusal(b"\xef\xbb\xbf" + text.encode("cp1251")) == (
+        "line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"
+    )
+
+
+def test_csv_invalid_byte_deep_in_the_file_is_reported_at_its_own_line():
+    lines = ["street;house"] + [f"вул. Свободи;{n}" for n in range(1, 20000)]
+    data = "\n".join(lines).encode() + b"\nbad\xff;1\n"
+    assert refusal(data) == "line 20001: the text is not valid UTF-8"
+
+
+def test_csv_lines_count_blank_lines_before_the_header():
+    t, rows = table_of(b"\n\n  \naccount;closing\nA1;1\n\nA2;2\n")
+    assert (t.header_line, [line for line, _ in rows]) == (4, [5, 7])
+
+
+def test_csv_quoted_field_with_newlines_keeps_the_line_where_the_row_starts():
+    _, rows = table_of('payer;closing\n"Коваленко\nІрина";1\nБойко;2\n'.encode())
+    assert rows == [
+        (2, {"payer": "Коваленко\nІрина", "closing": "1"}),
+        (4, {"payer": "Бойко", "closing": "2"}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"account;closing;Closing\nA1;1;2\n", "line 1, column closing: column 'closing' appears twice in the header"),
+        (b'account;closing\nA1;"1\nA2;2\n', "line 2: a quoted field is not closed before the end of the file"),
+        (b'account;closing\nA1;"1"2\n', "line 2: malformed CSV: ';' expected after '\"'"),
+        (b"account;closing\nA1;" + b"9" * 200_000 + b"\n",
+         "line 2: a field is longer than 131,072 characters (a quote left open?)"),
+        (b"account;closing\nA1;1\nA2;\x00\x00\n",
+         "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"),
+        ("\ufeffaccount;closing\n".encode("utf-16-le"), "not an exchange file: UTF-16 text: save the file as UTF-8 or cp1251"),
+        (b"%PDF-1.4\n%\xe2\xe3", "not an exchange file: a PDF document, not CSV, XLSX, DBF or JSON"),
+        (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "not an exchange file: a gzip archive: unpack it and send the file inside"),
+    ],
+)  # fmt: skip
+def test_csv_refusals_name_line_and_reason(data, reason):
+    assert refusal(data) == reason
+
+
+def test_format_is_told_from_the_content_not_the_name(samples):
+    data = (samples / "snapshot-rent-2026-10.xlsx").read_bytes()
+    t, rows = table_of(data, name="rent.csv")
+    assert (t.format, len(rows)) == ("xlsx", 125)
+
+
+def _workbook(rows, *, title=None) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    if title:
+        book.active.append([title])
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_numbers_floats_dates_and_booleans():
+    data = _workbook(
+        [
+            ["closing", "paid", "birth_date", "tax_id", "flag"],
+            [220.54999999999998, 12.349999999, dt.datetime(1980, 5, 17), 1779483742, True],
+            [0.1 + 0.2, 12.345, dt.date(2026, 11, 1), "0012", False],
+            [1e-05, -4.38, "17.05.1980", None, None],
+        ]
+    )
+    _, rows = table_of(data, name="x.xlsx")
+    assert [r for _, r in rows] == [
+        {
+            "closing": "220.55",
+            "paid": "12.35",
+            "birth_date": "1980-05-17",
+            "tax_id": "1779483742",
+            "flag": "true",
+        },
+        {"closing": "0.3", "paid": "12.345", "birth_date": "2026-11-01", "tax_id": "0012", "flag": "false"},
+        {"closing": "0.00001", "paid": "-4.38", "birth_date": "17.05.1980", "tax_id": "", "flag": ""},
+    ]
+
+
+def test_xlsx_title_row_is_taken_as_the_header_and_named():
+    t, _ = table_of(_workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
+    assert (t.header_line, t.columns) == (1, ["звіт за жовтень", ""])
+    t, rows = table_of(_workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
+    assert (t.header_line, rows) == (2, [(3, {"account": "A1", "closing": "1"})])
+
+
+def test_xlsx_formula_with_a_cached_value_is_read_and_without_one_refused(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["opening", "paid", "closing"])
+    book.active.append([10, 5, "=A2-B2"])  # openpyxl writes the formula without a value
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    with pytest.raises(FormatError) as exc:
+        rows_of(path)
+    assert str(exc.value) == (
+        "line 2, column closing: cell C2 holds a formula without a computed value: open the file in "
+        "Excel or LibreOffice and save it, or write the values instead of formulas"
+    )
+    # as Excel or LibreOffice save it: the formula with its computed value
+    saved = tmp_path / "saved.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(saved, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>A2-B2</f><v />" in data
+                data = data.replace(b"<f>A2-B2</f><v />", b"<f>A2-B2</f><v>5</v>")
+            dst.writestr(item, data)
+    assert [r for _, r in rows_of(saved)[1]] == [{"opening": "10", "paid": "5", "closing": "5"}]
+
+
+def test_xlsx_duplicate_header_refused():
+    assert refusal(_workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
+        "line 1, column account: column 'account' appears twice in the header"
+    )
+
+
+def test_json_numbers_and_strings():
+    data = json.dumps(
+        {"Period": "2026-10", "ROWS": [{"Closing": 12.5, "paid": "1 234,56", "x": True, "y": None, "z": 1e2}]}
+    ).encode()
+    t, rows = table_of(data, name="x.json")
+    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100.0"})]
+    assert t.metadata == {"period": "2026-10"}
+    _, rows = table_of(b'{"rows": [{"closing": 0.30000000000000004, "paid": 12.345}]}', name="x.json")
+    assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b'{"rows": [{"payer": {"surname": "X"}}]}', "line 2, column payer: a value must be a text or a number, not an object"),
+        (b'{"rows": [{"a": "1"}, {"former_names": ["A", "B"]}]}', "line 3, column former_names: a value must be a text or a number, not a list"),
+        (b'{"rows": [{"closing": "1", "closing": "2"}]}', "line 2, column closing: the key 'closing' appears twice in the row"),
+        (b'{"rows": {"a": {"closing": "1"}}}', "`rows` must be an array of row objects"),
+        (b'{"rows": ["A1;1"]}', "line 2: a row must be an object of column names and values"),
+        (b'{"data": [{"closing": "1"}], "period": "2026-10"}', "no `rows` array of rows in the JSON object (its keys: data, period)"),
+        (b'{"rows": [{"closing": "1"}]} {"x"', "line 2: malformed JSON: parse error: trailing garbage"),
+        ('{"rows": [{"street": "вул. Свободи"}]}'.encode("cp1251"), "line 2: the JSON text is not valid UTF-8"),
+        (b'{"rows": [{"payer": "a\\u0000b"}]}', "line 2, column payer: the value holds a NUL character"),
+    ],
+)  # fmt: skip
+def test_json_refusals_name_line_column_and_reason(data, reason):
+    assert refusal(data, name="x.json") == reason
+
+
+def _dbf(fields, records, *, driver: int, encoding: str) -> bytes:
+    """A dBase III file with the given language-driver byte, records given as text."""
+    header_len, record_len = 32 + 32 * len(fields) + 1, 1 + sum(w for _, _, w in fields)
+    out = bytearray(struct.pack("<BBBBIHH", 3, 126, 10, 15, len(records), header_len, record_len))
+    out += b"\x00" * 17 + bytes([driver]) + b"\x00\x00"
+    for name, kind, width in fields:
+        out += (
+            name.encode().ljust(11, b"\x00") + kind.encode() + b"\x00" * 4 + bytes([width, 0]) + b"\x00" * 14
+        )
+    out += b"\r"
+    for record in records:
+        out += b" " + b"".join(
+            (v.encode(encoding) if isinstance(v, str) else v).ljust(w)[:w]
+            for v, (_, _, w) in zip(record, fields, strict=True)
+        )
+    return bytes(out + b"\x1a")
+
+
+DBF_FIELDS = [("FIO", "C", 30), ("STREET", "C", 30)]
+
+
+@pytest.mark.parametrize(
+    ("driver", "encoding", "read_as"),
+    [(0x57, "cp1251", "cp1251"), (0xC9, "cp1251", "cp1251"), (0x26, "cp866", "cp866"), (0x65, "cp866", "cp866"),
+     (0, "cp1125", "cp1125"), (0, "cp1251", "cp1251"), (0x26, "cp1125", "cp1125")],
+)  # fmt: skip
+def test_dbf_language_driver_and_text(driver, encoding, read_as):
+    street = "вул. Проскурівська" if encoding != "cp866" else "вул. Проскурiвська"
+    data = _dbf(DBF_FIELDS, [["Їжак Євген", street]] * 3, driver=driver, encoding=encoding)
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, rows[0][1]) == (read_as, {"fio": "Їжак Євген", "street": street})
+
+
+def test_dbf_cp866_text_with_zero_driver_byte_is_told_by_its_latin_i():
+    data = _dbf(DBF_FIELDS, [["Їжак Євген", "вул. Пiдгiрна"]] * 3, driver=0, encoding="cp866")
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, rows[0][1]["fio"]) == ("cp866", "Їжак Євген")
+
+
+def test_dbf_that_reads_alike_in_cp866_and_cp1125_is_refused_not_guessed():
+    """`Єва` in cp866 is `Ґва` in cp1125: with no `і` either way and no language driver, nobody can tell."""
+    data = _dbf(DBF_FIELDS, [["Єва Юрченко", "вул. Садова"]], driver=0, encoding="cp866")
+    assert refusal(data, name="x.dbf") == (
+        "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+        "set the language-driver byte or re-save it in cp1251"
+    )
+
+
+def test_dbf_duplicate_field_refused():
+    data = _dbf([("LS", "C", 5), ("LS", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
+    assert refusal(data, name="x.dbf") == "column LS: field LS appears twice in the DBF header"
+
+
+def test_dbf_text_ends_at_its_first_nul_byte():
+    """Legacy writers end a C string with NUL and leave garbage after it: the text is what precedes."""
+    data = _dbf(
+        DBF_FIELDS,
+        [["Коваль".encode("cp1251") + b"\x00\x07\xff\xff", "вул. Свободи"]],
+        driver=0x57,
+        encoding="cp1251",
+    )
+    assert table_of(data, name="x.dbf")[1] == [(2, {"fio": "Коваль", "street": "вул. Свободи"})]

@@ -73,3 +73,13 @@ def test_bad_options_are_one_line_reasons(city, samples, make_org):
             "2026-10-31",
             "/nonexistent.csv",
         )
+
+
+def test_a_file_that_cannot_be_read_is_named_in_the_one_line_reason(city, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(CommandError) as exc:
+        run("--provider", "water", "--period", "2026-10", "--payments-through", "2026-10-31", str(path))
+    assert str(exc.value) == (
+        "empty.csv: refused, nothing changed: 1 rejected row(s) (line 1); first: line 1: the file is empty"
+    )

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import json
 
+import openpyxl
 import pytest
 
 from merezha.core.imports import ImportRejected
@@ -261,12 +262,54 @@ def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):
     assert Account.objects.count() == 0
 
 
-def test_provider_aliases_and_excel_float_amounts(city, provider, write_snapshot):
+def test_provider_aliases_and_excel_float_amounts(city, provider, tmp_path):
     ServiceAlias.objects.create(provider=provider, alias="ХВП", service=Service.objects.get(code="water"))
-    path = write_snapshot("A1;хвп;вул. Проскурівська;2;;;;;;;;;;220.54999999999998")
+    path = tmp_path / "snap.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "хвп", "вул. Проскурівська", 2, 220.54999999999998])
+    book.active.append(["A2", "water", "вул. Проскурівська", 4, 0.1 + 0.2])
+    book.save(path)
     snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
-    account = Account.objects.get()
-    assert (account.service.code, account.closing) == ("water", Money(22055))
+    assert sorted(Account.objects.values_list("number", "service__code", "closing")) == [
+        ("A1", "water", Money(22055)),
+        ("A2", "water", Money(30)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("10,005", "more than two decimal places: '10,005' (the hub does not round amounts)"),
+        (
+            "220.54999999999998",
+            "more than two decimal places: '220.54999999999998' (the hub does not round amounts)",
+        ),
+        ("1e3", "not an amount: '1e3'"),
+    ],
+)
+def test_an_amount_written_with_more_than_two_places_is_refused(
+    city, provider, write_snapshot, written, reason
+):
+    path = write_snapshot("A1;water;вул. Проскурівська;2;;;;;;;;;;" + written)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [f"line 2, column closing: {reason}"]
+    assert not Account.objects.exists()
+
+
+def test_a_spreadsheet_amount_with_three_real_places_is_refused(city, provider, tmp_path):
+    path = tmp_path / "snap.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "water", "вул. Проскурівська", 2, 12.345])
+    book.active.append(["A2", "water", "вул. Проскурівська", 4, 12.349999999])
+    book.save(path)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column closing: more than two decimal places: '12.345' (the hub does not round amounts)"
+    ]
 
 
 def test_discrepancies_are_reported_never_fixed(city, provider, write_snapshot):
@@ -307,12 +350,9 @@ def test_unreadable_file_is_refused(city, provider, tmp_path):
     path.write_text("foo;bar\n1;2\n", encoding="utf-8")
     with pytest.raises(ImportRejected) as exc:
         snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
-    assert [(e.line, e.column) for e in exc.value.report.errors] == [
-        (1, "account"),
-        (1, "service"),
-        (1, "street"),
-        (1, "house"),
-        (1, "closing"),
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1: no header row: the first row must name the columns "
+        "(account, service, street, house, closing, …); line 1 holds: foo | bar"
     ]
 
 
@@ -435,3 +475,44 @@ def test_touched_dwellings_include_those_an_account_left_or_closed_in(city, prov
     )
     assert report.changes == {"created": 0, "updated": 2, "unchanged": 0, "closed": 1}
     assert report.touched_dwellings == {dwelling("01000008"), dwelling("01000011"), dwelling("01000009")}
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "line 1: the file is empty"),
+        (b"\xef\xbb\xbfaccount;service;street;house;closing\nA1;water;\xe2\xf3\xeb;2;1\n",
+         "line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+         "line 1: not an exchange file: an Excel 97-2003 workbook (.xls) or another old Office document: "
+         "save it as XLSX or CSV"),
+    ],
+)  # fmt: skip
+def test_a_file_refused_before_its_rows_is_named_and_recorded(city, provider, tmp_path, content, reason):
+    path = tmp_path / "october.csv"
+    path.write_bytes(content)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert (exc.value.report.file_name, [str(e) for e in exc.value.report.errors]) == (
+        "october.csv",
+        [reason],
+    )
+    snap = Snapshot.objects.get()
+    assert (snap.status, snap.file_name, snap.report["errors"][0]["reason"]) == (
+        "rejected",
+        "october.csv",
+        reason.split(": ", 1)[1],
+    )
+
+
+def test_nul_bytes_in_a_text_file_refuse_it_with_the_line(city, provider, write_snapshot):
+    """PostgreSQL cannot store a NUL character: the reader refuses the file before any row is staged."""
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;1", "A2;water;вул. Проскурівська;4;;Ко\x00валь;;;;;;;;1"
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"
+    ]
+    assert not Account.objects.exists()

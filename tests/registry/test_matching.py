@@ -12,6 +12,7 @@ from merezha.registry.matching import (
     fold,
     house_key,
     split_street,
+    type_strip,
 )
 
 STREETS = [
@@ -162,3 +163,19 @@ def test_fold_is_idempotent():
     for _, _, name, former in STREETS:
         for n in [name, *former]:
             assert fold(fold(n)) == fold(n)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("вул. Нова", ("вул.", "Нова")),
+        ("Нова вулиця", ("вул.", "Нова")),
+        ("вул.Нова", ("вул.", "Нова")),
+        ("проспект Миру", ("просп.", "Миру")),
+        ("Героїв Майдану", (None, "Героїв Майдану")),
+        ("Майдан", (None, "Майдан")),
+        ("Нова", (None, "Нова")),
+    ],
+)
+def test_type_strip(text, expected):
+    assert type_strip(text) == expected

@@ -7,7 +7,15 @@ import pytest
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
 from merezha.formats.writers import Column, write_dbf
-from merezha.registry.models import Building, Dwelling, Person, RegisterChange, Street, StreetName
+from merezha.registry.models import (
+    Building,
+    Dwelling,
+    Person,
+    RegisterChange,
+    RegistryImport,
+    Street,
+    StreetName,
+)
 from merezha.registry.services import registry_import, streets_import
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +232,123 @@ def test_building_of_another_office_refused(sample_streets, tmp_path, office, of
         registry_import(write(tmp_path, "b.csv", "X1;вул. Свободи;5;2;;;;;;;;\n"), office=office2)
     assert "another housing office" in exc.value.report.errors[0].reason
     assert Dwelling.objects.count() == 1
+
+
+def test_a_file_refused_before_its_rows_is_named(sample_streets, tmp_path, office):
+    p = tmp_path / "zhek-01.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + HEADER.encode() + "D1;вул. Свободи;5;;;;;;;;;\n".encode("cp1251"))
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert (exc.value.report.file_name, [str(e) for e in exc.value.report.errors]) == (
+        "zhek-01.csv",
+        ["line 2: the text is not valid UTF-8 (it starts with a UTF-8 byte-order mark)"],
+    )
+
+
+def test_a_title_row_above_the_header_is_refused_saying_so(sample_streets, tmp_path, office):
+    import openpyxl
+
+    p = tmp_path / "zhek.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Реєстр ЖЕК-01 станом на 01.11.2026"])
+    book.active.append(HEADER.strip().split(";"))
+    book.active.append(["D1", "вул. Свободи", "5"])
+    book.save(p)
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1: no header row: the first row must name the columns (dwelling, street, house, …); "
+        "line 1 holds: реєстр жек-01 станом на 01.11.2026"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "column", "limit"),
+    [
+        ("D" * 33 + ";вул. Свободи;5;;;;;;;;;\n", "dwelling", 32),
+        ("D1;вул. Свободи;" + "5" * 33 + ";;;;;;;;;\n", "house", 32),
+        ("D1;вул. Свободи;5;" + "1" * 17 + ";;;;;;;;\n", "apartment", 16),
+        ("D1;вул. Свободи;5;;;" + "Ш" * 81 + ";;;;;;\n", "surname", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;" + "І" * 81 + ";;;;;\n", "name", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;Ія;" + "І" * 81 + ";;;;\n", "patronymic", 80),
+        ("D1;вул. Свободи;5;;;Шевчук;;;;;;" + "B" * 33 + "\n", "benefit", 32),
+    ],
+)
+def test_a_value_longer_than_the_register_keeps_is_rejected(
+    sample_streets, tmp_path, office, content, column, limit
+):
+    """PostgreSQL refused such a value mid-import with a traceback; SQLite stored it whole."""
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "x.csv", content), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        f"line 2, column {column}: longer than {limit} characters"
+    ]
+    assert snapshot_of_register() == (0, 0, 0, 0, 0)
+
+
+def test_a_long_upload_name_is_kept_to_200_characters(sample_streets, tmp_path, office):
+    report = registry_import(
+        write(tmp_path, "x.csv", "D1;вул. Свободи;5;;;;;;;;;\n"), office=office, name="р" * 250 + ".csv"
+    )
+    assert report.applied
+    assert RegistryImport.objects.get().file_name == "р" * 200
+
+
+def test_accept_partial_keeps_a_dwelling_whose_first_row_was_rejected(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;head;\nD1;вул. Свободи;5;1;;Коваль;Ян;;;;child;\n",
+        ),
+        office=office,
+    )
+    changes = RegisterChange.objects.count()
+    report = registry_import(
+        write(
+            tmp_path,
+            "b.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;boss;\nD1;вул. Свободи;5;1;;Коваль;Ян;;;;child;\n",
+        ),
+        office=office,
+        accept_partial=True,
+    )
+    assert [str(e) for e in report.errors] == ["line 2, column relation: unknown relation 'boss'"]
+    assert (report.rows_applied, report.changes) == (0, {})
+    # the head did not leave: the dwelling with a rejected row is left exactly as it was
+    assert sorted(Person.objects.filter(is_active=True).values_list("name", flat=True)) == ["Ія", "Ян"]
+    assert RegisterChange.objects.count() == changes
+
+
+def test_streets_type_written_into_the_name_is_the_type(tmp_path, db):
+    """`вул. Нова` in the name column with no type was stored as a street called `вул. Нова`, which
+    an address `Нова` did not find, and `Нова вулиця` became a second street."""
+    p = tmp_path / "s.csv"
+    p.write_text("type;name;former_names\n;вул. Нова;вул. Стара\nпроїзд;Тихий проїзд;\n", encoding="utf-8")
+    streets_import(str(p))
+    assert sorted(Street.objects.values_list("type", "name")) == [("вул.", "Нова"), ("проїзд", "Тихий")]
+    assert list(StreetName.objects.values_list("name", flat=True)) == ["Стара"]
+    # a file without the former_names column leaves the former names alone; an empty cell clears them
+    p.write_text("type;name\n;Нова вулиця\n", encoding="utf-8")
+    assert streets_import(str(p)).changes == {"created": 0, "updated": 0}
+    p.write_text("type;name;former_names\n;Нова вулиця;\n", encoding="utf-8")
+    assert streets_import(str(p)).changes == {"created": 0, "updated": 1}
+    assert not StreetName.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ("вул.;Нова;\nвул.;НОВА;Стара\n", "line 3, column name: the same street as line 2"),
+        (";вул. Нова;\n;Нова вулиця;\n", "line 3, column name: the same street as line 2"),
+        ("вул.;" + "Д" * 121 + ";\n", "line 2, column name: longer than 120 characters"),
+        ("вул.;Нова;Стара|" + "Д" * 121 + "\n", "line 2, column former_names: longer than 120 characters"),
+    ],
+)
+def test_streets_refused_rows(tmp_path, db, content, error):
+    p = tmp_path / "s.csv"
+    p.write_text("type;name;former_names\n" + content, encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        streets_import(str(p))
+    assert [str(e) for e in exc.value.report.errors] == [error]
+    assert Street.objects.count() == 0

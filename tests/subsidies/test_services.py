@@ -443,3 +443,75 @@ def test_decision_number_taken_meanwhile_is_an_error_not_a_crash(four, monkeypat
         "line 1, column decision: decision S-2026/001 is already recorded"
     ]
     assert InboxDocument.objects.count() == 0
+
+
+def _decisions_dbf(path, fields, records):
+    from merezha.formats.writers import Column, write_dbf
+
+    write_dbf(
+        path, [Column(name.lower(), name, kind, width, dec) for name, kind, width, dec in fields], records
+    )
+
+
+def test_decisions_dbf_file_with_truncated_and_legacy_field_names(four, tmp_path):
+    """DBF field names have at most 10 characters: `period_from` cannot be one. A dBase tool cuts the
+    long names (PERIOD_FRO, DWELLING_I, MONTHLY_AM); legacy software uses IDCODE, ADRES, USLUGA, SUMMA."""
+    path = tmp_path / "d.dbf"
+    _decisions_dbf(
+        path,
+        [("DECISION", "C", 12, 0), ("IDCODE", "C", 10, 0), ("DWELLING_I", "N", 8, 0), ("PERIOD_FRO", "C", 7, 0),
+         ("PERIOD_TO", "C", 7, 0), ("USLUGA", "C", 10, 0), ("MONTHLY_AM", "N", 12, 2)],
+        [["B-1", TAX_ID, four.dwelling.pk, "2026-11", "2027-04", "heat", "1200.50"],
+         ["B-1", TAX_ID, four.dwelling.pk, "2026-11", "2027-04", "water", "80.00"]],
+    )  # fmt: skip
+    created, report = decisions_import(user=four.subsidy, source=str(path), file_name="d.dbf")
+    assert (report.file_format, [(d.number, sorted((x.service.code, str(x.monthly_amount)) for x in d.lines.all())) for d in created]) == (
+        "dbf",
+        [("B-1", [("heat", "1200.50"), ("water", "80.00")])],
+    )  # fmt: skip
+    path = tmp_path / "legacy.dbf"
+    _decisions_dbf(
+        path,
+        [("DECISION", "C", 12, 0), ("IDCODE", "C", 10, 0), ("ADRES", "C", 40, 0), ("PER_FROM", "C", 7, 0),
+         ("PER_TO", "C", 7, 0), ("USLUGA", "C", 10, 0), ("SUMMA", "N", 12, 2)],
+        [["B-2", TAX_ID, "вул. Шевченка, 10, кв. 5", "2026-11", "2027-04", "rent", "50.00"]],
+    )  # fmt: skip
+    created, _ = decisions_import(user=four.subsidy, source=str(path), file_name="legacy.dbf")
+    assert [(d.number, d.dwelling_id, d.period_from.isoformat()) for d in created] == [
+        ("B-2", four.dwelling.pk, "2026-11-01")
+    ]
+
+
+def test_decisions_xlsx_with_excel_dates_for_periods_and_float_amounts(four, tmp_path):
+    """Excel turns a typed `2026-11` into the date 1 November 2026 and keeps amounts as floats."""
+    book = openpyxl.Workbook()
+    book.active.append(
+        ["Decision", "TAX_ID", "dwelling_id", "period_from", "period_to", "service", "monthly_amount"]
+    )
+    book.active.append(
+        [
+            "X-1",
+            int(TAX_ID),
+            four.dwelling.pk,
+            dt.datetime(2026, 11, 1),
+            dt.datetime(2027, 4, 1),
+            "heat",
+            0.1 + 1199.3,
+        ]
+    )
+    book.active.append(["X-2", TAX_ID, four.dwelling.pk, "2026-11", dt.datetime(2027, 4, 15), "rent", 50.125])
+    path = tmp_path / "d.xlsx"
+    book.save(path)
+    with translation.override("en"), pytest.raises(ImportRejected) as err:
+        decisions_import(user=four.subsidy, source=str(path), file_name="d.xlsx")
+    assert [str(e) for e in sorted(err.value.report.errors)] == [
+        "line 3, column monthly_amount: more than two decimal places: '50.125' (the hub does not round amounts)",
+        "line 3, column period_to: not a period: '2027-04-15' (expected YYYY-MM)",
+    ]
+    book.active.delete_rows(3)
+    book.save(path)
+    created, _ = decisions_import(user=four.subsidy, source=str(path), file_name="d.xlsx")
+    assert [
+        (d.period_from.isoformat(), d.period_to.isoformat(), str(d.lines.get().monthly_amount))
+        for d in created
+    ] == [("2026-11-01", "2027-04-01", "1199.40")]

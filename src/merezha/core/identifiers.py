@@ -65,9 +65,13 @@ def parse_date(text: str) -> dt.date:
 
 
 def parse_period(text: str) -> dt.date:
-    """`YYYY-MM` → the first day of that month."""
+    """`YYYY-MM` → the first day of that month.
+
+    Also the first day of the month as a date, `YYYY-MM-01`: what a spreadsheet makes of a typed
+    `2026-11` (Excel turns it into the date 1 November 2026, and the XLSX reader gives dates as ISO).
+    """
     value = (text or "").strip()
-    m = re.fullmatch(r"(\d{4})-(\d{2})", value)
+    m = re.fullmatch(r"(\d{4})-(\d{2})(-01)?", value)
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"not a period: {value!r} (expected YYYY-MM)")
     return dt.date(int(m.group(1)), int(m.group(2)), 1)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
+
+from django.utils.translation import gettext_noop
+
+#: Reasons `columns_check` gives (marked for translation; see its `translate`).
+NO_HEADER = gettext_noop(
+    "no header row: the first row must name the columns (%(required)s, …); line %(line)d holds: %(holds)s"
+)
+MISSING_COLUMN = gettext_noop("required column is missing")
 
 
 @dataclass(frozen=True, order=True)
@@ -58,6 +67,39 @@ class ImportReport:
             "notes": list(self.notes),
             "errors": [e.as_dict() for e in sorted(self.errors)],
         }
+
+
+def columns_check(
+    report: ImportReport,
+    *,
+    columns: list[str],
+    required: tuple[str, ...] | list[str],
+    known: tuple[str, ...] | list[str],
+    line: int = 1,
+    translate: Callable[[str], str] = str,
+) -> bool:
+    """True when the header names every required column; otherwise the report says what is missing.
+
+    A header that names none of the file's known columns is not a header at all (a title row above
+    it, or another kind of file): that is reported once, quoting what the row holds, rather than as
+    every required column missing. `translate` (gettext) localises the reasons for a page that
+    shows them in the user's language; the partners' imports report in English.
+    """
+    missing = [c for c in required if c not in columns]
+    if not missing:
+        return True
+    if not set(columns) & set(known):
+        found = [c[:40] for c in columns if c][:4]
+        holds = " | ".join(found) if found else "nothing"
+        report.reject(
+            line,
+            "",
+            translate(NO_HEADER) % {"required": ", ".join(required), "line": line, "holds": holds},
+        )
+        return False
+    for column in missing:
+        report.reject(line, column, translate(MISSING_COLUMN))
+    return False
 
 
 class ImportRejected(Exception):

@@ -1,16 +1,22 @@
 """The one money type: an exact amount in hryvnias held as integer kopecks.
 
 Parsing accepts what partners write: `1234.56`, `1 234,56`, `-4,38`, `+10`, `−5.00`
-(Unicode minus), Excel floats rendered with their shortest repr (`220.54999999999998`
-rounds half-up to 220.55). Output is always `1234.56` with a dot and two places.
+(Unicode minus). An amount is exact: a text with more than two decimal places (`10.005`) is
+refused rather than rounded, unless the places beyond the second are zeros (`10.500`, a DBF
+N(12,3) field). Spreadsheet floats (`220.54999999999998`) never reach this parser: the XLSX
+and JSON readers take a number within a millionth of a two-place decimal as that decimal
+(`formats.readers`). Output is always `1234.56` with a dot and two places.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 _CENT = Decimal("0.01")
+#: Sign, digits, at most one decimal separator (after spaces are removed and `,` is read as `.`).
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
 
 
@@ -36,14 +42,11 @@ class Money:
         raw = str(text).strip().translate(_SPACES).replace("\u2212", "-").replace(",", ".")
         if not raw:
             raise MoneyError("empty amount")
-        if raw.count(".") > 1:
+        if not _AMOUNT.fullmatch(raw):
             raise MoneyError(f"not an amount: {text!r}")
-        try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            raise MoneyError(f"not an amount: {text!r}") from None
-        if not value.is_finite():
-            raise MoneyError(f"not an amount: {text!r}")
+        value = Decimal(raw)
+        if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
+            raise MoneyError(f"more than two decimal places: {text!r} (the hub does not round amounts)")
         return cls.from_decimal(value)
 
     @classmethod

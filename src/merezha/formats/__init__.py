@@ -5,6 +5,6 @@ dictionaries of stripped strings keyed by lower-case column name, each with its 
 """
 
 from merezha.formats.errors import FormatError
-from merezha.formats.readers import Table, open_table
+from merezha.formats.readers import Table, open_table, source_name
 
-__all__ = ["FormatError", "Table", "open_table"]
+__all__ = ["FormatError", "Table", "open_table", "source_name"]

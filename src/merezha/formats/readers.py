@@ -2,13 +2,16 @@
 
 Rows come out as `(line, {column: text})`, never the whole file at once:
 
-- CSV: `line` is the physical line where the row starts (the header is line 1);
-- XLSX: the sheet's row number (the header is row 1), first sheet;
+- CSV: `line` is the physical line where the row starts (the header is line 1, after any blank
+  lines above it);
+- XLSX: the sheet's row number (the header is the first row that is not empty), first sheet;
 - DBF: the record number, counted from 2 so that it reads like a file with a header line;
 - JSON: the row's position in the `rows` array, counted from 2 the same way.
 
-Values are stripped strings; numbers keep their written digits (an Excel float is rendered with
-its shortest repr so that the caller can round it exactly); dates from XLSX and DBF are ISO.
+Values are stripped strings; numbers keep their written digits, except that a spreadsheet or JSON
+number within a millionth of a two-place decimal is that decimal (binary floating point cannot
+hold 220.55); booleans are `true`/`false`; dates from XLSX and DBF are ISO. A file that cannot be
+read is a FormatError naming the line (and column) and the reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import struct
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -45,13 +49,33 @@ class Table:
     rows: Iterator[Row]
     #: Top-level scalar keys of a JSON file; complete once `rows` is exhausted.
     metadata: dict[str, str] = field(default_factory=dict)
+    #: Line of the header row (CSV: after any blank lines; XLSX: the first row that is not empty).
+    header_line: int = 1
+
+
+_CENT = Decimal("0.01")
+#: A number this close to a two-place decimal is that decimal written through binary floating point.
+_FLOAT_NOISE = Decimal("0.000001")
+
+
+def _number_text(value: Decimal) -> str:
+    """A number of a spreadsheet cell or a JSON file in plain positional notation.
+
+    Spreadsheets (and JSON writers doing float arithmetic) hold `12.35` as 12.349999999999999 or
+    12.350000000000001: a value within a millionth of a two-place decimal is taken as that decimal.
+    Any other value keeps its digits, so an amount of three real decimal places still reads as such.
+    """
+    cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if cents != value and abs(value - cents) < _FLOAT_NOISE:
+        value = cents
+    return format(value, "f")
 
 
 def _cell_text(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
+    if isinstance(value, bool):  # never a number: `true` is no amount of money
+        return "true" if value else "false"
     if isinstance(value, dt.datetime):
         if value.time() == dt.time(0):
             return value.date().isoformat()
@@ -61,9 +85,13 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return format(value, "f")
-    if hasattr(value, "is_integer"):  # a float from a spreadsheet
-        return str(int(value)) if value.is_integer() else repr(value)
+        return _number_text(value) if value.is_finite() else str(value)
+    if isinstance(value, float):  # a number cell of a spreadsheet
+        if value.is_integer():
+            return str(int(value))
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        return _number_text(Decimal(repr(value)))
     return str(value).strip()
 
 
@@ -71,7 +99,26 @@ def _norm_header(name: Any) -> str:
     return str(name or "").replace("\ufeff", "").strip().lower()
 
 
+#: Files that are not an exchange format, recognised by their first bytes, and what to tell the sender.
+_NOT_EXCHANGE = (
+    (b"\xff\xfe", "UTF-16 text: save the file as UTF-8 or cp1251"),
+    (b"\xfe\xff", "UTF-16 text: save the file as UTF-8 or cp1251"),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel 97-2003 workbook (.xls) or another old Office document: save it as XLSX or CSV",
+    ),
+    (b"%PDF", "a PDF document, not CSV, XLSX, DBF or JSON"),
+    (b"\x1f\x8b", "a gzip archive: unpack it and send the file inside"),
+    (b"Rar!", "a RAR archive: unpack it and send the file inside"),
+    (b"7z\xbc\xaf", "a 7-Zip archive: unpack it and send the file inside"),
+)
+
+
 def sniff_format(head: bytes) -> str:
+    """`xlsx`, `dbf`, `json` or `csv` from the first bytes; FormatError for a known non-exchange file."""
+    for magic, reason in _NOT_EXCHANGE:
+        if head.startswith(magic):
+            raise FormatError(f"not an exchange file: {reason}")
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -98,6 +145,15 @@ def sniff_format(head: bytes) -> str:
     return "csv"
 
 
+def source_name(source: str | os.PathLike[str] | IO[bytes], name: str | None = None) -> str:
+    """The name a report gives the file: `name`, else the path's or the upload's file name."""
+    if name:
+        return Path(name).name or name
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    return Path(str(getattr(source, "name", "") or "upload")).name or "upload"
+
+
 @contextmanager
 def open_table(
     source: str | os.PathLike[str] | IO[bytes],
@@ -107,16 +163,15 @@ def open_table(
     rows_key: str = "rows",
 ) -> Iterator[Table]:
     """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names."""
+    display = source_name(source, name)
     with ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
-            display = name or Path(source).name
             try:
                 fh: IO[bytes] = stack.enter_context(open(source, "rb"))
             except OSError as exc:
                 raise FormatError(f"cannot open {display}: {exc.strerror}") from None
         else:
             fh = source
-            display = name or str(getattr(source, "name", "") or "upload")
         head = fh.read(4096)
         fh.seek(0)
         if not head.strip(b"\xef\xbb\xbf \t\r\n"):
@@ -159,23 +214,100 @@ def _detect_text_encoding(fh: IO[bytes]) -> str:
             return found
 
 
+def _encoding_name(encoding: str) -> str:
+    return "UTF-8" if encoding.startswith("utf-8") else encoding
+
+
+def _check_nul(fh: IO[bytes]) -> None:
+    """A text file holds no NUL byte (PostgreSQL could not store one): one pass of memchr in C."""
+    line = 1
+    while True:
+        chunk = fh.read(_SAMPLE)
+        if not chunk:
+            break
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise FormatError(
+                "the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)",
+                line=line + chunk.count(b"\n", 0, nul),
+            )
+        line += chunk.count(b"\n")
+    fh.seek(0)
+
+
+def _decoding_error(fh: IO[bytes], encoding: str) -> FormatError:
+    """The refusal of a text that does not decode, at the line of its first bad byte.
+
+    Only called once the text reader has failed: it decodes ahead in blocks, so where it stopped
+    says little; this pass over the bytes finds the line. A valid file never pays for it.
+    """
+    fh.seek(0)
+    if encoding == "utf-8-sig":  # so that an error's position counts from the start of the text
+        fh.read(3)
+    decoder = codecs.getincrementaldecoder(encoding.replace("-sig", ""))("strict")
+    bom = " (it starts with a UTF-8 byte-order mark)" if encoding == "utf-8-sig" else ""
+    reason = f"the text is not valid {_encoding_name(encoding)}{bom}"
+    line = 1
+    while True:
+        chunk = fh.read(_SAMPLE)
+        if not chunk:
+            break
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous chunk
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            return FormatError(reason, line=line + chunk.count(b"\n", 0, max(0, exc.start - pending)))
+        line += chunk.count(b"\n")
+    return FormatError(f"{reason}: it ends inside a character", line=line)
+
+
+def _csv_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return f"a field is longer than {csv.field_size_limit():,} characters (a quote left open?)"
+    if "unexpected end of data" in text:
+        return "a quoted field is not closed before the end of the file"
+    return f"malformed CSV: {text}"
+
+
+def _header_check(header: list[str], line: int) -> None:
+    """Every column name at most once: with two, nobody can tell which one the sender meant."""
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise FormatError(f"column {name!r} appears twice in the header", line=line, column=name)
+        seen.add(name)
+
+
 def _open_csv(fh: IO[bytes], display: str) -> Table:
     encoding = _detect_text_encoding(fh)
+    _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
-    first = text.readline()
-    while first and not first.strip():
+    header_line = 1
+    try:
         first = text.readline()
+        while first and not first.strip():
+            header_line += 1
+            first = text.readline()
+    except UnicodeDecodeError:
+        raise _decoding_error(fh, encoding) from None
     if not first:
         raise FormatError("the file is empty")
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     if first.count(";") == 0 and first.count(",") == 0 and "\t" in first:
         delimiter = "\t"
-    header = [_norm_header(h) for h in next(csv.reader([first], delimiter=delimiter))]
-    reader = csv.reader(text, delimiter=delimiter)
+    try:
+        names = next(csv.reader([first], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise FormatError(_csv_error(exc), line=header_line) from None
+    header = [_norm_header(h) for h in names]
+    _header_check(header, header_line)
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     width = len(header)
+    offset = header_line + 1  # line of the text reader's first line
 
     def rows() -> Iterator[Row]:
-        line = 2
+        line = offset
         try:
             while True:
                 start = line
@@ -184,8 +316,8 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    raise FormatError(f"malformed CSV: {exc}", line=start) from None
-                line = reader.line_num + 2
+                    raise FormatError(_csv_error(exc), line=start) from None
+                line = reader.line_num + offset
                 stripped = list(map(str.strip, values))
                 if not any(stripped):
                     continue
@@ -195,19 +327,67 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     stripped = (stripped + [""] * width)[:width]
                 yield start, dict(zip(header, stripped, strict=True))
         except UnicodeDecodeError:
-            raise FormatError(f"the text is not valid {encoding}", line=line) from None
+            raise _decoding_error(fh, encoding) from None
 
-    return Table(display, "csv", encoding.replace("-sig", ""), header, rows())
+    return Table(display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line)
 
 
 # --- XLSX --------------------------------------------------------------------------------------
+#: A formula cell with no computed value (`<f>…</f>` then the cell's end, or an empty `<v/>`).
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+)([0-9]+)"')
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _xlsx_formulas_check(wb: Any, ws: Any, header: list[str]) -> None:
+    """Refuse a sheet with a formula whose value was never computed (a file written by a program, not
+    saved by Excel or LibreOffice): its cells would read as empty. One pass over the sheet's XML in C."""
+    archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+    if archive is None or path is None:
+        return
+    tail = b""
+    with archive.open(path) as xml:
+        while True:
+            chunk = xml.read(1 << 20)
+            if not chunk:
+                return
+            data = tail + chunk
+            # most sheets have no formula at all: a substring test in C spares the regex
+            has_formula = b"<f" in data or b":f>" in data or b":f " in data
+            found = _FORMULA_WITHOUT_VALUE.search(data) if has_formula else None
+            if found is not None:
+                cells = list(_CELL_REF.finditer(data, 0, found.start()))
+                letters, row = (cells[-1].group(1).decode(), int(cells[-1].group(2))) if cells else ("?", 0)
+                index = _column_index(letters) if cells else -1
+                column = header[index] if 0 <= index < len(header) else ""
+                raise FormatError(
+                    f"cell {letters}{row} holds a formula without a computed value: open the file in "
+                    "Excel or LibreOffice and save it, or write the values instead of formulas",
+                    line=row or None,
+                    column=column,
+                )
+            tail = data[-4096:]
+
+
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FormatError(f"not a readable XLSX workbook: {exc}") from None
+        reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
+        raise FormatError(f"not a readable XLSX workbook: {reason}") from None
+    if not wb.worksheets:
+        wb.close()
+        raise FormatError("the workbook has no worksheet")
     ws = wb.worksheets[0]
     it = ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
@@ -220,6 +400,12 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         wb.close()
         raise FormatError("the workbook's first sheet is empty")
     header = [_norm_header(h) for h in header_row]
+    try:
+        _header_check(header, header_line)
+        _xlsx_formulas_check(wb, ws, header)
+    except FormatError:
+        wb.close()
+        raise
 
     def rows() -> Iterator[Row]:
         try:
@@ -233,7 +419,7 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         finally:
             wb.close()
 
-    return Table(display, "xlsx", None, header, rows())
+    return Table(display, "xlsx", None, header, rows(), header_line=header_line)
 
 
 # --- DBF ---------------------------------------------------------------------------------------
@@ -244,12 +430,36 @@ def _dbf_encoding(raw: bytes, language_driver: int) -> str:
     # zero or cp866: tell cp1125, cp866 and cp1251 apart from the text itself
     order = ["cp866", "cp1125", "cp1251"] if declared == "cp866" else ["cp1125", "cp866", "cp1251"]
     found = best_decoding(raw, order)
+    if found in ("cp866", "cp1125") and declared is None and _cp866_or_cp1125_undecided(raw):
+        found = None
     if found is None:
         raise FormatError(
             "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
             "set the language-driver byte or re-save it in cp1251"
         )
+    if found == "cp1125" and declared is None and _LATIN_I_IN_CYRILLIC.search(raw):
+        found = "cp866" if not any(b in raw for b in _CP1125_ONLY) else found
     return found
+
+
+#: Bytes 0xF2-0xF5: `Ґ ґ Є є` in cp1125 but `Є є Ї ї` in cp866 - both plausible Ukrainian.
+_CP866_CP1125_SHARED = (b"\xf2", b"\xf3", b"\xf4", b"\xf5")
+#: Bytes 0xF6-0xF9: `І і Ї ї` in cp1125, `Ў ў ° ∙` in cp866 (which the scoring already finds implausible).
+_CP1125_ONLY = (b"\xf6", b"\xf7", b"\xf8", b"\xf9")
+#: A Latin `i` between DOS Cyrillic letters (0x80-0xAF, 0xE0-0xEF): how cp866 writers spell `і`.
+_LATIN_I_IN_CYRILLIC = re.compile(rb"[\x80-\xaf\xe0-\xef][iI]|[iI][\x80-\xaf\xe0-\xef]")
+
+
+def _cp866_or_cp1125_undecided(raw: bytes) -> bool:
+    """True when the text reads as plausible Ukrainian in both cp866 and cp1125 and differs between them.
+
+    Only bytes 0xF2-0xF5 then tell the pages apart, and each reading is plausible. A cp1125 writer's
+    Ukrainian almost always has `і` (0xF7), which would have settled it; without it, a Latin `i` among
+    the Cyrillic letters is the cp866 writer's `і`. With neither, the hub does not guess.
+    """
+    if not any(b in raw for b in _CP866_CP1125_SHARED) or any(b in raw for b in _CP1125_ONLY):
+        return False
+    return _LATIN_I_IN_CYRILLIC.search(raw) is None
 
 
 def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
@@ -266,6 +476,10 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         fields.append((fname, chr(d[11]), d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
+    names = [f[0] for f in fields]
+    for fname in names:
+        if names.count(fname) > 1:
+            raise FormatError(f"field {fname} appears twice in the DBF header", column=fname)
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
     complete = (size - header_len) // record_len if size > header_len else 0
@@ -311,53 +525,104 @@ def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -
         return {"T": "1", "Y": "1", "F": "0", "N": "0"}.get(text, "")
     if ftype in "NF":
         return chunk.decode("ascii", "replace").strip().replace(",", ".")
-    return chunk.decode(encoding, "replace").rstrip("\x00 ").strip()
+    if b"\x00" in chunk:  # a C string: legacy writers end the text with NUL and leave garbage after it
+        chunk = chunk[: chunk.index(b"\x00")]
+    return chunk.decode(encoding, "replace").strip()
 
 
 # --- JSON --------------------------------------------------------------------------------------
+_JSON_SCALARS = ("string", "number", "boolean", "null")
+
+
+def _json_error(exc: Exception) -> str:
+    """ijson's message on one line (the C backend gives bytes with a caret drawing under them)."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    first = text.strip().splitlines()[0].strip() if text.strip() else type(exc).__name__
+    if "invalid bytes in UTF8" in first:
+        return "the JSON text is not valid UTF-8"
+    return f"malformed JSON: {first}"
+
+
 def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
+    """An object whose `rows_key` (any case) is an array of row objects, other top-level scalar keys
+    being metadata; or a bare array of row objects. A row's values are texts, numbers, booleans or
+    null: an object or an array inside a row, a key given twice in a row, or a row that is not an
+    object is refused (FormatError with the row's line and the key as column)."""
     import ijson
 
     if fh.read(3) != codecs.BOM_UTF8:
         fh.seek(0)
     metadata: dict[str, str] = {}
     columns: list[str] = []
-    item_prefix = f"{rows_key}.item"
 
     def rows() -> Iterator[Row]:
         number = 1
         current: dict[str, str] | None = None
-        depth_key: str | None = None
+        key = ""
+        top: str | None = None  # "map" or "array"
+        top_keys: list[str] = []
+        items: str | None = None  # ijson's prefix of the row objects
+        array: str | None = None  # ijson's prefix of the rows array
         try:
             for prefix, event, value in ijson.parse(fh, use_float=False):
-                if prefix in (item_prefix, "item") and event == "start_map":
-                    current = {}
-                    number += 1
-                elif prefix in (item_prefix, "item") and event == "end_map" and current is not None:
-                    for key in current:
-                        if key not in columns:
-                            columns.append(key)
-                    yield number, current
-                    current = None
-                elif current is not None and event not in ("map_key", "start_map", "end_map"):
-                    key = prefix.rsplit(".", 1)[-1]
-                    if key != depth_key:
-                        current[_norm_header(key)] = _cell_text(value)
-                elif (
-                    current is None
-                    and "." not in prefix
-                    and prefix
-                    and event
-                    in (
-                        "string",
-                        "number",
-                        "boolean",
-                    )
+                if current is not None:
+                    if event == "map_key":
+                        key = _norm_header(value)
+                        if key in current:
+                            raise FormatError(
+                                f"the key {value!r} appears twice in the row", line=number, column=key
+                            )
+                    elif event == "end_map" and prefix == items:
+                        for name in current:
+                            if name not in columns:
+                                columns.append(name)
+                        yield number, current
+                        current = None
+                    elif event in ("start_map", "start_array"):
+                        kind = "an object" if event == "start_map" else "a list"
+                        raise FormatError(
+                            f"a value must be a text or a number, not {kind}", line=number, column=key
+                        )
+                    else:
+                        text = _cell_text(value)
+                        if "\x00" in text:
+                            raise FormatError("the value holds a NUL character", line=number, column=key)
+                        current[key] = text
+                    continue
+                if top is None:
+                    top = "array" if event == "start_array" else "map"
+                    if top == "array":
+                        array, items = "", "item"
+                    continue
+                if top == "map" and prefix == "" and event == "map_key":
+                    top_keys.append(value)
+                    if _norm_header(value) == rows_key and array is None:
+                        array, items = value, f"{value}.item"
+                    continue
+                if (
+                    array is not None
+                    and prefix == array
+                    and prefix != ""
+                    or (top == "array" and prefix == "")
                 ):
+                    if event not in ("start_array", "end_array"):
+                        raise FormatError(f"`{rows_key}` must be an array of row objects")
+                    continue
+                if prefix == items:
+                    if event == "start_map":
+                        current = {}
+                        number += 1
+                        continue
+                    raise FormatError("a row must be an object of column names and values", line=number + 1)
+                if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
                     metadata[_norm_header(prefix)] = _cell_text(value)
         except ijson.JSONError as exc:
-            raise FormatError(f"malformed JSON: {exc}", line=number) from None
+            raise FormatError(_json_error(exc), line=number) from None
         except UnicodeDecodeError:
             raise FormatError("the JSON text is not valid UTF-8") from None
+        if top == "map" and array is None:
+            keys = ", ".join(top_keys[:8]) or "none"
+            raise FormatError(f"no `{rows_key}` array of rows in the JSON object (its keys: {keys})")
 
     return Table(display, "json", "utf-8", columns, rows(), metadata)

@@ -125,6 +125,23 @@ def split_street(text: str) -> tuple[str | None, str]:
     return street_type, fold(" ".join(rest))
 
 
+def type_strip(text: str) -> tuple[str | None, str]:
+    """`вул. Нова` / `Нова вулиця` → (`вул.`, `Нова`): a street type written at either end of a name,
+    and the name as written without it. A name of one word is never a type (`Майдан`)."""
+    words = text.split()
+    if len(words) == 1:  # `вул.Нова`: the type's dot glued to the name
+        head, dot, tail = text.strip().partition(".")
+        found = _TYPE_BY_SPELLING.get(head.lower()) if dot and tail.strip() else None
+        return (found, tail.strip()) if found else (None, text.strip())
+    for index, rest in ((0, words[1:]), (-1, words[:-1])):
+        word = words[index]
+        bare = _APOS_RE.sub("", unicodedata.normalize("NFC", word).lower()).strip(".")
+        found = _TYPE_BY_SPELLING.get(_delatinise_word(bare).translate(_FOLD)) or _TYPE_BY_SPELLING.get(bare)
+        if found:
+            return found, " ".join(rest)
+    return None, text.strip()
+
+
 def street_key(text: str) -> str:
     return split_street(text)[1]
 

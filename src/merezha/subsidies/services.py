@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from merezha.core.certificates import certificate_issue
 from merezha.core.identifiers import parse_period, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
 from merezha.core.models import Certificate, InboxDocument
 from merezha.core.money import Money, MoneyError
 from merezha.core.services import (
@@ -30,7 +30,7 @@ from merezha.core.services import (
     inbox_deliver,
     request_fingerprint,
 )
-from merezha.formats import FormatError, open_table
+from merezha.formats import FormatError, open_table, source_name
 from merezha.organisations.models import Organisation, Service
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
@@ -379,6 +379,25 @@ def batch_check_run(
 # --- decisions --------------------------------------------------------------------------------
 
 DECISION_COLUMNS = ("decision", "tax_id", "dwelling_id", "address", "period_from", "period_to")
+#: DBF field names (at most 10 characters) of a decisions file: the column names where they fit, the
+#: names dBase tools cut the longer ones to, and the legacy names of the other exchange files.
+DECISION_DBF_FIELDS = {
+    "DECISION": "decision",
+    "TAX_ID": "tax_id",
+    "IDCODE": "tax_id",
+    "DWELLING": "dwelling_id",
+    "DWELLING_I": "dwelling_id",
+    "ADDRESS": "address",
+    "ADRES": "address",
+    "PERIOD_FRO": "period_from",
+    "PER_FROM": "period_from",
+    "PERIOD_TO": "period_to",
+    "PER_TO": "period_to",
+    "SERVICE": "service",
+    "USLUGA": "service",
+    "MONTHLY_AM": "monthly_amount",
+    "SUMMA": "monthly_amount",
+}
 
 
 @dataclass
@@ -680,12 +699,16 @@ def decisions_import(
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)
     try:
-        with open_table(source, name=file_name or None) as table:
-            missing = {"decision", "service", "monthly_amount"} - set(table.columns)
-            if table.format != "json" and missing:
-                report = ImportReport(file_name=table.name, file_format=table.format)
-                for column in sorted(missing):
-                    report.reject(1, column, _("required column is missing"))
+        with open_table(source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS) as table:
+            report = ImportReport(file_name=table.name, file_format=table.format)
+            if table.format != "json" and not columns_check(
+                report,
+                columns=table.columns,
+                required=("decision", "monthly_amount", "service"),
+                known=(*DECISION_COLUMNS, "service", "monthly_amount"),
+                line=table.header_line,
+                translate=_,
+            ):
                 raise ImportRejected(report)
             created, report = decisions_apply(
                 user=user,
@@ -697,7 +720,7 @@ def decisions_import(
             report.file_format, report.encoding = table.format, table.encoding or ""
             return created, report
     except FormatError as exc:
-        report = ImportReport(file_name=file_name)
+        report = ImportReport(file_name=source_name(source, file_name or None))
         report.reject(exc.line or 1, exc.column, exc.reason)
         raise ImportRejected(report) from None
 

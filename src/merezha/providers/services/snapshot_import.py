@@ -33,11 +33,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from merezha.core.identifiers import parse_date, parse_period, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, file_checksum
+from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
 from merezha.core.models import InboxDocument
 from merezha.core.money import Money, MoneyError
 from merezha.core.services import inbox_deliver
-from merezha.formats import FormatError, open_table
+from merezha.formats import FormatError, open_table, source_name
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
@@ -758,7 +758,7 @@ def snapshot_import(
     `merging` and `discrepancies` (see PROGRESS_PHASES).
     """
     started = time.monotonic()
-    report = ImportReport()
+    report = ImportReport(file_name=source_name(source, name))
     try:
         checksum = file_checksum(source)
     except OSError:
@@ -873,10 +873,13 @@ def _import_in_transaction(
             report.file_name, report.file_format = table.name, table.format
             report.encoding = table.encoding or ""
             if table.format != "json":
-                missing = [c for c in REQUIRED if c not in table.columns]
-                for column in missing:
-                    report.reject(1, column, "required column is missing")
-                if missing:
+                if not columns_check(
+                    report,
+                    columns=table.columns,
+                    required=REQUIRED,
+                    known=list(SNAPSHOT_DBF_FIELDS.values()),
+                    line=table.header_line,
+                ):
                     raise ImportRejected(report)
                 if period is None or payments_through is None:
                     _metadata_resolve(

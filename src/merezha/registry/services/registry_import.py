@@ -23,8 +23,8 @@ from django.utils import timezone
 
 from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, file_checksum
-from merezha.formats import FormatError, open_table
+from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
+from merezha.formats import FormatError, open_table, source_name
 from merezha.registry.matching import MatchStatus, StreetMatch, apartment_key, canonical_name, fold, house_key
 from merezha.registry.models import (
     BenefitCategory,
@@ -51,6 +51,17 @@ REGISTRY_DBF_FIELDS = {
     "LGCODE": "benefit",
 }
 REQUIRED = ("dwelling", "street", "house")
+#: Longest value of each stored text column (the models' field lengths).
+MAX_LENGTH = {
+    "dwelling": 32,
+    "street": 120,
+    "house": 32,
+    "apartment": 16,
+    "surname": 80,
+    "name": 80,
+    "patronymic": 80,
+    "benefit": 32,
+}
 PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
 
 RELATIONS = {
@@ -131,6 +142,10 @@ def _parse_row(
         if not row.get(column, "").strip():
             report.reject(line, column, "required value is empty")
             ok = False
+    for column, limit in MAX_LENGTH.items():
+        if len(row.get(column, "")) > limit:
+            report.reject(line, column, f"longer than {limit} characters")
+            ok = False
     area: Decimal | None = None
     if row.get("area"):
         try:
@@ -193,10 +208,12 @@ def registry_import(
 ) -> ImportReport:
     started = time.monotonic()
     today = today or timezone.localdate()
-    report = ImportReport()
+    report = ImportReport(file_name=source_name(source, name))
     street_index = street_index_build()
     street_matches: dict[str, StreetMatch] = {}  # partners repeat a street's spelling on every row
     dwellings: dict[str, DwellingRow] = {}
+    #: Dwellings with a rejected row: left exactly as they are, whichever of their rows came first.
+    rejected_refs: set[str] = set()
     try:
         with open_table(source, dbf_fields=REGISTRY_DBF_FIELDS, name=name) as table:
             report.file_name, report.file_format, report.encoding = (
@@ -204,17 +221,20 @@ def registry_import(
                 table.format,
                 table.encoding or "",
             )
-            if table.format != "json":
-                missing = [c for c in REQUIRED if c not in table.columns]
-                if missing:
-                    for column in missing:
-                        report.reject(1, column, "required column is missing")
-                    raise ImportRejected(report)
+            if table.format != "json" and not columns_check(
+                report,
+                columns=table.columns,
+                required=REQUIRED,
+                known=list(REGISTRY_DBF_FIELDS.values()),
+                line=table.header_line,
+            ):
+                raise ImportRejected(report)
             for line, row in table.rows:
                 report.rows_read += 1
                 parsed = _parse_row(report, line, row)
                 ref = row.get("dwelling", "").strip()
                 if parsed is None:
+                    rejected_refs.add(ref)
                     if ref in dwellings:
                         dwellings[ref].rejected = True
                     continue
@@ -224,6 +244,7 @@ def registry_import(
                     match = street_matches[row["street"]] = street_index.match(row["street"])
                 if match.status is not MatchStatus.MATCHED or match.street_id is None:
                     report.reject(line, "street", match.reason)
+                    rejected_refs.add(ref)
                     if ref in dwellings:
                         dwellings[ref].rejected = True
                     continue
@@ -240,6 +261,7 @@ def registry_import(
                         apartment=row.get("apartment", "").strip(),
                         apartment_key=akey,
                         area=extra["area"],
+                        rejected=ref in rejected_refs,
                     )
                     dwellings[ref] = current
                 elif (current.street_id, current.house_key, current.apartment_key) != (
@@ -280,7 +302,7 @@ def registry_import(
     with transaction.atomic():
         imp = RegistryImport.objects.create(
             office=office,
-            file_name=report.file_name,
+            file_name=report.file_name[:200],
             checksum=file_checksum(source) if isinstance(source, str) else "",
             file_format=report.file_format,
             encoding=report.encoding,

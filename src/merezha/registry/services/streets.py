@@ -7,9 +7,9 @@ from typing import IO
 
 from django.db import transaction
 
-from merezha.core.imports import ImportRejected, ImportReport
-from merezha.formats import FormatError, open_table
-from merezha.registry.matching import STREET_TYPES, fold, split_street
+from merezha.core.imports import ImportRejected, ImportReport, columns_check
+from merezha.formats import FormatError, open_table, source_name
+from merezha.registry.matching import STREET_TYPES, fold, type_strip
 from merezha.registry.models import Street, StreetName
 
 _TYPES = {}
@@ -20,41 +20,64 @@ for _canonical, _spellings in STREET_TYPES.items():
         _TYPES[_s] = _canonical
 
 
+#: Longest street name, current or former (the models' field length).
+MAX_NAME = 120
+
+
 def streets_import(source: str | IO[bytes], *, name: str | None = None) -> ImportReport:
     """Apply the street directory: new streets are added, known ones get their former names updated.
 
     Atomic: a file with any bad row changes nothing (ImportRejected).
     """
     started = time.monotonic()
-    report = ImportReport()
-    parsed: list[tuple[int, str, str, list[str]]] = []
+    report = ImportReport(file_name=source_name(source, name))
+    parsed: list[tuple[int, str, str, list[str] | None]] = []
     try:
         with open_table(
             source, name=name, dbf_fields={"TYPE": "type", "NAME": "name", "FORMER": "former_names"}
         ) as t:
             report.file_name, report.file_format, report.encoding = t.name, t.format, t.encoding or ""
-            if t.format != "json":
-                for column in ("name",):
-                    if column not in t.columns:
-                        report.reject(1, column, "required column is missing")
-                        raise ImportRejected(report)
+            if t.format != "json" and not columns_check(
+                report,
+                columns=t.columns,
+                required=("name",),
+                known=("type", "name", "former_names"),
+                line=t.header_line,
+            ):
+                raise ImportRejected(report)
+            seen: dict[tuple[str, str], int] = {}
             for line, row in t.rows:
                 report.rows_read += 1
-                street_name = row.get("name", "")
+                street_name = " ".join(row.get("name", "").split())
                 raw_type = row.get("type", "").strip().lower()
                 if not street_name:
                     report.reject(line, "name", "street name is empty")
                     continue
+                stype: str | None = None
                 if raw_type:
                     stype = _TYPES.get(raw_type.rstrip(".")) or _TYPES.get(raw_type)
                     if stype is None:
                         report.reject(line, "type", f"unknown street type {raw_type!r}")
                         continue
-                else:
-                    split_type, _ = split_street(street_name)
-                    stype = split_type or "вул."
-                formers = [f.strip() for f in row.get("former_names", "").split("|") if f.strip()]
-                parsed.append((line, stype, street_name.strip(), formers))
+                # the type written into the name as well (`вул. Нова`, `Нова вулиця`) is not part of it
+                name_type, bare = type_strip(street_name)
+                if name_type is not None and stype in (None, name_type):
+                    street_name = bare
+                stype = stype or name_type or "вул."
+                # without the column the file says nothing of former names: the known ones stay
+                formers = (
+                    [type_strip(" ".join(f.split()))[1] for f in row["former_names"].split("|") if f.strip()]
+                    if "former_names" in row
+                    else None
+                )
+                for column, value in [("name", street_name)] + [("former_names", f) for f in formers or []]:
+                    if len(value) > MAX_NAME:
+                        report.reject(line, column, f"longer than {MAX_NAME} characters")
+                identity = (stype, fold(street_name))
+                if identity in seen:
+                    report.reject(line, "name", f"the same street as line {seen[identity]}")
+                seen.setdefault(identity, line)
+                parsed.append((line, stype, street_name, formers))
     except FormatError as exc:
         report.reject(exc.line or 1, exc.column, exc.reason)
         raise ImportRejected(report) from None
@@ -75,6 +98,8 @@ def streets_import(source: str | IO[bytes], *, name: str | None = None) -> Impor
                 street.name = street_name
                 street.save(update_fields=["name"])
                 updated += 1
+            if formers is None:
+                continue
             wanted = {fold(f): f for f in formers}
             have = {n.key: n for n in street.former_names.all()}
             for fkey in have.keys() - wanted.keys():

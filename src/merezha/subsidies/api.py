@@ -408,7 +408,7 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
 def decisions_upload(
     request: HttpRequest, file: File[UploadedFile], idempotency_key: IdempotencyKeyHeader = ""
 ) -> Status[Any]:
-    """SUBSIDY only: a decisions file (CSV/XLSX/JSON, one row per decision and service), all or nothing.
+    """SUBSIDY only: a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), all or nothing.
     With an Idempotency-Key, a retry of the same file returns the first answer and records nothing;
     the same key with another file answers 409."""
     user = require_role(request, Role.SUBSIDY)

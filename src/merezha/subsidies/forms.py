@@ -98,7 +98,7 @@ class DecisionForm(forms.Form):
 
 
 class DecisionUploadForm(forms.Form):
-    file = forms.FileField(label=_("Decisions file (CSV, XLSX, JSON)"))
+    file = forms.FileField(label=_("Decisions file (CSV, XLSX, JSON, DBF)"))
 
 
 class RuleParametersForm(forms.Form):

@@ -23,6 +23,7 @@ from merezha.core import rows
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     IdempotencyConflict,
     IdempotencyKeyInvalid,
     audit_record,
@@ -284,7 +285,7 @@ def payment_create(
     except IdempotencyKeyInvalid as exc:
         raise PaymentError(str(exc)) from None
     if not key:
-        raise PaymentError("an Idempotency-Key of 1 to 128 characters is required")
+        raise PaymentError(f"an Idempotency-Key of 1 to {IDEMPOTENCY_KEY_MAX_LENGTH} characters is required")
     _check_cashier(cashier, point)
     total = _validate(lines, method, tendered)
     fingerprint = _fingerprint(lines, method, tendered)
@@ -338,7 +339,9 @@ def payment_create(
             )
             for line in lines
         ]
-        if not _payment_insert(payment, created, counted=True):
+        # on PostgreSQL this path runs only when merezha_payment_take found no open day row: the
+        # counter's UPDATE would find none either
+        if connection.vendor == "postgresql" or not _payment_insert(payment, created, counted=True):
             # first payment of the day, or the day is closed: lock (or open) the day the full way
             day = operational_day_lock(point=point, moment=moment)
             day.receipt_counter += 1

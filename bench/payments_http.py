@@ -324,6 +324,12 @@ def main() -> None:
     ap.add_argument(
         "--workers", type=int, default=3, help="gunicorn sync workers (production: see docs/how-to/deploy.md)"
     )
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="gunicorn gthread worker threads per worker (0: sync workers, one connection per request)",
+    )
     ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
     ap.add_argument("--pgbench-seconds", type=int, default=20)
@@ -384,6 +390,11 @@ def main() -> None:
                         f"127.0.0.1:{ports[0]}",
                         "--workers",
                         str(args.workers),
+                        *(
+                            ["--worker-class", "gthread", "--threads", str(args.threads)]
+                            if args.threads
+                            else []
+                        ),
                         "--log-level",
                         "warning",
                     ],

@@ -29,8 +29,17 @@ def _keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
-def call(method: str, path: str, body: dict | None = None, **headers: str) -> tuple[int, dict, bytes]:
-    data = b"" if body is None else json.dumps(body).encode()
+def call(
+    method: str,
+    path: str,
+    body: dict | None = None,
+    *,
+    raw: bytes | None = None,
+    content_type: str = "application/json",
+    **headers: str,
+) -> tuple[int, dict, bytes]:
+    """One request through merezha.wsgi.application: `body` as JSON, or `raw` bytes."""
+    data = raw if raw is not None else b"" if body is None else json.dumps(body).encode()
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -43,7 +52,7 @@ def call(method: str, path: str, body: dict | None = None, **headers: str) -> tu
         "wsgi.input": io.BytesIO(data),
         "wsgi.errors": sys.stderr,
         "CONTENT_LENGTH": str(len(data)),
-        "CONTENT_TYPE": "application/json",
+        "CONTENT_TYPE": content_type,
         **{"HTTP_" + k.upper(): v for k, v in headers.items()},
     }
     seen: dict = {}

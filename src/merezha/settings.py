@@ -68,7 +68,10 @@ API_MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "merezha.core.middleware.ApiUserMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "merezha.api_hot.ApiHotRouteMiddleware",  # last: every other middleware wraps a hot route too
 ]
+#: "0" turns the API's hot routes off (merezha.api_hot): every request then takes its ninja route.
+API_HOT_ROUTES = os.environ.get("API_HOT_ROUTES", "1") == "1"
 
 ROOT_URLCONF = "merezha.urls"
 TEMPLATES = [

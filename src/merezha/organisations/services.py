@@ -86,15 +86,16 @@ def user_create(
     return user
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def api_token_digest(plain: str) -> str:
+    """What is stored of a token (and looked up by): its SHA-256, in hex."""
+    return hashlib.sha256(plain.encode()).hexdigest()
 
 
 @transaction.atomic
 def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token; the plain text is returned once and never stored."""
     plain = "mz_" + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name, prefix=plain[:8], digest=_digest(plain))
+    token = ApiToken.objects.create(user=user, name=name, prefix=plain[:8], digest=api_token_digest(plain))
     return token, plain
 
 
@@ -123,7 +124,9 @@ def api_token_authenticate(*, plain: str) -> User | None:
     ORM's compilation of the same join cost more than the query itself.
     """
     with rows.hot_cursor(connection) as cursor:
-        cursor.execute(rows.statement(connection, "api_token_authenticate", _token_sql), [_digest(plain)])
+        cursor.execute(
+            rows.statement(connection, "api_token_authenticate", _token_sql), [api_token_digest(plain)]
+        )
         row = cursor.fetchone()
     if row is None:  # unknown or revoked token, or a user acting for no organisation
         return None

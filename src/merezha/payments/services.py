@@ -32,6 +32,7 @@ from merezha.core.services import (
     request_fingerprint,
 )
 from merezha.organisations.models import Organisation, Service
+from merezha.organisations.services import api_token_digest
 from merezha.payments.models import Cancellation, OperationalDay, Payment, PaymentLine
 from merezha.payments.selectors import operational_day_for, payment_id_parse
 from merezha.providers.models import Account
@@ -42,11 +43,13 @@ __all__ = [
     "PaymentError",
     "PaymentLineIn",
     "PaymentResult",
+    "PaymentTaken",
     "operational_day_close",
     "operational_days_close",
     "operational_day_lock",
     "payment_cancel",
     "payment_create",
+    "payment_take_for_token",
 ]
 
 #: Largest amount of one payment line (a guard against typos: 10 million hryvnias).
@@ -85,6 +88,23 @@ class PaymentResult:
     #: the payment's lines, in the order asked, when created now; empty for a replay (read them
     #: through the selectors)
     lines: tuple[LineWritten, ...] = ()
+
+
+@dataclass(frozen=True)
+class PaymentTaken:
+    """A payment just written by `payment_take_for_token`, with everything its receipt shows."""
+
+    id: uuid.UUID
+    receipt: str
+    point_code: str
+    cashier_username: str
+    operational_day: dt.date
+    accepted_at: dt.datetime
+    method: str
+    total: Money
+    tendered: Money | None
+    change: Money | None
+    lines: tuple[LineWritten, ...]
 
 
 def _check_cashier(cashier: Any, point: Organisation) -> None:
@@ -442,6 +462,111 @@ def _payment_take(
                 account_number=numbers[i],
                 provider_id=provider_ids[i],
                 provider_code=provider_codes[i],
+                service_code=services[i],
+                amount=line.amount,
+            )
+            for i, line in enumerate(lines)
+        ),
+    )
+
+
+#: SQLSTATE of merezha_cashier_payment_take (payments migration 0004): not an active cashier's token
+_NOT_A_CASHIER = "MZ004"
+
+
+def _cashier_take_sql(connection: Any) -> str:
+    return (
+        "SELECT * FROM merezha_cashier_payment_take("
+        + ", ".join(["%s"] * 11)
+        + ", CAST(%s AS bigint[]), CAST(%s AS bigint[]))"
+    )
+
+
+def payment_take_for_token(
+    *,
+    token: str,
+    lines: list[PaymentLineIn],
+    method: str,
+    tendered: Money | None,
+    idempotency_key: str,
+    now: dt.datetime | None = None,
+) -> PaymentTaken | None:
+    """PostgreSQL: the API token's cashier takes a new payment at its own point, token check and
+    payment in one statement (`merezha_cashier_payment_take`, payments migration 0004).
+
+    This is the hot path of `POST /api/v1/payments` for the common case only. It returns None, and
+    keeps nothing, whenever the case is not that one: SQLite; a token that is not an active
+    cashier's of an active payment point; an Idempotency-Key or request that `payment_create`
+    would refuse or that was seen before (replay or conflict); an unknown or inactive account; no
+    open day row yet (the day's first payment) or a closed day. The caller then takes the full
+    route (authentication, `payment_create`), which answers the same request from the start.
+    Outside a transaction the call is its own; inside one it runs in a savepoint.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        return None
+    try:
+        key = idempotency_key_clean(idempotency_key or "")
+        if not key:
+            return None
+        total = _validate(lines, method, tendered)
+    except (IdempotencyKeyInvalid, PaymentError):
+        return None
+    created_at = timezone.now()
+    moment = now or created_at
+    day = timezone.localdate(moment)
+    change = tendered - total if method == Payment.Method.CASH and tendered is not None else None
+    payment_id = uuid.uuid4()
+    params = [
+        api_token_digest(token),
+        key,
+        _fingerprint(lines, method, tendered),
+        created_at,
+        payment_id,
+        day,
+        moment,
+        method,
+        total.kopecks,
+        None if tendered is None else tendered.kopecks,
+        None if change is None else change.kopecks,
+        # arrays as their text form: cheaper to send than psycopg's array adaptation
+        "{" + ",".join(str(line.account_id) for line in lines) + "}",
+        "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
+    ]
+    try:
+        with (
+            transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext(),
+            rows.hot_cursor(db) as cursor,
+        ):
+            cursor.execute(rows.statement(db, "cashier_payment_take", _cashier_take_sql), params)
+            outcome, point_code, cashier, number, line_ids, provider_ids, providers, services, numbers = (
+                cursor.fetchone()
+            )
+            if outcome != "created":  # replay or conflict: the full route reads or refuses it
+                return None
+    except DatabaseError as exc:
+        state = getattr(exc.__cause__, "sqlstate", None)
+        if state in (_NOT_A_CASHIER, _UNKNOWN_ACCOUNT, _INACTIVE_ACCOUNT, _NO_OPEN_DAY):
+            return None
+        raise
+    return PaymentTaken(
+        id=payment_id,
+        receipt=f"{point_code}-{day:%Y%m%d}-{number}",
+        point_code=point_code,
+        cashier_username=cashier,
+        operational_day=day,
+        accepted_at=moment,
+        method=method,
+        total=total,
+        tendered=tendered,
+        change=change,
+        lines=tuple(
+            LineWritten(
+                id=line_ids[i],
+                account_id=line.account_id,
+                account_number=numbers[i],
+                provider_id=provider_ids[i],
+                provider_code=providers[i],
                 service_code=services[i],
                 amount=line.amount,
             )

@@ -88,10 +88,35 @@ def test_unknown_is_unmatched(index, text):
         ("12 корп. 2", "12к2"),
         ("12 корпус 2", "12к2"),
         ("12к2", "12к2"),
+        # a comma before the block
+        ("12, корп. 2", "12к2"),
+        ("12,корп.2", "12к2"),
+        ("12, к. 2", "12к2"),
+        ("12 , корпус 2", "12к2"),
+        ("12,к2", "12к2"),
+        ("буд. 12, корп. 2", "12к2"),
+        ("12, 2", "12,2"),  # no block word: not guessed
+        # leading zeros (an XLSX column formatted `000`)
+        ("012", "12"),
+        ("012а", "12а"),
+        ("012/1", "12/1"),
+        ("0", "0"),
     ],
 )
 def test_house_key(text, key):
     assert house_key(text) == key
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 999),
+    st.integers(1, 9),
+    st.sampled_from(["", " ", ",", ", ", " , ", " ,"]),
+    st.sampled_from(["корп.", "корп", "корпус", "к.", "к", "К.", "КОРП."]),
+    st.sampled_from(["", " "]),
+)
+def test_house_block_spellings_agree(number, block, before, word, after):
+    assert house_key(f"{number}{before}{word}{after}{block}") == f"{number}к{block}"
 
 
 @pytest.mark.parametrize(("text", "key"), [("кв. 5", "5"), ("05", "5"), ("", ""), ("0", ""), ("12А", "12а")])
@@ -103,6 +128,9 @@ def test_split_street_and_address():
     assert split_street("Свободи вулиця") == ("вул.", "свободи")
     assert address_split("вул. Свободи, буд. 12а, кв. 5") == ("вул. Свободи", "12а", "5")
     assert address_split("Свободи 12 корп. 2") == ("Свободи", "12 корп. 2", "")
+    assert address_split("вул. Свободи, 12, корп. 2, кв. 5") == ("вул. Свободи", "12, корп. 2", "5")
+    assert address_split("Свободи 12,к.2") == ("Свободи", "12,к.2", "")
+    assert address_split("Свободи 12, кв. 5") == ("Свободи", "12", "5")
     assert address_split("Свободи") is None
 
 

@@ -7,7 +7,7 @@ one street, none ("unmatched") or several ("ambiguous"), never a guess.
 Tolerated: street type before, after or missing; case; apostrophe variants; Latin look-alike
 letters inside Cyrillic words; letters a legacy code page lacks written as their nearest
 neighbour (ї/і → i, є → е, ґ → г); `буд.`/`кв.` prefixes; former street names; house numbers
-with letters, fractions and blocks (`12а`, `12-А`, `12/1`, `12 корп. 2`).
+with letters, fractions and blocks (`12а`, `12-А`, `12/1`, `12 корп. 2`, `12, корп. 2`).
 """
 
 from __future__ import annotations
@@ -148,7 +148,10 @@ def street_key(text: str) -> str:
 
 _HOUSE_PREFIX = re.compile(r"^\s*(буд(инок)?|б|д|дом|house)\.?\s*", re.IGNORECASE)
 _APT_PREFIX = re.compile(r"^\s*(кв(артира)?|кв-ра|apt|ап)\.?\s*", re.IGNORECASE)
-_BLOCK = re.compile(r"\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
+#: A block (`корп. 2`), also after a comma: `12, корп. 2`, `12,к.2`, `12 , корпус 2`.
+_BLOCK = re.compile(r"\s*,?\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
+_HAS_BLOCK = re.compile(r"\d\s*,?\s*(корп|к\.|к\s*\d|блок|секція)")
+_LEADING_ZEROS = re.compile(r"^0+(?=\d)")
 
 
 def _latin_letters_to_cyrillic(value: str) -> str:
@@ -158,14 +161,16 @@ def _latin_letters_to_cyrillic(value: str) -> str:
 
 @lru_cache(maxsize=1 << 16)
 def house_key(text: str) -> str:
-    """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` → `12к2`; `12 А` → `12а`."""
+    """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` and `12, корп. 2` → `12к2`; `12 А` → `12а`;
+    `012` → `12`."""
     value = unicodedata.normalize("NFC", str(text)).strip().lower()
     value = _HOUSE_PREFIX.sub("", value)
-    value = _BLOCK.sub("к", value) if re.search(r"\d\s*(корп|к\.|к\s*\d|блок|секція)", value) else value
+    value = _BLOCK.sub("к", value) if _HAS_BLOCK.search(value) else value
     value = _APOS_RE.sub("", value)
     value = _latin_letters_to_cyrillic(value)
     value = re.sub(r"[\s\-–—.]+", "", value)
     value = value.replace("\\", "/")
+    value = _LEADING_ZEROS.sub("", value)  # `012`: a spreadsheet column formatted `000`
     return value.translate(_FOLD)
 
 
@@ -241,7 +246,7 @@ class StreetIndex:
 
 
 _ADDRESS_SPLIT = re.compile(
-    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
+    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*,?\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
     r"(?:[,\s]+(?:(?:кв(?:артира)?|кв-ра)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
     re.IGNORECASE,
 )

@@ -136,6 +136,30 @@ def test_latin_surname(city, query, expected):
     assert refs(city, query) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Bobko", ["Бобко"]),
+        ("Bobko Іван", ["Бобко"]),  # a Latin surname stays Latin among Cyrillic words: not `Вовко`
+        ("Іван Bobko", ["Бобко"]),
+        ("BОВКО", ["Вовко"]),  # a capital Latin B inside a Cyrillic word is `В`
+        ("Вовко Іван", ["Вовко"]),
+    ],
+)
+def test_latin_letters_in_a_query(city, query, expected):
+    from merezha.registry.matching import fold
+    from merezha.registry.models import Person
+    from merezha.search.services import search_index_refresh
+
+    owners = {}
+    for surname, ref in (("Бобко", "0002"), ("Вовко", "0003")):
+        dwelling = city.dwellings[ref]
+        Person.objects.create(dwelling=dwelling, surname=surname, name="Іван", surname_key=fold(surname))
+        owners[dwelling.id] = surname
+    search_index_refresh(dwelling_ids=list(owners))
+    assert [owners.get(h.dwelling_id) for h in dwelling_search(query=query)] == expected
+
+
 def test_ranking_exact_prefix_fuzzy(city):
     hits = dwelling_search(query="Коваленко")
     assert [h.rank for h in hits] == [0, 2]

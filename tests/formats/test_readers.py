@@ -261,6 +261,82 @@ def test_xlsx_formula_with_a_cached_value_is_read_and_without_one_refused(tmp_pa
     assert [r for _, r in rows_of(saved)[1]] == [{"opening": "10", "paid": "5", "closing": "5"}]
 
 
+def _formatted_workbook(rows, formats: dict[str, str]) -> bytes:
+    """A workbook whose cells in the columns `formats` names (by letter) have that number format."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    for letter, code in formats.items():
+        for (cell,) in book.active.iter_rows(min_row=2, min_col=ord(letter) - 64, max_col=ord(letter) - 64):
+            cell.number_format = code
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_xlsx_number_cells_formatted_with_zeros_keep_their_leading_zeros():
+    data = _formatted_workbook(
+        [
+            ["dwelling", "tax_id", "house", "apartment", "account", "closing"],
+            [1000002, 123456789, 12, 5, 42.0, 120],
+            [21000002, 1779483742, 7, 105, 123456789012, 5],
+            [None, "0012345678", "12а", "5", -3, 12.5],
+        ],
+        {"A": "00000000", "B": "0000000000", "C": "000", "D": "000", "E": "0000000", "F": "0000"},
+    )
+    _, rows = table_of(data, name="x.xlsx")
+    assert [r for _, r in rows] == [
+        {
+            "dwelling": "01000002",
+            "tax_id": "0123456789",
+            "house": "012",
+            "apartment": "005",
+            "account": "0000042",
+            "closing": "0120",
+        },
+        {
+            "dwelling": "21000002",
+            "tax_id": "1779483742",
+            "house": "007",
+            "apartment": "105",
+            "account": "123456789012",
+            "closing": "0005",
+        },
+        # text stays as written; a negative or a fractional number is never padded (an amount keeps its
+        # value: Excel would show 12.5 as `0013`)
+        {
+            "dwelling": "",
+            "tax_id": "0012345678",
+            "house": "12а",
+            "apartment": "5",
+            "account": "-3",
+            "closing": "12.5",
+        },
+    ]
+
+
+@pytest.mark.parametrize("code", ["0", "General", "0.00", "#,##0", "@", '"№"0000', "0000;@"])
+def test_xlsx_number_cells_with_other_formats_read_as_before(code):
+    data = _formatted_workbook([["account", "closing"], [42, 120], [7, 0.5]], {"A": code, "B": code})
+    _, rows = table_of(data, name="x.xlsx")
+    assert [r for _, r in rows] == [{"account": "42", "closing": "120"}, {"account": "7", "closing": "0.5"}]
+
+
+def test_xlsx_zero_formats_found_only_where_a_style_uses_one(samples):
+    import openpyxl
+
+    from merezha.formats.readers import _xlsx_zero_formats
+
+    plain = openpyxl.load_workbook(samples / "snapshot-rent-2026-10.xlsx", read_only=True)
+    formatted = openpyxl.load_workbook(
+        io.BytesIO(_formatted_workbook([["tax_id", "closing"], [1, 2]], {"A": "0000000000", "B": "0.00"})),
+        read_only=True,
+    )
+    assert (_xlsx_zero_formats(plain), _xlsx_zero_formats(formatted)) == (set(), {"0000000000"})
+
+
 def test_xlsx_duplicate_header_refused():
     assert refusal(_workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
         "line 1, column account: column 'account' appears twice in the header"

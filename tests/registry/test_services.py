@@ -262,6 +262,28 @@ def test_a_title_row_above_the_header_is_refused_saying_so(sample_streets, tmp_p
     ]
 
 
+def test_xlsx_identifiers_kept_as_numbers_keep_their_leading_zeros(sample_streets, tmp_path, office):
+    """A spreadsheet that holds the dwelling id, the house, the apartment and the РНОКПП as numbers shown
+    with leading zeros (number formats `00000000`, `000`, `0000000000`) is read as Excel shows it."""
+    import openpyxl
+
+    p = tmp_path / "zhek.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.strip().split(";"))
+    book.active.append(
+        [1000002, "вул. Свободи", 5, 3, 50.5, "Іваненко", "Петро", "", None, 123456781, "голова"]
+    )
+    for column, code in (("A", "00000000"), ("C", "000"), ("D", "000"), ("J", "0000000000")):
+        book.active[f"{column}2"].number_format = code
+    book.save(p)
+    report = registry_import(str(p), office=office, today=dt.date(2026, 10, 1))
+    assert (report.applied, report.errors) == (True, [])
+    dwelling = Dwelling.objects.select_related("building").get()
+    assert (dwelling.office_ref, dwelling.building.number, dwelling.building.key) == ("01000002", "005", "5")
+    assert (dwelling.apartment, dwelling.apartment_key) == ("003", "3")
+    assert Person.objects.get().tax_id == "0123456781"
+
+
 @pytest.mark.parametrize(
     ("content", "column", "limit"),
     [

@@ -37,6 +37,23 @@ def test_address(city, query, expected):
     assert refs(city, query) == expected
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["Свободи 12 корп. 2, кв. 5", "Свободи, 12, корп. 2, кв. 5", "Свободи 12,к.2 5", "Свободи 12 , корпус 2"],
+)
+def test_address_with_a_block_after_a_comma(city, query):
+    from merezha.registry.matching import house_key
+    from merezha.registry.models import Building, Dwelling
+
+    building = Building.objects.create(
+        street=city.streets["Свободи"], number="12 корп. 2", key=house_key("12 корп. 2"), office=city.office
+    )
+    dwelling = Dwelling.objects.create(
+        building=building, apartment="5", apartment_key="5", office=city.office, office_ref="0012"
+    )
+    assert [h.dwelling_id for h in dwelling_search(query=query)] == [dwelling.id]
+
+
 def test_address_without_apartment_lists_the_building(city):
     assert refs(city, "Свободи 12") == ["0001", "0002", "0003"]
 
@@ -117,6 +134,30 @@ def test_surname(city, query, expected):
 )
 def test_latin_surname(city, query, expected):
     assert refs(city, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Bobko", ["Бобко"]),
+        ("Bobko Іван", ["Бобко"]),  # a Latin surname stays Latin among Cyrillic words: not `Вовко`
+        ("Іван Bobko", ["Бобко"]),
+        ("BОВКО", ["Вовко"]),  # a capital Latin B inside a Cyrillic word is `В`
+        ("Вовко Іван", ["Вовко"]),
+    ],
+)
+def test_latin_letters_in_a_query(city, query, expected):
+    from merezha.registry.matching import fold
+    from merezha.registry.models import Person
+    from merezha.search.services import search_index_refresh
+
+    owners = {}
+    for surname, ref in (("Бобко", "0002"), ("Вовко", "0003")):
+        dwelling = city.dwellings[ref]
+        Person.objects.create(dwelling=dwelling, surname=surname, name="Іван", surname_key=fold(surname))
+        owners[dwelling.id] = surname
+    search_index_refresh(dwelling_ids=list(owners))
+    assert [owners.get(h.dwelling_id) for h in dwelling_search(query=query)] == expected
 
 
 def test_ranking_exact_prefix_fuzzy(city):

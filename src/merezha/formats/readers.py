@@ -10,7 +10,9 @@ Rows come out as `(line, {column: text})`, never the whole file at once:
 
 Values are stripped strings; numbers keep their written digits, except that a spreadsheet or JSON
 number within a millionth of a two-place decimal is that decimal (binary floating point cannot
-hold 220.55); booleans are `true`/`false`; dates from XLSX and DBF are ISO. A file that cannot be
+hold 220.55), and that a whole non-negative XLSX number in a cell formatted with zeros only
+(`0000000000`) is padded with zeros to the format's width, as Excel shows it (a РНОКПП or an account
+number keeps its leading zeros); booleans are `true`/`false`; dates from XLSX and DBF are ISO. A file that cannot be
 read is a FormatError naming the line (and column) and the reason, never a traceback.
 """
 
@@ -377,6 +379,34 @@ def _xlsx_formulas_check(wb: Any, ws: Any, header: list[str]) -> None:
             tail = data[-4096:]
 
 
+#: A number format of zeros only (`0000000000`, `00000000`): Excel's way of showing an identifier's
+#: leading zeros (a РНОКПП, an ЄДРПОУ, an account number) in a number cell. `0` alone is a plain integer.
+_ZEROS_FORMAT = re.compile(r"0{2,}")
+
+
+def _xlsx_zero_formats(wb: Any) -> set[str]:
+    """The workbook's all-zeros number formats that some cell style uses (usually none).
+
+    openpyxl keeps the custom formats the styles refer to in `_number_formats` (no built-in format is
+    all zeros but `0`); a sheet without one is read by the fast path of plain values."""
+    return {code for code in getattr(wb, "_number_formats", ()) if _ZEROS_FORMAT.fullmatch(str(code))}
+
+
+def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> Iterator[tuple[Any, ...]]:
+    """Cell values as `values_only` gives them, except that a whole non-negative number in a cell with an
+    all-zeros format is its digits padded with zeros to the format's width, as Excel shows it."""
+    for cells in rows:
+        values = []
+        for cell in cells:
+            value = cell.value
+            if (type(value) is int or type(value) is float and value.is_integer()) and value >= 0:
+                code = cell.number_format
+                if code in formats:
+                    value = str(int(value)).zfill(len(code))
+            values.append(value)
+        yield tuple(values)
+
+
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     import openpyxl
 
@@ -389,7 +419,9 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         wb.close()
         raise FormatError("the workbook has no worksheet")
     ws = wb.worksheets[0]
-    it = ws.iter_rows(values_only=True)
+    zero_formats = _xlsx_zero_formats(wb)
+    # a cell's number format costs a cell object per cell: only sheets that have such a format pay it
+    it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
     header_line = 0
     for header_line, candidate in enumerate(it, start=1):  # noqa: B007

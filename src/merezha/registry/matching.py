@@ -7,7 +7,7 @@ one street, none ("unmatched") or several ("ambiguous"), never a guess.
 Tolerated: street type before, after or missing; case; apostrophe variants; Latin look-alike
 letters inside Cyrillic words; letters a legacy code page lacks written as their nearest
 neighbour (ї/і → i, є → е, ґ → г); `буд.`/`кв.` prefixes; former street names; house numbers
-with letters, fractions and blocks (`12а`, `12-А`, `12/1`, `12 корп. 2`).
+with letters, fractions and blocks (`12а`, `12-А`, `12/1`, `12 корп. 2`, `12, корп. 2`).
 """
 
 from __future__ import annotations
@@ -31,29 +31,23 @@ STREET_TYPES: dict[str, tuple[str, ...]] = {
     "тупик": ("тупик", "туп"),
 }
 
-_LATIN_LOOKALIKES = str.maketrans(
-    {
-        "a": "а",
-        "e": "е",
-        "o": "о",
-        "c": "с",
-        "p": "р",
-        "x": "х",
-        "i": "і",
-        "y": "у",
-        "k": "к",
-        "m": "м",
-        "t": "т",
-        "h": "н",
-        "b": "в",
-    }
+#: The Latin look-alikes exchange-v1 lists (`i a e o c p x`), small and capital: the same letters.
+_SPEC_LOOKALIKES = {"a": "а", "e": "е", "o": "о", "c": "с", "p": "р", "x": "х", "i": "і"}
+_SPEC_TABLE = str.maketrans(_SPEC_LOOKALIKES | {k.upper(): v.upper() for k, v in _SPEC_LOOKALIKES.items()})
+#: Beyond the spec, and only inside a word that has Cyrillic letters: Latin letters drawn exactly like a
+#: Cyrillic one, the capitals B H K M T and the small y. A register name written in Cyrillic has none
+#: of them, so they can turn an unmatched spelling into a match but never change a correct match (see
+#: docs/explanation/address-matching.md). Their other case (`b h k m t`, `Y`) looks like no Cyrillic
+#: letter and is left alone, and so is a word without Cyrillic letters (`Bobko`, `Tkach`: Latin names).
+_IN_WORD_TWINS = {"B": "В", "H": "Н", "K": "К", "M": "М", "T": "Т", "y": "у"}
+_IN_WORD_TABLE = str.maketrans(
+    _SPEC_LOOKALIKES | {k.upper(): v.upper() for k, v in _SPEC_LOOKALIKES.items()} | _IN_WORD_TWINS
 )
 # Letters folded for comparison only: what a legacy code page lacks, and what Russian spelling uses.
 _FOLD = str.maketrans({"ї": "і", "и": "и", "є": "е", "ґ": "г", "ё": "е", "ы": "и", "э": "е", "ъ": ""})
 _APOSTROPHES = "'’ʼ`´‘\"«»"
 _APOS_RE = re.compile(f"[{re.escape(_APOSTROPHES)}]")
-_CYR = re.compile(r"[а-яіїєґё]")
-_WORD = re.compile(r"[0-9a-zа-яіїєґёʼ'’`]+", re.IGNORECASE)
+_CYR = re.compile(r"[а-яіїєґёА-ЯІЇЄҐЁ]")
 
 
 def _type_lookup() -> dict[str, str]:
@@ -68,14 +62,17 @@ def _type_lookup() -> dict[str, str]:
 _TYPE_BY_SPELLING = _type_lookup()
 
 
-_LOOKALIKE_ONLY = re.compile(r"^[aeocpxiykmthb]+$")
+_LOOKALIKE_ONLY = re.compile(r"[aeocpxiAEOCPXI]+")
 
 
 def _delatinise_word(word: str, *, cyrillic_context: bool = False) -> str:
-    """Replace Latin look-alikes inside a word that has Cyrillic letters, or that is made only of
-    look-alikes and stands among Cyrillic words (the conjunction `i` in `Кирила i Мефодія`)."""
-    if _CYR.search(word) or (cyrillic_context and _LOOKALIKE_ONLY.match(word)):
-        return word.translate(_LATIN_LOOKALIKES)
+    """Replace Latin look-alikes inside a word that has Cyrillic letters (the spec's letters and the
+    twins above), or in a word made only of the spec's letters that stands among Cyrillic words (the
+    conjunction `i` in `Кирила i Мефодія`). Case is kept: the twins are told by it."""
+    if _CYR.search(word):
+        return word.translate(_IN_WORD_TABLE)
+    if cyrillic_context and _LOOKALIKE_ONLY.fullmatch(word):
+        return word.translate(_SPEC_TABLE)
     return word
 
 
@@ -84,14 +81,15 @@ _FOLD_SPLIT = re.compile(r"[\s.,;:()\-–—_/]+")
 
 @lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
-    """Lower case, NFC, apostrophes removed, look-alikes and legacy letters folded, spaces collapsed."""
-    text = unicodedata.normalize("NFC", text).lower()
-    text = _APOS_RE.sub("", text)
+    """Lower case, NFC, apostrophes removed, look-alikes and legacy letters folded, spaces collapsed.
+
+    Look-alikes are replaced before the text is lower-cased: a capital `B` inside a Cyrillic word is
+    `В`, a small `b` is not a look-alike of any Cyrillic letter."""
+    text = _APOS_RE.sub("", unicodedata.normalize("NFC", text))
     context = bool(_CYR.search(text))
     words = [_delatinise_word(w, cyrillic_context=context) for w in _FOLD_SPLIT.split(text) if w]
-    folded = " ".join(words).translate(_FOLD)
-    # a Latin `i` standing alone in a Cyrillic word has been handled; a remaining `i` is Latin text
-    return folded
+    # a Latin `i` standing alone among Cyrillic words has been handled; a remaining `i` is Latin text
+    return " ".join(words).lower().translate(_FOLD)
 
 
 _NAME_APOSTROPHES = re.compile(r"[’ʼ`´‘]")
@@ -105,18 +103,21 @@ def canonical_name(text: str) -> str:
     return " ".join(text.split())
 
 
+def _type_of(word: str) -> str | None:
+    """The canonical street type a word (without its dot) spells, if it spells one."""
+    return _TYPE_BY_SPELLING.get(_delatinise_word(word).lower().translate(_FOLD)) or _TYPE_BY_SPELLING.get(
+        word.lower()
+    )
+
+
 def split_street(text: str) -> tuple[str | None, str]:
     """Split `вул. Свободи` / `Свободи вулиця` / `Свободи` into (canonical type or None, folded name)."""
-    raw = unicodedata.normalize("NFC", text).strip().lower()
-    raw = _APOS_RE.sub("", raw)
+    raw = _APOS_RE.sub("", unicodedata.normalize("NFC", text).strip())  # case kept for the look-alikes
     tokens = [t for t in re.split(r"[\s,;]+|(?<=\.)", raw) if t]
     street_type: str | None = None
     rest: list[str] = []
     for i, token in enumerate(tokens):
-        bare = token.strip(".")
-        candidate = _TYPE_BY_SPELLING.get(_delatinise_word(bare).translate(_FOLD)) or _TYPE_BY_SPELLING.get(
-            bare
-        )
+        candidate = _type_of(token.strip("."))
         is_edge = i == 0 or i == len(tokens) - 1
         if candidate and street_type is None and is_edge and len(tokens) > 1:
             street_type = candidate
@@ -135,8 +136,7 @@ def type_strip(text: str) -> tuple[str | None, str]:
         return (found, tail.strip()) if found else (None, text.strip())
     for index, rest in ((0, words[1:]), (-1, words[:-1])):
         word = words[index]
-        bare = _APOS_RE.sub("", unicodedata.normalize("NFC", word).lower()).strip(".")
-        found = _TYPE_BY_SPELLING.get(_delatinise_word(bare).translate(_FOLD)) or _TYPE_BY_SPELLING.get(bare)
+        found = _type_of(_APOS_RE.sub("", unicodedata.normalize("NFC", word)).strip("."))
         if found:
             return found, " ".join(rest)
     return None, text.strip()
@@ -148,24 +148,31 @@ def street_key(text: str) -> str:
 
 _HOUSE_PREFIX = re.compile(r"^\s*(буд(инок)?|б|д|дом|house)\.?\s*", re.IGNORECASE)
 _APT_PREFIX = re.compile(r"^\s*(кв(артира)?|кв-ра|apt|ап)\.?\s*", re.IGNORECASE)
-_BLOCK = re.compile(r"\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
+#: A block (`корп. 2`), also after a comma: `12, корп. 2`, `12,к.2`, `12 , корпус 2`.
+_BLOCK = re.compile(r"\s*,?\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
+_HAS_BLOCK = re.compile(r"\d\s*,?\s*(корп|к\.|к\s*\d|блок|секція)")
+_LEADING_ZEROS = re.compile(r"^0+(?=\d)")
 
 
 def _latin_letters_to_cyrillic(value: str) -> str:
-    """House and apartment letters are Cyrillic; a Latin look-alike (`12a`, `5c`) is read as one."""
-    return value.translate(_LATIN_LOOKALIKES)
+    """House and apartment letters are Cyrillic; a Latin look-alike of the spec (`12a`, `5c`) is read as
+    one. No other Latin letter is: next to digits nothing shows it is a look-alike, and `12b`, `12h`,
+    `12y` may as well be the KMU spelling of `12б`, `12г`, `12и` (`value` is lower case already)."""
+    return value.translate(_SPEC_TABLE)
 
 
 @lru_cache(maxsize=1 << 16)
 def house_key(text: str) -> str:
-    """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` → `12к2`; `12 А` → `12а`."""
+    """`буд. 12-А` → `12а`; `12/1` → `12/1`; `12 корп. 2` and `12, корп. 2` → `12к2`; `12 А` → `12а`;
+    `012` → `12`."""
     value = unicodedata.normalize("NFC", str(text)).strip().lower()
     value = _HOUSE_PREFIX.sub("", value)
-    value = _BLOCK.sub("к", value) if re.search(r"\d\s*(корп|к\.|к\s*\d|блок|секція)", value) else value
+    value = _BLOCK.sub("к", value) if _HAS_BLOCK.search(value) else value
     value = _APOS_RE.sub("", value)
     value = _latin_letters_to_cyrillic(value)
     value = re.sub(r"[\s\-–—.]+", "", value)
     value = value.replace("\\", "/")
+    value = _LEADING_ZEROS.sub("", value)  # `012`: a spreadsheet column formatted `000`
     return value.translate(_FOLD)
 
 
@@ -241,7 +248,7 @@ class StreetIndex:
 
 
 _ADDRESS_SPLIT = re.compile(
-    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
+    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*,?\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
     r"(?:[,\s]+(?:(?:кв(?:артира)?|кв-ра)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
     re.IGNORECASE,
 )

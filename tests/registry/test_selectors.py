@@ -1,0 +1,50 @@
+"""Address matching against the register in the database (`registry.selectors`)."""
+
+import datetime as dt
+
+import pytest
+
+from merezha.core.roles import OrgKind
+from merezha.registry.matching import MatchStatus
+from merezha.registry.models import Building, Dwelling
+from merezha.registry.selectors import address_match, dwelling_index_build
+from merezha.registry.services import registry_import
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "dwelling;street;house;apartment;surname\n"
+
+
+@pytest.fixture
+def block_house(sample_streets, tmp_path, make_org):
+    """House 12 корп. 2 on вул. Свободи, written as the housing office writes it, with apartments 5 and 6."""
+    path = tmp_path / "register.csv"
+    path.write_text(
+        HEADER + "D5;вул. Свободи;12 корп. 2;5;Іваненко\nD6;вул. Свободи;12 корп. 2;6;Петренко\n",
+        encoding="utf-8",
+    )
+    registry_import(
+        str(path), office=make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-01"), today=dt.date(2026, 10, 1)
+    )
+    return Dwelling.objects.get(office_ref="D5")
+
+
+@pytest.mark.parametrize(
+    "house", ["12 корп. 2", "12, корп. 2", "12,корп.2", "12, к. 2", "12 , корпус 2", "12к2"]
+)
+def test_a_block_written_with_a_comma_matches_the_dwelling(block_house, house):
+    m = address_match(street="вул. Свободи", house=house, apartment="5")
+    assert (m.status, m.dwelling_id) == (MatchStatus.MATCHED, block_house.id)
+
+
+def test_a_one_line_address_with_a_comma_before_the_block_matches(block_house):
+    m = dwelling_index_build().match_text("вул. Свободи, 12, корп. 2, кв. 5")
+    assert (m.status, m.dwelling_id) == (MatchStatus.MATCHED, block_house.id)
+
+
+def test_a_register_written_with_the_comma_has_the_same_building(block_house, tmp_path, make_org):
+    path = tmp_path / "again.csv"
+    path.write_text(HEADER + "D5;вул. Свободи;12, корп. 2;5;Іваненко\nD6;вул. Свободи;12,к.2;6;Петренко\n")
+    registry_import(str(path), office=block_house.office, today=dt.date(2026, 11, 1))
+    assert list(Building.objects.values_list("number", "key")) == [("12 корп. 2", "12к2")]
+    assert set(Dwelling.objects.values_list("building_id", flat=True)) == {block_house.building_id}

@@ -169,3 +169,60 @@ def test_bad_json_and_another_content_type_get_the_routes_answer(world, settings
         answers.append(call("POST", "/api/v1/payments", raw=raw, content_type=content_type, **headers))
     assert answers[0] == answers[1]
     assert answers[0][0] == 400
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_retries_on_the_hot_path_create_one_payment(world):  # noqa: F811
+    """Eight concurrent HTTP retries of one payment (same key and body) through the real WSGI
+    application: the hot path takes one, the others step aside to the route, which answers each
+    with that first payment."""
+    import threading
+
+    from django.db import connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every writer; and the hot path is PostgreSQL's")
+    plain = api_token_create(user=world.cashiers[0], name="desk")[1]
+    auth = {"authorization": f"Bearer {plain}"}
+    water, heat = world.accounts["water"].pk, world.accounts["heat"].pk
+    assert (
+        call(
+            "POST",
+            "/api/v1/payments",
+            {"lines": [{"account_id": water, "amount": "1"}], "method": "card"},
+            **auth,
+            idempotency_key="open",
+        )[0]
+        == 201
+    )
+    body = {
+        "lines": [{"account_id": water, "amount": "10.00"}, {"account_id": heat, "amount": "20.00"}],
+        "method": "card",
+    }
+    n = 8
+    barrier = threading.Barrier(n)
+    answers: list[object] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=10)
+            status, _, content = call("POST", "/api/v1/payments", body, **auth, idempotency_key="same")
+            out: object = (status, json.loads(content)["receipt"])
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            out = exc
+        finally:
+            connections.close_all()
+        with lock:
+            answers.append(out)
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(answers) == n and not [a for a in answers if isinstance(a, Exception)], answers
+    assert sorted(a[0] for a in answers) == [200] * (n - 1) + [201]  # type: ignore[index]
+    today = timezone.localdate()
+    assert {a[1] for a in answers} == {f"P-01-{today:%Y%m%d}-2"}  # type: ignore[index]
+    assert Payment.objects.count() == 2

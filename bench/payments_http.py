@@ -1,6 +1,6 @@
 """Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
 
-    python -m bench.payments_http [--clients 8] [--workers 3] [--client auto|wrk|python]
+    python -m bench.payments_http [--clients 8] [--workers 3] [--threads 0] [--client auto|wrk|python]
                                   [--seconds 15] [--per-client 250] [--server gunicorn|runserver]
                                   [--servers 2] [--pgbench-seconds 20]
 
@@ -9,7 +9,8 @@ In one run, on the same machine and loopback only:
    and cashier per client, each with an API token);
 2. the app server on 127.0.0.1 with the production settings (docs/how-to/deploy.md): DEBUG off,
    persistent database connections (DB_CONN_MAX_AGE=300) and so prepared hot statements; by default
-   gunicorn (`pip install merezha[bench]`) with `--workers` sync worker processes; or
+   gunicorn (`pip install merezha[bench]`) with `--workers` sync worker processes (with `--threads
+   N`, threaded workers of N threads each that keep connections alive); or
    `--server runserver`: `--servers` Django development servers, one port each;
 3. the load: with `wrk` installed (Debian package `wrk`; `--client auto` picks it) one wrk thread
    and connection per client for 2 s of warm-up, then `--seconds` measured; otherwise (or

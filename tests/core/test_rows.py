@@ -98,3 +98,36 @@ def test_hot_cursor_prepares_statements_only_when_the_connection_allows(make_org
         assert api_token_authenticate(plain=plain + "x") is None
     finally:
         raw.prepare_threshold = saved
+
+
+def test_hot_call_prepares_wraps_errors_and_logs_as_a_django_cursor_does():
+    from django.db import DatabaseError, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "postgresql":
+        pytest.skip("hot_call is for PostgreSQL's hot path")
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [r[0] for r in cursor.fetchall() if "merezha-hot-call" in r[0]]
+
+    sql = "SELECT %s::int + 1, 'merezha-hot-call'"
+    connection.ensure_connection()
+    raw = connection.connection
+    saved = raw.prepare_threshold
+    try:
+        raw.prepare_threshold = None  # Django's default: nothing prepared
+        assert rows.hot_call(connection, sql, [1]) == (2, "merezha-hot-call")
+        assert prepared() == []
+        raw.prepare_threshold = 5  # settings.DB_PREPARED_STATEMENTS: prepared on the first call
+        assert rows.hot_call(connection, sql, [2]) == (3, "merezha-hot-call")
+        assert len(prepared()) == 1 and "$1" in prepared()[0]
+    finally:
+        raw.prepare_threshold = saved
+    with CaptureQueriesContext(connection) as queries:
+        assert rows.hot_call(connection, sql, [41]) == (42, "merezha-hot-call")
+    assert [q["sql"] for q in queries.captured_queries] == [f"{sql} -- [41]"]
+    with pytest.raises(DatabaseError) as raised, transaction.atomic():  # a savepoint, as in payments
+        rows.hot_call(connection, "SELECT 1 / %s::int", [0])
+    assert raised.value.__cause__.sqlstate == "22012"  # division by zero, the driver's error as cause

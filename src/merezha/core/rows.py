@@ -10,6 +10,7 @@ prepared statement when connections persist (planned once per connection instead
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
@@ -56,6 +57,35 @@ def hot_cursor(connection: Any) -> Any:
         return connection.cursor()
     finally:
         raw.cursor_factory = factory
+
+
+def hot_call(connection: Any, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    """PostgreSQL: one statement run on the driver's connection, its first row (None for none).
+
+    For the single statement of the API's hot path: Django's cursor wrapper and the making of a
+    cursor per call cost ≈ 0.2 ms of CPU around a call that is itself ≈ 0.5 ms. What the wrapper
+    gives is kept: errors become Django's database errors (the driver's error as `__cause__`),
+    the statement is logged while queries are (DEBUG, CaptureQueriesContext), and it is
+    prepared once per connection when the connection keeps prepared statements (as `hot_cursor`).
+    The caller manages the transaction (autocommit, or Django's `atomic`).
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    prepare = getattr(raw, "prepare_threshold", None) is not None
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        if connection.queries_logged:
+            start = time.monotonic()
+            try:
+                cursor.execute(sql, params, prepare=prepare)
+            finally:
+                connection.queries_log.append(
+                    {"sql": f"{sql} -- {list(params)!r}", "time": f"{time.monotonic() - start:.3f}"}
+                )
+        else:
+            cursor.execute(sql, params, prepare=prepare)
+        return cursor.fetchone()
 
 
 _preparing: list[type] = []

@@ -534,21 +534,17 @@ def payment_take_for_token(
         "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
     ]
     try:
-        with (
-            transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext(),
-            rows.hot_cursor(db) as cursor,
-        ):
-            cursor.execute(rows.statement(db, "cashier_payment_take", _cashier_take_sql), params)
-            outcome, point_code, cashier, number, line_ids, provider_ids, providers, services, numbers = (
-                cursor.fetchone()
-            )
-            if outcome != "created":  # replay or conflict: the full route reads or refuses it
-                return None
+        with transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext():
+            row = rows.hot_call(db, rows.statement(db, "cashier_payment_take", _cashier_take_sql), params)
     except DatabaseError as exc:
         state = getattr(exc.__cause__, "sqlstate", None)
         if state in (_NOT_A_CASHIER, _UNKNOWN_ACCOUNT, _INACTIVE_ACCOUNT, _NO_OPEN_DAY):
             return None
         raise
+    assert row is not None  # the function returns one row
+    outcome, point_code, cashier, number, line_ids, provider_ids, providers, services, numbers = row
+    if outcome != "created":  # replay or conflict: the full route reads or refuses it
+        return None
     return PaymentTaken(
         id=payment_id,
         receipt=f"{point_code}-{day:%Y%m%d}-{number}",

@@ -106,21 +106,21 @@ class AccountDebtOut(Schema):
 
 def payment_out(payment: Payment, written: tuple[LineWritten, ...] | None = None) -> dict[str, Any]:
     """The payment as the API shows it; `written`: the lines of a payment just created (not cancelled)."""
+    cancellation = None
     if written is not None:
-        return _payment_out(
-            id=payment.pk,
-            receipt=payment.receipt,
-            point=payment.point.code,
-            cashier=payment.cashier.username,
-            operational_day=payment.operational_day,
-            accepted_at=payment.accepted_at,
-            method=payment.method,
-            total=payment.total,
-            tendered=payment.tendered,
-            change=payment.change,
-            lines=[_line_out(line) for line in written],
-        )
-    cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+        lines = [_line_out(line) for line in written]
+    else:
+        cancellation = getattr(payment, "cancellation", None) if hasattr(payment, "cancellation") else None
+        lines = [
+            {
+                "account_id": line.account_id,
+                "provider": line.provider.code,
+                "service": line.account.service.code,
+                "account": line.account.number,
+                "amount": str(line.amount),
+            }
+            for line in payment.lines.all()
+        ]
     return _payment_out(
         id=payment.pk,
         receipt=payment.receipt,
@@ -132,18 +132,9 @@ def payment_out(payment: Payment, written: tuple[LineWritten, ...] | None = None
         total=payment.total,
         tendered=payment.tendered,
         change=payment.change,
-        lines=[
-            {
-                "account_id": line.account_id,
-                "provider": line.provider.code,
-                "service": line.account.service.code,
-                "account": line.account.number,
-                "amount": str(line.amount),
-            }
-            for line in payment.lines.all()
-        ],
-        cancel_reason=cancellation.reason if cancellation is not None else None,
+        lines=lines,
         cancelled=cancellation is not None,
+        cancel_reason=cancellation.reason if cancellation is not None else None,
     )
 
 

@@ -392,6 +392,29 @@ def payment_create(
 _UNKNOWN_ACCOUNT, _INACTIVE_ACCOUNT, _NO_OPEN_DAY = "MZ001", "MZ002", "MZ003"
 
 
+def _lines_written(
+    lines: list[PaymentLineIn],
+    line_ids: list[int],
+    provider_ids: list[int],
+    provider_codes: list[str],
+    service_codes: list[str],
+    account_numbers: list[str],
+) -> tuple[LineWritten, ...]:
+    """The lines as the payment functions return them (arrays in the order of `lines`)."""
+    return tuple(
+        LineWritten(
+            id=line_ids[i],
+            account_id=line.account_id,
+            account_number=account_numbers[i],
+            provider_id=provider_ids[i],
+            provider_code=provider_codes[i],
+            service_code=service_codes[i],
+            amount=line.amount,
+        )
+        for i, line in enumerate(lines)
+    )
+
+
 def _take_sql(connection: Any) -> str:
     return (
         "SELECT * FROM merezha_payment_take("
@@ -455,18 +478,7 @@ def _payment_take(
     return PaymentResult(
         payment=payment,
         created=True,
-        lines=tuple(
-            LineWritten(
-                id=line_ids[i],
-                account_id=line.account_id,
-                account_number=numbers[i],
-                provider_id=provider_ids[i],
-                provider_code=provider_codes[i],
-                service_code=services[i],
-                amount=line.amount,
-            )
-            for i, line in enumerate(lines)
-        ),
+        lines=_lines_written(lines, line_ids, provider_ids, provider_codes, services, numbers),
     )
 
 
@@ -556,18 +568,7 @@ def payment_take_for_token(
         total=total,
         tendered=tendered,
         change=change,
-        lines=tuple(
-            LineWritten(
-                id=line_ids[i],
-                account_id=line.account_id,
-                account_number=numbers[i],
-                provider_id=provider_ids[i],
-                provider_code=providers[i],
-                service_code=services[i],
-                amount=line.amount,
-            )
-            for i, line in enumerate(lines)
-        ),
+        lines=_lines_written(lines, line_ids, provider_ids, providers, services, numbers),
     )
 
 

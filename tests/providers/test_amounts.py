@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from merezha.core.money import Money, MoneyError
 
-module = importlib.import_module("merezha.providers.services.snapshot_import")
+module = importlib.import_module("merezha.providers.snapshot_rows")
 
 SPELLINGS = st.from_regex(r"\A[-+−]?[0-9 ]{0,16}([.,][0-9]{0,4})?([.,][0-9]{0,2})?\Z") | st.text(
     alphabet="0123456789,.-+ −e", max_size=18

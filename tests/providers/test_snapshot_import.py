@@ -262,6 +262,25 @@ def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):
     assert Account.objects.count() == 0
 
 
+def test_every_copy_of_a_repeated_account_is_rejected_also_under_accept_partial(
+    city, provider, write_snapshot
+):
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;100",
+        "A2;water;вул. Проскурівська;4;;;;;;;;;;50",
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;70",
+    )
+    report = snapshot_import(
+        str(path), provider=provider, period=PERIOD, payments_through=THROUGH, accept_partial=True
+    )
+    assert (report.rows_read, report.rows_applied, report.rows_rejected) == (3, 1, 2)
+    assert [str(e) for e in report.errors] == [
+        "line 2, column account: account A1 for water appears 2 times in the file (first on line 2)",
+        "line 4, column account: account A1 for water appears 2 times in the file (first on line 2)",
+    ]
+    assert list(Account.objects.values_list("number", "closing")) == [("A2", Money(5000))]
+
+
 def test_provider_aliases_and_excel_float_amounts(city, provider, tmp_path):
     ServiceAlias.objects.create(provider=provider, alias="ХВП", service=Service.objects.get(code="water"))
     path = tmp_path / "snap.xlsx"

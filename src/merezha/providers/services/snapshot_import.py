@@ -23,77 +23,42 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
-import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
-from operator import itemgetter
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from merezha.core.identifiers import parse_date, parse_period, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
+from merezha.core.identifiers import parse_date, parse_period
+from merezha.core.imports import ImportRejected, ImportReport, RowError, columns_check, file_checksum
 from merezha.core.models import InboxDocument
-from merezha.core.money import Money, MoneyError
+from merezha.core.money import Money
 from merezha.core.services import inbox_deliver
-from merezha.formats import FormatError, Table, open_table, source_name
+from merezha.formats import FormatError, source_name
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
-from merezha.registry.matching import MatchStatus, apartment_key, fold, house_key
+from merezha.providers.snapshot_rows import (
+    PERIOD_COLUMNS,
+    REQUIRED,
+    SNAPSHOT_DBF_FIELDS,
+    STAGING_COLUMNS,
+    CheckedTable,
+    Services,
+    open_checked,
+)
+from merezha.registry.matching import MatchStatus, apartment_key, house_key
 from merezha.registry.models import Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 
-SNAPSHOT_DBF_FIELDS = {
-    "LS": "account",
-    "USLUGA": "service",
-    "STREET": "street",
-    "HOUSE": "house",
-    "FLAT": "apartment",
-    "FIO": "payer",
-    "IDCODE": "tax_id",
-    "SALDO_N": "opening",
-    "NACH": "charged",
-    "PERER": "recalc",
-    "LGOTA": "benefit",
-    "SUBS": "subsidy",
-    "OPL": "paid",
-    "SALDO_K": "closing",
-}
-REQUIRED = ("account", "service", "street", "house", "closing")
-PERIOD_COLUMNS = ("opening", "charged", "recalc", "benefit", "subsidy", "paid")
-#: Longest value of each text column (the model's field lengths).
-MAX_LENGTH = {"account": 32, "street": 120, "house": 32, "apartment": 16, "payer": 200, "tax_id": 16}
 STAGING = "providers_snapshot_staging"
 #: The staged rows sorted against the accounts (new, changed, unchanged), during the merge.
 DIFF = "providers_snapshot_diff"
-#: The addresses of the staged rows, each as written and matched once (see `_address`).
 ADDRESSES = "providers_snapshot_address"
-#: One row per row of the file. Its address is a number in ADDRESSES: the texts of an address are
-#: written once, not once per account and service (and a narrower row is cheaper to stage).
-STAGING_COLUMNS = (
-    ("line", "integer"),
-    ("account", "varchar(32)"),
-    ("service_id", "bigint"),
-    ("address_id", "integer"),
-    ("dwelling_id", "bigint"),
-    ("payer", "varchar(200)"),
-    ("payer_key", "varchar(80)"),
-    ("tax_id", "varchar(16)"),
-    ("tax_detail", "varchar(300)"),
-    ("opening", "bigint"),
-    ("charged", "bigint"),
-    ("recalc", "bigint"),
-    ("benefit", "bigint"),
-    ("subsidy", "bigint"),
-    ("paid", "bigint"),
-    ("closing", "bigint"),
-    ("rejected", "integer"),
-)
+#: The addresses of the staged rows (ADDRESS_WRITTEN), each matched once to the city register.
 ADDRESS_COLUMNS = (
     ("id", "integer PRIMARY KEY"),
     ("street", "varchar(120)"),
@@ -104,7 +69,6 @@ ADDRESS_COLUMNS = (
     ("kind", "varchar(32)"),
     ("detail", "varchar(300)"),
 )
-MONEY_COLUMNS = (*PERIOD_COLUMNS, "closing")
 #: The columns of an account that come from the addresses table.
 ADDRESS_TEXTS = ("match_status", "street", "house", "apartment")
 SERVICE = Service._meta.db_table
@@ -112,124 +76,11 @@ SERVICE = Service._meta.db_table
 IMPORT_WORK_MEM = "128MB"
 
 
-_KOPECKS_CACHE_SIZE = 50_000
-#: At most this many addresses and tax ids are remembered between rows.
-_CACHE_SIZE = 50_000
-
-
-class _KopecksCache(dict[str, int]):
-    """Kopecks of each amount spelling, parsed once: amounts repeat a lot (`0`, tariffs).
-
-    A hit is a plain dict lookup in C; a miss parses (MoneyError for a bad amount) and remembers
-    at most `_KOPECKS_CACHE_SIZE` spellings.
-    """
-
-    def __missing__(self, text: str) -> int:
-        value = _kopecks_parse(text)
-        if len(self) < _KOPECKS_CACHE_SIZE:
-            self[text] = value
-        return value
-
-
-def _kopecks_parse(text: str) -> int:
-    """Kopecks of an amount as partners write it; the common `123,45` without the Decimal detour."""
-    if 3 < len(text) <= 16 and text[-3] in ",.":
-        digits = text[:-3] + text[-2:]  # `1234,56` → 123456 kopecks
-        if digits.isascii():
-            if digits.isdigit():
-                return int(digits)
-            if digits[0] == "-" and digits[1:].isdigit():
-                return -int(digits[1:])
-    whole, sep, frac = text.partition(",") if "," in text else text.partition(".")
-    negative = whole[:1] == "-"
-    if negative or whole[:1] == "+":
-        whole = whole[1:]
-    if (
-        whole.isascii()
-        and whole.isdigit()
-        and len(whole) <= 13
-        and (not sep or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
-    ):
-        value = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-        return -value if negative else value
-    return Money.parse(text).kopecks
-
-
-#: One amount as most files write it: digits and two decimal places, or a bare `0`.
-_PLAIN_AMOUNT = r"(?:-?[0-9]{1,13}[,.][0-9]{2}|0)"
-#: A row's seven amounts (MONEY_COLUMNS joined by `;`) when every one of them is plain. Their kopecks
-#: are then the digits without the decimal separator, read by `int` in C: no call per amount.
-_PLAIN_AMOUNTS = re.compile(";".join([_PLAIN_AMOUNT] * len(MONEY_COLUMNS)))
-
-
-def _plain_kopecks(texts: Sequence[str]) -> list[int] | None:
-    """Kopecks of a row's seven amounts when all of them are plain (see _PLAIN_AMOUNTS), else None.
-
-    The import's row loop does the same inline; this is the rule on its own, for the tests.
-    """
-    joined = ";".join(texts)
-    if _PLAIN_AMOUNTS.fullmatch(joined) is None:
-        return None
-    return list(map(int, joined.replace(",", "").replace(".", "").split(";")))
-
-
-#: The columns `_picker` gives of every row, in this order.
-ROW_COLUMNS = ("account", "service", "street", "house", "apartment", "payer", "tax_id", *MONEY_COLUMNS)
-
-
-def _picker(columns: list[str], *, lists: bool) -> Callable[[Any], Sequence[str]]:
-    """A function giving a row's ROW_COLUMNS texts (`""` for a column the file lacks) in one C call.
-
-    `lists`: rows are lists in the order of `columns` (CSV records); otherwise dictionaries.
-    """
-    if all(c in columns for c in ROW_COLUMNS):
-        return itemgetter(*(columns.index(c) for c in ROW_COLUMNS) if lists else ROW_COLUMNS)
-    if lists:
-        width = len(columns)  # a column the file lacks is read from one empty text added at the end
-        get = itemgetter(*(columns.index(c) if c in columns else width for c in ROW_COLUMNS))
-        return lambda values: get([*values, ""])  # type: ignore[no-any-return]
-    empty = ("",) * len(ROW_COLUMNS)
-    return lambda row: tuple(map(row.get, ROW_COLUMNS, empty))
-
-
-class _ServiceIds(dict[str, "int | None"]):
-    """Service id of each service spelling of the file (code or alias, any case); None if unknown."""
-
-    def __init__(self, services: dict[str, str], service_ids: dict[str, int]) -> None:
-        super().__init__()
-        self.services, self.service_ids = services, service_ids
-
-    def __missing__(self, text: str) -> int | None:
-        code = self.services.get(text.lower()) if text else None
-        value = self.service_ids[code] if code else None
-        if len(self) < _CACHE_SIZE:
-            self[text] = value
-        return value
-
-
 @dataclass
 class _Context:
-    provider: Organisation
-    services: dict[str, str]
-    service_ids: dict[str, int]
     index: DwellingIndex
-    #: The file states opening balances, so the consistency rule applies (JSON: row by row).
-    has_period_columns: bool
-    json_rows: bool = False
-    #: (street, house, apartment) as written → (address id, dwelling id); bounded.
-    addresses: dict[tuple[str, str, str], tuple[int, int | None]] = field(default_factory=dict)
-    #: Addresses numbered since they were last written to the addresses table (ADDRESS_COLUMNS).
-    addresses_new: list[tuple[Any, ...]] = field(default_factory=list)
-    address_last_id: int = 0
+    #: street as written → its id in the register (None: not matched).
     streets: dict[str, int | None] = field(default_factory=dict)
-    kopecks: _KopecksCache = field(default_factory=_KopecksCache)
-    #: payer as written → folded surname; bounded.
-    payer_keys: dict[str, str] = field(default_factory=lambda: {"": ""})
-    tax_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
-    service_spellings: _ServiceIds = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.service_spellings = _ServiceIds(self.services, self.service_ids)
 
 
 def _address_match(ctx: _Context, street: str, house: str, apartment: str) -> tuple[Any, ...]:
@@ -258,226 +109,6 @@ def _address_match(ctx: _Context, street: str, house: str, apartment: str) -> tu
     return None, Account.Match.UNMATCHED, Discrepancy.Kind.UNMATCHED_ADDRESS, m.reason
 
 
-def _address(ctx: _Context, street: str, house: str, apartment: str) -> tuple[int, int | None]:
-    """(address id, dwelling id) of an address as written: matched once, then remembered (bounded).
-
-    A new address gets the next id and waits in `ctx.addresses_new` for the addresses table. After
-    the memory is cleared, an address seen again is numbered again: two ids of the same address.
-    """
-    key = (street, house, apartment)
-    found = ctx.addresses.get(key)
-    if found is not None:
-        return found
-    if len(ctx.addresses) >= _CACHE_SIZE:
-        ctx.addresses.clear()  # bounded: memory stays flat whatever the file size
-    dwelling_id, status, kind, detail = _address_match(ctx, street, house, apartment)
-    ctx.address_last_id += 1
-    found = (ctx.address_last_id, dwelling_id)
-    ctx.addresses_new.append(
-        (ctx.address_last_id, street, house, apartment, dwelling_id, status, kind, detail)
-    )
-    ctx.addresses[key] = found
-    return found
-
-
-def _payer_key(ctx: _Context, payer: str) -> str:
-    """The payer's surname folded as the register folds residents' (`Person.surname_key`)."""
-    key = ctx.payer_keys.get(payer)
-    if key is None:
-        if len(ctx.payer_keys) >= _CACHE_SIZE:
-            ctx.payer_keys.clear()
-            ctx.payer_keys[""] = ""
-        key = ctx.payer_keys[payer] = fold(payer.split(None, 1)[0])[:80]
-    return key
-
-
-def _tax_id(ctx: _Context, raw: str) -> tuple[str, str]:
-    """(value as stored, reason it is invalid or ""). The provider's value is kept as written."""
-    found = ctx.tax_ids.get(raw)
-    if found is None:
-        if len(ctx.tax_ids) >= _CACHE_SIZE:
-            ctx.tax_ids.clear()
-        try:
-            found = (tax_id_normalise(raw), "")
-        except ValueError as exc:
-            found = (raw, str(exc))
-        ctx.tax_ids[raw] = found
-    return found
-
-
-def _staged_rows(
-    ctx: _Context, report: ImportReport, table: Table, progress: Callable[[str, int], None]
-) -> Iterator[tuple[Any, ...]]:
-    """The staging tuple (STAGING_COLUMNS) of every row of the file; a rejected row has `rejected` = 1.
-
-    A well-formed row takes the fast path written out in this loop: its texts picked in one call,
-    its seven amounts checked by one regex and read by `int` (or one by one through the cache
-    when they are not all plain), its address, payer and tax id looked up in caches. Anything
-    doubtful goes through `_parse_row_checked`, which names every fault of the row. Counts the
-    rows in `report.rows_read` and calls `progress("reading", rows)` every PROGRESS_EVERY rows.
-    """
-    header = table.columns
-    lists = table.records is not None
-    source: Iterator[tuple[int, Any]] = table.records if table.records is not None else table.rows
-    pick = _picker(header, lists=lists)
-    # all seven amount columns present: try the plain spelling of all of them at once
-    plain = (
-        _PLAIN_AMOUNTS.fullmatch if not ctx.json_rows and all(c in header for c in MONEY_COLUMNS) else None
-    )
-    services, kopecks, addresses, payer_keys = (
-        ctx.service_spellings,
-        ctx.kopecks,
-        ctx.addresses,
-        ctx.payer_keys,
-    )
-    period_rule, json_rows, every = ctx.has_period_columns, ctx.json_rows, PROGRESS_EVERY
-    rows = report.rows_read
-    try:
-        for line, row in source:
-            rows += 1
-            if rows % every == 0:
-                report.rows_read = rows
-                progress("reading", rows)
-            account, raw_service, street, house, apartment, payer, raw_tax_id, *texts = pick(row)
-            service_id = services[raw_service]
-            joined = ";".join(texts)
-            if plain is not None and plain(joined) is not None:
-                amounts: list[Any] = list(map(int, joined.replace(",", "").replace(".", "").split(";")))
-                opening, charged, recalc, benefit, subsidy, paid, closing = amounts
-                consistent = closing == opening + charged + recalc - benefit - subsidy - paid
-            else:
-                try:
-                    amounts = [kopecks[t] if t else None for t in texts]
-                except MoneyError:
-                    yield _parse_row_checked(
-                        ctx, report, line, dict(zip(header, row, strict=True)) if lists else row
-                    )
-                    continue
-                opening, charged, recalc, benefit, subsidy, paid, closing = amounts
-                consistent = (
-                    not (period_rule or (json_rows and "opening" in row))
-                    or closing is None
-                    or (
-                        opening is None
-                        and charged is None
-                        and recalc is None
-                        and benefit is None
-                        and subsidy is None
-                        and paid is None
-                    )
-                    or closing
-                    == (opening or 0)
-                    + (charged or 0)
-                    + (recalc or 0)
-                    - (benefit or 0)
-                    - (subsidy or 0)
-                    - (paid or 0)
-                )
-            if (
-                service_id is None
-                or closing is None
-                or not consistent
-                or not account
-                or not street
-                or not house
-                or len(account) > 32
-                or len(street) > 120
-                or len(house) > 32
-                or len(apartment) > 16
-                or len(payer) > 200
-                or len(raw_tax_id) > 16
-            ):
-                yield _parse_row_checked(
-                    ctx, report, line, dict(zip(header, row, strict=True)) if lists else row
-                )
-                continue
-            address = addresses.get((street, house, apartment)) or _address(ctx, street, house, apartment)
-            payer_key = payer_keys.get(payer)
-            if payer_key is None:
-                payer_key = _payer_key(ctx, payer)
-            tax_id, tax_reason = _tax_id(ctx, raw_tax_id) if raw_tax_id else ("", "")
-            yield (
-                line,
-                account,
-                service_id,
-                *address,
-                payer,
-                payer_key,
-                tax_id[:16],
-                tax_reason,
-                *amounts,
-                0,
-            )
-    finally:
-        report.rows_read = rows
-
-
-def _parse_row_checked(
-    ctx: _Context, report: ImportReport, line: int, row: dict[str, str]
-) -> tuple[Any, ...]:
-    """The staging tuple of a row the fast path doubts, naming every fault of a rejected one."""
-    errors_before = len(report.errors)
-    get = row.get
-    for column in REQUIRED:
-        if not get(column):
-            report.reject(line, column, "required value is empty")
-    for column, limit in MAX_LENGTH.items():
-        value = get(column) or ""
-        if len(value) > limit:
-            report.reject(line, column, f"longer than {limit} characters")
-    account = (get("account") or "")[:32]
-    service_id: int | None = None
-    raw_service = get("service") or ""
-    if raw_service:
-        service_id = ctx.service_spellings[raw_service]
-        if service_id is None:
-            report.reject(
-                line, "service", f"unknown service {raw_service!r}: not a network code nor your alias"
-            )
-    amounts: dict[str, int | None] = {}
-    for column in MONEY_COLUMNS:
-        text = get(column) or ""
-        if not text:
-            amounts[column] = None
-            continue
-        try:
-            amounts[column] = ctx.kopecks[text]
-        except MoneyError as exc:
-            amounts[column] = None
-            report.reject(line, column, str(exc))
-    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and len(
-        report.errors
-    ) == errors_before:
-        figures = [amounts[c] for c in PERIOD_COLUMNS]
-        if any(v is not None for v in figures) and amounts["closing"] is not None:
-            o, c, r, b, s, p = (v or 0 for v in figures)
-            expected = o + c + r - b - s - p
-            if expected != amounts["closing"]:
-                report.reject(
-                    line,
-                    "closing",
-                    f"closing {Money(amounts['closing'])} does not follow from the period columns: "
-                    f"opening + charged + recalc − benefit − subsidy − paid = {Money(expected)}",
-                )
-    if len(report.errors) != errors_before:
-        return (line, account, service_id, None, None, "", "", "", "", *[None] * len(MONEY_COLUMNS), 1)
-    street, house, apartment = get("street") or "", get("house") or "", get("apartment") or ""
-    payer = get("payer") or ""
-    tax_id, tax_reason = _tax_id(ctx, get("tax_id") or "")
-    return (
-        line,
-        account,
-        service_id,
-        *_address(ctx, street, house, apartment),
-        payer,
-        _payer_key(ctx, payer),
-        tax_id[:16],
-        tax_reason,
-        *(amounts[c] for c in MONEY_COLUMNS),
-        0,
-    )
-
-
 # --- staging -------------------------------------------------------------------------------------
 def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
@@ -498,53 +129,76 @@ def _staging_drop() -> None:
             cur.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-#: Rows written to staging at a time (a list this long is the only copy of rows held in memory).
-STAGING_BATCH = 5_000
+def _staging_load(
+    ctx: _Context, report: ImportReport, table: CheckedTable, progress: Callable[[str, int], None]
+) -> None:
+    """Stage the file's rows batch by batch, with the addresses they refer to, each matched once.
 
-
-def _staging_load(ctx: _Context, rows: Iterator[tuple[Any, ...]]) -> None:
-    """Write the staged rows, and the addresses they refer to, batch by batch."""
+    The faults of the rejected rows go to the report. Counts the rows in `report.rows_read` and
+    calls `progress("reading", rows)` every PROGRESS_EVERY rows.
+    """
     names = ", ".join(name for name, _ in STAGING_COLUMNS)
     address_names = ", ".join(name for name, _ in ADDRESS_COLUMNS)
+    every = PROGRESS_EVERY
     with connection.cursor() as cur:
         if _is_postgres():
             raw = cur.cursor
 
-            def write(table: str, columns: str, batch: list[tuple[Any, ...]]) -> None:
+            def write(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
                 with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for row in batch:
+                    for row in rows:
                         copy.write_row(row)
 
         else:
             # sqlite3's own executemany: Django's wrapper would tee the rows and keep them all
-            def write(table: str, columns: str, batch: list[tuple[Any, ...]]) -> None:
+            def write(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
                 values = ", ".join(["?"] * (columns.count(",") + 1))
                 sqlite3.Cursor.executemany(
-                    cur.cursor, f"INSERT INTO {table} ({columns}) VALUES ({values})", batch
+                    cur.cursor, f"INSERT INTO {table} ({columns}) VALUES ({values})", rows
                 )
 
-        while batch := list(islice(rows, STAGING_BATCH)):
+        for batch, faults, addresses in table.batches:
+            report.errors.extend(RowError(*fault) for fault in faults)
+            read = report.rows_read + len(batch)
+            for rows in range(report.rows_read + every - report.rows_read % every, read + 1, every):
+                report.rows_read = rows
+                progress("reading", rows)
+            report.rows_read = read
             write(STAGING, names, batch)
-            if ctx.addresses_new:
-                write(ADDRESSES, address_names, ctx.addresses_new)
-                ctx.addresses_new.clear()
-        cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            if addresses:
+                write(
+                    ADDRESSES,
+                    address_names,
+                    [(*written, *_address_match(ctx, *written[1:])) for written in addresses],
+                )
         if _is_postgres():
             cur.execute(f"ANALYZE {STAGING}")
             cur.execute(f"ANALYZE {ADDRESSES}")
 
 
 def _staging_reject_duplicates(report: ImportReport) -> None:
+    """Reject every copy of an (account, service) pair that the file gives more than once.
+
+    The staged rows' index on (account, service) is built unique first: when it can be, no pair
+    repeats (the usual case) and nothing needs looking for. Only when it cannot (a pair repeats,
+    or a rejected row repeats a pair) is it built plain and the copies looked for.
+    """
     with connection.cursor() as cur:
-        cur.execute(
-            f"""SELECT s.line, s.account, sv.code, d.first_line, d.n
-                FROM {STAGING} s JOIN {SERVICE} sv ON sv.id = s.service_id JOIN (
-                    SELECT account, service_id, MIN(line) AS first_line, COUNT(*) AS n
-                    FROM {STAGING} WHERE rejected = 0 GROUP BY account, service_id HAVING COUNT(*) > 1
-                ) d ON d.account = s.account AND d.service_id = s.service_id
-                WHERE s.rejected = 0 ORDER BY s.line"""
-        )
-        repeated = cur.fetchall()
+        try:
+            with transaction.atomic():  # a savepoint: PostgreSQL aborts the transaction on an error
+                cur.execute(f"CREATE UNIQUE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            repeated = []
+        except IntegrityError:
+            cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            cur.execute(
+                f"""SELECT s.line, s.account, sv.code, d.first_line, d.n
+                    FROM {STAGING} s JOIN {SERVICE} sv ON sv.id = s.service_id JOIN (
+                        SELECT account, service_id, MIN(line) AS first_line, COUNT(*) AS n
+                        FROM {STAGING} WHERE rejected = 0 GROUP BY account, service_id HAVING COUNT(*) > 1
+                    ) d ON d.account = s.account AND d.service_id = s.service_id
+                    WHERE s.rejected = 0 ORDER BY s.line"""
+            )
+            repeated = cur.fetchall()
         for line, account, service, first_line, n in repeated:
             report.reject(
                 line,
@@ -552,51 +206,111 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
                 f"account {account} for {service} appears {n} times in the file (first on line {first_line})",
             )
         if repeated:
+            # the pairs are found before any row changes: every copy is rejected, the last one too
+            # (a correlated EXISTS would see the copies rejected before it, on SQLite)
             cur.execute(
-                f"""UPDATE {STAGING} SET rejected = 1 WHERE rejected = 0 AND EXISTS (
-                    SELECT 1 FROM {STAGING} o WHERE o.rejected = 0 AND o.account = {STAGING}.account
-                    AND o.service_id = {STAGING}.service_id AND o.line <> {STAGING}.line)"""
+                f"""UPDATE {STAGING} SET rejected = 1 WHERE rejected = 0 AND (account, service_id) IN (
+                    SELECT account, service_id FROM {STAGING} WHERE rejected = 0
+                    GROUP BY account, service_id HAVING COUNT(*) > 1)"""
             )
 
 
 # --- merge ---------------------------------------------------------------------------------------
-def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, int], set[int]]:
-    """Write every valid row into the accounts; returns created / updated / unchanged counts and the
-    dwellings whose accounts appeared, moved (the dwelling left as well) or changed payer.
+def _diff_create(*, provider_id: int) -> None:
+    """Sort every valid staged row against the provider's accounts into DIFF, in one join.
 
-    One join of the staged rows with the provider's accounts sorts every row (new, changed,
-    unchanged) into a temporary table; the accounts are then written by one plain INSERT of the new
-    ones and one UPDATE of the rest (on PostgreSQL a HOT update: no indexed column changes, and
-    the table's fill factor leaves the room, migration 0002), instead of an upsert that probes the
-    unique index once per row and then a second pass over the unchanged ones.
+    `state` is created, updated or unchanged; `moves` marks an existing account that changes its
+    dwelling or is opened again; `touches` a row whose dwelling the search index must learn.
     """
     acc = Account._meta.db_table
     pg = _is_postgres()
     distinct = "IS DISTINCT FROM" if pg else "IS NOT"
-    changed = f"NOT a.is_active OR a.dwelling_id {distinct} s.dwelling_id OR " + " OR ".join(
+    moves = f"NOT a.is_active OR a.dwelling_id {distinct} ad.dwelling_id"
+    changed = " OR ".join(
         f"a.{c} <> {'ad' if c in ADDRESS_TEXTS else 's'}.{c}"
         for c in ("closing", "match_status", "street", "house", "apartment", "payer", "tax_id")
     )
-    moved = f"a.id IS NULL OR NOT a.is_active OR a.dwelling_id {distinct} s.dwelling_id OR a.payer <> s.payer OR a.tax_id <> s.tax_id"
-    columns = "dwelling_id, match_status, street, house, apartment, payer, tax_id, closing"
+    touches = f"a.id IS NULL OR {moves} OR a.payer <> s.payer OR a.tax_id <> s.tax_id"
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {DIFF}")
         cur.execute(
             f"""CREATE TEMPORARY TABLE {DIFF} {"ON COMMIT DROP" if pg else ""} AS
-                SELECT s.account, s.service_id, s.dwelling_id, ad.match_status, ad.street, ad.house,
+                SELECT s.account, s.service_id, ad.dwelling_id, ad.match_status, ad.street, ad.house,
                     ad.apartment, s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit,
                     s.subsidy, s.paid,
                     a.id AS account_id, a.dwelling_id AS old_dwelling_id,
-                    CASE WHEN a.id IS NULL THEN 'created' WHEN {changed} THEN 'updated' ELSE 'unchanged' END
-                        AS state,
-                    CASE WHEN s.dwelling_id IS NOT NULL AND ({moved}) THEN 1 ELSE 0 END AS touches
+                    CASE WHEN a.id IS NULL THEN 'created' WHEN {moves} OR {changed} THEN 'updated'
+                        ELSE 'unchanged' END AS state,
+                    CASE WHEN a.id IS NOT NULL AND ({moves}) THEN 1 ELSE 0 END AS moves,
+                    CASE WHEN ad.dwelling_id IS NOT NULL AND ({touches}) THEN 1 ELSE 0 END AS touches
                 FROM {STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id LEFT JOIN {acc} a
                   ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
                 WHERE s.rejected = 0""",
             [provider_id],
         )
-        cur.execute(f"SELECT state, COUNT(*) FROM {DIFF} GROUP BY state")
-        counts = {"created": 0, "updated": 0, "unchanged": 0} | {str(k): int(n) for k, n in cur.fetchall()}
+
+
+@dataclass
+class _Totals:
+    rows: int
+    closing: int
+    unmatched: int
+    ambiguous: int
+    changes: dict[str, int]
+    #: The services of the rows.
+    service_ids: set[int]
+
+
+def _diff_totals(*, service_ids: list[int]) -> _Totals:
+    """Rows, closing total, address verdicts, changes and services of DIFF, in one pass.
+
+    (No GROUP BY: SQLite would sort every row for it.) `service_ids`: every service there is.
+    """
+    has_service = ", ".join(
+        f"COALESCE(MAX(CASE WHEN service_id = {int(sid)} THEN 1 ELSE 0 END), 0)" for sid in service_ids
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT COUNT(*), COALESCE(SUM(closing), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN state = 'created' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN state = 'updated' THEN 1 ELSE 0 END), 0)
+                    {", " + has_service if has_service else ""}
+                FROM {DIFF}""",
+            [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
+        )
+        rows, total, unmatched, ambiguous, created, updated, *has = (int(v) for v in cur.fetchone())
+    return _Totals(
+        rows,
+        total,
+        unmatched,
+        ambiguous,
+        {"created": created, "updated": updated, "unchanged": rows - created - updated},
+        {sid for sid, present in zip(service_ids, has, strict=True) if present},
+    )
+
+
+def _merge_accounts(*, provider_id: int, snapshot_id: int, totals: _Totals) -> tuple[set[int], int | None]:
+    """Write every valid row into the accounts from DIFF; returns the dwellings whose accounts
+    appeared, moved (the dwelling left as well) or changed payer, and, when every account of the
+    file is new and numbered here, the id before the first (see below).
+
+    The new accounts go in by one plain INSERT, the others by UPDATE (on PostgreSQL a HOT update:
+    no indexed column changes, and the table's fill factor leaves the room, migration 0002),
+    instead of an upsert that probes the unique index once per row. On SQLite an UPDATE rewrites
+    the (dwelling, is_active) index of every row it sets those columns of, so the accounts that
+    stay where they were are updated without them. When every account of the file is new (a
+    provider's first snapshot), SQLite numbers them in file order from the table's last id, as
+    it would by itself, and the new ids need no second look-up.
+    """
+    acc = Account._meta.db_table
+    pg = _is_postgres()
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    columns = "dwelling_id, match_status, street, house, apartment, payer, tax_id, closing"
+    counts = totals.changes
+    first_id: int | None = None
+    with connection.cursor() as cur:
         # dwellings whose payers or account numbers the search index must learn
         cur.execute(
             f"""SELECT dwelling_id FROM {DIFF} WHERE touches = 1
@@ -604,6 +318,19 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
                 WHERE old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
         )
         touched = {int(row[0]) for row in cur.fetchall()}
+        if not pg and counts["created"] == totals.rows:
+            # DIFF was just made: its rowids are 1, 2, 3… in file order
+            cur.execute(
+                f"""SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{acc}'), 0),
+                        COALESCE((SELECT MAX(id) FROM {acc}), 0))"""
+            )
+            first_id = int(cur.fetchone()[0])
+            cur.execute(
+                f"""INSERT INTO {acc} (id, provider_id, number, service_id, {columns}, snapshot_id, is_active)
+                    SELECT %s + rowid, %s, account, service_id, {columns}, %s, TRUE FROM {DIFF}""",
+                [first_id, provider_id, snapshot_id],
+            )
+            return touched, first_id
         cur.execute(
             f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
                 SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
@@ -619,49 +346,69 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
             )
         # every account of the file moves to the new snapshot; an unchanged one keeps its figures
         assignments = ", ".join(f"{c} = d.{c}" for c in columns.split(", "))
-        cur.execute(
-            f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
-                FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated'""",
-            [snapshot_id],
-        )
-        cur.execute(
-            f"UPDATE {acc} SET snapshot_id = %s FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'unchanged'",
-            [snapshot_id],
-        )
-    return counts, touched
+        if pg:
+            cur.execute(
+                f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated'""",
+                [snapshot_id],
+            )
+        elif counts["updated"]:
+            staying = ", ".join(f"{c} = d.{c}" for c in columns.split(", ") if c != "dwelling_id")
+            cur.execute(
+                f"""UPDATE {acc} SET {staying}, snapshot_id = %s
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated' AND d.moves = 0""",
+                [snapshot_id],
+            )
+            cur.execute(
+                f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated' AND d.moves = 1""",
+                [snapshot_id],
+            )
+        if counts["unchanged"]:
+            cur.execute(
+                f"""UPDATE {acc} SET snapshot_id = %s
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'unchanged'""",
+                [snapshot_id],
+            )
+    return touched, first_id
 
 
-def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> tuple[int, set[int]]:
+def _close_missing_accounts(*, provider_id: int, snapshot_id: int, kept: bool) -> tuple[int, set[int]]:
     """Accounts missing from the snapshot are no longer shown; a rejected row keeps its account as it was.
 
-    Returns how many were closed and their dwellings (the search index forgets their payers). The
-    provider's row lock keeps other imports of its accounts out between the two statements.
+    Returns how many were closed and their dwellings (the search index forgets their payers).
+    `kept`: some rows were rejected (only then can an account be kept open by one).
     """
     acc = Account._meta.db_table
-    missing = f"""provider_id = %s AND is_active AND snapshot_id <> %s AND NOT EXISTS (
-        SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
-        AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))"""
+    missing = "provider_id = %s AND is_active AND snapshot_id <> %s"
+    if kept:
+        missing += f""" AND NOT EXISTS (
+            SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
+            AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))"""
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT DISTINCT dwelling_id FROM {acc} WHERE {missing} AND dwelling_id IS NOT NULL",
+            f"UPDATE {acc} SET is_active = FALSE WHERE {missing} RETURNING dwelling_id",
             [provider_id, snapshot_id],
         )
-        dwellings = {int(row[0]) for row in cur.fetchall()}
-        cur.execute(f"UPDATE {acc} SET is_active = FALSE WHERE {missing}", [provider_id, snapshot_id])
-        return int(cur.rowcount), dwellings
+        closed = cur.fetchall()
+    return len(closed), {int(row[0]) for row in closed if row[0] is not None}
 
 
-def _merge_periods(*, snapshot_id: int, period: dt.date, first_of_period: bool) -> None:
+def _merge_periods(
+    *, snapshot_id: int, period: dt.date, first_of_period: bool, first_id: int | None = None
+) -> None:
     """The period's figures of every account of the file, from the merge's sorted rows.
 
     `first_of_period`: no snapshot of this provider for this period was applied before, so none of
     its accounts has figures for it (only this import writes them): a plain INSERT. Otherwise an
     upsert that leaves unchanged figures alone (the period keeps the snapshot that set them).
+    `first_id`: the new accounts were numbered from it in DIFF's order (`_merge_accounts`).
     """
     per = AccountPeriod._meta.db_table
     columns = ", ".join((*PERIOD_COLUMNS, "closing"))
+    account_id = "account_id" if first_id is None else f"{int(first_id)} + rowid"
     insert = f"""INSERT INTO {per} (snapshot_id, account_id, period, {columns})
-        SELECT %s, account_id, %s, {columns} FROM {DIFF} WHERE account_id IS NOT NULL"""
+        SELECT %s, {account_id}, %s, {columns} FROM {DIFF} WHERE {account_id} IS NOT NULL"""
     if not first_of_period:
         distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
         changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
@@ -696,22 +443,22 @@ def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
         cur.execute(
             f"""{insert} SELECT %s, s.account, sv.code, s.line, %s, {address}, s.payer,
                     SUBSTR('payer ' || s.payer || ' is not registered in the dwelling', 1, 300)
-                FROM {rows} WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.payer_key <> ''
-                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                FROM {rows} WHERE s.rejected = 0 AND ad.dwelling_id IS NOT NULL AND s.payer_key <> ''
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = ad.dwelling_id
                                 AND p.is_active AND p.surname_key = s.payer_key)""",
             [snapshot_id, Discrepancy.Kind.PAYER_NOT_REGISTERED],
         )
         cur.execute(
             f"""{insert} SELECT %s, s.account, sv.code, s.line, %s, {address}, s.payer,
-                    SUBSTR(CASE WHEN EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+                    SUBSTR(CASE WHEN EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = ad.dwelling_id
                                 AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
                         THEN 'tax id ' || s.tax_id || ' differs from the register''s for ' || s.payer
                         ELSE 'tax id ' || s.tax_id || ' belongs to a person registered elsewhere' END, 1, 300)
-                FROM {rows} WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.tax_id <> ''
+                FROM {rows} WHERE s.rejected = 0 AND ad.dwelling_id IS NOT NULL AND s.tax_id <> ''
                 AND s.tax_detail = ''
-                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = ad.dwelling_id
                                 AND p.is_active AND p.tax_id = s.tax_id)
-                AND (EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+                AND (EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = ad.dwelling_id
                              AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
                      OR EXISTS (SELECT 1 FROM {person} e WHERE e.tax_id = s.tax_id AND e.is_active))""",
             [snapshot_id, Discrepancy.Kind.TAX_ID_MISMATCH],
@@ -721,19 +468,6 @@ def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
             [snapshot_id],
         )
         return {kind: int(n) for kind, n in cur.fetchall()}
-
-
-def _staging_totals() -> tuple[int, int, int, int]:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""SELECT COUNT(*), COALESCE(SUM(s.closing), 0),
-                    COALESCE(SUM(CASE WHEN ad.match_status = %s THEN 1 ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN ad.match_status = %s THEN 1 ELSE 0 END), 0)
-                FROM {STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id WHERE s.rejected = 0""",
-            [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
-        )
-        rows, total, unmatched, ambiguous = cur.fetchone()
-        return int(rows), int(total), int(unmatched), int(ambiguous)
 
 
 #: The phases an import goes through, as `progress(phase, rows)` names them.
@@ -771,14 +505,11 @@ def _discrepancy_report_deliver(*, snapshot: Snapshot, provider: Organisation, c
     )
 
 
-def _provider_services_record(*, provider: Organisation) -> None:
+def _provider_services_record(*, provider: Organisation, service_ids: set[int]) -> None:
     """Every service the provider uploads accounts for is one of its services (ProviderService)."""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT service_id FROM {STAGING} WHERE rejected = 0")
-        ids = {int(r[0]) for r in cur.fetchall()}
     known = set(ProviderService.objects.filter(provider=provider).values_list("service_id", flat=True))
     ProviderService.objects.bulk_create(
-        [ProviderService(provider=provider, service_id=sid) for sid in sorted(ids - known)]
+        [ProviderService(provider=provider, service_id=sid) for sid in sorted(service_ids - known)]
     )
 
 
@@ -983,7 +714,7 @@ def _import_in_transaction(
             # instead of spilling to disk in 16 batches
             cur.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
     try:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
+        with open_checked(source, services=Services(services, service_ids), name=name) as table:
             report.file_name, report.file_format = table.name, table.format
             report.encoding = table.encoding or ""
             if table.format != "json":
@@ -1004,21 +735,14 @@ def _import_in_transaction(
                         metadata={},
                     )
                     raise ImportRejected(report)
-            ctx = _Context(
-                provider=provider,
-                services=services,
-                service_ids=service_ids,
-                index=index,
-                has_period_columns=table.format != "json" and "opening" in table.columns,
-                json_rows=table.format == "json",
-            )
+            ctx = _Context(index=index)
 
             # the rows make no reference cycles; the cycle collector would only rescan the
             # address index and caches over and over (a quarter of the import's CPU time)
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                _staging_load(ctx, _staged_rows(ctx, report, table, progress))
+                _staging_load(ctx, report, table, progress)
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -1039,7 +763,14 @@ def _import_in_transaction(
     _staging_reject_duplicates(report)
     if report.errors and not accept_partial:
         raise ImportRejected(report)
-    rows, closing_total, unmatched, ambiguous = _staging_totals()
+    _diff_create(provider_id=provider.pk)
+    totals = _diff_totals(service_ids=sorted(service_ids.values()))
+    rows, closing_total, unmatched, ambiguous = (
+        totals.rows,
+        totals.closing,
+        totals.unmatched,
+        totals.ambiguous,
+    )
     if rows == 0:
         report.reject(1, "", "no row could be applied")
         raise ImportRejected(report)
@@ -1056,13 +787,16 @@ def _import_in_transaction(
     first_of_period = not Snapshot.objects.filter(
         provider=provider, period=period, status=Snapshot.Status.APPLIED
     ).exists()
-    changes, touched = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
-    changes["closed"], closed_in = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    touched, first_id = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk, totals=totals)
+    changes = dict(totals.changes)
+    changes["closed"], closed_in = _close_missing_accounts(
+        provider_id=provider.pk, snapshot_id=snap.pk, kept=bool(report.errors)
+    )
     report.touched_dwellings = touched | closed_in
-    _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period)
+    _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period, first_id=first_id)
     progress("discrepancies", report.rows_read)
     kinds = _discrepancies_record(snapshot_id=snap.pk)
-    _provider_services_record(provider=provider)
+    _provider_services_record(provider=provider, service_ids=totals.service_ids)
     _staging_drop()
 
     report.rows_applied = rows

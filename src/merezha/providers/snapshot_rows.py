@@ -255,87 +255,6 @@ Batch = tuple[list[tuple[Any, ...]], list[Fault], list[tuple[int, str, str, str]
 _NO_AMOUNTS = (None,) * len(MONEY_COLUMNS)
 
 
-def _checked_rows(checks: _Checks, table: Table, faults: list[Fault]) -> Iterator[tuple[Any, ...]]:
-    """Every row of `table` as staged (STAGING_COLUMNS); every fault of a rejected row in `faults`.
-
-    A well-formed row takes the fast path written out in this loop: its texts picked in one call,
-    its seven amounts checked by one regex and read by `int` (or one by one through the cache when
-    they are not all plain), its address, payer and tax id looked up in bounded caches. Anything
-    doubtful goes through `_row_checked`, which checks one rule at a time.
-    """
-    header = table.columns
-    lists = table.records is not None
-    source: Iterator[tuple[int, Any]] = table.records if table.records is not None else table.rows
-    pick = _picker(header, lists=lists)
-    # all seven amount columns present: try the plain spelling of all of them at once
-    plain = (
-        _PLAIN_AMOUNTS.fullmatch if not checks.json_rows and all(c in header for c in MONEY_COLUMNS) else None
-    )
-    service_ids, kopecks, addresses = checks.service_ids, checks.kopecks, checks.addresses
-    payer_keys, tax_ids = checks.payer_keys, checks.tax_ids
-    period_rule, json_rows = checks.has_period_columns, checks.json_rows
-    for line, row in source:
-        account, raw_service, street, house, apartment, payer, tax_id, *texts = pick(row)
-        service_id = service_ids[raw_service]
-        joined = ";".join(texts)
-        if plain is not None and plain(joined) is not None:
-            amounts: list[Any] = list(map(int, joined.replace(",", "").replace(".", "").split(";")))
-            opening, charged, recalc, benefit, subsidy, paid, closing = amounts
-            consistent = closing == opening + charged + recalc - benefit - subsidy - paid
-        else:
-            try:
-                amounts = [kopecks[t] if t else None for t in texts]
-            except MoneyError:
-                yield _row_checked(
-                    checks, faults, line, dict(zip(header, row, strict=True)) if lists else row
-                )
-                continue
-            opening, charged, recalc, benefit, subsidy, paid, closing = amounts
-            consistent = (
-                not (period_rule or (json_rows and "opening" in row))
-                or closing is None
-                or (
-                    opening is None
-                    and charged is None
-                    and recalc is None
-                    and benefit is None
-                    and subsidy is None
-                    and paid is None
-                )
-                or closing
-                == (opening or 0)
-                + (charged or 0)
-                + (recalc or 0)
-                - (benefit or 0)
-                - (subsidy or 0)
-                - (paid or 0)
-            )
-        if (
-            service_id is None
-            or closing is None
-            or not consistent
-            or not account
-            or not street
-            or not house
-            or len(account) > 32
-            or len(street) > 120
-            or len(house) > 32
-            or len(apartment) > 16
-            or len(payer) > 200
-            or len(tax_id) > 16
-        ):
-            yield _row_checked(checks, faults, line, dict(zip(header, row, strict=True)) if lists else row)
-            continue
-        address_id = addresses.get((street, house, apartment)) or _address_id(
-            checks, street, house, apartment
-        )
-        payer_key = payer_keys.get(payer)
-        if payer_key is None:
-            payer_key = _payer_key(checks, payer)
-        tax_id, tax_detail = (tax_ids.get(tax_id) or _tax_id(checks, tax_id)) if tax_id else ("", "")
-        yield (line, account, service_id, address_id, payer, payer_key, tax_id, tax_detail, *amounts, 0)
-
-
 def _row_checked(checks: _Checks, faults: list[Fault], line: int, row: dict[str, str]) -> tuple[Any, ...]:
     """A row the fast path doubts, checked one rule at a time; every fault of it goes to `faults`."""
     faults_before = len(faults)
@@ -402,18 +321,26 @@ def _row_checked(checks: _Checks, faults: list[Fault], line: int, row: dict[str,
 
 
 def _batches(table: Table, services: Services) -> Iterator[Batch]:
-    """The rows in batches of BATCH_ROWS, each with the faults found in it and its new addresses.
+    """Every row of `table` as staged (STAGING_COLUMNS), in batches of BATCH_ROWS, each with the
+    faults of its rejected rows and the new addresses it refers to.
 
-    When the file turns out unreadable half-way, the rows read before are given first, then the
-    FormatError is raised: the import counts them as read, as it would have row by row.
+    A well-formed row takes the fast path written out in this loop: its texts picked in one call,
+    its seven amounts checked by one regex and read by `int` (or one by one through the cache when
+    they are not all plain), its address, payer and tax id looked up in bounded caches (or taken
+    from the row before, which often has the same dwelling and payer). Anything doubtful goes
+    through `_row_checked`, which checks one rule at a time. When the file turns out unreadable
+    half-way, the rows read before are given first, then the FormatError is raised: the import
+    counts them as read, as it would have row by row.
     """
+    header = table.columns
     checks = _Checks(
         _ServiceIds(services),
-        has_period_columns=table.format != "json" and "opening" in table.columns,
+        has_period_columns=table.format != "json" and "opening" in header,
         json_rows=table.format == "json",
     )
     faults: list[Fault] = []
     batch: list[tuple[Any, ...]] = []
+    append = batch.append
 
     def taken() -> Batch:
         done = (batch[:], faults[:], checks.addresses_new[:])
@@ -422,9 +349,106 @@ def _batches(table: Table, services: Services) -> Iterator[Batch]:
         checks.addresses_new.clear()
         return done
 
+    lists = table.records is not None
+    source: Iterator[tuple[int, Any]] = table.records if table.records is not None else table.rows
+    pick = _picker(header, lists=lists)
+    # all seven amount columns present: try the plain spelling of all of them at once
+    plain = (
+        _PLAIN_AMOUNTS.fullmatch if not checks.json_rows and all(c in header for c in MONEY_COLUMNS) else None
+    )
+    service_ids, kopecks, addresses = checks.service_ids, checks.kopecks, checks.addresses
+    service_id_get, payer_keys, tax_ids = service_ids.get, checks.payer_keys, checks.tax_ids
+    period_rule, json_rows = checks.has_period_columns, checks.json_rows
+    last_address: tuple[str, str, str] | None = None
+    last_payer: str | None = None
+    address_id, payer_key = 0, ""
+    # each amount is its text, then its kopecks
+    opening: Any
+    charged: Any
+    recalc: Any
+    benefit: Any
+    subsidy: Any
+    paid: Any
+    closing: Any
     try:
-        for row in _checked_rows(checks, table, faults):
-            batch.append(row)
+        for line, row in source:
+            (account, raw_service, street, house, apartment, payer, tax_id,
+             opening, charged, recalc, benefit, subsidy, paid, closing) = pick(row)  # fmt: skip
+            service_id = service_id_get(raw_service)
+            if service_id is None:
+                service_id = service_ids[raw_service]  # a spelling not seen yet, or not a service
+            joined = f"{opening};{charged};{recalc};{benefit};{subsidy};{paid};{closing}"
+            if plain is not None and plain(joined) is not None:
+                opening, charged, recalc, benefit, subsidy, paid, closing = map(
+                    int, joined.replace(",", "").replace(".", "").split(";")
+                )
+                consistent = closing == opening + charged + recalc - benefit - subsidy - paid
+            else:
+                try:
+                    opening, charged, recalc, benefit, subsidy, paid, closing = [
+                        kopecks[t] if t else None
+                        for t in (opening, charged, recalc, benefit, subsidy, paid, closing)
+                    ]
+                except MoneyError:
+                    append(
+                        _row_checked(
+                            checks, faults, line, dict(zip(header, row, strict=True)) if lists else row
+                        )
+                    )
+                    if len(batch) >= BATCH_ROWS:
+                        yield taken()
+                    continue
+                consistent = (
+                    not (period_rule or (json_rows and "opening" in row))
+                    or closing is None
+                    or (
+                        opening is None
+                        and charged is None
+                        and recalc is None
+                        and benefit is None
+                        and subsidy is None
+                        and paid is None
+                    )
+                    or closing
+                    == (opening or 0)
+                    + (charged or 0)
+                    + (recalc or 0)
+                    - (benefit or 0)
+                    - (subsidy or 0)
+                    - (paid or 0)
+                )
+            if (
+                service_id is None
+                or closing is None
+                or not consistent
+                or not account
+                or not street
+                or not house
+                or len(account) > 32
+                or len(street) > 120
+                or len(house) > 32
+                or len(apartment) > 16
+                or len(payer) > 200
+                or len(tax_id) > 16
+            ):
+                append(
+                    _row_checked(checks, faults, line, dict(zip(header, row, strict=True)) if lists else row)
+                )
+                if len(batch) >= BATCH_ROWS:
+                    yield taken()
+                continue
+            address = (street, house, apartment)
+            if address != last_address:
+                address_id = addresses.get(address) or _address_id(checks, street, house, apartment)
+                last_address = address
+            if payer != last_payer:
+                payer_key = payer_keys.get(payer) or _payer_key(checks, payer)
+                last_payer = payer
+            tax_id, tax_detail = (tax_ids.get(tax_id) or _tax_id(checks, tax_id)) if tax_id else ("", "")
+            append(
+                (line, account, service_id, address_id, payer, payer_key, tax_id, tax_detail,
+                 opening, charged, recalc, benefit, subsidy, paid, closing, 0)
+            )  # fmt: skip
             if len(batch) >= BATCH_ROWS:
                 yield taken()
     except FormatError:

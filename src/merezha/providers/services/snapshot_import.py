@@ -77,6 +77,15 @@ IMPORT_WORK_MEM = "128MB"
 
 
 @dataclass
+class _DiffPlan:
+    """What sorting the staged rows into DIFF needs (see `_diff_select`)."""
+
+    provider_id: int
+    #: Every service there is.
+    service_ids: list[int]
+
+
+@dataclass
 class _Context:
     index: DwellingIndex
     #: street as written → its id in the register (None: not matched).
@@ -130,16 +139,27 @@ def _staging_drop() -> None:
 
 
 def _staging_load(
-    ctx: _Context, report: ImportReport, table: CheckedTable, progress: Callable[[str, int], None]
-) -> None:
+    ctx: _Context,
+    report: ImportReport,
+    table: CheckedTable,
+    progress: Callable[[str, int], None],
+    *,
+    diff: _DiffPlan | None = None,
+) -> _Totals | None:
     """Stage the file's rows batch by batch, with the addresses they refer to, each matched once.
 
     The faults of the rejected rows go to the report. Counts the rows in `report.rows_read` and
-    calls `progress("reading", rows)` every PROGRESS_EVERY rows.
+    calls `progress("reading", rows)` every PROGRESS_EVERY rows. With `diff` (SQLite), each batch
+    is also sorted into DIFF and counted as soon as it is staged, while the reader process reads
+    on; the totals of DIFF are returned.
     """
     names = ", ".join(name for name, _ in STAGING_COLUMNS)
     address_names = ", ".join(name for name, _ in ADDRESS_COLUMNS)
     every = PROGRESS_EVERY
+    totals = None
+    if diff is not None:
+        _diff_create(provider_id=diff.provider_id, empty=True)
+        totals = _Totals()
     with connection.cursor() as cur:
         if _is_postgres():
             raw = cur.cursor
@@ -157,6 +177,7 @@ def _staging_load(
                     cur.cursor, f"INSERT INTO {table} ({columns}) VALUES ({values})", rows
                 )
 
+        staged = 0
         for batch, faults, addresses in table.batches:
             report.errors.extend(RowError(*fault) for fault in faults)
             read = report.rows_read + len(batch)
@@ -164,20 +185,25 @@ def _staging_load(
                 report.rows_read = rows
                 progress("reading", rows)
             report.rows_read = read
-            write(STAGING, names, batch)
             if addresses:
                 write(
                     ADDRESSES,
                     address_names,
                     [(*written, *_address_match(ctx, *written[1:])) for written in addresses],
                 )
+            write(STAGING, names, batch)
+            if diff is not None and totals is not None:
+                _diff_add(provider_id=diff.provider_id, after=staged)
+                totals.add(_diff_totals(service_ids=diff.service_ids, after=totals.rows))
+            staged += len(batch)
         if _is_postgres():
             cur.execute(f"ANALYZE {STAGING}")
             cur.execute(f"ANALYZE {ADDRESSES}")
+    return totals
 
 
-def _staging_reject_duplicates(report: ImportReport) -> None:
-    """Reject every copy of an (account, service) pair that the file gives more than once.
+def _staging_reject_duplicates(report: ImportReport) -> bool:
+    """Reject every copy of an (account, service) pair that the file gives more than once; True if any.
 
     The staged rows' index on (account, service) is built unique first: when it can be, no pair
     repeats (the usual case) and nothing needs looking for. Only when it cannot (a pair repeats,
@@ -213,59 +239,90 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
                     SELECT account, service_id FROM {STAGING} WHERE rejected = 0
                     GROUP BY account, service_id HAVING COUNT(*) > 1)"""
             )
+    return bool(repeated)
 
 
 # --- merge ---------------------------------------------------------------------------------------
-def _diff_create(*, provider_id: int) -> None:
-    """Sort every valid staged row against the provider's accounts into DIFF, in one join.
+def _diff_select(*, provider_id: int) -> tuple[str, list[Any]]:
+    """The join that sorts the valid staged rows against the provider's accounts (for DIFF).
 
     `state` is created, updated or unchanged; `moves` marks an existing account that changes its
     dwelling or is opened again; `touches` a row whose dwelling the search index must learn.
     """
     acc = Account._meta.db_table
-    pg = _is_postgres()
-    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
     moves = f"NOT a.is_active OR a.dwelling_id {distinct} ad.dwelling_id"
     changed = " OR ".join(
         f"a.{c} <> {'ad' if c in ADDRESS_TEXTS else 's'}.{c}"
         for c in ("closing", "match_status", "street", "house", "apartment", "payer", "tax_id")
     )
     touches = f"a.id IS NULL OR {moves} OR a.payer <> s.payer OR a.tax_id <> s.tax_id"
+    sql = f"""SELECT s.account, s.service_id, ad.dwelling_id, ad.match_status, ad.street, ad.house,
+            ad.apartment, s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit,
+            s.subsidy, s.paid,
+            a.id AS account_id, a.dwelling_id AS old_dwelling_id,
+            CASE WHEN a.id IS NULL THEN 'created' WHEN {moves} OR {changed} THEN 'updated'
+                ELSE 'unchanged' END AS state,
+            CASE WHEN a.id IS NOT NULL AND ({moves}) THEN 1 ELSE 0 END AS moves,
+            CASE WHEN ad.dwelling_id IS NOT NULL AND ({touches}) THEN 1 ELSE 0 END AS touches
+        FROM {STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id LEFT JOIN {acc} a
+          ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
+        WHERE s.rejected = 0"""
+    return sql, [provider_id]
+
+
+def _diff_create(*, provider_id: int, empty: bool = False) -> None:
+    """DIFF: every valid staged row sorted against the provider's accounts, in one join.
+
+    `empty`: only the table, for `_diff_add` to fill batch by batch while the rows are staged.
+    """
+    sql, params = _diff_select(provider_id=provider_id)
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {DIFF}")
         cur.execute(
-            f"""CREATE TEMPORARY TABLE {DIFF} {"ON COMMIT DROP" if pg else ""} AS
-                SELECT s.account, s.service_id, ad.dwelling_id, ad.match_status, ad.street, ad.house,
-                    ad.apartment, s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit,
-                    s.subsidy, s.paid,
-                    a.id AS account_id, a.dwelling_id AS old_dwelling_id,
-                    CASE WHEN a.id IS NULL THEN 'created' WHEN {moves} OR {changed} THEN 'updated'
-                        ELSE 'unchanged' END AS state,
-                    CASE WHEN a.id IS NOT NULL AND ({moves}) THEN 1 ELSE 0 END AS moves,
-                    CASE WHEN ad.dwelling_id IS NOT NULL AND ({touches}) THEN 1 ELSE 0 END AS touches
-                FROM {STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id LEFT JOIN {acc} a
-                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
-                WHERE s.rejected = 0""",
-            [provider_id],
+            f"CREATE TEMPORARY TABLE {DIFF} {'ON COMMIT DROP' if _is_postgres() else ''} AS "
+            f"{sql}{' AND 1 = 0' if empty else ''}",
+            params,
         )
+
+
+def _diff_add(*, provider_id: int, after: int) -> None:
+    """Add the staged rows after rowid `after` to DIFF (SQLite: a fresh table numbers rows 1, 2, 3…)."""
+    sql, params = _diff_select(provider_id=provider_id)
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {DIFF} {sql} AND s.rowid > %s", [*params, after])
 
 
 @dataclass
 class _Totals:
-    rows: int
-    closing: int
-    unmatched: int
-    ambiguous: int
-    changes: dict[str, int]
+    rows: int = 0
+    closing: int = 0
+    unmatched: int = 0
+    ambiguous: int = 0
+    changes: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
     #: The services of the rows.
-    service_ids: set[int]
+    service_ids: set[int] = field(default_factory=set)
+    #: The dwellings whose accounts appear, move (the dwelling left as well) or change payer.
+    touched: set[int] = field(default_factory=set)
+
+    def add(self, more: _Totals) -> None:
+        self.rows += more.rows
+        self.closing += more.closing
+        self.unmatched += more.unmatched
+        self.ambiguous += more.ambiguous
+        self.changes = {state: n + more.changes[state] for state, n in self.changes.items()}
+        self.service_ids |= more.service_ids
+        self.touched |= more.touched
 
 
-def _diff_totals(*, service_ids: list[int]) -> _Totals:
-    """Rows, closing total, address verdicts, changes and services of DIFF, in one pass.
+def _diff_totals(*, service_ids: list[int], after: int = 0) -> _Totals:
+    """Rows, closing total, address verdicts, changes, services and touched dwellings of DIFF.
 
-    (No GROUP BY: SQLite would sort every row for it.) `service_ids`: every service there is.
+    `after`: only DIFF's rows after that rowid (SQLite, batch by batch). The figures come in one
+    pass, without GROUP BY (SQLite would sort every row for it); `service_ids`: every service.
     """
+    where = f"WHERE rowid > {int(after)}" if after else ""
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
     has_service = ", ".join(
         f"COALESCE(MAX(CASE WHEN service_id = {int(sid)} THEN 1 ELSE 0 END), 0)" for sid in service_ids
     )
@@ -277,10 +334,17 @@ def _diff_totals(*, service_ids: list[int]) -> _Totals:
                     COALESCE(SUM(CASE WHEN state = 'created' THEN 1 ELSE 0 END), 0),
                     COALESCE(SUM(CASE WHEN state = 'updated' THEN 1 ELSE 0 END), 0)
                     {", " + has_service if has_service else ""}
-                FROM {DIFF}""",
+                FROM {DIFF} {where}""",
             [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
         )
         rows, total, unmatched, ambiguous, created, updated, *has = (int(v) for v in cur.fetchone())
+        # dwellings whose payers or account numbers the search index must learn
+        cur.execute(
+            f"""SELECT dwelling_id FROM {DIFF} {where} {"AND" if where else "WHERE"} touches = 1
+                UNION SELECT old_dwelling_id FROM {DIFF} {where} {"AND" if where else "WHERE"}
+                old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
+        )
+        touched = {int(row[0]) for row in cur.fetchall()}
     return _Totals(
         rows,
         total,
@@ -288,6 +352,7 @@ def _diff_totals(*, service_ids: list[int]) -> _Totals:
         ambiguous,
         {"created": created, "updated": updated, "unchanged": rows - created - updated},
         {sid for sid, present in zip(service_ids, has, strict=True) if present},
+        touched,
     )
 
 
@@ -306,18 +371,11 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int, totals: _Totals) -> t
     """
     acc = Account._meta.db_table
     pg = _is_postgres()
-    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
     columns = "dwelling_id, match_status, street, house, apartment, payer, tax_id, closing"
     counts = totals.changes
     first_id: int | None = None
     with connection.cursor() as cur:
-        # dwellings whose payers or account numbers the search index must learn
-        cur.execute(
-            f"""SELECT dwelling_id FROM {DIFF} WHERE touches = 1
-                UNION SELECT old_dwelling_id FROM {DIFF}
-                WHERE old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
-        )
-        touched = {int(row[0]) for row in cur.fetchall()}
+        touched = totals.touched
         if not pg and counts["created"] == totals.rows:
             # DIFF was just made: its rowids are 1, 2, 3… in file order
             cur.execute(
@@ -736,13 +794,17 @@ def _import_in_transaction(
                     )
                     raise ImportRejected(report)
             ctx = _Context(index=index)
+            diff_plan = _DiffPlan(provider_id=provider.pk, service_ids=sorted(service_ids.values()))
 
             # the rows make no reference cycles; the cycle collector would only rescan the
             # address index and caches over and over (a quarter of the import's CPU time)
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                _staging_load(ctx, report, table, progress)
+                # on SQLite the rows are sorted against the accounts while the reader reads on
+                loaded = _staging_load(
+                    ctx, report, table, progress, diff=None if _is_postgres() else diff_plan
+                )
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -760,11 +822,13 @@ def _import_in_transaction(
         report.reject(1, "", "the file has no rows")
         raise ImportRejected(report)
     progress("checking", report.rows_read)
-    _staging_reject_duplicates(report)
+    repeated = _staging_reject_duplicates(report)
     if report.errors and not accept_partial:
         raise ImportRejected(report)
-    _diff_create(provider_id=provider.pk)
-    totals = _diff_totals(service_ids=sorted(service_ids.values()))
+    totals = loaded
+    if totals is None or repeated:  # PostgreSQL, or rows rejected since they were sorted
+        _diff_create(provider_id=provider.pk)
+        totals = _diff_totals(service_ids=diff_plan.service_ids)
     rows, closing_total, unmatched, ambiguous = (
         totals.rows,
         totals.closing,

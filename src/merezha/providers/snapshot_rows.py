@@ -470,7 +470,8 @@ class CheckedTable:
     header_line: int
     #: The rows ready to stage in batches, each with the faults found in it and its new addresses.
     batches: Iterator[Batch]
-    #: Top-level scalar keys of a JSON file; complete once `batches` is exhausted.
+    #: Top-level scalar keys of a JSON file; complete once `batches` is exhausted (and so are a
+    #: JSON file's columns).
     metadata: dict[str, str] = field(default_factory=dict)
 
 
@@ -582,6 +583,7 @@ def _reader_table(process: subprocess.Popen[bytes]) -> CheckedTable:
             message = answer()
             if message[0] == "end":
                 metadata.update(message[1])
+                columns[:] = message[2]
                 return
             yield message[1], message[2], message[3]
 
@@ -613,7 +615,7 @@ def _serve(request: IO[bytes], out: IO[bytes]) -> None:
             send("table", table.name, table.format, table.encoding, table.columns, table.header_line)
             for batch, faults, addresses in _batches(table, services):
                 send("rows", batch, faults, addresses)
-            send("end", table.metadata)
+            send("end", table.metadata, table.columns)  # a JSON file's columns are known at its end
     except FormatError as exc:
         send("format_error", exc.reason, exc.line, exc.column)
     except BrokenPipeError:  # the import has stopped reading: nothing to tell it

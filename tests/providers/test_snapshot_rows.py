@@ -158,9 +158,20 @@ def test_leaving_early_stops_the_reader_process(tmp_path, reader_process, monkey
 
 
 def test_a_reader_process_that_dies_is_an_error_not_an_empty_file(tmp_path, reader_process, monkeypatch):
-    monkeypatch.setattr(sys, "executable", "/bin/false")
+    python = tmp_path / "python3"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
     path = tmp_path / "s.csv"
     path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
     with pytest.raises(RuntimeError) as exc:
         read(str(path))
     assert str(exc.value) == "the snapshot reader process stopped (exit status 1)"
+
+
+def test_no_reader_process_where_this_python_cannot_start_one(tmp_path, reader_process, monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
+    assert [r[0] for r in read(str(path))[1][0][0]] == [2]
+    assert reader_process == []

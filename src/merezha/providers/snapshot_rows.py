@@ -23,7 +23,7 @@ import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -506,17 +506,22 @@ def open_checked(
                 table.metadata,
             )
         return
+    said: list[str] = []
     try:
-        yield _reader_table(process)
+        yield _reader_table(process, said)
     finally:
-        _reader_stop(process)
+        _reader_stop(process, finished=bool(said))
 
 
 def _reader_start(
     source: str | os.PathLike[str] | IO[bytes], services: Services, display: str
 ) -> subprocess.Popen[bytes] | None:
-    """A reader process for a big file on disk (a path, or an open file: its descriptor is shared)."""
-    if not sys.executable:
+    """A reader process for a big file on disk (a path, or an open file: its descriptor is shared).
+
+    None when the file is small, is no file on disk, or this Python cannot start another: an
+    embedding server (uWSGI, say) has itself as `sys.executable`, not a Python interpreter.
+    """
+    if not Path(sys.executable or "-").name.lower().startswith(("python", "pypy")):
         return None
     where: tuple[str, str | int]
     fds: tuple[int, ...] = ()
@@ -566,9 +571,13 @@ def _receive(process: subprocess.Popen[bytes]) -> Any:
     return marshal.loads(data)
 
 
-def _reader_table(process: subprocess.Popen[bytes]) -> CheckedTable:
+def _reader_table(process: subprocess.Popen[bytes], said: list[str]) -> CheckedTable:
+    """The reader process's answers as a CheckedTable; `said` gets its last word (end, or why not)."""
+
     def answer() -> Any:
         message = _receive(process)
+        if message[0] in ("end", "format_error", "failure"):
+            said.append(message[0])
         if message[0] == "format_error":
             raise FormatError(message[1], line=message[2], column=message[3])
         if message[0] == "failure":
@@ -590,7 +599,12 @@ def _reader_table(process: subprocess.Popen[bytes]) -> CheckedTable:
     return CheckedTable(name, file_format, encoding, columns, header_line, batches(), metadata)
 
 
-def _reader_stop(process: subprocess.Popen[bytes]) -> None:
+def _reader_stop(process: subprocess.Popen[bytes], *, finished: bool) -> None:
+    """Let a reader process that has said its last word exit; stop one that has not (the import
+    left early)."""
+    if finished:
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
     if process.poll() is None:
         process.kill()
     process.wait()

@@ -3,19 +3,22 @@
 How it runs (see docs/explanation/snapshot-import.md):
 
 1. One transaction. The provider's row is locked, so two imports of one provider queue up.
-2. The file is streamed row by row through `formats.open_table`; each row is validated, its
-   address matched to a dwelling (`registry.selectors.dwelling_index_build`, cached per distinct
-   address, bounded) and written to a temporary staging table — by `COPY` on PostgreSQL, by a
-   streamed `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
-3. Repeated (account, service) pairs are found in SQL; then, if any row was rejected and the sender
-   did not ask for `accept_partial`, the transaction is rolled back: nothing changed.
+2. The file is read and its rows checked by `providers.snapshot_rows` — for a big file in a reader
+   process of its own, so that reading and checking overlap the work here — and staged batch by
+   batch in a temporary table, by `COPY` on PostgreSQL, by `executemany` on SQLite. Each distinct
+   address as written is matched once to a dwelling (`registry.selectors.dwelling_index_build`)
+   and staged once. Nothing but the rejected rows' reasons stays in memory.
+3. Repeated (account, service) pairs are found in SQL (a unique index proves there are none);
+   then, if any row was rejected and the sender did not ask for `accept_partial`, the
+   transaction is rolled back: nothing changed.
 4. The merge is set-based: one join sorts the staged rows against the provider's accounts into
-   a temporary table (created / updated / unchanged); one plain INSERT adds the new accounts and
-   UPDATE … FROM moves the others to the new snapshot (on PostgreSQL a HOT update: see migration
-   0002); one `UPDATE` closes the accounts missing from the file; the period's figures go in by a
-   plain INSERT (the period's first snapshot) or an upsert that skips unchanged figures; and the
-   discrepancy report is a few `INSERT … SELECT`s, delivered to the provider's inbox. A crash
-   anywhere rolls all of it back and the previous snapshot stays in force.
+   a temporary table (created / updated / unchanged; on SQLite batch by batch while the rows are
+   staged); one plain INSERT adds the new accounts and UPDATE … FROM moves the others to the new
+   snapshot (on PostgreSQL a HOT update: see migration 0002); one `UPDATE` closes the accounts
+   missing from the file; the period's figures go in by a plain INSERT (the period's first
+   snapshot) or an upsert that skips unchanged figures; and the discrepancy report is a few
+   `INSERT … SELECT`s, delivered to the provider's inbox. A crash anywhere rolls all of it back
+   and the previous snapshot stays in force.
 """
 
 from __future__ import annotations
@@ -57,8 +60,8 @@ from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 STAGING = "providers_snapshot_staging"
 #: The staged rows sorted against the accounts (new, changed, unchanged), during the merge.
 DIFF = "providers_snapshot_diff"
+#: The addresses of the staged rows (`snapshot_rows.ADDRESS_WRITTEN`), each matched once.
 ADDRESSES = "providers_snapshot_address"
-#: The addresses of the staged rows (ADDRESS_WRITTEN), each matched once to the city register.
 ADDRESS_COLUMNS = (
     ("id", "integer PRIMARY KEY"),
     ("street", "varchar(120)"),

@@ -764,7 +764,6 @@ def _import_in_transaction(
     Organisation.objects.select_for_update().filter(pk=provider.pk).first()
     services = service_code_map(provider=provider)
     service_ids = dict(Service.objects.values_list("code", "id"))
-    index = dwelling_index_build()
     _staging_create()
     if _is_postgres():
         with connection.cursor() as cur:
@@ -796,7 +795,8 @@ def _import_in_transaction(
                         metadata={},
                     )
                     raise ImportRejected(report)
-            ctx = _Context(index=index)
+            # (built while a reader process reads the first rows ahead)
+            ctx = _Context(index=dwelling_index_build())
             diff_plan = _DiffPlan(provider_id=provider.pk, service_ids=sorted(service_ids.values()))
 
             # the rows make no reference cycles; the cycle collector would only rescan the

@@ -8,6 +8,9 @@ Rows come out as `(line, {column: text})`, never the whole file at once:
 - DBF: the record number, counted from 2 so that it reads like a file with a header line;
 - JSON: the row's position in the `rows` array, counted from 2 the same way.
 
+A CSV table also gives its rows as `records`: lists of texts in the order of its columns, without a
+dictionary per row, for an import that reads many rows.
+
 Values are stripped strings; numbers keep their written digits, except that a spreadsheet or JSON
 number within a millionth of a two-place decimal is that decimal (binary floating point cannot
 hold 220.55); booleans are `true`/`false`; dates from XLSX and DBF are ISO. A file that cannot be

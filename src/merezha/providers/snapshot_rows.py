@@ -635,7 +635,8 @@ def _serve(request: IO[bytes], out: IO[bytes]) -> None:
     except BrokenPipeError:  # the import has stopped reading: nothing to tell it
         pass
     except BaseException:
-        send("failure", traceback.format_exc())
+        with suppress(BrokenPipeError):
+            send("failure", traceback.format_exc())
 
 
 if __name__ == "__main__":

@@ -167,6 +167,32 @@ def test_csv_quoted_field_with_newlines_keeps_the_line_where_the_row_starts():
     ]
 
 
+def test_csv_records_are_the_rows_as_lists_in_the_order_of_the_columns():
+    data = b'account;closing;house\nA1; 1 ;12/1\n\n"A\n2";2\nA3;3;1;\n;;\nA4\n'
+    with open_table(io.BytesIO(data), name="x.csv") as t:
+        assert t.records is not None
+        records = list(t.records)
+    assert records == [
+        (2, ["A1", "1", "12/1"]),
+        (4, ["A\n2", "2", ""]),
+        (6, ["A3", "3", "1"]),
+        (8, ["A4", "", ""]),
+    ]
+    as_rows = [(line, dict(zip(t.columns, values, strict=True))) for line, values in records]
+    assert as_rows == table_of(data)[1]
+
+
+def test_csv_records_report_a_malformed_row_at_its_first_line():
+    with pytest.raises(FormatError) as exc, open_table(io.BytesIO(b'a;b\n1;2\n3;"4"5\n'), name="x.csv") as t:
+        list(t.records or [])
+    assert str(exc.value) == "line 3: malformed CSV: ';' expected after '\"'"
+
+
+def test_only_csv_has_records(samples):
+    with open_table(samples / "snapshot-rent-2026-10.xlsx") as t:
+        assert t.records is None
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

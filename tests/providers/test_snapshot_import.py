@@ -8,6 +8,7 @@ import json
 
 import openpyxl
 import pytest
+from django.db import transaction
 
 from merezha.core.imports import ImportRejected
 from merezha.core.models import InboxDocument
@@ -260,6 +261,25 @@ def test_row_errors_name_line_column_and_reason(city, provider, write_snapshot):
     assert reasons[(3, "account")] == "account A1 for water appears 2 times in the file (first on line 2)"
     assert reasons[(4, "service")] == "unknown service 'milk': not a network code nor your alias"
     assert Account.objects.count() == 0
+
+
+def test_every_copy_of_a_repeated_account_is_rejected_also_under_accept_partial(
+    city, provider, write_snapshot
+):
+    path = write_snapshot(
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;100",
+        "A2;water;вул. Проскурівська;4;;;;;;;;;;50",
+        "A1;water;вул. Проскурівська;2;;;;;;;;;;70",
+    )
+    report = snapshot_import(
+        str(path), provider=provider, period=PERIOD, payments_through=THROUGH, accept_partial=True
+    )
+    assert (report.rows_read, report.rows_applied, report.rows_rejected) == (3, 1, 2)
+    assert [str(e) for e in report.errors] == [
+        "line 2, column account: account A1 for water appears 2 times in the file (first on line 2)",
+        "line 4, column account: account A1 for water appears 2 times in the file (first on line 2)",
+    ]
+    assert list(Account.objects.values_list("number", "closing")) == [("A2", Money(5000))]
 
 
 def test_provider_aliases_and_excel_float_amounts(city, provider, tmp_path):
@@ -516,3 +536,105 @@ def test_nul_bytes_in_a_text_file_refuse_it_with_the_line(city, provider, write_
         "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"
     ]
     assert not Account.objects.exists()
+
+
+def outcome(provider, report):
+    """What an import shows: its report (without timings and ids), the accounts and the discrepancies."""
+    discrepancies = sorted(
+        Discrepancy.objects.values_list("line", "account_number", "kind", "address", "detail")
+    )
+    figures = (report.rows_read, report.rows_applied, report.changes, [str(e) for e in report.errors])
+    return figures, report.notes[1:], sorted(report.touched_dwellings), state(provider), discrepancies
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["snapshot-water-2026-10.csv", "snapshot-heat-2026-10.dbf", "snapshot-rent-2026-10.xlsx",
+     "snapshot-waste-2026-10.json", "snapshot-bad-inconsistent.csv", "messy"],
+)  # fmt: skip
+def test_a_file_read_in_a_reader_process_is_imported_the_same(
+    city, samples, make_org, write_snapshot, sample, monkeypatch
+):
+    rows_module = importlib.import_module("merezha.providers.snapshot_rows")
+    path = samples / sample
+    if sample == "messy":
+        path = write_snapshot(
+            "A1;water;вул. Проскурівська;2;;Коваленко Ірина;1779483742;1 000,50;10.5;;;;;1011,00",
+            "A2;ХВП;вул. Кам'янецька;7;1;;12345;;;;;;;-4,38",
+            "A3;heat;Проскурівська вулиця;4;;;;;;;;;;10,005",
+            "A1;water;вул. Проскурівська;2;;;;;;;;;;1",
+            "A4;waste;вул. Неіснуюча;1;;;;0;1;0;0;0;0;1",
+            "A5;water;;1;;;;;;;;;;",
+            "A6;gas;вул. Кам'янецька;7;99;Шевченко Тарас;;0,00;0,00;0;0,00;0,00;0,00;0,00",
+        )
+    code = {"snapshot-heat-2026-10.dbf": "heat", "snapshot-rent-2026-10.xlsx": "rent"}.get(sample, "waste")
+    provider = make_org(OrgKind.PROVIDER, code=code)
+    ServiceAlias.objects.create(provider=provider, alias="ХВП", service=Service.objects.get(code="water"))
+    seen = []
+    for min_bytes in (1 << 62, 0):
+        monkeypatch.setattr(rows_module, "READER_PROCESS_MIN_BYTES", min_bytes)
+        with transaction.atomic():
+            try:
+                report = snapshot_import(
+                    str(path), provider=provider, period=PERIOD, payments_through=THROUGH, accept_partial=True
+                )
+            except ImportRejected as exc:
+                report = exc.report
+            seen.append(outcome(provider, report))
+            transaction.set_rollback(True)
+    assert seen[0] == seen[1]
+    assert seen[0][0][0] == {"snapshot-bad-inconsistent.csv": 2, "messy": 7}.get(sample, seen[0][0][0]) > 0
+
+
+def test_a_first_snapshot_numbers_its_accounts_in_file_order_after_the_last_account(
+    city, provider, make_org, write_snapshot
+):
+    snapshot_import(
+        str(
+            write_snapshot(
+                "A1;water;вул. Проскурівська;2;;;;;;;;;;1", "A2;water;вул. Проскурівська;4;;;;;;;;;;2"
+            )
+        ),
+        provider=provider,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    last = Account.objects.order_by("-id").values_list("id", flat=True).first()
+    heat = make_org(OrgKind.PROVIDER, code="heat")
+    snapshot_import(
+        str(
+            write_snapshot(
+                "Z9;heat;вул. Проскурівська;2;;;;;;;;;;1", "B1;heat;вул. Проскурівська;4;;;;;;;;;;2"
+            )
+        ),
+        provider=heat,
+        period=PERIOD,
+        payments_through=THROUGH,
+    )
+    assert list(Account.objects.filter(provider=heat).order_by("id").values_list("id", "number")) == [
+        (last + 1, "Z9"),
+        (last + 2, "B1"),
+    ]
+    assert sorted(
+        AccountPeriod.objects.filter(account__provider=heat).values_list("account_id", "closing")
+    ) == [
+        (last + 1, Money(100)),
+        (last + 2, Money(200)),
+    ]
+
+
+def test_a_closed_account_in_the_next_snapshot_is_open_again(city, provider, write_snapshot):
+    both = ("A1;water;вул. Проскурівська;2;;;;;;;;;;1", "A2;water;вул. Проскурівська;4;;;;;;;;;;2")
+    snapshot_import(str(write_snapshot(*both)), provider=provider, period=PERIOD, payments_through=THROUGH)
+    report = snapshot_import(
+        str(write_snapshot(both[0])), provider=provider, period=PERIOD, payments_through=THROUGH
+    )
+    assert report.changes == {"created": 0, "updated": 0, "unchanged": 1, "closed": 1}
+    report = snapshot_import(
+        str(write_snapshot(*both)), provider=provider, period=PERIOD, payments_through=THROUGH
+    )
+    assert report.changes == {"created": 0, "updated": 1, "unchanged": 1, "closed": 0}
+    assert sorted(Account.objects.values_list("number", "is_active", "closing")) == [
+        ("A1", True, Money(100)),
+        ("A2", True, Money(200)),
+    ]

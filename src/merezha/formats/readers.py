@@ -8,6 +8,9 @@ Rows come out as `(line, {column: text})`, never the whole file at once:
 - DBF: the record number, counted from 2 so that it reads like a file with a header line;
 - JSON: the row's position in the `rows` array, counted from 2 the same way.
 
+A CSV table also gives its rows as `records`: lists of texts in the order of its columns, without a
+dictionary per row, for an import that reads many rows.
+
 Values are stripped strings; numbers keep their written digits, except that a spreadsheet or JSON
 number within a millionth of a two-place decimal is that decimal (binary floating point cannot
 hold 220.55), and that a whole non-negative XLSX number in a cell formatted with zeros only
@@ -53,6 +56,9 @@ class Table:
     metadata: dict[str, str] = field(default_factory=dict)
     #: Line of the header row (CSV: after any blank lines; XLSX: the first row that is not empty).
     header_line: int = 1
+    #: CSV only: the same rows as `rows`, each as a list of texts in the order of `columns`, without
+    #: building a dictionary per row (`None` for the other formats). Read `rows` or `records`, not both.
+    records: Iterator[tuple[int, list[str]]] | None = None
 
 
 _CENT = Decimal("0.01")
@@ -308,17 +314,11 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
     width = len(header)
     offset = header_line + 1  # line of the text reader's first line
 
-    def rows() -> Iterator[Row]:
-        line = offset
+    def records() -> Iterator[tuple[int, list[str]]]:
+        line = offset  # where the next row starts: the line a malformed row is reported at
         try:
-            while True:
+            for values in reader:
                 start = line
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    raise FormatError(_csv_error(exc), line=start) from None
                 line = reader.line_num + offset
                 stripped = list(map(str.strip, values))
                 if not any(stripped):
@@ -327,11 +327,21 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     if len(stripped) > width and any(stripped[width:]):
                         raise FormatError(f"{len(values)} fields where the header has {width}", line=start)
                     stripped = (stripped + [""] * width)[:width]
-                yield start, dict(zip(header, stripped, strict=True))
+                yield start, stripped
+        except csv.Error as exc:
+            raise FormatError(_csv_error(exc), line=line) from None
         except UnicodeDecodeError:
             raise _decoding_error(fh, encoding) from None
 
-    return Table(display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line)
+    lists = records()
+
+    def rows() -> Iterator[Row]:
+        for start, values in lists:
+            yield start, dict(zip(header, values, strict=True))
+
+    return Table(
+        display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line, records=lists
+    )
 
 
 # --- XLSX --------------------------------------------------------------------------------------

@@ -3,19 +3,22 @@
 How it runs (see docs/explanation/snapshot-import.md):
 
 1. One transaction. The provider's row is locked, so two imports of one provider queue up.
-2. The file is streamed row by row through `formats.open_table`; each row is validated, its
-   address matched to a dwelling (`registry.selectors.dwelling_index_build`, cached per distinct
-   address, bounded) and written to a temporary staging table — by `COPY` on PostgreSQL, by a
-   streamed `executemany` on SQLite. Nothing but the rejected rows' reasons stays in memory.
-3. Repeated (account, service) pairs are found in SQL; then, if any row was rejected and the sender
-   did not ask for `accept_partial`, the transaction is rolled back: nothing changed.
+2. The file is read and its rows checked by `providers.snapshot_rows` — for a big file in a reader
+   process of its own, so that reading and checking overlap the work here — and staged batch by
+   batch in a temporary table, by `COPY` on PostgreSQL, by `executemany` on SQLite. Each distinct
+   address as written is matched once to a dwelling (`registry.selectors.dwelling_index_build`)
+   and staged once. Nothing but the rejected rows' reasons stays in memory.
+3. Repeated (account, service) pairs are found in SQL (a unique index proves there are none);
+   then, if any row was rejected and the sender did not ask for `accept_partial`, the
+   transaction is rolled back: nothing changed.
 4. The merge is set-based: one join sorts the staged rows against the provider's accounts into
-   a temporary table (created / updated / unchanged); one plain INSERT adds the new accounts and
-   UPDATE … FROM moves the others to the new snapshot (on PostgreSQL a HOT update: see migration
-   0002); one `UPDATE` closes the accounts missing from the file; the period's figures go in by a
-   plain INSERT (the period's first snapshot) or an upsert that skips unchanged figures; and the
-   discrepancy report is a few `INSERT … SELECT`s, delivered to the provider's inbox. A crash
-   anywhere rolls all of it back and the previous snapshot stays in force.
+   a temporary table (created / updated / unchanged; on SQLite batch by batch while the rows are
+   staged); one plain INSERT adds the new accounts and UPDATE … FROM moves the others to the new
+   snapshot (on PostgreSQL a HOT update: see migration 0002); one `UPDATE` closes the accounts
+   missing from the file; the period's figures go in by a plain INSERT (the period's first
+   snapshot) or an upsert that skips unchanged figures; and the discrepancy report is a few
+   `INSERT … SELECT`s, delivered to the provider's inbox. A crash anywhere rolls all of it back
+   and the previous snapshot stays in force.
 """
 
 from __future__ import annotations
@@ -25,153 +28,75 @@ import gc
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from merezha.core.identifiers import parse_date, parse_period, tax_id_normalise
-from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
+from merezha.core.identifiers import parse_date, parse_period
+from merezha.core.imports import ImportRejected, ImportReport, RowError, columns_check, file_checksum
 from merezha.core.models import InboxDocument
-from merezha.core.money import Money, MoneyError
+from merezha.core.money import Money
 from merezha.core.services import inbox_deliver
-from merezha.formats import FormatError, open_table, source_name
+from merezha.formats import FormatError, source_name
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
-from merezha.registry.matching import MatchStatus, apartment_key, fold, house_key
+from merezha.providers.snapshot_rows import (
+    PERIOD_COLUMNS,
+    REQUIRED,
+    SNAPSHOT_DBF_FIELDS,
+    STAGING_COLUMNS,
+    CheckedTable,
+    Services,
+    open_checked,
+)
+from merezha.registry.matching import MatchStatus, apartment_key, house_key
 from merezha.registry.models import Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 
-SNAPSHOT_DBF_FIELDS = {
-    "LS": "account",
-    "USLUGA": "service",
-    "STREET": "street",
-    "HOUSE": "house",
-    "FLAT": "apartment",
-    "FIO": "payer",
-    "IDCODE": "tax_id",
-    "SALDO_N": "opening",
-    "NACH": "charged",
-    "PERER": "recalc",
-    "LGOTA": "benefit",
-    "SUBS": "subsidy",
-    "OPL": "paid",
-    "SALDO_K": "closing",
-}
-REQUIRED = ("account", "service", "street", "house", "closing")
-PERIOD_COLUMNS = ("opening", "charged", "recalc", "benefit", "subsidy", "paid")
-#: Longest value of each text column (the model's field lengths).
-MAX_LENGTH = {"account": 32, "street": 120, "house": 32, "apartment": 16, "payer": 200, "tax_id": 16}
 STAGING = "providers_snapshot_staging"
 #: The staged rows sorted against the accounts (new, changed, unchanged), during the merge.
 DIFF = "providers_snapshot_diff"
-STAGING_COLUMNS = (
-    ("line", "integer"),
-    ("account", "varchar(32)"),
-    ("service_id", "bigint"),
-    ("service_code", "varchar(32)"),
+#: The addresses of the staged rows (`snapshot_rows.ADDRESS_WRITTEN`), each matched once.
+ADDRESSES = "providers_snapshot_address"
+ADDRESS_COLUMNS = (
+    ("id", "integer PRIMARY KEY"),
     ("street", "varchar(120)"),
     ("house", "varchar(32)"),
     ("apartment", "varchar(16)"),
-    ("payer", "varchar(200)"),
-    ("tax_id", "varchar(16)"),
-    ("opening", "bigint"),
-    ("charged", "bigint"),
-    ("recalc", "bigint"),
-    ("benefit", "bigint"),
-    ("subsidy", "bigint"),
-    ("paid", "bigint"),
-    ("closing", "bigint"),
     ("dwelling_id", "bigint"),
     ("match_status", "varchar(16)"),
-    ("payer_key", "varchar(80)"),
-    ("address_kind", "varchar(32)"),
-    ("address_detail", "varchar(300)"),
-    ("tax_detail", "varchar(300)"),
-    ("rejected", "integer"),
+    ("kind", "varchar(32)"),
+    ("detail", "varchar(300)"),
 )
-MONEY_COLUMNS = (*PERIOD_COLUMNS, "closing")
+#: The columns of an account that come from the addresses table.
+ADDRESS_TEXTS = ("match_status", "street", "house", "apartment")
+SERVICE = Service._meta.db_table
 #: PostgreSQL's memory for each sort or hash of the import (the default 4 MB spills to disk).
 IMPORT_WORK_MEM = "128MB"
 
 
-_KOPECKS_CACHE_SIZE = 50_000
-#: At most this many addresses and tax ids are remembered between rows.
-_CACHE_SIZE = 50_000
-
-
-class _KopecksCache(dict[str, int]):
-    """Kopecks of each amount spelling, parsed once: amounts repeat a lot (`0`, tariffs).
-
-    A hit is a plain dict lookup in C; a miss parses (MoneyError for a bad amount) and remembers
-    at most `_KOPECKS_CACHE_SIZE` spellings.
-    """
-
-    def __missing__(self, text: str) -> int:
-        value = _kopecks_parse(text)
-        if len(self) < _KOPECKS_CACHE_SIZE:
-            self[text] = value
-        return value
-
-
-def _kopecks_parse(text: str) -> int:
-    """Kopecks of an amount as partners write it; the common `123,45` without the Decimal detour."""
-    if 3 < len(text) <= 16 and text[-3] in ",.":
-        digits = text[:-3] + text[-2:]  # `1234,56` → 123456 kopecks
-        if digits.isascii():
-            if digits.isdigit():
-                return int(digits)
-            if digits[0] == "-" and digits[1:].isdigit():
-                return -int(digits[1:])
-    whole, sep, frac = text.partition(",") if "," in text else text.partition(".")
-    negative = whole[:1] == "-"
-    if negative or whole[:1] == "+":
-        whole = whole[1:]
-    if (
-        whole.isascii()
-        and whole.isdigit()
-        and len(whole) <= 13
-        and (not sep or (frac.isascii() and frac.isdigit() and len(frac) <= 2))
-    ):
-        value = int(whole) * 100 + (int(frac) * (10 if len(frac) == 1 else 1) if frac else 0)
-        return -value if negative else value
-    return Money.parse(text).kopecks
-
-
 @dataclass
-class _Address:
-    dwelling_id: int | None
-    status: str
-    kind: str | None
-    detail: str
+class _DiffPlan:
+    """What sorting the staged rows into DIFF needs (see `_diff_select`)."""
+
+    provider_id: int
+    #: Every service there is.
+    service_ids: list[int]
 
 
 @dataclass
 class _Context:
-    provider: Organisation
-    services: dict[str, str]
-    service_ids: dict[str, int]
     index: DwellingIndex
-    #: The file states opening balances, so the consistency rule applies (JSON: row by row).
-    has_period_columns: bool
-    json_rows: bool = False
-    addresses: dict[tuple[str, str, str], _Address] = field(default_factory=dict)
+    #: street as written → its id in the register (None: not matched).
     streets: dict[str, int | None] = field(default_factory=dict)
-    kopecks: _KopecksCache = field(default_factory=_KopecksCache)
-    payer_keys: dict[str, str] = field(default_factory=dict)
-    tax_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def _address(ctx: _Context, street: str, house: str, apartment: str) -> _Address:
-    key = (street, house, apartment)
-    found = ctx.addresses.get(key)
-    if found is not None:
-        return found
-    if len(ctx.addresses) >= _CACHE_SIZE:
-        ctx.addresses.clear()  # bounded: memory stays flat whatever the file size
+def _address_match(ctx: _Context, street: str, house: str, apartment: str) -> tuple[Any, ...]:
+    """(dwelling id, match status, discrepancy kind, detail) of an address as written."""
     # the common case without re-reading the street: a known street, house and apartment
     if street in ctx.streets:
         street_id = ctx.streets[street]
@@ -185,203 +110,15 @@ def _address(ctx: _Context, street: str, house: str, apartment: str) -> _Address
             ctx.index.dwellings.get((building_id, apartment_key(apartment)), []) if building_id else []
         )
         if len(candidates) == 1:
-            found = _Address(candidates[0], Account.Match.MATCHED, None, "")
-            ctx.addresses[key] = found
-            return found
+            return candidates[0], Account.Match.MATCHED, None, ""
     m = ctx.index.match(street=street, house=house, apartment=apartment)
     if m.status is MatchStatus.MATCHED:
-        found = _Address(m.dwelling_id, Account.Match.MATCHED, None, "")
-    elif m.status is MatchStatus.AMBIGUOUS:
-        found = _Address(None, Account.Match.AMBIGUOUS, Discrepancy.Kind.AMBIGUOUS_ADDRESS, m.reason)
-    elif m.building_id is not None:
-        found = _Address(None, Account.Match.UNMATCHED, Discrepancy.Kind.UNKNOWN_DWELLING, m.reason)
-    else:
-        found = _Address(None, Account.Match.UNMATCHED, Discrepancy.Kind.UNMATCHED_ADDRESS, m.reason)
-    ctx.addresses[key] = found
-    return found
-
-
-def _payer_key(ctx: _Context, payer: str) -> str:
-    if not payer:
-        return ""
-    surname = payer.split(None, 1)[0]
-    key = ctx.payer_keys.get(surname)
-    if key is None:
-        key = fold(surname)[:80]
-        ctx.payer_keys[surname] = key
-    return key
-
-
-def _tax_id(ctx: _Context, raw: str) -> tuple[str, str]:
-    """(value as stored, reason it is invalid or ""). The provider's value is kept as written."""
-    found = ctx.tax_ids.get(raw)
-    if found is None:
-        if len(ctx.tax_ids) >= _CACHE_SIZE:
-            ctx.tax_ids.clear()
-        try:
-            found = (tax_id_normalise(raw), "")
-        except ValueError as exc:
-            found = (raw, str(exc))
-        ctx.tax_ids[raw] = found
-    return found
-
-
-def _parse_row(ctx: _Context, report: ImportReport, line: int, row: dict[str, str]) -> tuple[Any, ...]:
-    """The staging tuple of one row; a rejected row comes back with `rejected` = 1.
-
-    The fast path handles a well-formed row; anything doubtful goes through `_parse_row_checked`,
-    which names every fault of the row.
-    """
-    get = row.get
-    account, raw_service = get("account", ""), get("service", "")
-    street, house, apartment = get("street", ""), get("house", ""), get("apartment", "")
-    payer, raw_tax_id = get("payer", ""), get("tax_id", "")
-    service_code = ctx.services.get(raw_service.lower()) if raw_service else None
-    try:
-        cache = ctx.kopecks
-        amounts = [cache[v] if (v := get(c)) else None for c in MONEY_COLUMNS]
-    except MoneyError:
-        return _parse_row_checked(ctx, report, line, row)
-    closing = amounts[6]
-    if (
-        service_code is None
-        or closing is None
-        or not account
-        or not street
-        or not house
-        or len(account) > 32
-        or len(street) > 120
-        or len(house) > 32
-        or len(apartment) > 16
-        or len(payer) > 200
-        or len(raw_tax_id) > 16
-    ):
-        return _parse_row_checked(ctx, report, line, row)
-    opening, charged, recalc, benefit, subsidy, paid = amounts[:6]
-    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and (
-        opening is not None
-        or charged is not None
-        or recalc is not None
-        or benefit is not None
-        or subsidy is not None
-        or paid is not None
-    ):
-        expected = (
-            (opening or 0) + (charged or 0) + (recalc or 0) - (benefit or 0) - (subsidy or 0) - (paid or 0)
-        )
-        if expected != closing:
-            return _parse_row_checked(ctx, report, line, row)
-    address = _address(ctx, street, house, apartment)
-    tax_id, tax_reason = _tax_id(ctx, raw_tax_id) if raw_tax_id else ("", "")
-    return (
-        line,
-        account,
-        ctx.service_ids[service_code],
-        service_code,
-        street,
-        house,
-        apartment,
-        payer,
-        tax_id[:16],
-        opening,
-        charged,
-        recalc,
-        benefit,
-        subsidy,
-        paid,
-        closing,
-        address.dwelling_id,
-        address.status,
-        _payer_key(ctx, payer),
-        address.kind,
-        address.detail,
-        tax_reason,
-        0,
-    )
-
-
-def _parse_row_checked(
-    ctx: _Context, report: ImportReport, line: int, row: dict[str, str]
-) -> tuple[Any, ...]:
-    errors_before = len(report.errors)
-    get = row.get
-    for column in REQUIRED:
-        if not get(column):
-            report.reject(line, column, "required value is empty")
-    for column, limit in MAX_LENGTH.items():
-        value = get(column) or ""
-        if len(value) > limit:
-            report.reject(line, column, f"longer than {limit} characters")
-    account = (get("account") or "")[:32]
-    service_code = ""
-    service_id: int | None = None
-    raw_service = get("service") or ""
-    if raw_service:
-        service_code = ctx.services.get(raw_service.lower(), "")
-        if not service_code:
-            report.reject(
-                line, "service", f"unknown service {raw_service!r}: not a network code nor your alias"
-            )
-        else:
-            service_id = ctx.service_ids[service_code]
-    amounts: dict[str, int | None] = {}
-    for column in (*PERIOD_COLUMNS, "closing"):
-        text = get(column) or ""
-        if not text:
-            amounts[column] = None
-            continue
-        try:
-            amounts[column] = ctx.kopecks[text]
-        except MoneyError as exc:
-            amounts[column] = None
-            report.reject(line, column, str(exc))
-    if (ctx.has_period_columns or (ctx.json_rows and "opening" in row)) and len(
-        report.errors
-    ) == errors_before:
-        figures = [amounts[c] for c in PERIOD_COLUMNS]
-        if any(v is not None for v in figures) and amounts["closing"] is not None:
-            o, c, r, b, s, p = (v or 0 for v in figures)
-            expected = o + c + r - b - s - p
-            if expected != amounts["closing"]:
-                report.reject(
-                    line,
-                    "closing",
-                    f"closing {Money(amounts['closing'])} does not follow from the period columns: "
-                    f"opening + charged + recalc − benefit − subsidy − paid = {Money(expected)}",
-                )
-    rejected = len(report.errors) != errors_before
-    street, house, apartment = get("street") or "", get("house") or "", get("apartment") or ""
-    payer = get("payer") or ""
-    if rejected:
-        return (line, account, service_id, service_code, street[:120], house[:32], apartment[:16], payer[:200],
-                "", None, None, None, None, None, None, None, None, "", "", None, "", "", 1)  # fmt: skip
-    address = _address(ctx, street, house, apartment)
-    tax_id, tax_reason = _tax_id(ctx, get("tax_id") or "")
-    return (
-        line,
-        account,
-        service_id,
-        service_code,
-        street,
-        house,
-        apartment,
-        payer,
-        tax_id[:16],
-        amounts["opening"],
-        amounts["charged"],
-        amounts["recalc"],
-        amounts["benefit"],
-        amounts["subsidy"],
-        amounts["paid"],
-        amounts["closing"],
-        address.dwelling_id,
-        address.status,
-        _payer_key(ctx, payer),
-        address.kind,
-        address.detail,
-        tax_reason,
-        0,
-    )
+        return m.dwelling_id, Account.Match.MATCHED, None, ""
+    if m.status is MatchStatus.AMBIGUOUS:
+        return None, Account.Match.AMBIGUOUS, Discrepancy.Kind.AMBIGUOUS_ADDRESS, m.reason
+    if m.building_id is not None:
+        return None, Account.Match.UNMATCHED, Discrepancy.Kind.UNKNOWN_DWELLING, m.reason
+    return None, Account.Match.UNMATCHED, Discrepancy.Kind.UNMATCHED_ADDRESS, m.reason
 
 
 # --- staging -------------------------------------------------------------------------------------
@@ -390,50 +127,107 @@ def _is_postgres() -> bool:
 
 
 def _staging_create() -> None:
-    columns = ", ".join(f"{name} {kind}" for name, kind in STAGING_COLUMNS)
+    pg = _is_postgres()
     with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        if _is_postgres():
-            cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns}) ON COMMIT DROP")
-        else:
-            cur.execute(f"CREATE TEMPORARY TABLE {STAGING} ({columns})")
+        for name, table_columns in ((STAGING, STAGING_COLUMNS), (ADDRESSES, ADDRESS_COLUMNS)):
+            columns = ", ".join(f"{column} {kind}" for column, kind in table_columns)
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
+            cur.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) {'ON COMMIT DROP' if pg else ''}")
 
 
 def _staging_drop() -> None:
     with connection.cursor() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {DIFF}")
-        cur.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        for name in (DIFF, STAGING, ADDRESSES):
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _staging_load(rows: Iterator[tuple[Any, ...]]) -> None:
+def _staging_load(
+    ctx: _Context,
+    report: ImportReport,
+    table: CheckedTable,
+    progress: Callable[[str, int], None],
+    *,
+    diff: _DiffPlan | None = None,
+) -> _Totals | None:
+    """Stage the file's rows batch by batch, with the addresses they refer to, each matched once.
+
+    The faults of the rejected rows go to the report. Counts the rows in `report.rows_read` and
+    calls `progress("reading", rows)` every PROGRESS_EVERY rows. With `diff` (SQLite), each batch
+    is also sorted into DIFF and counted as soon as it is staged, while the reader process reads
+    on; the totals of DIFF are returned.
+    """
     names = ", ".join(name for name, _ in STAGING_COLUMNS)
+    address_names = ", ".join(name for name, _ in ADDRESS_COLUMNS)
+    every = PROGRESS_EVERY
+    totals = None
+    if diff is not None:
+        _diff_create(provider_id=diff.provider_id, empty=True)
+        totals = _Totals()
     with connection.cursor() as cur:
         if _is_postgres():
             raw = cur.cursor
-            with raw.copy(f"COPY {STAGING} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+
+            def write(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+                with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
         else:
-            # sqlite3 pulls the rows from the generator one by one: nothing is held in memory
-            sql = f"INSERT INTO {STAGING} ({names}) VALUES ({', '.join(['?'] * len(STAGING_COLUMNS))})"
-            # (sqlite3's own executemany: Django's wrapper tees the iterator and so keeps every row)
-            sqlite3.Cursor.executemany(cur.cursor, sql, rows)
-        cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            # sqlite3's own executemany: Django's wrapper would tee the rows and keep them all
+            def write(table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+                values = ", ".join(["?"] * (columns.count(",") + 1))
+                sqlite3.Cursor.executemany(
+                    cur.cursor, f"INSERT INTO {table} ({columns}) VALUES ({values})", rows
+                )
+
+        staged = 0
+        for batch, faults, addresses in table.batches:
+            report.errors.extend(RowError(*fault) for fault in faults)
+            read = report.rows_read + len(batch)
+            for rows in range(report.rows_read + every - report.rows_read % every, read + 1, every):
+                report.rows_read = rows
+                progress("reading", rows)
+            report.rows_read = read
+            if addresses:
+                write(
+                    ADDRESSES,
+                    address_names,
+                    [(*written, *_address_match(ctx, *written[1:])) for written in addresses],
+                )
+            write(STAGING, names, batch)
+            if diff is not None and totals is not None:
+                _diff_add(provider_id=diff.provider_id, after=staged)
+                totals.add(_diff_totals(service_ids=diff.service_ids, after=totals.rows))
+            staged += len(batch)
         if _is_postgres():
             cur.execute(f"ANALYZE {STAGING}")
+            cur.execute(f"ANALYZE {ADDRESSES}")
+    return totals
 
 
-def _staging_reject_duplicates(report: ImportReport) -> None:
+def _staging_reject_duplicates(report: ImportReport) -> bool:
+    """Reject every copy of an (account, service) pair that the file gives more than once; True if any.
+
+    The staged rows' index on (account, service) is built unique first: when it can be, no pair
+    repeats (the usual case) and nothing needs looking for. Only when it cannot (a pair repeats,
+    or a rejected row repeats a pair) is it built plain and the copies looked for.
+    """
     with connection.cursor() as cur:
-        cur.execute(
-            f"""SELECT s.line, s.account, s.service_code, d.first_line, d.n
-                FROM {STAGING} s JOIN (
-                    SELECT account, service_id, MIN(line) AS first_line, COUNT(*) AS n
-                    FROM {STAGING} WHERE rejected = 0 GROUP BY account, service_id HAVING COUNT(*) > 1
-                ) d ON d.account = s.account AND d.service_id = s.service_id
-                WHERE s.rejected = 0 ORDER BY s.line"""
-        )
-        repeated = cur.fetchall()
+        try:
+            with transaction.atomic():  # a savepoint: PostgreSQL aborts the transaction on an error
+                cur.execute(f"CREATE UNIQUE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            repeated = []
+        except IntegrityError:
+            cur.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (account, service_id)")
+            cur.execute(
+                f"""SELECT s.line, s.account, sv.code, d.first_line, d.n
+                    FROM {STAGING} s JOIN {SERVICE} sv ON sv.id = s.service_id JOIN (
+                        SELECT account, service_id, MIN(line) AS first_line, COUNT(*) AS n
+                        FROM {STAGING} WHERE rejected = 0 GROUP BY account, service_id HAVING COUNT(*) > 1
+                    ) d ON d.account = s.account AND d.service_id = s.service_id
+                    WHERE s.rejected = 0 ORDER BY s.line"""
+            )
+            repeated = cur.fetchall()
         for line, account, service, first_line, n in repeated:
             report.reject(
                 line,
@@ -441,57 +235,163 @@ def _staging_reject_duplicates(report: ImportReport) -> None:
                 f"account {account} for {service} appears {n} times in the file (first on line {first_line})",
             )
         if repeated:
+            # the pairs are found before any row changes: every copy is rejected, the last one too
+            # (a correlated EXISTS would see the copies rejected before it, on SQLite)
             cur.execute(
-                f"""UPDATE {STAGING} SET rejected = 1 WHERE rejected = 0 AND EXISTS (
-                    SELECT 1 FROM {STAGING} o WHERE o.rejected = 0 AND o.account = {STAGING}.account
-                    AND o.service_id = {STAGING}.service_id AND o.line <> {STAGING}.line)"""
+                f"""UPDATE {STAGING} SET rejected = 1 WHERE rejected = 0 AND (account, service_id) IN (
+                    SELECT account, service_id FROM {STAGING} WHERE rejected = 0
+                    GROUP BY account, service_id HAVING COUNT(*) > 1)"""
             )
+    return bool(repeated)
 
 
 # --- merge ---------------------------------------------------------------------------------------
-def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, int], set[int]]:
-    """Write every valid row into the accounts; returns created / updated / unchanged counts and the
-    dwellings whose accounts appeared, moved (the dwelling left as well) or changed payer.
+def _diff_select(*, provider_id: int) -> tuple[str, list[Any]]:
+    """The join that sorts the valid staged rows against the provider's accounts (for DIFF).
 
-    One join of the staged rows with the provider's accounts sorts every row (new, changed,
-    unchanged) into a temporary table; the accounts are then written by one plain INSERT of the new
-    ones and one UPDATE of the rest (on PostgreSQL a HOT update: no indexed column changes, and
-    the table's fill factor leaves the room, migration 0002), instead of an upsert that probes the
-    unique index once per row and then a second pass over the unchanged ones.
+    `state` is created, updated or unchanged; `moves` marks an existing account that changes its
+    dwelling or is opened again; `touches` a row whose dwelling the search index must learn.
     """
     acc = Account._meta.db_table
-    pg = _is_postgres()
-    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
-    changed = f"NOT a.is_active OR a.dwelling_id {distinct} s.dwelling_id OR " + " OR ".join(
-        f"a.{c} <> s.{c}"
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    moves = f"NOT a.is_active OR a.dwelling_id {distinct} ad.dwelling_id"
+    changed = " OR ".join(
+        f"a.{c} <> {'ad' if c in ADDRESS_TEXTS else 's'}.{c}"
         for c in ("closing", "match_status", "street", "house", "apartment", "payer", "tax_id")
     )
-    moved = f"a.id IS NULL OR NOT a.is_active OR a.dwelling_id {distinct} s.dwelling_id OR a.payer <> s.payer OR a.tax_id <> s.tax_id"
-    columns = "dwelling_id, match_status, street, house, apartment, payer, tax_id, closing"
+    touches = f"a.id IS NULL OR {moves} OR a.payer <> s.payer OR a.tax_id <> s.tax_id"
+    sql = f"""SELECT s.account, s.service_id, ad.dwelling_id, ad.match_status, ad.street, ad.house,
+            ad.apartment, s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit,
+            s.subsidy, s.paid,
+            a.id AS account_id, a.dwelling_id AS old_dwelling_id,
+            CASE WHEN a.id IS NULL THEN 'created' WHEN {moves} OR {changed} THEN 'updated'
+                ELSE 'unchanged' END AS state,
+            CASE WHEN a.id IS NOT NULL AND ({moves}) THEN 1 ELSE 0 END AS moves,
+            CASE WHEN ad.dwelling_id IS NOT NULL AND ({touches}) THEN 1 ELSE 0 END AS touches
+        FROM {STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id LEFT JOIN {acc} a
+          ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
+        WHERE s.rejected = 0"""
+    return sql, [provider_id]
+
+
+def _diff_create(*, provider_id: int, empty: bool = False) -> None:
+    """DIFF: every valid staged row sorted against the provider's accounts, in one join.
+
+    `empty`: only the table, for `_diff_add` to fill batch by batch while the rows are staged.
+    """
+    sql, params = _diff_select(provider_id=provider_id)
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {DIFF}")
         cur.execute(
-            f"""CREATE TEMPORARY TABLE {DIFF} {"ON COMMIT DROP" if pg else ""} AS
-                SELECT s.account, s.service_id, s.dwelling_id, s.match_status, s.street, s.house, s.apartment,
-                    s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit, s.subsidy, s.paid,
-                    a.id AS account_id, a.dwelling_id AS old_dwelling_id,
-                    CASE WHEN a.id IS NULL THEN 'created' WHEN {changed} THEN 'updated' ELSE 'unchanged' END
-                        AS state,
-                    CASE WHEN s.dwelling_id IS NOT NULL AND ({moved}) THEN 1 ELSE 0 END AS touches
-                FROM {STAGING} s LEFT JOIN {acc} a
-                  ON a.provider_id = %s AND a.number = s.account AND a.service_id = s.service_id
-                WHERE s.rejected = 0""",
-            [provider_id],
+            f"CREATE TEMPORARY TABLE {DIFF} {'ON COMMIT DROP' if _is_postgres() else ''} AS "
+            f"{sql}{' AND 1 = 0' if empty else ''}",
+            params,
         )
-        cur.execute(f"SELECT state, COUNT(*) FROM {DIFF} GROUP BY state")
-        counts = {"created": 0, "updated": 0, "unchanged": 0} | {str(k): int(n) for k, n in cur.fetchall()}
+
+
+def _diff_add(*, provider_id: int, after: int) -> None:
+    """Add the staged rows after rowid `after` to DIFF (SQLite: a fresh table numbers rows 1, 2, 3…)."""
+    sql, params = _diff_select(provider_id=provider_id)
+    with connection.cursor() as cur:
+        cur.execute(f"INSERT INTO {DIFF} {sql} AND s.rowid > %s", [*params, after])
+
+
+@dataclass
+class _Totals:
+    rows: int = 0
+    closing: int = 0
+    unmatched: int = 0
+    ambiguous: int = 0
+    changes: dict[str, int] = field(default_factory=lambda: {"created": 0, "updated": 0, "unchanged": 0})
+    #: The services of the rows.
+    service_ids: set[int] = field(default_factory=set)
+    #: The dwellings whose accounts appear, move (the dwelling left as well) or change payer.
+    touched: set[int] = field(default_factory=set)
+
+    def add(self, more: _Totals) -> None:
+        self.rows += more.rows
+        self.closing += more.closing
+        self.unmatched += more.unmatched
+        self.ambiguous += more.ambiguous
+        self.changes = {state: n + more.changes[state] for state, n in self.changes.items()}
+        self.service_ids |= more.service_ids
+        self.touched |= more.touched
+
+
+def _diff_totals(*, service_ids: list[int], after: int = 0) -> _Totals:
+    """Rows, closing total, address verdicts, changes, services and touched dwellings of DIFF.
+
+    `after`: only DIFF's rows after that rowid (SQLite, batch by batch). The figures come in one
+    pass, without GROUP BY (SQLite would sort every row for it); `service_ids`: every service.
+    """
+    where = f"WHERE rowid > {int(after)}" if after else ""
+    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    has_service = ", ".join(
+        f"COALESCE(MAX(CASE WHEN service_id = {int(sid)} THEN 1 ELSE 0 END), 0)" for sid in service_ids
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"""SELECT COUNT(*), COALESCE(SUM(closing), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN state = 'created' THEN 1 ELSE 0 END), 0),
+                    COALESCE(SUM(CASE WHEN state = 'updated' THEN 1 ELSE 0 END), 0)
+                    {", " + has_service if has_service else ""}
+                FROM {DIFF} {where}""",
+            [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
+        )
+        rows, total, unmatched, ambiguous, created, updated, *has = (int(v) for v in cur.fetchone())
         # dwellings whose payers or account numbers the search index must learn
         cur.execute(
-            f"""SELECT dwelling_id FROM {DIFF} WHERE touches = 1
-                UNION SELECT old_dwelling_id FROM {DIFF}
-                WHERE old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
+            f"""SELECT dwelling_id FROM {DIFF} {where} {"AND" if where else "WHERE"} touches = 1
+                UNION SELECT old_dwelling_id FROM {DIFF} {where} {"AND" if where else "WHERE"}
+                old_dwelling_id IS NOT NULL AND old_dwelling_id {distinct} dwelling_id"""
         )
         touched = {int(row[0]) for row in cur.fetchall()}
+    return _Totals(
+        rows,
+        total,
+        unmatched,
+        ambiguous,
+        {"created": created, "updated": updated, "unchanged": rows - created - updated},
+        {sid for sid, present in zip(service_ids, has, strict=True) if present},
+        touched,
+    )
+
+
+def _merge_accounts(*, provider_id: int, snapshot_id: int, totals: _Totals) -> tuple[set[int], int | None]:
+    """Write every valid row into the accounts from DIFF; returns the dwellings whose accounts
+    appeared, moved (the dwelling left as well) or changed payer, and, when every account of the
+    file is new and numbered here, the id before the first (see below).
+
+    The new accounts go in by one plain INSERT, the others by UPDATE (on PostgreSQL a HOT update:
+    no indexed column changes, and the table's fill factor leaves the room, migration 0002),
+    instead of an upsert that probes the unique index once per row. On SQLite an UPDATE rewrites
+    the (dwelling, is_active) index of every row it sets those columns of, so the accounts that
+    stay where they were are updated without them. When every account of the file is new (a
+    provider's first snapshot), SQLite numbers them in file order from the table's last id, as
+    it would by itself, and the new ids need no second look-up.
+    """
+    acc = Account._meta.db_table
+    pg = _is_postgres()
+    columns = "dwelling_id, match_status, street, house, apartment, payer, tax_id, closing"
+    counts = totals.changes
+    first_id: int | None = None
+    with connection.cursor() as cur:
+        touched = totals.touched
+        if not pg and counts["created"] == totals.rows:
+            # DIFF was just made: its rowids are 1, 2, 3… in file order
+            cur.execute(
+                f"""SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{acc}'), 0),
+                        COALESCE((SELECT MAX(id) FROM {acc}), 0))"""
+            )
+            first_id = int(cur.fetchone()[0])
+            cur.execute(
+                f"""INSERT INTO {acc} (id, provider_id, number, service_id, {columns}, snapshot_id, is_active)
+                    SELECT %s + rowid, %s, account, service_id, {columns}, %s, TRUE FROM {DIFF}""",
+                [first_id, provider_id, snapshot_id],
+            )
+            return touched, first_id
         cur.execute(
             f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
                 SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
@@ -507,49 +407,69 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int) -> tuple[dict[str, in
             )
         # every account of the file moves to the new snapshot; an unchanged one keeps its figures
         assignments = ", ".join(f"{c} = d.{c}" for c in columns.split(", "))
-        cur.execute(
-            f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
-                FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated'""",
-            [snapshot_id],
-        )
-        cur.execute(
-            f"UPDATE {acc} SET snapshot_id = %s FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'unchanged'",
-            [snapshot_id],
-        )
-    return counts, touched
+        if pg:
+            cur.execute(
+                f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated'""",
+                [snapshot_id],
+            )
+        elif counts["updated"]:
+            staying = ", ".join(f"{c} = d.{c}" for c in columns.split(", ") if c != "dwelling_id")
+            cur.execute(
+                f"""UPDATE {acc} SET {staying}, snapshot_id = %s
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated' AND d.moves = 0""",
+                [snapshot_id],
+            )
+            cur.execute(
+                f"""UPDATE {acc} SET {assignments}, snapshot_id = %s, is_active = TRUE
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'updated' AND d.moves = 1""",
+                [snapshot_id],
+            )
+        if counts["unchanged"]:
+            cur.execute(
+                f"""UPDATE {acc} SET snapshot_id = %s
+                    FROM {DIFF} d WHERE {acc}.id = d.account_id AND d.state = 'unchanged'""",
+                [snapshot_id],
+            )
+    return touched, first_id
 
 
-def _close_missing_accounts(*, provider_id: int, snapshot_id: int) -> tuple[int, set[int]]:
+def _close_missing_accounts(*, provider_id: int, snapshot_id: int, kept: bool) -> tuple[int, set[int]]:
     """Accounts missing from the snapshot are no longer shown; a rejected row keeps its account as it was.
 
-    Returns how many were closed and their dwellings (the search index forgets their payers). The
-    provider's row lock keeps other imports of its accounts out between the two statements.
+    Returns how many were closed and their dwellings (the search index forgets their payers).
+    `kept`: some rows were rejected (only then can an account be kept open by one).
     """
     acc = Account._meta.db_table
-    missing = f"""provider_id = %s AND is_active AND snapshot_id <> %s AND NOT EXISTS (
-        SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
-        AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))"""
+    missing = "provider_id = %s AND is_active AND snapshot_id <> %s"
+    if kept:
+        missing += f""" AND NOT EXISTS (
+            SELECT 1 FROM {STAGING} r WHERE r.rejected = 1 AND r.account = {acc}.number
+            AND (r.service_id IS NULL OR r.service_id = {acc}.service_id))"""
     with connection.cursor() as cur:
         cur.execute(
-            f"SELECT DISTINCT dwelling_id FROM {acc} WHERE {missing} AND dwelling_id IS NOT NULL",
+            f"UPDATE {acc} SET is_active = FALSE WHERE {missing} RETURNING dwelling_id",
             [provider_id, snapshot_id],
         )
-        dwellings = {int(row[0]) for row in cur.fetchall()}
-        cur.execute(f"UPDATE {acc} SET is_active = FALSE WHERE {missing}", [provider_id, snapshot_id])
-        return int(cur.rowcount), dwellings
+        closed = cur.fetchall()
+    return len(closed), {int(row[0]) for row in closed if row[0] is not None}
 
 
-def _merge_periods(*, snapshot_id: int, period: dt.date, first_of_period: bool) -> None:
+def _merge_periods(
+    *, snapshot_id: int, period: dt.date, first_of_period: bool, first_id: int | None = None
+) -> None:
     """The period's figures of every account of the file, from the merge's sorted rows.
 
     `first_of_period`: no snapshot of this provider for this period was applied before, so none of
     its accounts has figures for it (only this import writes them): a plain INSERT. Otherwise an
     upsert that leaves unchanged figures alone (the period keeps the snapshot that set them).
+    `first_id`: the new accounts were numbered from it in DIFF's order (`_merge_accounts`).
     """
     per = AccountPeriod._meta.db_table
     columns = ", ".join((*PERIOD_COLUMNS, "closing"))
+    account_id = "account_id" if first_id is None else f"{int(first_id)} + rowid"
     insert = f"""INSERT INTO {per} (snapshot_id, account_id, period, {columns})
-        SELECT %s, account_id, %s, {columns} FROM {DIFF} WHERE account_id IS NOT NULL"""
+        SELECT %s, {account_id}, %s, {columns} FROM {DIFF} WHERE {account_id} IS NOT NULL"""
     if not first_of_period:
         distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
         changed = " OR ".join(f"{per}.{c} {distinct} excluded.{c}" for c in (*PERIOD_COLUMNS, "closing"))
@@ -565,39 +485,41 @@ def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
     insert = (
         f"INSERT INTO {dis} (snapshot_id, account_number, service_code, line, kind, address, payer, detail)"
     )
-    address = "SUBSTR(s.street || ', ' || s.house || CASE WHEN s.apartment <> '' THEN ', ' || s.apartment ELSE '' END, 1, 200)"
+    address = "SUBSTR(ad.street || ', ' || ad.house || CASE WHEN ad.apartment <> '' THEN ', ' || ad.apartment ELSE '' END, 1, 200)"
+    rows = (
+        f"{STAGING} s JOIN {ADDRESSES} ad ON ad.id = s.address_id JOIN {SERVICE} sv ON sv.id = s.service_id"
+    )
     with connection.cursor() as cur:
         cur.execute(
-            f"""{insert} SELECT %s, s.account, s.service_code, s.line, s.address_kind, {address}, s.payer,
-                    s.address_detail
-                FROM {STAGING} s WHERE s.rejected = 0 AND s.address_kind IS NOT NULL""",
+            f"""{insert} SELECT %s, s.account, sv.code, s.line, ad.kind, {address}, s.payer, ad.detail
+                FROM {rows} WHERE s.rejected = 0 AND ad.kind IS NOT NULL""",
             [snapshot_id],
         )
         cur.execute(
-            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
+            f"""{insert} SELECT %s, s.account, sv.code, s.line, %s, {address}, s.payer,
                     SUBSTR(s.tax_detail, 1, 300)
-                FROM {STAGING} s WHERE s.rejected = 0 AND s.tax_detail <> ''""",
+                FROM {rows} WHERE s.rejected = 0 AND s.tax_detail <> ''""",
             [snapshot_id, Discrepancy.Kind.INVALID_TAX_ID],
         )
         cur.execute(
-            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
+            f"""{insert} SELECT %s, s.account, sv.code, s.line, %s, {address}, s.payer,
                     SUBSTR('payer ' || s.payer || ' is not registered in the dwelling', 1, 300)
-                FROM {STAGING} s WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.payer_key <> ''
-                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                FROM {rows} WHERE s.rejected = 0 AND ad.dwelling_id IS NOT NULL AND s.payer_key <> ''
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = ad.dwelling_id
                                 AND p.is_active AND p.surname_key = s.payer_key)""",
             [snapshot_id, Discrepancy.Kind.PAYER_NOT_REGISTERED],
         )
         cur.execute(
-            f"""{insert} SELECT %s, s.account, s.service_code, s.line, %s, {address}, s.payer,
-                    SUBSTR(CASE WHEN EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+            f"""{insert} SELECT %s, s.account, sv.code, s.line, %s, {address}, s.payer,
+                    SUBSTR(CASE WHEN EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = ad.dwelling_id
                                 AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
                         THEN 'tax id ' || s.tax_id || ' differs from the register''s for ' || s.payer
                         ELSE 'tax id ' || s.tax_id || ' belongs to a person registered elsewhere' END, 1, 300)
-                FROM {STAGING} s WHERE s.rejected = 0 AND s.dwelling_id IS NOT NULL AND s.tax_id <> ''
+                FROM {rows} WHERE s.rejected = 0 AND ad.dwelling_id IS NOT NULL AND s.tax_id <> ''
                 AND s.tax_detail = ''
-                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = s.dwelling_id
+                AND NOT EXISTS (SELECT 1 FROM {person} p WHERE p.dwelling_id = ad.dwelling_id
                                 AND p.is_active AND p.tax_id = s.tax_id)
-                AND (EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = s.dwelling_id
+                AND (EXISTS (SELECT 1 FROM {person} q WHERE q.dwelling_id = ad.dwelling_id
                              AND q.is_active AND q.surname_key = s.payer_key AND q.tax_id <> '')
                      OR EXISTS (SELECT 1 FROM {person} e WHERE e.tax_id = s.tax_id AND e.is_active))""",
             [snapshot_id, Discrepancy.Kind.TAX_ID_MISMATCH],
@@ -607,19 +529,6 @@ def _discrepancies_record(*, snapshot_id: int) -> dict[str, int]:
             [snapshot_id],
         )
         return {kind: int(n) for kind, n in cur.fetchall()}
-
-
-def _staging_totals() -> tuple[int, int, int, int]:
-    with connection.cursor() as cur:
-        cur.execute(
-            f"""SELECT COUNT(*), COALESCE(SUM(closing), 0),
-                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0),
-                    COALESCE(SUM(CASE WHEN match_status = %s THEN 1 ELSE 0 END), 0)
-                FROM {STAGING} WHERE rejected = 0""",
-            [Account.Match.UNMATCHED, Account.Match.AMBIGUOUS],
-        )
-        rows, total, unmatched, ambiguous = cur.fetchone()
-        return int(rows), int(total), int(unmatched), int(ambiguous)
 
 
 #: The phases an import goes through, as `progress(phase, rows)` names them.
@@ -657,14 +566,11 @@ def _discrepancy_report_deliver(*, snapshot: Snapshot, provider: Organisation, c
     )
 
 
-def _provider_services_record(*, provider: Organisation) -> None:
+def _provider_services_record(*, provider: Organisation, service_ids: set[int]) -> None:
     """Every service the provider uploads accounts for is one of its services (ProviderService)."""
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT service_id FROM {STAGING} WHERE rejected = 0")
-        ids = {int(r[0]) for r in cur.fetchall()}
     known = set(ProviderService.objects.filter(provider=provider).values_list("service_id", flat=True))
     ProviderService.objects.bulk_create(
-        [ProviderService(provider=provider, service_id=sid) for sid in sorted(ids - known)]
+        [ProviderService(provider=provider, service_id=sid) for sid in sorted(service_ids - known)]
     )
 
 
@@ -858,7 +764,6 @@ def _import_in_transaction(
     Organisation.objects.select_for_update().filter(pk=provider.pk).first()
     services = service_code_map(provider=provider)
     service_ids = dict(Service.objects.values_list("code", "id"))
-    index = dwelling_index_build()
     _staging_create()
     if _is_postgres():
         with connection.cursor() as cur:
@@ -869,7 +774,7 @@ def _import_in_transaction(
             # instead of spilling to disk in 16 batches
             cur.execute(f"SET LOCAL work_mem = '{IMPORT_WORK_MEM}'")
     try:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
+        with open_checked(source, services=Services(services, service_ids), name=name) as table:
             report.file_name, report.file_format = table.name, table.format
             report.encoding = table.encoding or ""
             if table.format != "json":
@@ -890,28 +795,19 @@ def _import_in_transaction(
                         metadata={},
                     )
                     raise ImportRejected(report)
-            ctx = _Context(
-                provider=provider,
-                services=services,
-                service_ids=service_ids,
-                index=index,
-                has_period_columns=table.format != "json" and "opening" in table.columns,
-                json_rows=table.format == "json",
-            )
-
-            def staged() -> Iterator[tuple[Any, ...]]:
-                for line, row in table.rows:
-                    report.rows_read += 1
-                    if report.rows_read % PROGRESS_EVERY == 0:
-                        progress("reading", report.rows_read)
-                    yield _parse_row(ctx, report, line, row)
+            # (built while a reader process reads the first rows ahead)
+            ctx = _Context(index=dwelling_index_build())
+            diff_plan = _DiffPlan(provider_id=provider.pk, service_ids=sorted(service_ids.values()))
 
             # the rows make no reference cycles; the cycle collector would only rescan the
             # address index and caches over and over (a quarter of the import's CPU time)
             gc_was_enabled = gc.isenabled()
             gc.disable()
             try:
-                _staging_load(staged())
+                # on SQLite the rows are sorted against the accounts while the reader reads on
+                loaded = _staging_load(
+                    ctx, report, table, progress, diff=None if _is_postgres() else diff_plan
+                )
             finally:
                 if gc_was_enabled:
                     gc.enable()
@@ -929,10 +825,19 @@ def _import_in_transaction(
         report.reject(1, "", "the file has no rows")
         raise ImportRejected(report)
     progress("checking", report.rows_read)
-    _staging_reject_duplicates(report)
+    repeated = _staging_reject_duplicates(report)
     if report.errors and not accept_partial:
         raise ImportRejected(report)
-    rows, closing_total, unmatched, ambiguous = _staging_totals()
+    totals = loaded
+    if totals is None or repeated:  # PostgreSQL, or rows rejected since they were sorted
+        _diff_create(provider_id=provider.pk)
+        totals = _diff_totals(service_ids=diff_plan.service_ids)
+    rows, closing_total, unmatched, ambiguous = (
+        totals.rows,
+        totals.closing,
+        totals.unmatched,
+        totals.ambiguous,
+    )
     if rows == 0:
         report.reject(1, "", "no row could be applied")
         raise ImportRejected(report)
@@ -949,13 +854,16 @@ def _import_in_transaction(
     first_of_period = not Snapshot.objects.filter(
         provider=provider, period=period, status=Snapshot.Status.APPLIED
     ).exists()
-    changes, touched = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
-    changes["closed"], closed_in = _close_missing_accounts(provider_id=provider.pk, snapshot_id=snap.pk)
+    touched, first_id = _merge_accounts(provider_id=provider.pk, snapshot_id=snap.pk, totals=totals)
+    changes = dict(totals.changes)
+    changes["closed"], closed_in = _close_missing_accounts(
+        provider_id=provider.pk, snapshot_id=snap.pk, kept=bool(report.errors)
+    )
     report.touched_dwellings = touched | closed_in
-    _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period)
+    _merge_periods(snapshot_id=snap.pk, period=period, first_of_period=first_of_period, first_id=first_id)
     progress("discrepancies", report.rows_read)
     kinds = _discrepancies_record(snapshot_id=snap.pk)
-    _provider_services_record(provider=provider)
+    _provider_services_record(provider=provider, service_ids=totals.service_ids)
     _staging_drop()
 
     report.rows_applied = rows

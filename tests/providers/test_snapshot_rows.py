@@ -1,0 +1,177 @@
+"""A snapshot's rows read and checked, in the import's process or in a reader process of their own."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+from merezha.formats import FormatError
+from merezha.providers import snapshot_rows
+from merezha.providers.snapshot_rows import Services, open_checked
+
+CODES = ("water", "sewer", "heat", "hot_water", "rent", "waste")
+SERVICES = Services({c: c for c in CODES} | {"хвп": "water"}, {c: i for i, c in enumerate(CODES, 1)})
+HEADER = "account;service;street;house;apartment;payer;tax_id;opening;charged;recalc;benefit;subsidy;paid;closing\n"
+
+
+@pytest.fixture
+def in_process(monkeypatch):
+    monkeypatch.setattr(snapshot_rows, "READER_PROCESS_MIN_BYTES", 1 << 62)
+
+
+@pytest.fixture
+def reader_process(monkeypatch):
+    """Every file, however small, is read in a reader process; the processes started are listed."""
+    monkeypatch.setattr(snapshot_rows, "READER_PROCESS_MIN_BYTES", 0)
+    started: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def spy(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(snapshot_rows.subprocess, "Popen", spy)
+    return started
+
+
+def read(source, **kw):
+    with open_checked(source, services=SERVICES, **kw) as table:
+        batches = list(table.batches)
+        return (
+            (table.name, table.format, table.encoding, table.columns, table.header_line),
+            batches,
+            table.metadata,
+        )
+
+
+def test_rows_are_staged_as_tuples_with_faults_and_new_addresses(tmp_path, in_process):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        HEADER
+        + "A1;water;вул. Свободи;1;2;Коваленко Ірина;;10,00;5,00;0;0,00;0,00;3,00;12,00\n"
+        + "A2;ХВП;вул. Свободи;1;2;Коваленко Ірина;1234567890;;;;;;;1 234,56\n"
+        + "A3;milk;вул. Свободи;1;3;;;;;;;;;abc\n"
+        + "A4;heat;вул. Свободи;1;3;;;1,00;;;;;;2,00\n",
+        encoding="utf-8",
+    )
+    head, batches, metadata = read(str(path))
+    assert head == ("s.csv", "csv", "utf-8", HEADER.strip().split(";"), 1)
+    assert batches == [
+        (
+            [
+                (2, "A1", 1, 1, "Коваленко Ірина", "коваленко", "", "", 1000, 500, 0, 0, 0, 300, 1200, 0),
+                (3, "A2", 1, 1, "Коваленко Ірина", "коваленко", "1234567890",
+                 "tax id 1234567890: wrong check digit", None, None, None, None, None, None, 123456, 0),
+                (4, "A3", None, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+                (5, "A4", 3, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+            ],
+            [
+                (4, "service", "unknown service 'milk': not a network code nor your alias"),
+                (4, "closing", "not an amount: 'abc'"),
+                (5, "closing", "closing 2.00 does not follow from the period columns: "
+                 "opening + charged + recalc − benefit − subsidy − paid = 1.00"),
+            ],
+            [(1, "вул. Свободи", "1", "2")],
+        )
+    ]  # fmt: skip
+    assert metadata == {}
+
+
+def test_a_new_batch_every_batch_rows(tmp_path, in_process, monkeypatch):
+    monkeypatch.setattr(snapshot_rows, "BATCH_ROWS", 2)
+    path = tmp_path / "s.csv"
+    rows = [f"A{i};water;вул. Свободи;{i % 2};;;;;;;;;;{i}" for i in range(1, 6)]
+    path.write_text("account;service;street;house;apartment;payer;tax_id;opening;charged;recalc;benefit;"
+                    "subsidy;paid;closing\n" + "\n".join(rows) + "\n", encoding="utf-8")  # fmt: skip
+    _, batches, _ = read(str(path))
+    assert [([r[0] for r in b], [a[0] for a in new]) for b, _, new in batches] == [
+        ([2, 3], [1, 2]),
+        ([4, 5], []),
+        ([6], []),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "snapshot-water-2026-10.csv",
+        "snapshot-heat-2026-10.dbf",
+        "snapshot-rent-2026-10.xlsx",
+        "snapshot-waste-2026-10.json",
+        "snapshot-bad-inconsistent.csv",
+    ],
+)
+def test_a_reader_process_gives_what_the_import_process_reads(samples, sample, monkeypatch):
+    monkeypatch.setattr(snapshot_rows, "READER_PROCESS_MIN_BYTES", 1 << 62)
+    here = read(str(samples / sample))
+    monkeypatch.setattr(snapshot_rows, "READER_PROCESS_MIN_BYTES", 0)
+    assert read(str(samples / sample)) == here
+    with open(samples / sample, "rb") as fh:  # an open file: the process reads it through its descriptor
+        assert read(fh, name=sample) == here
+    assert here[1] and here[1][0][0]
+
+
+def test_a_small_file_or_one_without_a_descriptor_is_read_here(samples, monkeypatch):
+    started = []
+    monkeypatch.setattr(snapshot_rows.subprocess, "Popen", lambda *a, **kw: started.append(a))
+    read(str(samples / "snapshot-water-2026-10.csv"))
+    monkeypatch.setattr(snapshot_rows, "READER_PROCESS_MIN_BYTES", 0)
+    read(io.BytesIO((samples / "snapshot-water-2026-10.csv").read_bytes()), name="x.csv")
+    assert started == []
+
+
+def test_a_file_unreadable_half_way_gives_the_rows_before_then_the_error(tmp_path, reader_process):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n" + 'A2;water;"x"y;1;;;;;;;;;;1\n', encoding="utf-8"
+    )
+    with open_checked(str(path), services=SERVICES) as table:
+        first = next(table.batches)
+        with pytest.raises(FormatError) as exc:
+            next(table.batches)
+    assert [r[0] for r in first[0]] == [2]
+    assert str(exc.value) == "line 3: malformed CSV: ';' expected after '\"'"
+    assert [p.returncode for p in reader_process] == [0]
+
+
+def test_a_file_refused_at_once_is_refused_by_the_reader_process_too(tmp_path, reader_process):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"%PDF-1.4\n")
+    with pytest.raises(FormatError) as exc:
+        read(str(path))
+    assert str(exc.value) == "not an exchange file: a PDF document, not CSV, XLSX, DBF or JSON"
+    assert len(reader_process) == 1 and reader_process[0].returncode == 0
+
+
+def test_leaving_early_stops_the_reader_process(tmp_path, reader_process, monkeypatch):
+    monkeypatch.setattr(snapshot_rows, "BATCH_ROWS", 10)
+    path = tmp_path / "s.csv"
+    path.write_text(
+        HEADER + "".join(f"A{i};water;вул. Свободи;1;;;;;;;;;;1\n" for i in range(5000)), encoding="utf-8"
+    )
+    with open_checked(str(path), services=SERVICES) as table:
+        next(table.batches)
+    assert len(reader_process) == 1 and reader_process[0].returncode is not None
+
+
+def test_a_reader_process_that_dies_is_an_error_not_an_empty_file(tmp_path, reader_process, monkeypatch):
+    python = tmp_path / "python3"
+    python.write_text("#!/bin/sh\nexit 1\n")
+    python.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(python))
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
+    with pytest.raises(RuntimeError) as exc:
+        read(str(path))
+    assert str(exc.value) == "the snapshot reader process stopped (exit status 1)"
+
+
+def test_no_reader_process_where_this_python_cannot_start_one(tmp_path, reader_process, monkeypatch):
+    monkeypatch.setattr(sys, "executable", "/usr/bin/uwsgi")
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
+    assert [r[0] for r in read(str(path))[1][0][0]] == [2]
+    assert reader_process == []

@@ -225,7 +225,7 @@ def payments_create(request: HttpRequest, body: PaymentIn) -> Status[dict[str, A
 
 
 def payments_create_hot(request: HttpRequest) -> HttpResponse | None:
-    """The hot path of POST /payments (merezha.core.middleware.ApiHotRouteMiddleware calls it before
+    """The hot path of POST /payments (merezha.api_hot.ApiHotRouteMiddleware calls it before
     URL routing): a cashier's ordinary new payment on PostgreSQL, the token check and the payment
     in one statement (`payment_take_for_token`). The same caller and checks as `payments_create`:
     an active cashier's token, at its own point.

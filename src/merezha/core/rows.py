@@ -37,6 +37,11 @@ def statement(connection: Any, key: Hashable, build: Callable[[Any], T]) -> T:
         return built
 
 
+def _prepares(raw: Any) -> bool:
+    """Whether the driver's connection keeps prepared statements (Django's default: it does not)."""
+    return getattr(raw, "prepare_threshold", None) is not None
+
+
 def hot_cursor(connection: Any) -> Any:
     """A cursor for hand-written statements run on every request.
 
@@ -49,7 +54,7 @@ def hot_cursor(connection: Any) -> Any:
         return connection.cursor()
     connection.ensure_connection()
     raw = connection.connection
-    if getattr(raw, "prepare_threshold", None) is None:  # Django's default: no prepared statements
+    if not _prepares(raw):
         return connection.cursor()
     factory = raw.cursor_factory
     raw.cursor_factory = _preparing_cursor_class()
@@ -73,7 +78,7 @@ def hot_call(connection: Any, sql: str, params: Sequence[Any]) -> tuple[Any, ...
 
     connection.ensure_connection()
     raw = connection.connection
-    prepare = getattr(raw, "prepare_threshold", None) is not None
+    prepare = _prepares(raw)
     with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         if connection.queries_logged:
             start = time.monotonic()

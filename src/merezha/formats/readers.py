@@ -25,6 +25,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import math
 import os
 import re
 import struct
@@ -97,7 +98,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float):  # a number cell of a spreadsheet
         if value.is_integer():
             return str(int(value))
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):  # NaN or ±inf: no number (the caller refuses the text)
             return str(value)
         return _number_text(Decimal(repr(value)))
     return str(value).strip()

@@ -311,7 +311,7 @@ def payment_create(
     fingerprint = _fingerprint(lines, method, tendered)
     claimed_at = timezone.now()
     moment = now or claimed_at
-    change = tendered - total if method == Payment.Method.CASH and tendered is not None else None
+    change = _change_due(method, total, tendered)
     payment = Payment(  # type: ignore[misc]  # MoneyField takes Money
         id=uuid.uuid4(),
         point=point,
@@ -415,12 +415,26 @@ def _lines_written(
     )
 
 
-def _take_sql(connection: Any) -> str:
+def _change_due(method: str, total: Money, tendered: Money | None) -> Money | None:
+    return tendered - total if method == Payment.Method.CASH and tendered is not None else None
+
+
+def _lines_arrays(lines: list[PaymentLineIn]) -> tuple[str, str]:
+    """The lines' account ids and amounts (kopecks) as the payment functions take them: two
+    bigint[] in their text form, cheaper to send than psycopg's array adaptation."""
     return (
-        "SELECT * FROM merezha_payment_take("
-        + ", ".join(["%s"] * 14)
-        + ", CAST(%s AS bigint[]), CAST(%s AS bigint[]))"
+        "{" + ",".join(str(line.account_id) for line in lines) + "}",
+        "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
     )
+
+
+def _call_sql(function: str, scalars: int) -> str:
+    """`SELECT * FROM function(...)` with `scalars` plain parameters, then the lines' two arrays."""
+    return f"SELECT * FROM {function}(" + "%s, " * scalars + "CAST(%s AS bigint[]), CAST(%s AS bigint[]))"
+
+
+def _take_sql(connection: Any) -> str:
+    return _call_sql("merezha_payment_take", 14)
 
 
 def _payment_take(
@@ -447,9 +461,7 @@ def _payment_take(
         payment.total.kopecks,
         None if payment.tendered is None else payment.tendered.kopecks,
         None if payment.change is None else payment.change.kopecks,
-        # arrays as their text form: cheaper to send than psycopg's array adaptation
-        "{" + ",".join(str(line.account_id) for line in lines) + "}",
-        "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
+        *_lines_arrays(lines),
     ]
     try:
         with (
@@ -487,11 +499,7 @@ _NOT_A_CASHIER = "MZ004"
 
 
 def _cashier_take_sql(connection: Any) -> str:
-    return (
-        "SELECT * FROM merezha_cashier_payment_take("
-        + ", ".join(["%s"] * 11)
-        + ", CAST(%s AS bigint[]), CAST(%s AS bigint[]))"
-    )
+    return _call_sql("merezha_cashier_payment_take", 11)
 
 
 def payment_take_for_token(
@@ -527,7 +535,7 @@ def payment_take_for_token(
     created_at = timezone.now()
     moment = now or created_at
     day = timezone.localdate(moment)
-    change = tendered - total if method == Payment.Method.CASH and tendered is not None else None
+    change = _change_due(method, total, tendered)
     payment_id = uuid.uuid4()
     params = [
         api_token_digest(token),
@@ -541,9 +549,7 @@ def payment_take_for_token(
         total.kopecks,
         None if tendered is None else tendered.kopecks,
         None if change is None else change.kopecks,
-        # arrays as their text form: cheaper to send than psycopg's array adaptation
-        "{" + ",".join(str(line.account_id) for line in lines) + "}",
-        "{" + ",".join(str(line.amount.kopecks) for line in lines) + "}",
+        *_lines_arrays(lines),
     ]
     try:
         with transaction.atomic(using=db.alias) if db.in_atomic_block else nullcontext():

@@ -226,3 +226,14 @@ def test_concurrent_retries_on_the_hot_path_create_one_payment(world):  # noqa: 
     today = timezone.localdate()
     assert {a[1] for a in answers} == {f"P-01-{today:%Y%m%d}-2"}  # type: ignore[index]
     assert Payment.objects.count() == 2
+
+
+def test_the_hot_routes_are_postgresqls():
+    """On SQLite the payment's hot path could only step aside: no hot route is registered."""
+    from merezha.api_hot import hot_routes
+    from merezha.payments.api import payments_create_hot
+
+    expected = (
+        {("POST", "/api/v1/payments"): payments_create_hot} if connection.vendor == "postgresql" else {}
+    )
+    assert hot_routes() == expected

@@ -1,17 +1,19 @@
 """Payments per second over HTTP with 8 concurrent clients on PostgreSQL, against pgbench TPC-B tps.
 
-    python -m bench.payments_http [--clients 8] [--workers 3] [--threads 0] [--client auto|wrk|python]
-                                  [--seconds 15] [--per-client 250] [--server gunicorn|runserver]
-                                  [--servers 2] [--pgbench-seconds 20]
+    python -m bench.payments_http [--clients 8] [--server granian|gunicorn|runserver] [--workers N]
+                                  [--threads N] [--client auto|wrk|python] [--seconds 15]
+                                  [--per-client 250] [--servers 2] [--pgbench-seconds 20]
 
 In one run, on the same machine and loopback only:
 1. a fresh PostgreSQL database with a network (6 providers, 20,000 accounts, one payment point
    and cashier per client, each with an API token);
 2. the app server on 127.0.0.1 with the production settings (docs/how-to/deploy.md): DEBUG off,
    persistent database connections (DB_CONN_MAX_AGE=300) and so prepared hot statements; by default
-   gunicorn (`pip install merezha[bench]`) with `--workers` sync worker processes (with `--threads
-   N`, threaded workers of N threads each that keep connections alive); or
-   `--server runserver`: `--servers` Django development servers, one port each;
+   the production app server, granian (`pip install merezha[bench]`), with `--workers` processes
+   (default: one per core) of `--threads` threads each (default 4), as deploy.md advises; or
+   `--server gunicorn` with `--workers` sync worker processes (with `--threads N`, threaded
+   workers of N threads each that keep connections alive); or `--server runserver`: `--servers`
+   Django development servers, one port each;
 3. the load: with `wrk` installed (Debian package `wrk`; `--client auto` picks it) one wrk thread
    and connection per client for 2 s of warm-up, then `--seconds` measured; otherwise (or
    `--client python`) one Python thread per client posting `--per-client` payments after 10
@@ -255,7 +257,7 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    """The live child processes of `pid` (gunicorn's workers)."""
+    """The live child processes of `pid` (the app server's workers)."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -321,15 +323,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--per-client", type=int, default=250)
-    ap.add_argument("--server", choices=("gunicorn", "runserver"), default="gunicorn")
+    ap.add_argument("--server", choices=("granian", "gunicorn", "runserver"), default="granian")
     ap.add_argument(
-        "--workers", type=int, default=3, help="gunicorn sync workers (production: see docs/how-to/deploy.md)"
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="app server processes (default: one per core, as docs/how-to/deploy.md advises for granian)",
     )
     ap.add_argument(
         "--threads",
         type=int,
-        default=0,
-        help="gunicorn gthread worker threads per worker (0: sync workers, one connection per request)",
+        default=None,
+        help="threads per worker: granian's blocking threads (default 4, as docs/how-to/deploy.md "
+        "advises), gunicorn's gthread worker threads (default 0: sync workers, one connection per request)",
     )
     ap.add_argument("--servers", type=int, default=2, help="runserver processes")
     ap.add_argument("--accounts", type=int, default=20_000)
@@ -342,11 +348,13 @@ def main() -> None:
     )
     ap.add_argument("--seconds", type=int, default=15, help="measured seconds of the wrk client")
     args = ap.parse_args()
+    if args.threads is None:
+        args.threads = 4 if args.server == "granian" else 0
     load = args.client
     if load == "auto":
-        load = "wrk" if shutil.which("wrk") and args.server == "gunicorn" else "python"
-    if load == "wrk" and args.server != "gunicorn":
-        ap.error("the wrk client drives one server: use --server gunicorn")
+        load = "wrk" if shutil.which("wrk") and args.server != "runserver" else "python"
+    if load == "wrk" and args.server == "runserver":
+        ap.error("the wrk client drives one server: use --server gunicorn or granian")
     home = tempfile.mkdtemp(prefix="bench-pay-")
     url = pg_fresh_database("bench_pay")
     servers: list[subprocess.Popen[bytes]] = []
@@ -398,6 +406,32 @@ def main() -> None:
                         ),
                         "--log-level",
                         "warning",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        elif args.server == "granian":
+            ports = [free_port()]
+            servers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "granian",
+                        "--interface",
+                        "wsgi",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(ports[0]),
+                        "--workers",
+                        str(args.workers),
+                        *(["--blocking-threads", str(args.threads)] if args.threads else []),
+                        "--log-level",
+                        "warning",
+                        "merezha.wsgi:application",
                     ],
                     env=env,
                     stdout=subprocess.DEVNULL,
@@ -481,9 +515,10 @@ def main() -> None:
                 "clients / server",
                 f"{args.clients} / "
                 + (
-                    f"gunicorn, {args.workers} workers"
-                    if args.server == "gunicorn"
-                    else f"{args.servers} runserver"
+                    f"{args.servers} runserver"
+                    if args.server == "runserver"
+                    else f"{args.server}, {args.workers} workers"
+                    + (f" × {args.threads} threads" if args.threads else "")
                 ),
             ),
             ("client", "wrk (C)" if load == "wrk" else "Python threads"),

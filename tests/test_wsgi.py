@@ -141,7 +141,7 @@ def test_the_production_server_serves_the_application(tmp_path):
         port = s.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", "1", "--no-ws", "--log-level", "error", "merezha.wsgi:application"],
+        + ["--workers", "1", "--blocking-threads", "4", "--log-level", "error", "merezha.wsgi:application"],
         env=env,
     )
     try:

@@ -250,10 +250,19 @@ def _diff_select(*, provider_id: int) -> tuple[str, list[Any]]:
     """The join that sorts the valid staged rows against the provider's accounts (for DIFF).
 
     `state` is created, updated or unchanged; `moves` marks an existing account that changes its
-    dwelling or is opened again; `touches` a row whose dwelling the search index must learn.
+    dwelling or is opened again; `touches` a row whose dwelling the search index must learn. On
+    PostgreSQL a new account's `account_id` is already drawn from the accounts' id sequence, so
+    the insert needs no second join to learn the ids (2.1 s of a first import of 600,000 rows).
     """
     acc = Account._meta.db_table
-    distinct = "IS DISTINCT FROM" if _is_postgres() else "IS NOT"
+    pg = _is_postgres()
+    distinct = "IS DISTINCT FROM" if pg else "IS NOT"
+    account_id = "a.id"
+    if pg:
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_get_serial_sequence(%s, 'id')", [acc])
+            sequence = cur.fetchone()[0]
+        account_id = f"CASE WHEN a.id IS NULL THEN nextval('{sequence}'::regclass) ELSE a.id END"
     moves = f"NOT a.is_active OR a.dwelling_id {distinct} ad.dwelling_id"
     changed = " OR ".join(
         f"a.{c} <> {'ad' if c in ADDRESS_TEXTS else 's'}.{c}"
@@ -263,7 +272,7 @@ def _diff_select(*, provider_id: int) -> tuple[str, list[Any]]:
     sql = f"""SELECT s.account, s.service_id, ad.dwelling_id, ad.match_status, ad.street, ad.house,
             ad.apartment, s.payer, s.tax_id, s.closing, s.opening, s.charged, s.recalc, s.benefit,
             s.subsidy, s.paid,
-            a.id AS account_id, a.dwelling_id AS old_dwelling_id,
+            {account_id} AS account_id, a.dwelling_id AS old_dwelling_id,
             CASE WHEN a.id IS NULL THEN 'created' WHEN {moves} OR {changed} THEN 'updated'
                 ELSE 'unchanged' END AS state,
             CASE WHEN a.id IS NOT NULL AND ({moves}) THEN 1 ELSE 0 END AS moves,
@@ -392,12 +401,20 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int, totals: _Totals) -> t
                 [first_id, provider_id, snapshot_id],
             )
             return touched, first_id
-        cur.execute(
-            f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
-                SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
-            [provider_id, snapshot_id],
-        )
-        if counts["created"]:
+        if pg:  # the new accounts' ids were drawn from the sequence in DIFF (`_diff_select`)
+            cur.execute(
+                f"""INSERT INTO {acc} (id, provider_id, number, service_id, {columns}, snapshot_id, is_active)
+                    SELECT account_id, %s, account, service_id, {columns}, %s, TRUE FROM {DIFF}
+                    WHERE state = 'created'""",
+                [provider_id, snapshot_id],
+            )
+        else:
+            cur.execute(
+                f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
+                    SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
+                [provider_id, snapshot_id],
+            )
+        if counts["created"] and not pg:
             # the new accounts' ids, for their periods
             cur.execute(
                 f"""UPDATE {DIFF} SET account_id = a.id FROM {acc} a

@@ -319,6 +319,19 @@ def pgbench(clients: int, seconds: int) -> float:
         pg_drop_database(url)
 
 
+def app_server_args(server: str, port: int, workers: int, threads: int) -> list[str]:
+    """The module and arguments that serve merezha.wsgi on 127.0.0.1:`port` (python -m …): granian
+    with `workers` processes of `threads` blocking threads (0: its default), as deploy.md advises;
+    gunicorn with `workers` sync workers, or gthread workers of `threads` threads."""
+    common = ["--workers", str(workers), "--log-level", "warning"]
+    if server == "granian":
+        listen = ["--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
+        threads_args = ["--blocking-threads", str(threads)] if threads else []
+        return ["granian", *listen, *common, *threads_args, "merezha.wsgi:application"]
+    threads_args = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
+    return ["gunicorn", "merezha.wsgi:application", "--bind", f"127.0.0.1:{port}", *common, *threads_args]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
@@ -386,52 +399,14 @@ def main() -> None:
             DB_CONN_MAX_AGE="300",  # the production settings (docs/how-to/deploy.md)
             PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]),
         )
-        if args.server == "gunicorn":
+        if args.server != "runserver":
             ports = [free_port()]
             servers.append(
                 subprocess.Popen(
                     [
                         sys.executable,
                         "-m",
-                        "gunicorn",
-                        "merezha.wsgi:application",
-                        "--bind",
-                        f"127.0.0.1:{ports[0]}",
-                        "--workers",
-                        str(args.workers),
-                        *(
-                            ["--worker-class", "gthread", "--threads", str(args.threads)]
-                            if args.threads
-                            else []
-                        ),
-                        "--log-level",
-                        "warning",
-                    ],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        elif args.server == "granian":
-            ports = [free_port()]
-            servers.append(
-                subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "granian",
-                        "--interface",
-                        "wsgi",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(ports[0]),
-                        "--workers",
-                        str(args.workers),
-                        *(["--blocking-threads", str(args.threads)] if args.threads else []),
-                        "--log-level",
-                        "warning",
-                        "merezha.wsgi:application",
+                        *app_server_args(args.server, ports[0], args.workers, args.threads),
                     ],
                     env=env,
                     stdout=subprocess.DEVNULL,

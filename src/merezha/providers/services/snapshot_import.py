@@ -401,19 +401,13 @@ def _merge_accounts(*, provider_id: int, snapshot_id: int, totals: _Totals) -> t
                 [first_id, provider_id, snapshot_id],
             )
             return touched, first_id
-        if pg:  # the new accounts' ids were drawn from the sequence in DIFF (`_diff_select`)
-            cur.execute(
-                f"""INSERT INTO {acc} (id, provider_id, number, service_id, {columns}, snapshot_id, is_active)
-                    SELECT account_id, %s, account, service_id, {columns}, %s, TRUE FROM {DIFF}
-                    WHERE state = 'created'""",
-                [provider_id, snapshot_id],
-            )
-        else:
-            cur.execute(
-                f"""INSERT INTO {acc} (provider_id, number, service_id, {columns}, snapshot_id, is_active)
-                    SELECT %s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE account_id IS NULL""",
-                [provider_id, snapshot_id],
-            )
+        # on PostgreSQL the new accounts' ids were drawn from the sequence in DIFF (`_diff_select`)
+        ids = ("id, ", "account_id, ") if pg else ("", "")
+        cur.execute(
+            f"""INSERT INTO {acc} ({ids[0]}provider_id, number, service_id, {columns}, snapshot_id, is_active)
+                SELECT {ids[1]}%s, account, service_id, {columns}, %s, TRUE FROM {DIFF} WHERE state = 'created'""",
+            [provider_id, snapshot_id],
+        )
         if counts["created"] and not pg:
             # the new accounts' ids, for their periods
             cur.execute(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from merezha.organisations.services import api_token_create
 from merezha.payments.models import Payment
+from tests.concurrency import at_once
 from tests.payments.conftest import world  # noqa: F401 - the money loop's fixture
 from tests.test_wsgi import _keep_the_test_connection, call  # noqa: F401 - the fixture is autouse
 
@@ -176,9 +177,6 @@ def test_concurrent_retries_on_the_hot_path_create_one_payment(world):  # noqa: 
     """Eight concurrent HTTP retries of one payment (same key and body) through the real WSGI
     application: the hot path takes one, the others step aside to the route, which answers each
     with that first payment."""
-    import threading
-
-    from django.db import connections
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serialises every writer; and the hot path is PostgreSQL's")
@@ -200,27 +198,12 @@ def test_concurrent_retries_on_the_hot_path_create_one_payment(world):  # noqa: 
         "method": "card",
     }
     n = 8
-    barrier = threading.Barrier(n)
-    answers: list[object] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            status, _, content = call("POST", "/api/v1/payments", body, **auth, idempotency_key="same")
-            out: object = (status, json.loads(content)["receipt"])
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            out = exc
-        finally:
-            connections.close_all()
-        with lock:
-            answers.append(out)
+    def retry(_: int) -> tuple[int, str]:
+        status, _, content = call("POST", "/api/v1/payments", body, **auth, idempotency_key="same")
+        return status, json.loads(content)["receipt"]
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    answers = at_once(n, retry)
     assert len(answers) == n and not [a for a in answers if isinstance(a, Exception)], answers
     assert sorted(a[0] for a in answers) == [200] * (n - 1) + [201]  # type: ignore[index]
     today = timezone.localdate()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from merezha.core.models import AuditEntry, IdempotencyKey
 from merezha.core.services import (
@@ -20,6 +19,7 @@ from merezha.core.services import (
     idempotency_key_clean,
     request_fingerprint,
 )
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -154,31 +154,13 @@ def test_concurrent_duplicates_run_the_write_once():
             "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
         )
     n = 8
-    barrier = threading.Barrier(n)
-    answers: list[object] = []
-    lock = threading.Lock()
 
     def write() -> tuple[int, object]:
         entry = audit_record(user=None, action="test.write")
         time.sleep(0.2)  # hold the claim a while: the others queue behind it on the insert
         return 201, {"entry": entry.pk}
 
-    def worker() -> None:
-        try:
-            barrier.wait(timeout=10)
-            out: object = idempotency_answer(scope="s", key="same", request={"a": 1}, write=write)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            out = exc
-        finally:
-            connections.close_all()
-        with lock:
-            answers.append(out)
-
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    answers = at_once(n, lambda _: idempotency_answer(scope="s", key="same", request={"a": 1}, write=write))
     assert len(answers) == n and all(isinstance(a, IdempotentAnswer) for a in answers), answers
     entry = AuditEntry.objects.get().pk
     assert sorted(a.replayed for a in answers) == [False] + [True] * (n - 1)  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 
@@ -16,6 +15,7 @@ from merezha.core.roles import Role
 from merezha.organisations.services import api_token_create
 from merezha.payments.models import Cancellation, Payment
 from merezha.payments.services import PaymentLineIn, payment_create
+from tests.concurrency import at_once
 from tests.idempotency import CONFLICT, CONTROL, TOO_LONG, assert_replayed, kept
 
 pytestmark = pytest.mark.django_db
@@ -228,11 +228,8 @@ def test_concurrent_cancel_retries_over_http_cancel_once(world, live_server):
     ).payment
     token = api_token_create(user=world.cashiers[0], name="t")[1]
     n = 6
-    barrier = threading.Barrier(n)
-    answers: list[tuple[int, bytes]] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
+    def retry(_: int) -> tuple[int, bytes]:
         req = urllib.request.Request(
             f"{live_server.url}/api/v1/payments/{payment.pk}/cancel",
             data=json.dumps({"reason": "wrong amount"}).encode(),
@@ -243,22 +240,15 @@ def test_concurrent_cancel_retries_over_http_cancel_once(world, live_server):
                 "Content-Type": "application/json",
             },
         )
-        barrier.wait(timeout=10)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
-                answer = (resp.status, resp.read())
+                return resp.status, resp.read()
         except urllib.error.HTTPError as exc:
-            answer = (exc.code, exc.read())
-        with lock:
-            answers.append(answer)
+            return exc.code, exc.read()
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert len(answers) == n
-    assert {status for status, _ in answers} == {200}, answers
-    assert len({content for _, content in answers}) == 1
+    answers = at_once(n, retry)
+    assert len(answers) == n and not [a for a in answers if isinstance(a, Exception)], answers
+    assert {status for status, _ in answers} == {200}, answers  # type: ignore[misc]
+    assert len({content for _, content in answers}) == 1  # type: ignore[misc]
     assert json.loads(answers[0][1])["cancel_reason"] == "wrong amount"
     assert Cancellation.objects.count() == 1

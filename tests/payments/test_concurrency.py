@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from merezha.core.money import Money
 from merezha.core.services import IdempotencyConflict
 from merezha.payments.models import OperationalDay, Payment, PaymentLine
 from merezha.payments.services import PaymentLineIn, payment_create
+from tests.concurrency import at_once
 from tests.payments.conftest import at
 
 
@@ -36,38 +35,23 @@ def test_concurrent_duplicates_create_one_payment(world):
             "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
         )
     n = 8
-    barrier = threading.Barrier(n)
-    outcomes: list[object] = []
-    lock = threading.Lock()
 
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            res = payment_create(
-                cashier=world.cashiers[0],
-                point=world.points[0],
-                lines=[
-                    PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("10.00")),
-                    PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("20.00")),
-                ],
-                method="card",
-                tendered=None,
-                idempotency_key="same-key",
-                now=at("2026-11-02", 9),
-            )
-            out: object = (res.created, res.payment.pk, res.payment.receipt)
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            out = exc
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(out)
+    def duplicate(_: int) -> tuple[bool, object, str]:
+        res = payment_create(
+            cashier=world.cashiers[0],
+            point=world.points[0],
+            lines=[
+                PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("10.00")),
+                PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("20.00")),
+            ],
+            method="card",
+            tendered=None,
+            idempotency_key="same-key",
+            now=at("2026-11-02", 9),
+        )
+        return res.created, res.payment.pk, res.payment.receipt
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = at_once(n, duplicate)
     assert len(outcomes) == n and not [o for o in outcomes if isinstance(o, Exception)], outcomes
     assert sorted(o[0] for o in outcomes) == [False] * (n - 1) + [True]  # type: ignore[index]
     assert len({o[1] for o in outcomes}) == 1  # type: ignore[index]
@@ -82,32 +66,20 @@ def test_concurrent_different_payments_get_distinct_receipts(world):
             "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
         )
     n = 8
-    barrier = threading.Barrier(n)
-    errors: list[Exception] = []
 
-    def worker(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            payment_create(
-                cashier=world.cashiers[0],
-                point=world.points[0],
-                lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(100 + i))],
-                method="card",
-                tendered=None,
-                idempotency_key=f"k-{i}",
-                now=at("2026-11-02", 9),
-            )
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def pay(i: int) -> object:
+        return payment_create(
+            cashier=world.cashiers[0],
+            point=world.points[0],
+            lines=[PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money(100 + i))],
+            method="card",
+            tendered=None,
+            idempotency_key=f"k-{i}",
+            now=at("2026-11-02", 9),
+        )
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert errors == []
+    results = at_once(n, pay)
+    assert len(results) == n and [r for r in results if isinstance(r, Exception)] == []
     assert sorted(Payment.objects.values_list("number", flat=True)) == list(range(1, n + 1))
     with pytest.raises(IdempotencyConflict):
         payment_create(
@@ -137,11 +109,8 @@ def test_concurrent_http_retries_create_one_payment(world, live_server):
         {"lines": [{"account_id": world.accounts["water"].pk, "amount": "12.34"}], "method": "card"}
     ).encode()
     n = 6
-    barrier = threading.Barrier(n)
-    answers: list[tuple[int, str]] = []
-    lock = threading.Lock()
 
-    def worker() -> None:
+    def retry(_: int) -> tuple[int, str]:
         req = urllib.request.Request(
             f"{live_server.url}/api/v1/payments",
             data=body,
@@ -152,19 +121,13 @@ def test_concurrent_http_retries_create_one_payment(world, live_server):
                 "Content-Type": "application/json",
             },
         )
-        barrier.wait(timeout=10)
         with urllib.request.urlopen(req, timeout=30) as resp:
-            data = json.loads(resp.read())
-        with lock:
-            answers.append((resp.status, data["receipt"]))
+            return resp.status, json.loads(resp.read())["receipt"]
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert sorted(status for status, _ in answers) == [200] * (n - 1) + [201]
-    receipts = {receipt for _, receipt in answers}
+    answers = at_once(n, retry)
+    assert not [a for a in answers if isinstance(a, Exception)], answers
+    assert sorted(status for status, _ in answers) == [200] * (n - 1) + [201]  # type: ignore[misc]
+    receipts = {receipt for _, receipt in answers}  # type: ignore[misc]
     assert len(receipts) == 1 and receipts.pop().endswith("-1")
     assert Payment.objects.count() == 1
 

@@ -638,3 +638,99 @@ def test_a_closed_account_in_the_next_snapshot_is_open_again(city, provider, wri
         ("A1", True, Money(100)),
         ("A2", True, Money(200)),
     ]
+
+
+FAULTY_FILES = [
+    (
+        "rows.csv",
+        (
+            "account;service;street;house;apartment;payer;tax_id;opening;charged;recalc;benefit;subsidy;paid;closing\n"
+            "A1;water;вул. Проскурівська;2;;;;;;;;;;100\n"
+            "A1;water;вул. Проскурівська;4;;;;;;;;;;50\n"
+            "A3;milk;вул. Проскурівська;4;;;;;;;;;;50\n"
+            ";water;;4;;;;;;;;;;\n"
+            "A5;water;вул. Проскурівська;4;;;;;;;;;;1 234,5x\n"
+            "A6;water;вул. Проскурівська;4;;;;;;;;;;1,234\n"
+            "A7;water;вул. Проскурівська;4;;;;10;;;;;;20\n"
+            "A8;water;вул. Проскурівська;4;;;;;;;;;;99999999999999999\n"
+            f"{'A' * 40};water;вул. Проскурівська;4;;;;;;;;;;1\n"
+        ).encode(),
+    ),
+    ("empty.csv", b""),
+    ("no-header.csv", b"foo;bar\n1;2\n"),
+    ("missing.csv", b"account;service;street;closing\nA1;water;x;1\n"),
+    ("bom.csv", b"\xef\xbb\xbfaccount;service;street;house;closing\nA1;water;\xe2\xf3\xeb;2;1\n"),
+    ("cut.csv", b"account;service;street;house;closing\nA1;water;\xd0"),
+    ("nul.csv", b"account;service;street;house;closing\nA1;wa\x00ter;x;2;1\n"),
+    ("twice.csv", b"account;account;service;street;house;closing\nA1;A1;water;x;2;1\n"),
+    ("wide.csv", b"account;service;street;house;closing\nA1;water;x;2;1;5;6\n"),
+    ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+    ("a.rar", b"Rar!\x1a\x07\x00" + b"\x00" * 100),
+    ("utf16.csv", "account;service\n".encode("utf-16")),
+    ("bad.xlsx", b"PK\x03\x04" + b"\x00" * 100),
+    ("bad.json", b'{"rows": [{"account": "A1", "service": {"x": 1}}]}'),
+    ("broken.json", b'{"rows": [{"account": "A1",'),
+    ("norows.json", b'{"period": "2026-10", "lines": []}'),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), FAULTY_FILES, ids=[n for n, _ in FAULTY_FILES])
+def test_every_reason_of_a_refused_file_has_a_translation(city, provider, tmp_path, name, content):
+    """A page shows an import's reasons in the reader's language (core.reasons): each reason the
+    import gives must be one of the templates there."""
+    from merezha.core.reasons import reason_template
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    reasons = [e.reason for e in exc.value.report.errors]
+    assert reasons and [r for r in reasons if reason_template(r) is None] == []
+
+
+def test_every_reason_of_refused_metadata_has_a_translation(city, provider, write_snapshot):
+    from merezha.core.reasons import reason_template
+
+    row = "A1;water;вул. Проскурівська;2;;;;;;;;;;100"
+    reasons = []
+    snapshot_import(str(write_snapshot(row)), provider=provider, period=PERIOD, payments_through=THROUGH)
+    for period, through in (
+        (dt.date(2026, 9, 1), dt.date(2026, 9, 30)),  # older than the snapshot in force
+        (dt.date(2026, 11, 2), THROUGH),  # not a month
+        (None, None),
+    ):
+        with pytest.raises(ImportRejected) as exc:
+            snapshot_import(
+                str(write_snapshot(row)), provider=provider, period=period, payments_through=through
+            )
+        reasons += [e.reason for e in exc.value.report.errors]
+    json_file = write_snapshot(
+        name="meta.json",
+        header='{"provider": "heat", "period": "2026-13", "payments_through": "2026-11-30", "rows": []}',
+    )
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(json_file), provider=provider, period=PERIOD, payments_through=THROUGH)
+    reasons += [e.reason for e in exc.value.report.errors]
+    assert len(reasons) >= 8 and [r for r in reasons if reason_template(r) is None] == []
+
+
+def test_every_discrepancy_detail_has_a_translation(city, provider, write_snapshot):
+    from merezha.core.reasons import reason_template
+
+    path = write_snapshot(
+        "K1;water;вул. Кам'янецька;7;1;Коваленко Ірина Іванівна;1779483742;;;;;;;10",
+        "K2;water;вул. Кам'янецька;7;2;Шевченко Тарас;;;;;;;;10",
+        "K3;water;вул. Кам'янецька;7;3;Кравчук Марія;3530326959;;;;;;;10",
+        "K4;water;вул. Кам'янецька;7;99;;;;;;;;;10",
+        "K5;water;вул. Неіснуюча;1;;;;;;;;;;10",
+        "K6;water;вул. Кам'янецька;7;4;Кравчук Андрій;12345;;;;;;;10",
+        "K7;water;вул. Кам'янецька;7777;1;;;;;;;;;10",
+        "K8;water;;7;1;;;;;;;;;10",
+        "K9;water;вул. Кам'янецька;7;4;Кравчук Андрій;1779483743;;;;;;;10",
+    )
+    report = snapshot_import(
+        str(path), provider=provider, period=PERIOD, payments_through=THROUGH, accept_partial=True
+    )
+    details = list(Discrepancy.objects.values_list("detail", flat=True))
+    assert len(details) >= 6 and [d for d in details if reason_template(d) is None] == []
+    assert report.rows_rejected == 1  # K8: no street

@@ -33,7 +33,8 @@ def test_upload_history_and_report(client, city, samples, water_user):
     assert 'id="closing-total">177\u202f447,84<' in page  # as people read it; files keep 177447.84
     assert 'id="changes">new: 249, changed: 0, unchanged: 0, closed: 0<' in page  # not `created 249`
     assert '<td title="water">Водопостачання</td>' in page  # a discrepancy's service by name
-    assert "unmatched addresses: 1" in page and 'http-equiv="refresh"' not in page
+    assert 'id="unmatched">1<' in page and 'http-equiv="refresh"' not in page
+    assert "unknown street: вул. Неіснуюча" in page  # the discrepancy's detail
     home = client.get(reverse("provider-home")).content.decode()
     assert 'id="fig-accounts">249<' in home and 'id="fig-total">177\u202f447,84<' in home
     assert '<td class="num">177\u202f447,84</td>' in home  # the upload's line in the history
@@ -147,3 +148,21 @@ def test_snapshot_page_in_ukrainian_says_what_the_import_did(client, city, sampl
     r = post_upload(client, samples / "snapshot-water-2026-10.csv")
     page = client.get(r.url).content.decode()
     assert 'id="changes">нові: 249, змінені: 0, без змін: 0, закриті: 0<' in page
+    # the discrepancy's detail, which the report and the files keep in English
+    assert "адресу не знайдено в реєстрі: невідома вулиця: вул. Неіснуюча</td>" in page
+    assert "unknown street" not in page and "unmatched addresses" not in page
+
+
+def test_rejected_rows_page_in_ukrainian_gives_the_reasons_in_ukrainian(
+    client, city, samples, water_user, ukrainian
+):
+    client.force_login(water_user)
+    r = post_upload(client, samples / "snapshot-bad-inconsistent.csv")
+    page = client.get(r.url).content.decode()
+    assert (
+        "<td>сальдо на кінець 61.00 не випливає зі стовпців періоду: сальдо на початок + нараховано + "
+        "перерахунок − пільга − субсидія − оплачено = 60.00</td>"
+    ) in page
+    # the API keeps the exchange's English reason
+    snap = Snapshot.objects.get()
+    assert snap.report["errors"][0]["reason"].startswith("closing 61.00 does not follow")

@@ -412,7 +412,7 @@ def test_batch_check_with_address_columns(city):
     ]
     assert (
         check.rows[1]["reason"]
-        == "address 'вул. Шевченка, 10': the register has no a whole-house dwelling in house 10"
+        == "address 'вул. Шевченка, 10': the register has no whole-house dwelling in house 10"
     )
 
 

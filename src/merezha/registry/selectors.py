@@ -57,7 +57,7 @@ class DwellingIndex:
             )
         found = self.dwellings.get((building_id, apartment_key(apartment)), [])
         if not found:
-            what = f"apartment {apartment}" if apartment_key(apartment) else "a whole-house dwelling"
+            what = f"apartment {apartment}" if apartment_key(apartment) else "whole-house dwelling"
             return AddressMatch(
                 MatchStatus.UNMATCHED,
                 street_id=sm.street_id,

@@ -1,0 +1,167 @@
+"""The imports' reasons and details, shown on a page in the reader's language.
+
+Every import writes its reasons (a rejected row's, a refused file's, a discrepancy's detail) in
+English, with the values in them: that is the answer the exchange gives partners (exchange-v1:
+`line`, `column`, `reason`), what the command line prints, what the API returns and what the
+database keeps. A page is for a person, in Ukrainian by default: `reason_localise` recognises the
+English text by its template in `TEMPLATES` and gives the template's translation (gettext) with the
+same values. A text that no template recognises is shown as it is.
+
+A template is the English text with `{name}` where a value goes; a value named `reason` is itself a
+reason and is localised too. When an import gains a message, its template goes here, with its
+translation in `locale/uk/LC_MESSAGES/django.po`; `tests/core/test_reasons.py` imports files with
+every kind of fault and fails on a reason that no template recognises.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
+
+TEMPLATES: tuple[str, ...] = (
+    # a row's checks (providers.snapshot_rows, registry and subsidy imports)
+    N_("required value is empty"),
+    N_("required column is missing"),
+    N_("longer than {limit} characters"),
+    N_("unknown service {service}: not a network code nor your alias"),
+    N_(
+        "closing {closing} does not follow from the period columns: "
+        "opening + charged + recalc − benefit − subsidy − paid = {expected}"
+    ),
+    N_("account {account} for {service} appears {n} times in the file (first on line {line})"),
+    N_("no header row: the first row must name the columns ({required}, …); line {line} holds: {holds}"),
+    # amounts (core.money)
+    N_("not an amount: {text}"),
+    N_("empty amount"),
+    N_("more than two decimal places: {text} (the hub does not round amounts)"),
+    N_("amount out of range: {value}"),
+    # identifiers, dates (core.identifiers)
+    N_("tax id {value}: wrong check digit"),
+    N_("tax id {value}: a РНОКПП has 10 digits"),
+    N_("tax id {value}: neither a РНОКПП nor a passport number"),
+    N_("not a date: {value} (expected YYYY-MM-DD or DD.MM.YYYY)"),
+    N_("not a period: {value} (expected YYYY-MM)"),
+    # the metadata of a snapshot (providers.services.snapshot_import)
+    N_("the file is provider {code}'s snapshot, not {provider}'s"),
+    N_("the file says {key} {value}, the upload says {given}"),
+    N_("no period: give it with the upload (YYYY-MM) or in the file"),
+    N_("a period is a month: {date} is not the first day of one"),
+    N_("no payments_through: give it with the upload (YYYY-MM-DD) or in the file"),
+    N_("period {period} is older than the snapshot in force ({in_force})"),
+    N_("payments_through {date} is earlier than the snapshot in force ({in_force})"),
+    N_("the file has no rows"),
+    N_("no row could be applied"),
+    # addresses (registry.matching, registry.selectors): a discrepancy's detail
+    N_("empty street"),
+    N_("unknown street: {street}"),
+    N_("ambiguous street: {street} names {n} streets"),
+    N_("empty house number"),
+    N_("no house {house} on this street"),
+    N_("the register has no apartment {apartment} in house {house}"),
+    N_("the register has no whole-house dwelling in house {house}"),
+    N_("{n} dwellings at this address"),
+    N_("cannot read an address in {text}"),
+    N_("unmatched"),
+    N_("ambiguous"),
+    # households looked for by the subsidy office (subsidies.selectors)
+    N_("address {address}: {reason}"),
+    N_("tax id {tax_id} is not registered in any dwelling and names no account"),
+    N_("tax id {tax_id} leads to {n} dwellings"),
+    # the other discrepancies (providers.services.snapshot_import)
+    N_("payer {payer} is not registered in the dwelling"),
+    N_("tax id {tax_id} differs from the register's for {payer}"),
+    N_("tax id {tax_id} belongs to a person registered elsewhere"),
+    # files (formats.readers)
+    N_("not an exchange file: {reason}"),
+    N_("UTF-16 text: save the file as UTF-8 or cp1251"),
+    N_("an Excel 97-2003 workbook (.xls) or another old Office document: save it as XLSX or CSV"),
+    N_("a PDF document, not CSV, XLSX, DBF or JSON"),
+    N_("a {kind} archive: unpack it and send the file inside"),
+    N_("cannot open {file}: {error}"),
+    N_("the file is empty"),
+    N_("cannot decode the file: it is neither UTF-8 nor cp1251"),
+    N_("the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"),
+    N_("the text is not valid {encoding}"),
+    N_("the text is not valid {encoding}: it ends inside a character"),
+    N_("the text is not valid {encoding} (it starts with a UTF-8 byte-order mark)"),
+    N_(
+        "the text is not valid {encoding} (it starts with a UTF-8 byte-order mark): it ends inside a character"
+    ),
+    N_("column {name} appears twice in the header"),
+    N_("{n} fields where the header has {width}"),
+    N_("a field is longer than {limit} characters (a quote left open?)"),
+    N_("a quoted field is not closed before the end of the file"),
+    N_("malformed CSV: {error}"),
+    N_(
+        "cell {cell} holds a formula without a computed value: open the file in Excel or LibreOffice "
+        "and save it, or write the values instead of formulas"
+    ),
+    N_("not a readable XLSX workbook: {error}"),
+    N_("the workbook has no worksheet"),
+    N_("the workbook's first sheet is empty"),
+    N_(
+        "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+        "set the language-driver byte or re-save it in cp1251"
+    ),
+    N_("not a valid dBase III file: the field descriptors do not add up"),
+    N_("field {name} appears twice in the DBF header"),
+    N_("truncated DBF: the header announces {announced} records, the file holds {held}"),
+    N_("truncated DBF record"),
+    N_("not a DBF date: {text}"),
+    N_("the key {key} appears twice in the row"),
+    N_("a value must be a text or a number, not an object"),
+    N_("a value must be a text or a number, not a list"),
+    N_("the value holds a NUL character"),
+    N_("`{key}` must be an array of row objects"),
+    N_("a row must be an object of column names and values"),
+    N_("the JSON text is not valid UTF-8"),
+    N_("malformed JSON: {error}"),
+    N_("no `{key}` array of rows in the JSON object (its keys: {keys})"),
+)
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def template_names(template: str) -> set[str]:
+    """The placeholders of a template (`{limit}` → `limit`)."""
+    return set(_PLACEHOLDER.findall(template))
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each template as a pattern of the whole text; the templates with the most fixed text first,
+    so that `the text is not valid {encoding}` does not take the longer ones' texts."""
+    compiled = []
+    for template in sorted(TEMPLATES, key=lambda t: -len(_PLACEHOLDER.sub("", t))):
+        parts = _PLACEHOLDER.split(template)
+        pattern = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        compiled.append((re.compile(pattern, re.DOTALL), template))
+    return tuple(compiled)
+
+
+def reason_template(text: str) -> tuple[str, dict[str, str]] | None:
+    """The template that `text` was written from and its values, or None."""
+    for pattern, template in _patterns():
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return template, found.groupdict()
+    return None
+
+
+def reason_localise(text: str) -> str:
+    """`text`, an import's English reason, in the active language (as it is when not recognised)."""
+    found = reason_template(text)
+    if found is None:
+        return text
+    template, values = found
+    if "reason" in values:
+        values["reason"] = reason_localise(values["reason"])
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation that names other values
+        return text

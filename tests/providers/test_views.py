@@ -50,6 +50,9 @@ def test_rejected_upload_page_lists_rows(client, city, samples, water_user):
     r = post_upload(client, samples / "snapshot-bad-inconsistent.csv")
     page = client.get(r.url).content.decode()
     assert "61.00" in page and "60.00" in page and '<td class="num">3</td>' in page
+    assert 'id="closing-total">—<' in page  # nothing was applied: no total to show
+    home = client.get(reverse("provider-home")).content.decode()
+    assert '<td class="num">—</td><td class="num">—</td><td class="num">—</td>' in home
 
 
 def test_pending_upload_page_refreshes(client, water_user):

@@ -13,6 +13,7 @@ from django.db import transaction
 from merezha.core.imports import ImportRejected
 from merezha.core.models import InboxDocument
 from merezha.core.money import Money
+from merezha.core.reasons import reason_template
 from merezha.core.roles import OrgKind
 from merezha.organisations.models import ProviderService, Service, ServiceAlias
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
@@ -332,15 +333,19 @@ def test_a_spreadsheet_amount_with_three_real_places_is_refused(city, provider, 
     ]
 
 
+#: One row of each discrepancy (K2–K6) and one without (K1), in the sample city.
+DISCREPANT_ROWS = (
+    "K1;water;вул. Кам'янецька;7;1;Коваленко Ірина Іванівна;1779483742;;;;;;;10",
+    "K2;water;вул. Кам'янецька;7;2;Шевченко Тарас;;;;;;;;10",
+    "K3;water;вул. Кам'янецька;7;3;Кравчук Марія;3530326959;;;;;;;10",
+    "K4;water;вул. Кам'янецька;7;99;;;;;;;;;10",
+    "K5;water;вул. Неіснуюча;1;;;;;;;;;;10",
+    "K6;water;вул. Кам'янецька;7;4;Кравчук Андрій;12345;;;;;;;10",
+)
+
+
 def test_discrepancies_are_reported_never_fixed(city, provider, write_snapshot):
-    path = write_snapshot(
-        "K1;water;вул. Кам'янецька;7;1;Коваленко Ірина Іванівна;1779483742;;;;;;;10",
-        "K2;water;вул. Кам'янецька;7;2;Шевченко Тарас;;;;;;;;10",
-        "K3;water;вул. Кам'янецька;7;3;Кравчук Марія;3530326959;;;;;;;10",
-        "K4;water;вул. Кам'янецька;7;99;;;;;;;;;10",
-        "K5;water;вул. Неіснуюча;1;;;;;;;;;;10",
-        "K6;water;вул. Кам'янецька;7;4;Кравчук Андрій;12345;;;;;;;10",
-    )
+    path = write_snapshot(*DISCREPANT_ROWS)
     report = snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
     snap = Snapshot.objects.get()
     got = sorted(Discrepancy.objects.filter(snapshot=snap).values_list("line", "account_number", "kind"))
@@ -678,8 +683,6 @@ FAULTY_FILES = [
 def test_every_reason_of_a_refused_file_has_a_translation(city, provider, tmp_path, name, content):
     """A page shows an import's reasons in the reader's language (core.reasons): each reason the
     import gives must be one of the templates there."""
-    from merezha.core.reasons import reason_template
-
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(ImportRejected) as exc:
@@ -689,8 +692,6 @@ def test_every_reason_of_a_refused_file_has_a_translation(city, provider, tmp_pa
 
 
 def test_every_reason_of_refused_metadata_has_a_translation(city, provider, write_snapshot):
-    from merezha.core.reasons import reason_template
-
     row = "A1;water;вул. Проскурівська;2;;;;;;;;;;100"
     reasons = []
     snapshot_import(str(write_snapshot(row)), provider=provider, period=PERIOD, payments_through=THROUGH)
@@ -715,15 +716,8 @@ def test_every_reason_of_refused_metadata_has_a_translation(city, provider, writ
 
 
 def test_every_discrepancy_detail_has_a_translation(city, provider, write_snapshot):
-    from merezha.core.reasons import reason_template
-
     path = write_snapshot(
-        "K1;water;вул. Кам'янецька;7;1;Коваленко Ірина Іванівна;1779483742;;;;;;;10",
-        "K2;water;вул. Кам'янецька;7;2;Шевченко Тарас;;;;;;;;10",
-        "K3;water;вул. Кам'янецька;7;3;Кравчук Марія;3530326959;;;;;;;10",
-        "K4;water;вул. Кам'янецька;7;99;;;;;;;;;10",
-        "K5;water;вул. Неіснуюча;1;;;;;;;;;;10",
-        "K6;water;вул. Кам'янецька;7;4;Кравчук Андрій;12345;;;;;;;10",
+        *DISCREPANT_ROWS,
         "K7;water;вул. Кам'янецька;7777;1;;;;;;;;;10",
         "K8;water;;7;1;;;;;;;;;10",
         "K9;water;вул. Кам'янецька;7;4;Кравчук Андрій;1779483743;;;;;;;10",

@@ -374,3 +374,23 @@ def test_streets_refused_rows(tmp_path, db, content, error):
         streets_import(str(p))
     assert [str(e) for e in exc.value.report.errors] == [error]
     assert Street.objects.count() == 0
+
+
+def test_house_and_apartment_are_kept_without_their_prefixes(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;буд. 12 а;кв. 3;;;;;;;;\nD2;вул. Свободи;буд. 12 а;0;;;;;;;;\n",
+        ),
+        office=office,
+    )
+    d1, d2 = Dwelling.objects.order_by("office_ref")
+    assert (d1.building.number, d1.apartment, str(d1)) == ("12 а", "3", "вул. Свободи, 12 а, кв. 3")
+    assert (d2.apartment, str(d2)) == ("", "вул. Свободи, 12 а")
+    before = snapshot_of_register()
+    again = registry_import(
+        write(tmp_path, "b.csv", "D1;Свободи;12а;3;;;;;;;;\nD2;Свободи;12-А;;;;;;;;;\n"), office=office
+    )
+    assert again.changes == {}
+    assert snapshot_of_register() == before

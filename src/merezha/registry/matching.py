@@ -146,8 +146,9 @@ def street_key(text: str) -> str:
     return split_street(text)[1]
 
 
-_HOUSE_PREFIX = re.compile(r"^\s*(буд(инок)?|б|д|дом|house)\.?\s*", re.IGNORECASE)
-_APT_PREFIX = re.compile(r"^\s*(кв(артира)?|кв-ра|apt|ап)\.?\s*", re.IGNORECASE)
+#: Longer words first: `дом` is not `д` followed by `ом`, `кв-ра` not `кв` followed by `-ра`.
+_HOUSE_PREFIX = re.compile(r"^\s*(будинок|буд|дом|house|б|д)\.?\s*", re.IGNORECASE)
+_APT_PREFIX = re.compile(r"^\s*(квартира|кв-ра|кв|apt|ап)\.?\s*", re.IGNORECASE)
 #: A block (`корп. 2`), also after a comma: `12, корп. 2`, `12,к.2`, `12 , корпус 2`.
 _BLOCK = re.compile(r"\s*,?\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
 _HAS_BLOCK = re.compile(r"\d\s*,?\s*(корп|к\.|к\s*\d|блок|секція)")
@@ -174,6 +175,22 @@ def house_key(text: str) -> str:
     value = value.replace("\\", "/")
     value = _LEADING_ZEROS.sub("", value)  # `012`: a spreadsheet column formatted `000`
     return value.translate(_FOLD)
+
+
+def house_text(text: str) -> str:
+    """A house number as the register shows it: as written, without a `буд.` prefix (`буд. 12 а` →
+    `12 а`), single spaces."""
+    value = " ".join(unicodedata.normalize("NFC", str(text)).split())
+    return _HOUSE_PREFIX.sub("", value, count=1).strip() or value
+
+
+def apartment_text(text: str | None) -> str:
+    """An apartment number as the register shows it: without a `кв.` prefix (`кв. 3` → `3`), and empty
+    for a private house (`0`, what some software writes for no apartment)."""
+    if not apartment_key(text):
+        return ""
+    value = " ".join(unicodedata.normalize("NFC", str(text)).split())
+    return _APT_PREFIX.sub("", value, count=1).strip() or value
 
 
 @lru_cache(maxsize=1 << 12)

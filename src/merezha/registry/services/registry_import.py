@@ -25,7 +25,16 @@ from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
 from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
 from merezha.formats import FormatError, open_table, source_name
-from merezha.registry.matching import MatchStatus, StreetMatch, apartment_key, canonical_name, fold, house_key
+from merezha.registry.matching import (
+    MatchStatus,
+    StreetMatch,
+    apartment_key,
+    apartment_text,
+    canonical_name,
+    fold,
+    house_key,
+    house_text,
+)
 from merezha.registry.models import (
     BenefitCategory,
     Building,
@@ -256,9 +265,9 @@ def registry_import(
                         ref=ref,
                         line=line,
                         street_id=match.street_id,
-                        house=row["house"].strip(),
+                        house=house_text(row["house"]),
                         house_key=hkey,
-                        apartment=row.get("apartment", "").strip(),
+                        apartment=apartment_text(row.get("apartment", "")),
                         apartment_key=akey,
                         area=extra["area"],
                         rejected=ref in rejected_refs,
@@ -415,7 +424,7 @@ def _apply(
                 RegisterChange.Kind.DWELLING_CHANGED,
                 f="address",
                 old=str(dw),
-                new=f"{building}, {d.apartment}",
+                new=f"{building}" + (f", кв. {d.apartment}" if d.apartment else ""),
             )
             dw.building, dw.apartment, dw.apartment_key = building, d.apartment, d.apartment_key
             dirty = True

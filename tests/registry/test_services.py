@@ -335,7 +335,10 @@ def test_accept_partial_keeps_a_dwelling_whose_first_row_was_rejected(sample_str
         office=office,
         accept_partial=True,
     )
-    assert [str(e) for e in report.errors] == ["line 2, column relation: unknown relation 'boss'"]
+    assert [str(e) for e in report.errors] == [
+        "line 2, column relation: unknown relation 'boss': head, spouse, child, parent, other, or a Ukrainian "
+        "word for one (голова, дружина, чоловік, син, дочка, онук, мати, батько, брат, сестра, …)"
+    ]
     assert (report.rows_applied, report.changes) == (0, {})
     # the head did not leave: the dwelling with a rejected row is left exactly as it was
     assert sorted(Person.objects.filter(is_active=True).values_list("name", flat=True)) == ["Ія", "Ян"]
@@ -394,3 +397,46 @@ def test_house_and_apartment_are_kept_without_their_prefixes(sample_streets, tmp
     )
     assert again.changes == {}
     assert snapshot_of_register() == before
+
+
+@pytest.mark.parametrize(
+    ("word", "relation"),
+    [
+        ("Голова сім’ї", "head"),
+        ("ВІДПОВІДАЛЬНИЙ КВАРТИРОНАЙМАЧ", "head"),
+        ("сам", "head"),
+        ("глава семьи", "head"),
+        ("жінка", "spouse"),
+        ("муж", "spouse"),
+        ("Онучка", "child"),
+        ("пасинок", "child"),
+        ("дочь", "child"),
+        ("вітчим", "parent"),
+        ("мама", "parent"),
+        ("брат", "other"),
+        ("сестра", "other"),
+        ("теща", "other"),
+        ("невістка", "other"),
+        ("бабуся", "other"),
+        ("квартирант", "other"),
+        ("Other", "other"),
+    ],
+)
+def test_relation_words_of_household_registers(sample_streets, tmp_path, office, word, relation):
+    registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;;Коваль;Ія;;;;{word};\n"), office=office)
+    assert Person.objects.get().relation == relation
+
+
+@pytest.mark.parametrize("area", ["1e3", "5E1", "+54", "54.3.1", "٥٤"])
+def test_an_area_is_digits_with_one_decimal_separator(sample_streets, tmp_path, office, area):
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;{area};;;;;;;\n"), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [f"line 2, column area: not an area in m²: {area!r}"]
+
+
+@pytest.mark.parametrize(
+    ("area", "stored"), [("54,3", "54.30"), ("1 234,5", "1234.50"), ("55,555", "55.56"), ("60", "60.00")]
+)
+def test_area_spellings_that_are_read(sample_streets, tmp_path, office, area, stored):
+    registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;{area};;;;;;;\n"), office=office)
+    assert str(Dwelling.objects.get().area) == stored

@@ -13,6 +13,7 @@ as its source, dated the day of the import.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -73,34 +74,112 @@ MAX_LENGTH = {
 }
 PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
 
+#: The relation to the head of the household (exchange-v1 §1: `head`, `spouse`, `child`, `parent`, `other`,
+#: Ukrainian words accepted), and the words housing office software writes for each, in Ukrainian and
+#: the Russian of older systems. Descendants are `child` (a grandchild, a stepchild), the head's parents
+#: and step-parents `parent`; every other relative (siblings, in-laws, grandparents) and a non-relative
+#: is `other`. Compared folded: case, apostrophes and look-alike letters do not matter.
 RELATIONS = {
-    "head": "head",
-    "голова": "head",
-    "голова сім'ї": "head",
-    "голова родини": "head",
-    "наймач": "head",
-    "власник": "head",
-    "квартиронаймач": "head",
-    "spouse": "spouse",
-    "дружина": "spouse",
-    "чоловік": "spouse",
-    "подружжя": "spouse",
-    "child": "child",
-    "син": "child",
-    "дочка": "child",
-    "донька": "child",
-    "дитина": "child",
-    "онук": "child",
-    "онука": "child",
-    "parent": "parent",
-    "батько": "parent",
-    "мати": "parent",
-    "other": "other",
-    "інше": "other",
-    "інший": "other",
-    "родич": "other",
+    "head": (
+        "head",
+        "голова",
+        "голова сім'ї",
+        "голова родини",
+        "голова домогосподарства",
+        "наймач",
+        "квартиронаймач",
+        "відповідальний квартиронаймач",
+        "власник",
+        "власниця",
+        "заявник",
+        "заявниця",
+        "сам",
+        "сама",
+        "глава семьи",
+        "глава",
+        "квартиросъемщик",
+        "наниматель",
+        "собственник",
+    ),
+    "spouse": ("spouse", "дружина", "чоловік", "жінка", "подружжя", "жена", "муж", "супруг", "супруга"),
+    "child": (
+        "child",
+        "син",
+        "дочка",
+        "донька",
+        "дочь",
+        "сын",
+        "дитина",
+        "ребенок",
+        "онук",
+        "онука",
+        "онучка",
+        "внук",
+        "внучка",
+        "правнук",
+        "правнучка",
+        "пасинок",
+        "падчерка",
+        "пасынок",
+        "падчерица",
+        "усиновлений",
+        "усиновлена",
+    ),
+    "parent": (
+        "parent",
+        "батько",
+        "мати",
+        "матір",
+        "мама",
+        "тато",
+        "вітчим",
+        "мачуха",
+        "отец",
+        "мать",
+        "отчим",
+    ),
+    "other": (
+        "other",
+        "інше",
+        "інший",
+        "інша",
+        "родич",
+        "родичка",
+        "брат",
+        "сестра",
+        "дід",
+        "дідусь",
+        "баба",
+        "бабуся",
+        "зять",
+        "невістка",
+        "тесть",
+        "теща",
+        "свекор",
+        "свекруха",
+        "племінник",
+        "племінниця",
+        "дядько",
+        "тітка",
+        "співмешканець",
+        "співмешканка",
+        "квартирант",
+        "квартирантка",
+        "не родич",
+        "другое",
+        "прочие",
+        "дед",
+        "бабушка",
+        "невестка",
+        "свекровь",
+        "племянник",
+        "племянница",
+    ),
 }
-_RELATIONS_FOLDED = {fold(k): v for k, v in RELATIONS.items()}
+_RELATIONS_FOLDED = {fold(word): code for code, words in RELATIONS.items() for word in words}
+#: An area as written: digits, one decimal separator (`,` already read as `.`); spaces separate thousands.
+_AREA = re.compile(r"[0-9]+(\.[0-9]+)?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
 #: A new person born this many days before the import is reported as a birth, not an arrival.
 BIRTH_WINDOW_DAYS = 62
 
@@ -158,7 +237,10 @@ def _parse_row(
     area: Decimal | None = None
     if row.get("area"):
         try:
-            area = Decimal(row["area"].replace(",", ".").replace(" ", "")).quantize(Decimal("0.01"))
+            text = _SPACES.sub("", row["area"]).replace(",", ".")
+            if not _AREA.fullmatch(text):  # no exponent (`1e3`), sign or other digits than 0-9
+                raise InvalidOperation
+            area = Decimal(text).quantize(Decimal("0.01"))
             if area <= 0 or area > 100000:
                 raise InvalidOperation
         except InvalidOperation:
@@ -186,7 +268,12 @@ def _parse_row(
         if row.get("relation"):
             relation = _RELATIONS_FOLDED.get(fold(row["relation"]), "")
             if not relation:
-                report.reject(line, "relation", f"unknown relation {row['relation']!r}")
+                report.reject(
+                    line,
+                    "relation",
+                    f"unknown relation {row['relation']!r}: head, spouse, child, parent, other, or a Ukrainian word "
+                    "for one (голова, дружина, чоловік, син, дочка, онук, мати, батько, брат, сестра, …)",
+                )
                 ok = False
         if not row.get("surname", "").strip():
             report.reject(line, "surname", "a person row needs a surname")

@@ -49,7 +49,7 @@ def test_streets_with_former_names(sample_streets, samples):
     svobody = Street.objects.get(name="Свободи")
     assert [n.name for n in svobody.former_names.all()] == ["Комсомольська"]
     again = streets_import(str(samples / "streets.csv"))
-    assert again.changes == {"created": 0, "updated": 0}
+    assert again.changes == {"created": 0, "renamed": 0, "updated": 0}
     assert StreetName.objects.count() == 2
 
 
@@ -355,9 +355,9 @@ def test_streets_type_written_into_the_name_is_the_type(tmp_path, db):
     assert list(StreetName.objects.values_list("name", flat=True)) == ["Стара"]
     # a file without the former_names column leaves the former names alone; an empty cell clears them
     p.write_text("type;name\n;Нова вулиця\n", encoding="utf-8")
-    assert streets_import(str(p)).changes == {"created": 0, "updated": 0}
+    assert streets_import(str(p)).changes == {"created": 0, "renamed": 0, "updated": 0}
     p.write_text("type;name;former_names\n;Нова вулиця;\n", encoding="utf-8")
-    assert streets_import(str(p)).changes == {"created": 0, "updated": 1}
+    assert streets_import(str(p)).changes == {"created": 0, "renamed": 0, "updated": 1}
     assert not StreetName.objects.exists()
 
 
@@ -440,3 +440,57 @@ def test_an_area_is_digits_with_one_decimal_separator(sample_streets, tmp_path, 
 def test_area_spellings_that_are_read(sample_streets, tmp_path, office, area, stored):
     registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;{area};;;;;;;\n"), office=office)
     assert str(Dwelling.objects.get().area) == stored
+
+
+def streets_file(tmp_path, text):
+    p = tmp_path / "streets.csv"
+    p.write_text("type;name;former_names\n" + text, encoding="utf-8")
+    return str(p)
+
+
+def test_a_street_renamed_in_the_directory_is_the_same_street(tmp_path, office):
+    from merezha.registry.selectors import address_match
+
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nвул.;Кірова;\n"))
+    registry_import(write(tmp_path, "a.csv", "D1;вул. Леніна;5;1;;;;;;;;\n"), office=office)
+    lenina = Street.objects.get(name="Леніна")
+    report = streets_import(streets_file(tmp_path, "вул.;Свободи;Леніна\nвул.;Кірова;\n"))
+    assert report.changes == {"created": 0, "renamed": 1, "updated": 1}
+    street = Street.objects.get(pk=lenina.pk)
+    assert (street.type, street.name, street.key) == ("вул.", "Свободи", "свободи")
+    assert [n.name for n in street.former_names.all()] == ["Леніна"]
+    assert Street.objects.count() == 2
+    dwelling = Dwelling.objects.get()
+    assert str(dwelling) == "вул. Свободи, 5, кв. 1"
+    # the old name is a former one now: addresses written either way find the dwelling
+    for spelling in ("вул. Леніна", "Свободи"):
+        assert address_match(street=spelling, house="5", apartment="1").dwelling_id == dwelling.pk
+    # the office's next register under the new name changes nothing
+    again = registry_import(write(tmp_path, "b.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)
+    assert again.changes == {}
+
+
+def test_a_renamed_street_is_told_by_its_type_among_streets_of_the_former_name(tmp_path, db):
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nпров.;Леніна;\n"))
+    lane = Street.objects.get(type="пров.")
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nпров.;Вишневий;Леніна\n"))
+    assert Street.objects.get(pk=lane.pk).name == "Вишневий"
+    assert sorted(str(s) for s in Street.objects.all()) == ["вул. Леніна", "пров. Вишневий"]
+
+
+def test_a_street_still_listed_under_its_name_is_not_renamed(tmp_path, db):
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\n"))
+    report = streets_import(streets_file(tmp_path, "вул.;Леніна;\nвул.;Свободи;Леніна\n"))
+    assert report.changes == {"created": 1, "renamed": 0, "updated": 1}
+    assert sorted(str(s) for s in Street.objects.all()) == ["вул. Леніна", "вул. Свободи"]
+
+
+def test_a_rename_that_cannot_be_told_is_refused_and_changes_nothing(tmp_path, db):
+    streets_import(streets_file(tmp_path, "пров.;Леніна;\nпл.;Леніна;\n"))
+    with pytest.raises(ImportRejected) as exc:
+        streets_import(streets_file(tmp_path, "вул.;Свободи;Леніна\n"))
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column former_names: the former names name 2 streets of the directory (пров. Леніна, "
+        "пл. Леніна): which one was renamed cannot be told"
+    ]
+    assert sorted(str(s) for s in Street.objects.all()) == ["пл. Леніна", "пров. Леніна"]

@@ -494,3 +494,30 @@ def test_a_rename_that_cannot_be_told_is_refused_and_changes_nothing(tmp_path, d
         "пл. Леніна): which one was renamed cannot be told"
     ]
     assert sorted(str(s) for s in Street.objects.all()) == ["пл. Леніна", "пров. Леніна"]
+
+
+def test_a_building_handed_over_by_its_office_passes_to_the_next_one(
+    sample_streets, tmp_path, office, office2
+):
+    registry_import(
+        write(tmp_path, "a.csv", "D1;вул. Свободи;5;1;;;;;;;;\nD2;вул. Свободи;7;1;;;;;;;;\n"), office=office
+    )
+    # while office 1 has dwellings in house 5, office 2 cannot take it
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "b.csv", "A1;Свободи;5;1;;;;;;;;\n"), office=office2)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column house: the building belongs to another housing office"
+    ]
+    # office 1's register no longer has house 5: it has handed the building over
+    registry_import(write(tmp_path, "c.csv", "D2;вул. Свободи;7;1;;;;;;;;\n"), office=office)
+    report = registry_import(write(tmp_path, "b.csv", "A1;Свободи;5;1;;;;;;;;\n"), office=office2)
+    assert report.changes == {"dwelling_added": 1}
+    building = Building.objects.get(key="5")
+    assert building.office == office2
+    assert sorted(building.dwellings.values_list("office__code", "office_ref", "is_active")) == [
+        ("ZHEK-01", "D1", False),
+        ("ZHEK-02", "A1", True),
+    ]
+    # and office 1 cannot take it back while office 2 has it
+    with pytest.raises(ImportRejected):
+        registry_import(write(tmp_path, "d.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)

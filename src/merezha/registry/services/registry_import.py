@@ -461,12 +461,23 @@ def _apply(
             )
         )
 
-    # buildings: owned by the office; another office's building is refused
+    # buildings: owned by the office; another office's building is refused while that office still has
+    # dwellings in it (a building it has handed over, with none left in its register, passes to this one)
     wanted_buildings = {(d.street_id, d.house_key): d for d in dwellings.values() if not d.rejected}
     buildings = {
         (b.street_id, b.key): b
         for b in Building.objects.filter(street_id__in={k[0] for k in wanted_buildings})
     }
+    foreign = [
+        b.pk
+        for key, b in buildings.items()
+        if key in wanted_buildings and b.office_id not in (None, office.pk)
+    ]
+    held = set(
+        Dwelling.objects.filter(building_id__in=foreign, is_active=True)
+        .exclude(office=office)
+        .values_list("building_id", flat=True)
+    )
     new_buildings = []
     for key, d in wanted_buildings.items():
         b = buildings.get(key)
@@ -474,12 +485,12 @@ def _apply(
             new_buildings.append(
                 Building(street_id=d.street_id, number=d.house, key=d.house_key, office=office)
             )
-        elif b.office_id not in (None, office.pk):
+        elif b.office_id not in (None, office.pk) and b.pk in held:
             for other in dwellings.values():
                 if (other.street_id, other.house_key) == key:
                     report.reject(other.line, "house", "the building belongs to another housing office")
                     other.rejected = True
-        elif b.office_id is None:
+        elif b.office_id != office.pk:
             b.office = office
             b.save(update_fields=["office"])
     if report.errors and not partial:

@@ -521,3 +521,17 @@ def test_a_building_handed_over_by_its_office_passes_to_the_next_one(
     # and office 1 cannot take it back while office 2 has it
     with pytest.raises(ImportRejected):
         registry_import(write(tmp_path, "d.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)
+
+
+def test_a_json_register_naming_another_office_is_refused(sample_streets, samples, office, office2):
+    registry_import(str(samples / "registry-ZHEK-02.json"), office=office2)
+    before = snapshot_of_register()
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(samples / "registry-ZHEK-02.json"), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1, column office: the file is housing office ZHEK-02's register, not ZHEK-01's"
+    ]
+    assert snapshot_of_register() == before
+    # applied for the office it names, the same file is no change
+    again = registry_import(str(samples / "registry-ZHEK-02.json"), office=office2)
+    assert again.changes == {}

@@ -386,6 +386,14 @@ def registry_import(
                         continue
                     current.persons.append(person)
                     current.person_keys.add(key)
+            # a JSON file may name its office (`"office": "ZHEK-02"`): another office's register applied
+            # as this one's would end every registration of this office
+            named = table.metadata.get("office", "").strip()
+            if named and named.casefold() != str(office.code).casefold():
+                report.reject(
+                    1, "office", f"the file is housing office {named}'s register, not {office.code}'s"
+                )
+                raise ImportRejected(report)
     except FormatError as exc:
         report.reject(exc.line or 1, exc.column, exc.reason)
         raise ImportRejected(report) from None

@@ -264,9 +264,17 @@ class StreetIndex:
         )
 
 
+#: A house number in a one-line address: digits and what is glued to them (`12а`, `12-А`, `12/1`, `12к2`), a
+#: letter standing apart (`12 а`: not `к` before a digit, which is a block), and a block (`12 корп. 2`,
+#: `12, корп. 2`, `12 блок 2`, `12 секція 2`).
+_ADDRESS_HOUSE = (
+    r"\d+[^\s,]*"
+    r"(?:\s+(?!к\.?\s*\d)[^\W\d_](?![^\W\d_]))?"
+    r"(?:\s*,?\s*(?:корпус|корп\.?|блок|секція|к\.?)\s*\d+)?"
+)
 _ADDRESS_SPLIT = re.compile(
-    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*,?\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
-    r"(?:[,\s]+(?:(?:кв(?:артира)?|кв-ра)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
+    r"^(?P<street>.*?)[,\s]+(?:(?:будинок|буд|дом|б|д)\.?\s*)?(?P<house>" + _ADDRESS_HOUSE + r")"
+    r"(?:[,\s]+(?:(?:квартира|кв-ра|кв)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
     re.IGNORECASE,
 )
 

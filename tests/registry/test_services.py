@@ -535,3 +535,16 @@ def test_a_json_register_naming_another_office_is_refused(sample_streets, sample
     # applied for the office it names, the same file is no change
     again = registry_import(str(samples / "registry-ZHEK-02.json"), office=office2)
     assert again.changes == {}
+
+
+def test_the_area_written_on_a_later_row_of_the_dwelling_is_kept(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;child;\nD1;вул. Свободи;5;1;54,3;Коваль;Ян;;;;head;\n"
+            "D1;вул. Свободи;5;1;;Коваль;Ада;;;;spouse;\n",
+        ),
+        office=office,
+    )
+    assert str(Dwelling.objects.get().area) == "54.30"

@@ -376,6 +376,8 @@ def registry_import(
                     )
                     current.rejected = True
                     continue
+                if current.area is None:  # the area may be written on any of the dwelling's rows
+                    current.area = extra["area"]
                 current.rows += 1
                 if person is not None:
                     key = person.tax_id or person.name_key

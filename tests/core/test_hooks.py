@@ -50,3 +50,17 @@ def test_registry_and_snapshot_commands_refresh_the_search_index(sample_streets,
         stdout=io.StringIO(),
     )
     assert dwelling_search(query="H10000004h")  # an account number the provider's snapshot brought
+
+
+def test_the_street_directory_command_refreshes_the_search_street_names(sample_streets, samples, tmp_path):
+    call_command(
+        "import-registry", "--office", "ZHEK-02", str(samples / "registry-ZHEK-02.json"), stdout=io.StringIO()
+    )
+    assert not any("Кам'янецька" in hit.address for hit in dwelling_search(query="Подільська Стара 5"))
+    streets = tmp_path / "streets.csv"
+    streets.write_text("type;name;former_names\nвул.;Кам'янецька;Подільська Стара\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import-streets", str(streets), stdout=out)
+    assert "changes: created 0, renamed 0, updated 1" in out.getvalue()
+    hits = dwelling_search(query="Подільська Стара 5")
+    assert hits and all(hit.address.startswith("вул. Кам'янецька, 5") for hit in hits)

@@ -287,6 +287,47 @@ def test_xlsx_formula_with_a_cached_value_is_read_and_without_one_refused(tmp_pa
     assert [r for _, r in rows_of(saved)[1]] == [{"opening": "10", "paid": "5", "closing": "5"}]
 
 
+def _workbook_with(part: str, xml: bytes) -> bytes:
+    """A workbook of two rows whose `part` is replaced by `xml`: what a damaged upload holds."""
+    src = zipfile.ZipFile(io.BytesIO(_workbook([["dwelling", "street"], ["D1", "вул. Свободи"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, xml if item.filename == part else src.read(item.filename))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("part", "xml", "reason"),
+    [
+        ("xl/workbook.xml", b"<<<", "not a readable XLSX workbook: not well-formed (invalid token): line 1, column 1"),
+        ("xl/styles.xml", b"<styleSheet", "not a readable XLSX workbook: unclosed token: line 1, column 0"),
+    ],
+)  # fmt: skip
+def test_xlsx_with_xml_that_is_not_well_formed_is_refused(part, xml, reason):
+    assert refusal(_workbook_with(part, xml), name="x.xlsx") == reason
+
+
+def test_xlsx_whose_sheet_breaks_off_is_refused_at_the_row_where_it_breaks():
+    data = _workbook([["dwelling", "street"], *[[f"D{i}", "вул. Свободи"] for i in range(2, 2001)]])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    sheet = src.read("xl/worksheets/sheet1.xml")
+    cut = sheet[: sheet.index(b'<row r="1500"') + 30]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(
+                item, cut if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename)
+            )
+    reason = refusal(out.getvalue(), name="x.xlsx")
+    assert reason.startswith("line 1500: not a readable XLSX workbook: unclosed token: line 1, column ")
+
+
+def test_json_number_with_a_huge_exponent_is_kept_as_written_not_expanded():
+    _, rows = table_of(b'{"rows": [{"closing": 1e999999, "paid": 1.5e-300, "area": 54.3e0}]}', name="x.json")
+    assert rows == [(2, {"closing": "1E+999999", "paid": "1.5E-300", "area": "54.3"})]
+
+
 def _formatted_workbook(rows, formats: dict[str, str]) -> bytes:
     """A workbook whose cells in the columns `formats` names (by letter) have that number format."""
     import openpyxl

@@ -82,3 +82,35 @@ def test_keys_of_two_offices_are_independent(client, make_user, sample_streets, 
     r = upload(client, b, samples / "registry-ZHEK-01.csv", "k" * 129)
     assert (r.status_code, r.json()) == (422, TOO_LONG)
     assert RegistryImport.objects.count() == 1
+
+
+def test_a_damaged_workbook_is_answered_422_naming_the_reason_not_500(
+    client, make_user, sample_streets, tmp_path
+):
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["dwelling", "street", "house"])
+    out = io.BytesIO()
+    book.save(out)
+    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    path = tmp_path / "register.xlsx"
+    with zipfile.ZipFile(path, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, b"<<<" if item.filename == "xl/workbook.xml" else src.read(item.filename))
+    before = counts()
+    r = upload(client, make_user(Role.HOUSING), path)
+    assert (r.status_code, r.json()["errors"]) == (
+        422,
+        [
+            {
+                "line": 1,
+                "column": "",
+                "reason": "not a readable XLSX workbook: not well-formed (invalid token): line 1, column 1",
+            }
+        ],
+    )
+    assert counts() == before

@@ -9,8 +9,10 @@ from merezha.registry.matching import (
     StreetIndex,
     address_split,
     apartment_key,
+    apartment_text,
     fold,
     house_key,
+    house_text,
     split_street,
     type_strip,
 )
@@ -119,9 +121,38 @@ def test_house_block_spellings_agree(number, block, before, word, after):
     assert house_key(f"{number}{before}{word}{after}{block}") == f"{number}к{block}"
 
 
-@pytest.mark.parametrize(("text", "key"), [("кв. 5", "5"), ("05", "5"), ("", ""), ("0", ""), ("12А", "12а")])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [("кв. 5", "5"), ("05", "5"), ("", ""), ("0", ""), ("12А", "12а"), ("кв-ра 5", "5"), ("квартира 5", "5")],
+)
 def test_apartment_key(text, key):
     assert apartment_key(text) == key
+
+
+def test_house_prefix_words_are_dropped_whole():
+    assert [house_key(t) for t in ("дом 12", "будинок 12", "буд.12", "б. 12", "д.12")] == ["12"] * 5
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("буд. 12 а", "12 а"),
+        ("будинок  5", "5"),
+        ("д.7", "7"),
+        ("12-А", "12-А"),
+        (" 12  корп. 2 ", "12 корп. 2"),
+    ],
+)
+def test_house_text_is_the_number_as_written_without_its_prefix(text, shown):
+    assert house_text(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("кв. 3", "3"), ("кв-ра 5а", "5а"), ("квартира 05", "05"), ("0", ""), ("", ""), (" 12 ", "12")],
+)
+def test_apartment_text_is_the_number_as_written_without_its_prefix(text, shown):
+    assert apartment_text(text) == shown
 
 
 def test_split_street_and_address():
@@ -132,6 +163,25 @@ def test_split_street_and_address():
     assert address_split("Свободи 12,к.2") == ("Свободи", "12,к.2", "")
     assert address_split("Свободи 12, кв. 5") == ("Свободи", "12", "5")
     assert address_split("Свободи") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("вул. Свободи 12 а кв 5", ("вул. Свободи", "12 а", "5")),
+        ("вул. Свободи, 12 А, кв. 5", ("вул. Свободи", "12 А", "5")),
+        ("вул. Свободи, 12 А", ("вул. Свободи", "12 А", "")),
+        ("вул. Свободи 12 к 2 кв 5", ("вул. Свободи", "12 к 2", "5")),
+        ("вул. Свободи, 12, блок 2, кв. 5", ("вул. Свободи", "12, блок 2", "5")),
+        ("вул. Свободи, 12 секція 2, кв. 5", ("вул. Свободи", "12 секція 2", "5")),
+        ("вул. Свободи, 12 корпус 2, кв-ра 5", ("вул. Свободи", "12 корпус 2", "5")),
+        ("вул. Свободи, дом 12, кв. 5", ("вул. Свободи", "12", "5")),
+        ("вул. 8-го Березня, 3, кв. 7", ("вул. 8-го Березня", "3", "7")),
+        ("вул. Свободи 12 кв 5", ("вул. Свободи", "12", "5")),
+    ],
+)
+def test_address_split_house_letter_apart_and_every_block_word(text, parts):
+    assert address_split(text) == parts
 
 
 # --- property: any tolerated spelling of a register address matches the same street -----------

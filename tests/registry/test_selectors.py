@@ -48,3 +48,30 @@ def test_a_register_written_with_the_comma_has_the_same_building(block_house, tm
     registry_import(str(path), office=block_house.office, today=dt.date(2026, 11, 1))
     assert list(Building.objects.values_list("number", "key")) == [("12 корп. 2", "12к2")]
     assert set(Dwelling.objects.values_list("building_id", flat=True)) == {block_house.building_id}
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "вул. Свободи, 12 корп. 2, кв. 5",
+        "вул. Свободи 12 к 2 кв 5",
+        "вул. Свободи, 12, блок 2, кв. 5",
+        "вул. Свободи, 12 секція 2, квартира 5",
+        "Свободи, будинок 12 корпус 2, кв-ра 5",
+    ],
+)
+def test_one_line_addresses_with_every_block_word_match(block_house, address):
+    m = dwelling_index_build().match_text(address)
+    assert (m.status, m.dwelling_id) == (MatchStatus.MATCHED, block_house.id)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["вул. Свободи, 7 а, кв. 3", "вул. Свободи 7 А кв 3", "Свободи, буд. 7-а, 3", "вул. Свободи, 7а, кв. 3"],
+)
+def test_one_line_address_with_the_house_letter_apart_matches(sample_streets, tmp_path, make_org, address):
+    path = tmp_path / "register.csv"
+    path.write_text(HEADER + "D3;вул. Свободи;7а;3;Іваненко\n", encoding="utf-8")
+    registry_import(str(path), office=make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-01"))
+    m = dwelling_index_build().match_text(address)
+    assert (m.status, m.dwelling_id) == (MatchStatus.MATCHED, Dwelling.objects.get().id)

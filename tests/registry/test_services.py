@@ -49,7 +49,7 @@ def test_streets_with_former_names(sample_streets, samples):
     svobody = Street.objects.get(name="Свободи")
     assert [n.name for n in svobody.former_names.all()] == ["Комсомольська"]
     again = streets_import(str(samples / "streets.csv"))
-    assert again.changes == {"created": 0, "updated": 0}
+    assert again.changes == {"created": 0, "renamed": 0, "updated": 0}
     assert StreetName.objects.count() == 2
 
 
@@ -335,7 +335,10 @@ def test_accept_partial_keeps_a_dwelling_whose_first_row_was_rejected(sample_str
         office=office,
         accept_partial=True,
     )
-    assert [str(e) for e in report.errors] == ["line 2, column relation: unknown relation 'boss'"]
+    assert [str(e) for e in report.errors] == [
+        "line 2, column relation: unknown relation 'boss': head, spouse, child, parent, other, or a Ukrainian "
+        "word for one (голова, дружина, чоловік, син, дочка, онук, мати, батько, брат, сестра, …)"
+    ]
     assert (report.rows_applied, report.changes) == (0, {})
     # the head did not leave: the dwelling with a rejected row is left exactly as it was
     assert sorted(Person.objects.filter(is_active=True).values_list("name", flat=True)) == ["Ія", "Ян"]
@@ -352,9 +355,9 @@ def test_streets_type_written_into_the_name_is_the_type(tmp_path, db):
     assert list(StreetName.objects.values_list("name", flat=True)) == ["Стара"]
     # a file without the former_names column leaves the former names alone; an empty cell clears them
     p.write_text("type;name\n;Нова вулиця\n", encoding="utf-8")
-    assert streets_import(str(p)).changes == {"created": 0, "updated": 0}
+    assert streets_import(str(p)).changes == {"created": 0, "renamed": 0, "updated": 0}
     p.write_text("type;name;former_names\n;Нова вулиця;\n", encoding="utf-8")
-    assert streets_import(str(p)).changes == {"created": 0, "updated": 1}
+    assert streets_import(str(p)).changes == {"created": 0, "renamed": 0, "updated": 1}
     assert not StreetName.objects.exists()
 
 
@@ -374,3 +377,174 @@ def test_streets_refused_rows(tmp_path, db, content, error):
         streets_import(str(p))
     assert [str(e) for e in exc.value.report.errors] == [error]
     assert Street.objects.count() == 0
+
+
+def test_house_and_apartment_are_kept_without_their_prefixes(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;буд. 12 а;кв. 3;;;;;;;;\nD2;вул. Свободи;буд. 12 а;0;;;;;;;;\n",
+        ),
+        office=office,
+    )
+    d1, d2 = Dwelling.objects.order_by("office_ref")
+    assert (d1.building.number, d1.apartment, str(d1)) == ("12 а", "3", "вул. Свободи, 12 а, кв. 3")
+    assert (d2.apartment, str(d2)) == ("", "вул. Свободи, 12 а")
+    before = snapshot_of_register()
+    again = registry_import(
+        write(tmp_path, "b.csv", "D1;Свободи;12а;3;;;;;;;;\nD2;Свободи;12-А;;;;;;;;;\n"), office=office
+    )
+    assert again.changes == {}
+    assert snapshot_of_register() == before
+
+
+@pytest.mark.parametrize(
+    ("word", "relation"),
+    [
+        ("Голова сім’ї", "head"),
+        ("ВІДПОВІДАЛЬНИЙ КВАРТИРОНАЙМАЧ", "head"),
+        ("сам", "head"),
+        ("глава семьи", "head"),
+        ("жінка", "spouse"),
+        ("муж", "spouse"),
+        ("Онучка", "child"),
+        ("пасинок", "child"),
+        ("дочь", "child"),
+        ("вітчим", "parent"),
+        ("мама", "parent"),
+        ("брат", "other"),
+        ("сестра", "other"),
+        ("теща", "other"),
+        ("невістка", "other"),
+        ("бабуся", "other"),
+        ("квартирант", "other"),
+        ("Other", "other"),
+    ],
+)
+def test_relation_words_of_household_registers(sample_streets, tmp_path, office, word, relation):
+    registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;;Коваль;Ія;;;;{word};\n"), office=office)
+    assert Person.objects.get().relation == relation
+
+
+@pytest.mark.parametrize("area", ["1e3", "5E1", "+54", "54.3.1", "٥٤"])
+def test_an_area_is_digits_with_one_decimal_separator(sample_streets, tmp_path, office, area):
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;{area};;;;;;;\n"), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [f"line 2, column area: not an area in m²: {area!r}"]
+
+
+@pytest.mark.parametrize(
+    ("area", "stored"), [("54,3", "54.30"), ("1 234,5", "1234.50"), ("55,555", "55.56"), ("60", "60.00")]
+)
+def test_area_spellings_that_are_read(sample_streets, tmp_path, office, area, stored):
+    registry_import(write(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;{area};;;;;;;\n"), office=office)
+    assert str(Dwelling.objects.get().area) == stored
+
+
+def streets_file(tmp_path, text):
+    p = tmp_path / "streets.csv"
+    p.write_text("type;name;former_names\n" + text, encoding="utf-8")
+    return str(p)
+
+
+def test_a_street_renamed_in_the_directory_is_the_same_street(tmp_path, office):
+    from merezha.registry.selectors import address_match
+
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nвул.;Кірова;\n"))
+    registry_import(write(tmp_path, "a.csv", "D1;вул. Леніна;5;1;;;;;;;;\n"), office=office)
+    lenina = Street.objects.get(name="Леніна")
+    report = streets_import(streets_file(tmp_path, "вул.;Свободи;Леніна\nвул.;Кірова;\n"))
+    assert report.changes == {"created": 0, "renamed": 1, "updated": 1}
+    street = Street.objects.get(pk=lenina.pk)
+    assert (street.type, street.name, street.key) == ("вул.", "Свободи", "свободи")
+    assert [n.name for n in street.former_names.all()] == ["Леніна"]
+    assert Street.objects.count() == 2
+    dwelling = Dwelling.objects.get()
+    assert str(dwelling) == "вул. Свободи, 5, кв. 1"
+    # the old name is a former one now: addresses written either way find the dwelling
+    for spelling in ("вул. Леніна", "Свободи"):
+        assert address_match(street=spelling, house="5", apartment="1").dwelling_id == dwelling.pk
+    # the office's next register under the new name changes nothing
+    again = registry_import(write(tmp_path, "b.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)
+    assert again.changes == {}
+
+
+def test_a_renamed_street_is_told_by_its_type_among_streets_of_the_former_name(tmp_path, db):
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nпров.;Леніна;\n"))
+    lane = Street.objects.get(type="пров.")
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\nпров.;Вишневий;Леніна\n"))
+    assert Street.objects.get(pk=lane.pk).name == "Вишневий"
+    assert sorted(str(s) for s in Street.objects.all()) == ["вул. Леніна", "пров. Вишневий"]
+
+
+def test_a_street_still_listed_under_its_name_is_not_renamed(tmp_path, db):
+    streets_import(streets_file(tmp_path, "вул.;Леніна;\n"))
+    report = streets_import(streets_file(tmp_path, "вул.;Леніна;\nвул.;Свободи;Леніна\n"))
+    assert report.changes == {"created": 1, "renamed": 0, "updated": 1}
+    assert sorted(str(s) for s in Street.objects.all()) == ["вул. Леніна", "вул. Свободи"]
+
+
+def test_a_rename_that_cannot_be_told_is_refused_and_changes_nothing(tmp_path, db):
+    streets_import(streets_file(tmp_path, "пров.;Леніна;\nпл.;Леніна;\n"))
+    with pytest.raises(ImportRejected) as exc:
+        streets_import(streets_file(tmp_path, "вул.;Свободи;Леніна\n"))
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column former_names: the former names name 2 streets of the directory (пров. Леніна, "
+        "пл. Леніна): which one was renamed cannot be told"
+    ]
+    assert sorted(str(s) for s in Street.objects.all()) == ["пл. Леніна", "пров. Леніна"]
+
+
+def test_a_building_handed_over_by_its_office_passes_to_the_next_one(
+    sample_streets, tmp_path, office, office2
+):
+    registry_import(
+        write(tmp_path, "a.csv", "D1;вул. Свободи;5;1;;;;;;;;\nD2;вул. Свободи;7;1;;;;;;;;\n"), office=office
+    )
+    # while office 1 has dwellings in house 5, office 2 cannot take it
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(write(tmp_path, "b.csv", "A1;Свободи;5;1;;;;;;;;\n"), office=office2)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 2, column house: the building belongs to another housing office"
+    ]
+    # office 1's register no longer has house 5: it has handed the building over
+    registry_import(write(tmp_path, "c.csv", "D2;вул. Свободи;7;1;;;;;;;;\n"), office=office)
+    report = registry_import(write(tmp_path, "b.csv", "A1;Свободи;5;1;;;;;;;;\n"), office=office2)
+    assert report.changes == {"dwelling_added": 1}
+    building = Building.objects.get(key="5")
+    assert building.office == office2
+    assert sorted(building.dwellings.values_list("office__code", "office_ref", "is_active")) == [
+        ("ZHEK-01", "D1", False),
+        ("ZHEK-02", "A1", True),
+    ]
+    # and office 1 cannot take it back while office 2 has it
+    with pytest.raises(ImportRejected):
+        registry_import(write(tmp_path, "d.csv", "D1;вул. Свободи;5;1;;;;;;;;\n"), office=office)
+
+
+def test_a_json_register_naming_another_office_is_refused(sample_streets, samples, office, office2):
+    registry_import(str(samples / "registry-ZHEK-02.json"), office=office2)
+    before = snapshot_of_register()
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(samples / "registry-ZHEK-02.json"), office=office)
+    assert [str(e) for e in exc.value.report.errors] == [
+        "line 1, column office: the file is housing office ZHEK-02's register, not ZHEK-01's"
+    ]
+    assert snapshot_of_register() == before
+    # applied for the office it names, the same file is no change
+    again = registry_import(str(samples / "registry-ZHEK-02.json"), office=office2)
+    assert again.changes == {}
+
+
+def test_the_area_written_on_a_later_row_of_the_dwelling_is_kept(sample_streets, tmp_path, office):
+    registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;child;\nD1;вул. Свободи;5;1;54,3;Коваль;Ян;;;;head;\n"
+            "D1;вул. Свободи;5;1;;Коваль;Ада;;;;spouse;\n",
+        ),
+        office=office,
+    )
+    assert str(Dwelling.objects.get().area) == "54.30"

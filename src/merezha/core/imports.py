@@ -46,6 +46,8 @@ class ImportReport:
     applied: bool = False
     #: Dwellings whose searchable data (residents, payers, accounts) the import changed.
     touched_dwellings: set[int] = field(default_factory=set)
+    #: The street directory changed (streets added, renamed, former names): the search's street names.
+    streets_changed: bool = False
 
     @property
     def rows_rejected(self) -> int:

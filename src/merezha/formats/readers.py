@@ -30,6 +30,7 @@ import os
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -65,6 +66,9 @@ class Table:
 _CENT = Decimal("0.01")
 #: A number this close to a two-place decimal is that decimal written through binary floating point.
 _FLOAT_NOISE = Decimal("0.000001")
+#: A number with more digits before or after the point than this is written as it came (`1E+999999`),
+#: never expanded: the column that reads it refuses it.
+_MAX_EXPONENT = 100
 
 
 def _number_text(value: Decimal) -> str:
@@ -74,6 +78,8 @@ def _number_text(value: Decimal) -> str:
     12.350000000000001: a value within a millionth of a two-place decimal is taken as that decimal.
     Any other value keeps its digits, so an amount of three real decimal places still reads as such.
     """
+    if not -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:  # `1e999999`: no amount, no id, no area
+        return str(value)
     cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     if cents != value and abs(value - cents) < _FLOAT_NOISE:
         value = cents
@@ -418,14 +424,23 @@ def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> I
         yield tuple(values)
 
 
+#: What a damaged workbook raises while it is read: a bad ZIP entry, XML that is not well-formed (the
+#: parsers' errors are SyntaxErrors), a truncated deflate stream.
+_XLSX_DAMAGE = (zipfile.BadZipFile, SyntaxError, EOFError, zlib.error)
+
+
+def _xlsx_unreadable(exc: BaseException, line: int | None = None) -> FormatError:
+    reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
+    return FormatError(f"not a readable XLSX workbook: {reason}", line=line)
+
+
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
-        raise FormatError(f"not a readable XLSX workbook: {reason}") from None
+    except (*_XLSX_DAMAGE, KeyError, OSError, ValueError) as exc:
+        raise _xlsx_unreadable(exc) from None
     if not wb.worksheets:
         wb.close()
         raise FormatError("the workbook has no worksheet")
@@ -435,10 +450,14 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
     header_line = 0
-    for header_line, candidate in enumerate(it, start=1):  # noqa: B007
-        if candidate and any(c not in (None, "") for c in candidate):
-            header_row = candidate
-            break
+    try:
+        for header_line, candidate in enumerate(it, start=1):  # noqa: B007
+            if candidate and any(c not in (None, "") for c in candidate):
+                header_row = candidate
+                break
+    except _XLSX_DAMAGE as exc:
+        wb.close()
+        raise _xlsx_unreadable(exc, header_line + 1) from None
     if header_row is None:
         wb.close()
         raise FormatError("the workbook's first sheet is empty")
@@ -449,16 +468,22 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     except FormatError:
         wb.close()
         raise
+    except _XLSX_DAMAGE as exc:
+        wb.close()
+        raise _xlsx_unreadable(exc, header_line) from None
 
     def rows() -> Iterator[Row]:
+        number = header_line
         try:
-            for number, values in enumerate(it, start=header_line + 1):
+            for number, values in enumerate(it, start=header_line + 1):  # noqa: B007
                 if not values or all(v in (None, "") for v in values):
                     continue
                 yield (
                     number,
                     {h: _cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
                 )
+        except _XLSX_DAMAGE as exc:  # the sheet's XML breaks off after row `number`
+            raise _xlsx_unreadable(exc, number + 1) from None
         finally:
             wb.close()
 

@@ -146,8 +146,9 @@ def street_key(text: str) -> str:
     return split_street(text)[1]
 
 
-_HOUSE_PREFIX = re.compile(r"^\s*(буд(инок)?|б|д|дом|house)\.?\s*", re.IGNORECASE)
-_APT_PREFIX = re.compile(r"^\s*(кв(артира)?|кв-ра|apt|ап)\.?\s*", re.IGNORECASE)
+#: Longer words first: `дом` is not `д` followed by `ом`, `кв-ра` not `кв` followed by `-ра`.
+_HOUSE_PREFIX = re.compile(r"^\s*(будинок|буд|дом|house|б|д)\.?\s*", re.IGNORECASE)
+_APT_PREFIX = re.compile(r"^\s*(квартира|кв-ра|кв|apt|ап)\.?\s*", re.IGNORECASE)
 #: A block (`корп. 2`), also after a comma: `12, корп. 2`, `12,к.2`, `12 , корпус 2`.
 _BLOCK = re.compile(r"\s*,?\s*(корп(ус)?|к|блок|секція|block)\.?\s*", re.IGNORECASE)
 _HAS_BLOCK = re.compile(r"\d\s*,?\s*(корп|к\.|к\s*\d|блок|секція)")
@@ -174,6 +175,22 @@ def house_key(text: str) -> str:
     value = value.replace("\\", "/")
     value = _LEADING_ZEROS.sub("", value)  # `012`: a spreadsheet column formatted `000`
     return value.translate(_FOLD)
+
+
+def house_text(text: str) -> str:
+    """A house number as the register shows it: as written, without a `буд.` prefix (`буд. 12 а` →
+    `12 а`), single spaces."""
+    value = " ".join(unicodedata.normalize("NFC", str(text)).split())
+    return _HOUSE_PREFIX.sub("", value, count=1).strip() or value
+
+
+def apartment_text(text: str | None) -> str:
+    """An apartment number as the register shows it: without a `кв.` prefix (`кв. 3` → `3`), and empty
+    for a private house (`0`, what some software writes for no apartment)."""
+    if not apartment_key(text):
+        return ""
+    value = " ".join(unicodedata.normalize("NFC", str(text)).split())
+    return _APT_PREFIX.sub("", value, count=1).strip() or value
 
 
 @lru_cache(maxsize=1 << 12)
@@ -247,9 +264,17 @@ class StreetIndex:
         )
 
 
+#: A house number in a one-line address: digits and what is glued to them (`12а`, `12-А`, `12/1`, `12к2`), a
+#: letter standing apart (`12 а`: not `к` before a digit, which is a block), and a block (`12 корп. 2`,
+#: `12, корп. 2`, `12 блок 2`, `12 секція 2`).
+_ADDRESS_HOUSE = (
+    r"\d+[^\s,]*"
+    r"(?:\s+(?!к\.?\s*\d)[^\W\d_](?![^\W\d_]))?"
+    r"(?:\s*,?\s*(?:корпус|корп\.?|блок|секція|к\.?)\s*\d+)?"
+)
 _ADDRESS_SPLIT = re.compile(
-    r"^(?P<street>.*?)[,\s]+(?:(?:буд(?:инок)?|б|д)\.?\s*)?(?P<house>\d+[^\s,]*(?:\s*,?\s*(?:корп(?:ус)?\.?|к\.?)\s*\d+)?)"
-    r"(?:[,\s]+(?:(?:кв(?:артира)?|кв-ра)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
+    r"^(?P<street>.*?)[,\s]+(?:(?:будинок|буд|дом|б|д)\.?\s*)?(?P<house>" + _ADDRESS_HOUSE + r")"
+    r"(?:[,\s]+(?:(?:квартира|кв-ра|кв)\.?\s*)?(?P<apartment>\d+[^\s,]*))?\s*$",
     re.IGNORECASE,
 )
 

@@ -236,8 +236,9 @@ def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[s
 
 
 def search_index_after_import(*, report: ImportReport) -> int:
-    """Refresh the index for the dwellings an import changed (called by the import commands and routes)."""
-    if not report.applied or not report.touched_dwellings:
+    """Refresh the index for the dwellings an import changed (called by the import commands and routes),
+    and its street names when the street directory changed."""
+    if not report.applied or not (report.touched_dwellings or report.streets_changed):
         return 0
     search_index_refresh(dwelling_ids=report.touched_dwellings)
     return len(report.touched_dwellings)

@@ -13,6 +13,7 @@ as its source, dated the day of the import.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,7 +26,16 @@ from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
 from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
 from merezha.formats import FormatError, open_table, source_name
-from merezha.registry.matching import MatchStatus, StreetMatch, apartment_key, canonical_name, fold, house_key
+from merezha.registry.matching import (
+    MatchStatus,
+    StreetMatch,
+    apartment_key,
+    apartment_text,
+    canonical_name,
+    fold,
+    house_key,
+    house_text,
+)
 from merezha.registry.models import (
     BenefitCategory,
     Building,
@@ -64,34 +74,112 @@ MAX_LENGTH = {
 }
 PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
 
+#: The relation to the head of the household (exchange-v1 §1: `head`, `spouse`, `child`, `parent`, `other`,
+#: Ukrainian words accepted), and the words housing office software writes for each, in Ukrainian and
+#: the Russian of older systems. Descendants are `child` (a grandchild, a stepchild), the head's parents
+#: and step-parents `parent`; every other relative (siblings, in-laws, grandparents) and a non-relative
+#: is `other`. Compared folded: case, apostrophes and look-alike letters do not matter.
 RELATIONS = {
-    "head": "head",
-    "голова": "head",
-    "голова сім'ї": "head",
-    "голова родини": "head",
-    "наймач": "head",
-    "власник": "head",
-    "квартиронаймач": "head",
-    "spouse": "spouse",
-    "дружина": "spouse",
-    "чоловік": "spouse",
-    "подружжя": "spouse",
-    "child": "child",
-    "син": "child",
-    "дочка": "child",
-    "донька": "child",
-    "дитина": "child",
-    "онук": "child",
-    "онука": "child",
-    "parent": "parent",
-    "батько": "parent",
-    "мати": "parent",
-    "other": "other",
-    "інше": "other",
-    "інший": "other",
-    "родич": "other",
+    "head": (
+        "head",
+        "голова",
+        "голова сім'ї",
+        "голова родини",
+        "голова домогосподарства",
+        "наймач",
+        "квартиронаймач",
+        "відповідальний квартиронаймач",
+        "власник",
+        "власниця",
+        "заявник",
+        "заявниця",
+        "сам",
+        "сама",
+        "глава семьи",
+        "глава",
+        "квартиросъемщик",
+        "наниматель",
+        "собственник",
+    ),
+    "spouse": ("spouse", "дружина", "чоловік", "жінка", "подружжя", "жена", "муж", "супруг", "супруга"),
+    "child": (
+        "child",
+        "син",
+        "дочка",
+        "донька",
+        "дочь",
+        "сын",
+        "дитина",
+        "ребенок",
+        "онук",
+        "онука",
+        "онучка",
+        "внук",
+        "внучка",
+        "правнук",
+        "правнучка",
+        "пасинок",
+        "падчерка",
+        "пасынок",
+        "падчерица",
+        "усиновлений",
+        "усиновлена",
+    ),
+    "parent": (
+        "parent",
+        "батько",
+        "мати",
+        "матір",
+        "мама",
+        "тато",
+        "вітчим",
+        "мачуха",
+        "отец",
+        "мать",
+        "отчим",
+    ),
+    "other": (
+        "other",
+        "інше",
+        "інший",
+        "інша",
+        "родич",
+        "родичка",
+        "брат",
+        "сестра",
+        "дід",
+        "дідусь",
+        "баба",
+        "бабуся",
+        "зять",
+        "невістка",
+        "тесть",
+        "теща",
+        "свекор",
+        "свекруха",
+        "племінник",
+        "племінниця",
+        "дядько",
+        "тітка",
+        "співмешканець",
+        "співмешканка",
+        "квартирант",
+        "квартирантка",
+        "не родич",
+        "другое",
+        "прочие",
+        "дед",
+        "бабушка",
+        "невестка",
+        "свекровь",
+        "племянник",
+        "племянница",
+    ),
 }
-_RELATIONS_FOLDED = {fold(k): v for k, v in RELATIONS.items()}
+_RELATIONS_FOLDED = {fold(word): code for code, words in RELATIONS.items() for word in words}
+#: An area as written: digits, one decimal separator (`,` already read as `.`); spaces separate thousands.
+_AREA = re.compile(r"[0-9]+(\.[0-9]+)?")
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
 #: A new person born this many days before the import is reported as a birth, not an arrival.
 BIRTH_WINDOW_DAYS = 62
 
@@ -149,7 +237,10 @@ def _parse_row(
     area: Decimal | None = None
     if row.get("area"):
         try:
-            area = Decimal(row["area"].replace(",", ".").replace(" ", "")).quantize(Decimal("0.01"))
+            text = _SPACES.sub("", row["area"]).replace(",", ".")
+            if not _AREA.fullmatch(text):  # no exponent (`1e3`), sign or other digits than 0-9
+                raise InvalidOperation
+            area = Decimal(text).quantize(Decimal("0.01"))
             if area <= 0 or area > 100000:
                 raise InvalidOperation
         except InvalidOperation:
@@ -177,7 +268,12 @@ def _parse_row(
         if row.get("relation"):
             relation = _RELATIONS_FOLDED.get(fold(row["relation"]), "")
             if not relation:
-                report.reject(line, "relation", f"unknown relation {row['relation']!r}")
+                report.reject(
+                    line,
+                    "relation",
+                    f"unknown relation {row['relation']!r}: head, spouse, child, parent, other, or a Ukrainian word "
+                    "for one (голова, дружина, чоловік, син, дочка, онук, мати, батько, брат, сестра, …)",
+                )
                 ok = False
         if not row.get("surname", "").strip():
             report.reject(line, "surname", "a person row needs a surname")
@@ -256,9 +352,9 @@ def registry_import(
                         ref=ref,
                         line=line,
                         street_id=match.street_id,
-                        house=row["house"].strip(),
+                        house=house_text(row["house"]),
                         house_key=hkey,
-                        apartment=row.get("apartment", "").strip(),
+                        apartment=apartment_text(row.get("apartment", "")),
                         apartment_key=akey,
                         area=extra["area"],
                         rejected=ref in rejected_refs,
@@ -280,6 +376,8 @@ def registry_import(
                     )
                     current.rejected = True
                     continue
+                if current.area is None:  # the area may be written on any of the dwelling's rows
+                    current.area = extra["area"]
                 current.rows += 1
                 if person is not None:
                     key = person.tax_id or person.name_key
@@ -290,6 +388,14 @@ def registry_import(
                         continue
                     current.persons.append(person)
                     current.person_keys.add(key)
+            # a JSON file may name its office (`"office": "ZHEK-02"`): another office's register applied
+            # as this one's would end every registration of this office
+            named = table.metadata.get("office", "").strip()
+            if named and named.casefold() != str(office.code).casefold():
+                report.reject(
+                    1, "office", f"the file is housing office {named}'s register, not {office.code}'s"
+                )
+                raise ImportRejected(report)
     except FormatError as exc:
         report.reject(exc.line or 1, exc.column, exc.reason)
         raise ImportRejected(report) from None
@@ -365,12 +471,23 @@ def _apply(
             )
         )
 
-    # buildings: owned by the office; another office's building is refused
+    # buildings: owned by the office; another office's building is refused while that office still has
+    # dwellings in it (a building it has handed over, with none left in its register, passes to this one)
     wanted_buildings = {(d.street_id, d.house_key): d for d in dwellings.values() if not d.rejected}
     buildings = {
         (b.street_id, b.key): b
         for b in Building.objects.filter(street_id__in={k[0] for k in wanted_buildings})
     }
+    foreign = [
+        b.pk
+        for key, b in buildings.items()
+        if key in wanted_buildings and b.office_id not in (None, office.pk)
+    ]
+    held = set(
+        Dwelling.objects.filter(building_id__in=foreign, is_active=True)
+        .exclude(office=office)
+        .values_list("building_id", flat=True)
+    )
     new_buildings = []
     for key, d in wanted_buildings.items():
         b = buildings.get(key)
@@ -378,12 +495,12 @@ def _apply(
             new_buildings.append(
                 Building(street_id=d.street_id, number=d.house, key=d.house_key, office=office)
             )
-        elif b.office_id not in (None, office.pk):
+        elif b.office_id not in (None, office.pk) and b.pk in held:
             for other in dwellings.values():
                 if (other.street_id, other.house_key) == key:
                     report.reject(other.line, "house", "the building belongs to another housing office")
                     other.rejected = True
-        elif b.office_id is None:
+        elif b.office_id != office.pk:
             b.office = office
             b.save(update_fields=["office"])
     if report.errors and not partial:
@@ -415,7 +532,7 @@ def _apply(
                 RegisterChange.Kind.DWELLING_CHANGED,
                 f="address",
                 old=str(dw),
-                new=f"{building}, {d.apartment}",
+                new=f"{building}" + (f", кв. {d.apartment}" if d.apartment else ""),
             )
             dw.building, dw.apartment, dw.apartment_key = building, d.apartment, d.apartment_key
             dirty = True

@@ -24,8 +24,42 @@ for _canonical, _spellings in STREET_TYPES.items():
 MAX_NAME = 120
 
 
+def _renamed_street(
+    report: ImportReport,
+    line: int,
+    stype: str,
+    formers: list[str],
+    by_key: dict[str, list[Street]],
+    in_file: set[tuple[str, str]],
+    claimed: set[int],
+) -> Street | None:
+    """The directory's street that a new name's row renames: a street known under one of the row's former
+    names, which the file does not list under that name any more. Of several, the one of the row's type;
+    still several: the row is refused (never guessed). None when the street is new."""
+    candidates = {
+        s.pk: s
+        for former in formers
+        for s in by_key.get(fold(former), [])
+        if (s.type, s.key) not in in_file and s.pk not in claimed
+    }
+    if len(candidates) > 1:
+        typed = {pk: s for pk, s in candidates.items() if s.type == stype}
+        candidates = typed or candidates
+    if len(candidates) > 1:
+        names = ", ".join(str(s) for s in sorted(candidates.values(), key=lambda s: s.pk))
+        report.reject(
+            line,
+            "former_names",
+            f"the former names name {len(candidates)} streets of the directory ({names}): "
+            "which one was renamed cannot be told",
+        )
+        return None
+    return next(iter(candidates.values()), None)
+
+
 def streets_import(source: str | IO[bytes], *, name: str | None = None) -> ImportReport:
-    """Apply the street directory: new streets are added, known ones get their former names updated.
+    """Apply the street directory: new streets are added, known ones get their former names updated, and
+    a known street that a row lists among its former names is renamed (it is the same street).
 
     Atomic: a file with any bad row changes nothing (ImportRejected).
     """
@@ -84,12 +118,28 @@ def streets_import(source: str | IO[bytes], *, name: str | None = None) -> Impor
     if report.errors:
         raise ImportRejected(report)
 
-    created = updated = 0
+    created = updated = renamed = 0
     with transaction.atomic():
         existing = {(s.type, s.key): s for s in Street.objects.all()}
-        for _line, stype, street_name, formers in parsed:
+        by_key: dict[str, list[Street]] = {}
+        for s in existing.values():
+            by_key.setdefault(s.key, []).append(s)
+        in_file = {(stype, fold(street_name)) for _l, stype, street_name, _f in parsed}
+        claimed: set[int] = set()
+        for line, stype, street_name, formers in parsed:
             key = fold(street_name)
             street = existing.get((stype, key))
+            if street is None and formers:
+                street = _renamed_street(report, line, stype, formers, by_key, in_file, claimed)
+                if street is not None:
+                    # the same street under its new name: its buildings, and the addresses that
+                    # still use the old name (now a former one), stay with it
+                    claimed.add(street.pk)
+                    del existing[(street.type, street.key)]
+                    street.type, street.name, street.key = stype, street_name, key
+                    street.save(update_fields=["type", "name", "key"])
+                    existing[(stype, key)] = street
+                    renamed += 1
             if street is None:
                 street = Street.objects.create(type=stype, name=street_name, key=key)
                 existing[(stype, key)] = street
@@ -108,8 +158,13 @@ def streets_import(source: str | IO[bytes], *, name: str | None = None) -> Impor
             for fkey in wanted.keys() - have.keys():
                 StreetName.objects.create(street=street, name=wanted[fkey], key=fkey)
                 updated += 1
+        if report.errors:
+            transaction.set_rollback(True)
+    if report.errors:
+        raise ImportRejected(report)
     report.rows_applied = len(parsed)
-    report.changes = {"created": created, "updated": updated}
+    report.changes = {"created": created, "renamed": renamed, "updated": updated}
+    report.streets_changed = bool(created or renamed or updated)
     report.applied = True
     report.elapsed = time.monotonic() - started
     return report

@@ -1,10 +1,11 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from merezha.core.commands import fail_report, write_report
 from merezha.core.hooks import imports_applied
-from merezha.core.imports import ImportRejected
+from merezha.core.imports import ImportRejected, ImportReport
 from merezha.core.roles import OrgKind
 from merezha.organisations.services import organisation_ensure
 from merezha.registry.services import registry_import
@@ -21,15 +22,23 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            office, created = organisation_ensure(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        refused: ImportReport | None = None
+        # an office the hub does not know is registered with its first register, not by a refused file
+        with transaction.atomic():
+            try:
+                office, created = organisation_ensure(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
+            try:
+                report = registry_import(
+                    options["file"], office=office, accept_partial=options["accept_partial"]
+                )
+            except ImportRejected as exc:
+                refused = exc.report
+                transaction.set_rollback(True)
+        if refused is not None:
+            raise fail_report(self, refused)
         if created:
             self.stdout.write(f"registered a new housing office {office.code}")
-        try:
-            report = registry_import(options["file"], office=office, accept_partial=options["accept_partial"])
-        except ImportRejected as exc:
-            raise fail_report(self, exc.report) from None
         imports_applied(report=report)
         write_report(self, report)

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from merezha.core.commands import fail_report, write_report
+from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected
 from merezha.registry.services import streets_import
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
             report = streets_import(options["file"])
         except ImportRejected as exc:
             raise fail_report(self, exc.report) from None
+        imports_applied(report=report)
         write_report(self, report)

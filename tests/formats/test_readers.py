@@ -256,7 +256,7 @@ def test_xlsx_numbers_floats_dates_and_booleans():
 
 def test_xlsx_title_row_is_taken_as_the_header_and_named():
     t, _ = table_of(_workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
-    assert (t.header_line, t.columns) == (1, ["звіт за жовтень", ""])
+    assert (t.header_line, t.columns) == (1, ["звіт за жовтень"])
     t, rows = table_of(_workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
     assert (t.header_line, rows) == (2, [(3, {"account": "A1", "closing": "1"})])
 
@@ -460,3 +460,70 @@ def test_dbf_text_ends_at_its_first_nul_byte():
         encoding="cp1251",
     )
     assert table_of(data, name="x.dbf")[1] == [(2, {"fio": "Коваль", "street": "вул. Свободи"})]
+
+
+def _sheet_rewritten(data: bytes, change) -> bytes:
+    """The workbook `data` with its first sheet's XML passed through `change`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            dst.writestr(
+                item.filename, change(content) if item.filename == "xl/worksheets/sheet1.xml" else content
+            )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dimension", [b'<dimension ref="A1"/>', b'<dimension ref="A1:B2"/>'])
+def test_xlsx_rows_and_columns_beyond_a_wrong_dimension_are_read(dimension):
+    """Some writers put a stale `<dimension>` in the sheet: it is a hint, the cells are the sheet."""
+    import re
+
+    data = _workbook(
+        [["account", "service", "closing"], ["A1", "water", 1], ["A2", "water", 2], ["A3", "heat", 3]]
+    )
+    data = _sheet_rewritten(data, lambda xml: re.sub(rb"<dimension [^>]*>", dimension, xml))
+    t, rows = table_of(data, name="x.xlsx")
+    assert t.columns == ["account", "service", "closing"]
+    assert rows == [
+        (2, {"account": "A1", "service": "water", "closing": "1"}),
+        (3, {"account": "A2", "service": "water", "closing": "2"}),
+        (4, {"account": "A3", "service": "heat", "closing": "3"}),
+    ]
+
+
+def test_xlsx_rows_of_blank_cells_are_skipped_like_blank_csv_lines():
+    data = _workbook([[" ", None], ["account", "closing"], ["A1", 1], ["  ", " "], [None, "\t"], ["A2", 2]])
+    t, rows = table_of(data, name="x.xlsx")
+    assert (t.header_line, rows) == (
+        2,
+        [(3, {"account": "A1", "closing": "1"}), (6, {"account": "A2", "closing": "2"})],
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda xml: xml.replace(b"</sheetData>", b"<row r='9'><c r='A9'><v>1</v></row></sheetData>"),
+         "not a readable XLSX workbook: the sheet's XML is malformed: mismatched tag: line 1, column"),
+        (lambda xml: xml[: len(xml) // 2],
+         "not a readable XLSX workbook: the sheet's XML is malformed: unclosed token: line 1, column"),
+    ],
+)  # fmt: skip
+def test_xlsx_with_a_malformed_sheet_is_refused_not_a_crash(change, reason):
+    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    assert refusal(_sheet_rewritten(data, change), name="x.xlsx").startswith(reason)
+
+
+def test_xlsx_with_malformed_parts_or_damaged_compressed_data_is_refused_not_a_crash():
+    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    for part in ("xl/workbook.xml", "xl/styles.xml"):
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                dst.writestr(item.filename, b"<junk" if item.filename == part else src.read(item.filename))
+        assert refusal(out.getvalue(), name="x.xlsx").startswith("not a readable XLSX workbook: ")
+    damaged = bytearray(data)
+    at = damaged.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
+    damaged[at : at + 20] = b"\x00" * 20
+    assert refusal(bytes(damaged), name="x.xlsx").startswith("not a readable XLSX workbook: ")

@@ -30,6 +30,7 @@ import os
 import re
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -418,34 +419,71 @@ def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> I
         yield tuple(values)
 
 
+#: What openpyxl raises for a damaged workbook: a broken zip (BadZipFile, a CRC or `zlib.error` in a
+#: part's compressed data, EOFError when it stops short), a missing part (KeyError), malformed XML
+#: (ElementTree's or lxml's ParseError, both SyntaxError) or a value its descriptors refuse.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+)
+
+
+def _xlsx_unreadable(exc: BaseException, part: str) -> FormatError:
+    """A damaged workbook refused with what is wrong with it, on one line."""
+    text = str(exc).strip().strip("\"'")
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        detail = f"{part}'s XML is malformed: {detail}"
+    elif isinstance(exc, (zlib.error, EOFError)) or "CRC" in detail:
+        detail = f"its compressed data is damaged: {detail}"
+    return FormatError(f"not a readable XLSX workbook: {detail}")
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell: nothing, or a text of spaces only (as a blank CSV line, it is no row)."""
+    return value is None or type(value) is str and not value.strip()
+
+
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     import openpyxl
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
-        raise FormatError(f"not a readable XLSX workbook: {reason}") from None
+    except _XLSX_ERRORS as exc:
+        raise _xlsx_unreadable(exc, "the workbook") from None
     if not wb.worksheets:
         wb.close()
         raise FormatError("the workbook has no worksheet")
     ws = wb.worksheets[0]
+    # the sheet's `<dimension>` is a writer's hint, and some write a stale one (`A1`): read every
+    # cell there is, or rows and columns beyond it would silently be missing from the snapshot
+    ws.reset_dimensions()
     zero_formats = _xlsx_zero_formats(wb)
     # a cell's number format costs a cell object per cell: only sheets that have such a format pay it
     it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
     header_line = 0
-    for header_line, candidate in enumerate(it, start=1):  # noqa: B007
-        if candidate and any(c not in (None, "") for c in candidate):
-            header_row = candidate
-            break
-    if header_row is None:
-        wb.close()
-        raise FormatError("the workbook's first sheet is empty")
-    header = [_norm_header(h) for h in header_row]
     try:
+        for header_line, candidate in enumerate(it, start=1):  # noqa: B007
+            if candidate and not all(map(_blank, candidate)):
+                header_row = candidate
+                break
+        if header_row is None:
+            raise FormatError("the workbook's first sheet is empty")
+        header = [_norm_header(h) for h in header_row]
         _header_check(header, header_line)
         _xlsx_formulas_check(wb, ws, header)
+    except _XLSX_ERRORS as exc:
+        wb.close()
+        raise _xlsx_unreadable(exc, "the sheet") from None
     except FormatError:
         wb.close()
         raise
@@ -453,12 +491,14 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     def rows() -> Iterator[Row]:
         try:
             for number, values in enumerate(it, start=header_line + 1):
-                if not values or all(v in (None, "") for v in values):
+                if not values or all(map(_blank, values)):
                     continue
                 yield (
                     number,
                     {h: _cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
                 )
+        except _XLSX_ERRORS as exc:
+            raise _xlsx_unreadable(exc, "the sheet") from None
         finally:
             wb.close()
 

@@ -75,6 +75,9 @@ def _number_text(value: Decimal) -> str:
     12.350000000000001: a value within a millionth of a two-place decimal is taken as that decimal.
     Any other value keeps its digits, so an amount of three real decimal places still reads as such.
     """
+    if value.adjusted() >= 15:  # no amount, and beyond a float's cents (quantize would overflow)
+        # plain digits while they are a plausible number; `1E+999999` stays short, and no amount
+        return format(value, "f") if value.adjusted() < 400 else str(value)
     cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     if cents != value and abs(value - cents) < _FLOAT_NOISE:
         value = cents

@@ -527,3 +527,50 @@ def test_xlsx_with_malformed_parts_or_damaged_compressed_data_is_refused_not_a_c
     at = damaged.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
     damaged[at : at + 20] = b"\x00" * 20
     assert refusal(bytes(damaged), name="x.xlsx").startswith("not a readable XLSX workbook: ")
+
+
+SNAPSHOT_DBF = [("LS", "C", 5), ("STREET", "C", 30), ("SALDO_N", "N", 10), ("DATA", "D", 8)]
+
+
+def test_dbf_with_more_records_than_its_header_announces_is_refused_not_cut_short():
+    """A stale record count would silently drop the records after it (a snapshot would close their accounts)."""
+    records = [["A1", "вул. Свободи", "1.00", "20261001"], ["A2", "вул. Свободи", "2.00", "20261001"]]
+    data = bytearray(_dbf(SNAPSHOT_DBF, records, driver=0x57, encoding="cp1251"))
+    data[4:8] = struct.pack("<I", 1)
+    assert refusal(bytes(data), name="x.dbf") == (
+        "the DBF header announces 1 records, but the file holds 2: its record count is stale"
+    )
+    # what follows the records is the end-of-file mark, nothing at all, or padding that is no record
+    for tail in (b"\x1a", b"", b"\x1a\x00\x00", b"\x00" * 100):
+        whole = _dbf(SNAPSHOT_DBF, records, driver=0x57, encoding="cp1251")[:-1] + tail
+        assert [line for line, _ in table_of(whole, name="x.dbf")[1]] == [2, 3]
+
+
+def test_dbf_without_a_last_update_date_is_still_dbf():
+    data = bytearray(
+        _dbf(SNAPSHOT_DBF, [["A1", "вул. Свободи", "1.00", "20261001"]], driver=0x57, encoding="cp1251")
+    )
+    data[1:4] = b"\x00\x00\x00"
+    t, rows = table_of(bytes(data), name="x.dbf")
+    assert (t.format, rows) == (
+        "dbf",
+        [(2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "1.00", "data": "2026-10-01"})],
+    )
+
+
+def test_dbf_number_and_date_fields_filled_with_nul_bytes_are_empty():
+    """Some writers leave an empty N or D field as NUL bytes rather than spaces."""
+    data = _dbf(
+        SNAPSHOT_DBF, [["A1", "вул. Свободи", b"\x00" * 10, b"\x00" * 8]], driver=0x57, encoding="cp1251"
+    )
+    assert table_of(data, name="x.dbf")[1] == [
+        (2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "", "data": ""})
+    ]
+
+
+def test_dbf_date_field_that_is_no_date_is_left_to_its_column_not_refusing_the_file():
+    """A malformed date in a column the import may not even read is no reason to refuse every row."""
+    data = _dbf(SNAPSHOT_DBF, [["A1", "вул. Свободи", "1.00", "31.10.26"]], driver=0x57, encoding="cp1251")
+    assert table_of(data, name="x.dbf")[1] == [
+        (2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "1.00", "data": "31.10.26"})
+    ]

@@ -153,7 +153,9 @@ def sniff_format(head: bytes) -> str:
     ):
         header_len, record_len = struct.unpack("<HH", head[8:12])
         month, day = head[2], head[3]
-        if header_len > 32 and record_len > 0 and 1 <= month <= 12 and 1 <= day <= 31:
+        # the last update's date; some writers leave it zero
+        dated = 1 <= month <= 12 and 1 <= day <= 31 or month == day == 0
+        if header_len > 32 and record_len > 0 and dated:
             return "dbf"
     return "csv"
 
@@ -573,6 +575,19 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         raise FormatError(
             f"truncated DBF: the header announces {numrecords} records, the file holds {complete}"
         )
+    if complete > numrecords:
+        # after the records comes the end-of-file mark (or nothing, or padding); more records there
+        # mean a stale count, and reading only what it announces would silently drop the rest
+        fh.seek(header_len + numrecords * record_len)
+        held = numrecords
+        while held < complete and fh.read(1) in (b" ", b"*"):
+            held += 1
+            fh.seek(record_len - 1, os.SEEK_CUR)
+        if held > numrecords:
+            raise FormatError(
+                f"the DBF header announces {numrecords} records, but the file holds {held}: "
+                "its record count is stale"
+            )
     # sample the character fields of the records for the code page
     fh.seek(header_len)
     sample = fh.read(min(numrecords * record_len, _SAMPLE))
@@ -600,17 +615,19 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
 
 def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -> str:
     if ftype == "D":
-        text = chunk.decode("ascii", "replace").strip()
+        # an empty date is spaces, zeros or NUL bytes; one that is no YYYYMMDD is given as written, for
+        # its column to refuse (a row rejected, or nothing at all in a column the import does not read)
+        text = chunk.strip(b" \x00").decode("ascii", "replace").strip()
         if not text or text.strip("0") == "":
             return ""
         if len(text) == 8 and text.isdigit():
             return f"{text[:4]}-{text[4:6]}-{text[6:]}"
-        raise FormatError(f"not a DBF date: {text!r}", line=line, column=fname)
+        return text
     if ftype == "L":
         text = chunk.decode("ascii", "replace").strip().upper()
         return {"T": "1", "Y": "1", "F": "0", "N": "0"}.get(text, "")
-    if ftype in "NF":
-        return chunk.decode("ascii", "replace").strip().replace(",", ".")
+    if ftype in "NF":  # an empty number is spaces, or NUL bytes from some writers
+        return chunk.strip(b" \x00").decode("ascii", "replace").strip().replace(",", ".")
     if b"\x00" in chunk:  # a C string: legacy writers end the text with NUL and leave garbage after it
         chunk = chunk[: chunk.index(b"\x00")]
     return chunk.decode(encoding, "replace").strip()

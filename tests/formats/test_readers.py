@@ -505,9 +505,9 @@ def test_xlsx_rows_of_blank_cells_are_skipped_like_blank_csv_lines():
     ("change", "reason"),
     [
         (lambda xml: xml.replace(b"</sheetData>", b"<row r='9'><c r='A9'><v>1</v></row></sheetData>"),
-         "not a readable XLSX workbook: the sheet's XML is malformed: mismatched tag: line 1, column"),
+         "not a readable XLSX workbook: the sheet's XML is malformed after row 3 (mismatched tag: line 1, column"),
         (lambda xml: xml[: len(xml) // 2],
-         "not a readable XLSX workbook: the sheet's XML is malformed: unclosed token: line 1, column"),
+         "not a readable XLSX workbook: the sheet's XML is malformed (unclosed token: line 1, column"),
     ],
 )  # fmt: skip
 def test_xlsx_with_a_malformed_sheet_is_refused_not_a_crash(change, reason):
@@ -574,3 +574,18 @@ def test_dbf_date_field_that_is_no_date_is_left_to_its_column_not_refusing_the_f
     assert table_of(data, name="x.dbf")[1] == [
         (2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "1.00", "data": "31.10.26"})
     ]
+
+
+def test_xlsx_compressed_by_a_method_python_cannot_read_is_refused_not_a_crash():
+    """A zip tool's Deflate64 (method 9) or an encrypted part: zipfile raises NotImplementedError/RuntimeError."""
+    data = bytearray(_workbook([["account", "closing"], ["A1", 1]]))
+    name = b"xl/worksheets/sheet1.xml"
+    for signature, method_at, name_at in ((b"PK\x03\x04", 8, 30), (b"PK\x01\x02", 10, 46)):
+        at = data.find(signature)
+        while at >= 0:
+            if data[at + name_at : at + name_at + len(name)] == name:
+                data[at + method_at : at + method_at + 2] = struct.pack("<H", 9)
+            at = data.find(signature, at + 4)
+    assert refusal(bytes(data), name="x.xlsx") == (
+        "not a readable XLSX workbook: That compression method is not supported"
+    )

@@ -425,10 +425,12 @@ def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> I
 
 
 #: What openpyxl raises for a damaged workbook: a broken zip (BadZipFile, a CRC or `zlib.error` in a
-#: part's compressed data, EOFError when it stops short), a missing part (KeyError), malformed XML
+#: part's compressed data, EOFError when it stops short, NotImplementedError or RuntimeError for a
+#: compression method Python lacks or an encrypted part), a missing part (KeyError), malformed XML
 #: (ElementTree's or lxml's ParseError, both SyntaxError) or a value its descriptors refuse.
 _XLSX_ERRORS = (
     zipfile.BadZipFile,
+    RuntimeError,
     zlib.error,
     EOFError,
     OSError,
@@ -441,12 +443,13 @@ _XLSX_ERRORS = (
 )
 
 
-def _xlsx_unreadable(exc: BaseException, part: str) -> FormatError:
-    """A damaged workbook refused with what is wrong with it, on one line."""
+def _xlsx_unreadable(exc: BaseException, part: str, after: int = 0) -> FormatError:
+    """A damaged workbook refused with what is wrong with it, on one line; `after`: the last row read."""
     text = str(exc).strip().strip("\"'")
     detail = text.splitlines()[0] if text else type(exc).__name__
     if isinstance(exc, SyntaxError):
-        detail = f"{part}'s XML is malformed: {detail}"
+        where = f" after row {after}" if after else ""
+        detail = f"{part}'s XML is malformed{where} ({detail})"
     elif isinstance(exc, (zlib.error, EOFError)) or "CRC" in detail:
         detail = f"its compressed data is damaged: {detail}"
     return FormatError(f"not a readable XLSX workbook: {detail}")
@@ -494,8 +497,9 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
         raise
 
     def rows() -> Iterator[Row]:
+        number = header_line
         try:
-            for number, values in enumerate(it, start=header_line + 1):
+            for number, values in enumerate(it, start=header_line + 1):  # noqa: B007
                 if not values or all(map(_blank, values)):
                     continue
                 yield (
@@ -503,7 +507,7 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
                     {h: _cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
                 )
         except _XLSX_ERRORS as exc:
-            raise _xlsx_unreadable(exc, "the sheet") from None
+            raise _xlsx_unreadable(exc, "the sheet", number) from None
         finally:
             wb.close()
 

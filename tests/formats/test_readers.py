@@ -374,7 +374,7 @@ def test_json_numbers_and_strings():
         {"Period": "2026-10", "ROWS": [{"Closing": 12.5, "paid": "1 234,56", "x": True, "y": None, "z": 1e2}]}
     ).encode()
     t, rows = table_of(data, name="x.json")
-    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100.0"})]
+    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100"})]
     assert t.metadata == {"period": "2026-10"}
     _, rows = table_of(b'{"rows": [{"closing": 0.30000000000000004, "paid": 12.345}]}', name="x.json")
     assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
@@ -589,3 +589,13 @@ def test_xlsx_compressed_by_a_method_python_cannot_read_is_refused_not_a_crash()
     assert refusal(bytes(data), name="x.xlsx") == (
         "not a readable XLSX workbook: That compression method is not supported"
     )
+
+
+def test_json_whole_numbers_read_as_their_digits_as_in_a_spreadsheet():
+    """A writer that keeps numbers as floats writes account 1234567 as `1234567.0`: the same account as
+    an XLSX number cell 1234567, or a house `12.0` that is house 12."""
+    data = b'{"rows": [{"account": 1234567.0, "house": 12.0, "apartment": 5.00, "closing": 100.0, "paid": 1.50}]}'
+    _, rows = table_of(data, name="x.json")
+    assert rows == [
+        (2, {"account": "1234567", "house": "12", "apartment": "5", "closing": "100", "paid": "1.50"})
+    ]

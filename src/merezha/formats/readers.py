@@ -81,6 +81,8 @@ def _number_text(value: Decimal) -> str:
     cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     if cents != value and abs(value - cents) < _FLOAT_NOISE:
         value = cents
+    if value == value.to_integral_value():  # `1234567.0`, `12.00`: a whole number, as XLSX gives it
+        return str(int(value))
     return format(value, "f")
 
 

@@ -599,3 +599,22 @@ def test_json_whole_numbers_read_as_their_digits_as_in_a_spreadsheet():
     assert rows == [
         (2, {"account": "1234567", "house": "12", "apartment": "5", "closing": "100", "paid": "1.50"})
     ]
+
+
+def test_csv_row_with_more_fields_than_the_header_is_refused_or_given_as_a_row_fault():
+    """An unquoted delimiter inside a value (`вул. Свободи, 12` in a comma-separated file) breaks one row."""
+    data = "account,street,closing\nA1,вул. Свободи,1\nA2,вул. Свободи, 12,2\nA3,вул. Свободи,3\n".encode()
+    assert (
+        refusal(data)
+        == "line 3: 4 fields where the header has 3 (a delimiter inside a value that is not quoted?)"
+    )
+    with open_table(io.BytesIO(data), name="x.csv", row_faults=True) as t:
+        rows = list(t.rows)
+        assert t.row_faults == [
+            (3, "", "4 fields where the header has 3 (a delimiter inside a value that is not quoted?)")
+        ]
+    assert rows == [
+        (2, {"account": "A1", "street": "вул. Свободи", "closing": "1"}),
+        (3, {"account": "A2", "street": "вул. Свободи", "closing": "12"}),
+        (4, {"account": "A3", "street": "вул. Свободи", "closing": "3"}),
+    ]

@@ -217,3 +217,33 @@ def test_an_amount_too_long_for_money_is_a_rejected_row_not_a_crash(tmp_path, in
     assert [f for _, faults, _ in read(str(xlsx_path))[1] for f in faults] == [
         (2, "closing", "amount out of range: 1000000000000000052504760255204420248704…"),
     ]
+
+
+@pytest.mark.parametrize("process", ["in_process", "reader_process"])
+def test_a_row_with_more_fields_than_the_header_is_a_rejected_row_not_a_refused_file(
+    tmp_path, process, request
+):
+    request.getfixturevalue(process)
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "account,service,street,house,closing\n"
+        "A1,water,вул. Свободи,1,10.00\n"
+        "A2,heat,вул. Свободи, 1,1,20.00\n"
+        "A3,water,вул. Свободи,2,30.00\n"
+        "A4,water,вул. Свободи,3,4,0,0\n",
+        encoding="utf-8",
+    )
+    _, batches, _ = read(str(path))
+    reason = "{} fields where the header has 5 (a delimiter inside a value that is not quoted?)"
+    assert batches == [
+        (
+            [
+                (2, "A1", 1, 1, "", "", "", "", None, None, None, None, None, None, 1000, 0),
+                (3, "A2", 3, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+                (4, "A3", 1, 2, "", "", "", "", None, None, None, None, None, None, 3000, 0),
+                (5, "A4", 1, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+            ],
+            [(3, "", reason.format(6)), (5, "", reason.format(7))],
+            [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
+        )
+    ]

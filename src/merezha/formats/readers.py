@@ -61,6 +61,11 @@ class Table:
     #: CSV only: the same rows as `rows`, each as a list of texts in the order of `columns`, without
     #: building a dictionary per row (`None` for the other formats). Read `rows` or `records`, not both.
     records: Iterator[tuple[int, list[str]]] | None = None
+    #: With `open_table(row_faults=True)`: the faults of rows broken on their own (a CSV row with more
+    #: fields than the header), as (line, column, reason). Each is appended just before its row is
+    #: given (its values cut to the header's width), for the caller to reject that row alone.
+    #: None: such a row refuses the file (a FormatError), for callers that do not look here.
+    row_faults: list[tuple[int, str, str]] | None = None
 
 
 _CENT = Decimal("0.01")
@@ -178,8 +183,13 @@ def open_table(
     dbf_fields: dict[str, str] | None = None,
     name: str | None = None,
     rows_key: str = "rows",
+    row_faults: bool = False,
 ) -> Iterator[Table]:
-    """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names."""
+    """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names.
+
+    `row_faults`: a row broken on its own is given with its fault in `Table.row_faults` rather than
+    refusing the file (see there).
+    """
     display = source_name(source, name)
     with ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
@@ -201,7 +211,7 @@ def open_table(
         elif kind == "json":
             yield _open_json(fh, display, rows_key)
         else:
-            yield _open_csv(fh, display)
+            yield _open_csv(fh, display, row_faults=row_faults)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -296,7 +306,7 @@ def _header_check(header: list[str], line: int) -> None:
         seen.add(name)
 
 
-def _open_csv(fh: IO[bytes], display: str) -> Table:
+def _open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
     encoding = _detect_text_encoding(fh)
     _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
@@ -322,6 +332,7 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     width = len(header)
     offset = header_line + 1  # line of the text reader's first line
+    faults: list[tuple[int, str, str]] | None = [] if row_faults else None
 
     def records() -> Iterator[tuple[int, list[str]]]:
         line = offset  # where the next row starts: the line a malformed row is reported at
@@ -334,7 +345,13 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     continue
                 if len(stripped) != width:
                     if len(stripped) > width and any(stripped[width:]):
-                        raise FormatError(f"{len(values)} fields where the header has {width}", line=start)
+                        reason = (
+                            f"{len(values)} fields where the header has {width} "
+                            "(a delimiter inside a value that is not quoted?)"
+                        )
+                        if faults is None:
+                            raise FormatError(reason, line=start)
+                        faults.append((start, "", reason))
                     stripped = (stripped + [""] * width)[:width]
                 yield start, stripped
         except csv.Error as exc:
@@ -349,7 +366,14 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
             yield start, dict(zip(header, values, strict=True))
 
     return Table(
-        display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line, records=lists
+        display,
+        "csv",
+        encoding.replace("-sig", ""),
+        header,
+        rows(),
+        header_line=header_line,
+        records=lists,
+        row_faults=faults,
     )
 
 

@@ -618,3 +618,29 @@ def test_csv_row_with_more_fields_than_the_header_is_refused_or_given_as_a_row_f
         (3, {"account": "A2", "street": "вул. Свободи", "closing": "12"}),
         (4, {"account": "A3", "street": "вул. Свободи", "closing": "3"}),
     ]
+
+
+def test_json_rows_broken_on_their_own_are_given_as_row_faults():
+    data = (
+        b'{"rows": [{"account": "A1", "payer": {"surname": "X", "n": [1, {"a": 2}]}, "closing": "1"},'
+        b' {"account": "A2", "closing": "1", "closing": "2"}, "A3;3", [1, [2]],'
+        b' {"account": "A\\u00005", "closing": "5"}, {"account": "A6", "closing": "6"}], "period": "2026-10"}'
+    )
+    with open_table(io.BytesIO(data), name="x.json", row_faults=True) as t:
+        rows = list(t.rows)
+        assert t.row_faults == [
+            (2, "payer", "a value must be a text or a number, not an object"),
+            (3, "closing", "the key 'closing' appears twice in the row"),
+            (4, "", "a row must be an object of column names and values"),
+            (5, "", "a row must be an object of column names and values"),
+            (6, "account", "the value holds a NUL character"),
+        ]
+    assert rows == [
+        (2, {"account": "A1", "closing": "1"}),
+        (3, {"account": "A2", "closing": "2"}),
+        (4, {}),
+        (5, {}),
+        (6, {"account": "A5", "closing": "5"}),
+        (7, {"account": "A6", "closing": "6"}),
+    ]
+    assert t.metadata == {"period": "2026-10"}

@@ -247,3 +247,30 @@ def test_a_row_with_more_fields_than_the_header_is_a_rejected_row_not_a_refused_
             [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
         )
     ]
+
+
+def test_a_json_row_broken_on_its_own_is_a_rejected_row_not_a_refused_file(tmp_path, in_process):
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"rows": ['
+        '{"account": "A1", "service": "water", "street": "вул. Свободи", "house": "1", "closing": 1},'
+        '{"account": "A2", "service": "heat", "street": "вул. Свободи", "house": "1", "payer": ["X"],'
+        ' "closing": 2, "closing": 3},'
+        '{"account": "A3", "service": "water", "street": "вул. Свободи", "house": "2", "closing": 3}]}',
+        encoding="utf-8",
+    )
+    _, batches, _ = read(str(path))
+    assert batches == [
+        (
+            [
+                (2, "A1", 1, 1, "", "", "", "", None, None, None, None, None, None, 100, 0),
+                (3, "A2", 3, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+                (4, "A3", 1, 2, "", "", "", "", None, None, None, None, None, None, 300, 0),
+            ],
+            [
+                (3, "payer", "a value must be a text or a number, not a list"),
+                (3, "closing", "the key 'closing' appears twice in the row"),
+            ],
+            [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
+        )
+    ]

@@ -209,7 +209,7 @@ def open_table(
         elif kind == "dbf":
             yield _open_dbf(fh, display, dbf_fields or {})
         elif kind == "json":
-            yield _open_json(fh, display, rows_key)
+            yield _open_json(fh, display, rows_key, row_faults=row_faults)
         else:
             yield _open_csv(fh, display, row_faults=row_faults)
 
@@ -677,20 +677,29 @@ def _json_error(exc: Exception) -> str:
     return f"malformed JSON: {first}"
 
 
-def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
+def _open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = False) -> Table:
     """An object whose `rows_key` (any case) is an array of row objects, other top-level scalar keys
     being metadata; or a bare array of row objects. A row's values are texts, numbers, booleans or
-    null: an object or an array inside a row, a key given twice in a row, or a row that is not an
-    object is refused (FormatError with the row's line and the key as column)."""
+    null: an object or an array inside a row, a key given twice in a row, a NUL character, or a row
+    that is not an object is refused (FormatError with the row's line and the key as column); with
+    `row_faults`, that row alone is given with its faults in `Table.row_faults` (a row that is not an
+    object as `{}`), and the rows after it are read on."""
     import ijson
 
     if fh.read(3) != codecs.BOM_UTF8:
         fh.seek(0)
     metadata: dict[str, str] = {}
     columns: list[str] = []
+    faults: list[tuple[int, str, str]] | None = [] if row_faults else None
+
+    def fault(reason: str, line: int, column: str = "") -> None:
+        if faults is None:
+            raise FormatError(reason, line=line, column=column)
+        faults.append((line, column, reason))
 
     def rows() -> Iterator[Row]:
         number = 1
+        skip = 0  # depth inside a value that is skipped (an object or a list where a value belongs)
         current: dict[str, str] | None = None
         key = ""
         top: str | None = None  # "map" or "array"
@@ -699,13 +708,17 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
         array: str | None = None  # ijson's prefix of the rows array
         try:
             for prefix, event, value in ijson.parse(fh, use_float=False):
+                if skip:
+                    if event in ("start_map", "start_array"):
+                        skip += 1
+                    elif event in ("end_map", "end_array"):
+                        skip -= 1
+                    continue
                 if current is not None:
                     if event == "map_key":
                         key = _norm_header(value)
                         if key in current:
-                            raise FormatError(
-                                f"the key {value!r} appears twice in the row", line=number, column=key
-                            )
+                            fault(f"the key {value!r} appears twice in the row", number, key)
                     elif event == "end_map" and prefix == items:
                         for name in current:
                             if name not in columns:
@@ -714,13 +727,14 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
                         current = None
                     elif event in ("start_map", "start_array"):
                         kind = "an object" if event == "start_map" else "a list"
-                        raise FormatError(
-                            f"a value must be a text or a number, not {kind}", line=number, column=key
-                        )
+                        fault(f"a value must be a text or a number, not {kind}", number, key)
+                        current.pop(key, None)
+                        skip = 1
                     else:
                         text = _cell_text(value)
                         if "\x00" in text:
-                            raise FormatError("the value holds a NUL character", line=number, column=key)
+                            fault("the value holds a NUL character", number, key)
+                            text = text.replace("\x00", "")
                         current[key] = text
                     continue
                 if top is None:
@@ -743,11 +757,15 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
                         raise FormatError(f"`{rows_key}` must be an array of row objects")
                     continue
                 if prefix == items:
+                    number += 1
                     if event == "start_map":
                         current = {}
-                        number += 1
                         continue
-                    raise FormatError("a row must be an object of column names and values", line=number + 1)
+                    fault("a row must be an object of column names and values", number)
+                    if event == "start_array":
+                        skip = 1
+                    yield number, {}
+                    continue
                 if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
                     metadata[_norm_header(prefix)] = _cell_text(value)
         except ijson.JSONError as exc:
@@ -758,4 +776,4 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
             keys = ", ".join(top_keys[:8]) or "none"
             raise FormatError(f"no `{rows_key}` array of rows in the JSON object (its keys: {keys})")
 
-    return Table(display, "json", "utf-8", columns, rows(), metadata)
+    return Table(display, "json", "utf-8", columns, rows(), metadata, row_faults=faults)

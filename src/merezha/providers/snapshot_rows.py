@@ -320,16 +320,21 @@ def _row_checked(checks: _Checks, faults: list[Fault], line: int, row: dict[str,
     )
 
 
-def _row_broken(checks: _Checks, faults: list[Fault], fault: Fault, row: dict[str, str]) -> tuple[Any, ...]:
-    """A row the reader found broken on its own (Table.row_faults): rejected with that fault.
+def _row_broken(
+    checks: _Checks, faults: list[Fault], pending: list[Fault], row: dict[str, str]
+) -> tuple[Any, ...]:
+    """A row the reader found broken on its own (Table.row_faults): rejected with its faults, which are
+    taken from `pending`.
 
     Its account and service, as far as they can be read, are kept, so that with `accept_partial` an
     account whose row was rejected stays as it was rather than being closed as missing.
     """
-    faults.append(fault)
+    line = pending[0][0]
+    faults.extend(pending)
+    pending.clear()
     raw_service = row.get("service") or ""
     service_id = checks.service_ids[raw_service] if raw_service else None
-    return (fault[0], (row.get("account") or "")[:32], service_id, None, "", "", "", "", *_NO_AMOUNTS, 1)
+    return (line, (row.get("account") or "")[:32], service_id, None, "", "", "", "", *_NO_AMOUNTS, 1)
 
 
 def _batches(table: Table, services: Services) -> Iterator[Batch]:
@@ -363,7 +368,7 @@ def _batches(table: Table, services: Services) -> Iterator[Batch]:
 
     lists = table.records is not None
     source: Iterator[tuple[int, Any]] = table.records if table.records is not None else table.rows
-    row_faults = table.row_faults  # the reader's faults of broken rows: each is the next row's
+    row_faults = table.row_faults  # the reader's faults of a broken row, given just before that row
     pick = _picker(header, lists=lists)
     # all seven amount columns present: try the plain spelling of all of them at once
     plain = (
@@ -386,9 +391,10 @@ def _batches(table: Table, services: Services) -> Iterator[Batch]:
     try:
         for line, row in source:
             if row_faults:
-                fault = row_faults.pop()
                 append(
-                    _row_broken(checks, faults, fault, dict(zip(header, row, strict=True)) if lists else row)
+                    _row_broken(
+                        checks, faults, row_faults, dict(zip(header, row, strict=True)) if lists else row
+                    )
                 )
                 if len(batch) >= BATCH_ROWS:
                     yield taken()

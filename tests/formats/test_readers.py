@@ -644,3 +644,22 @@ def test_json_rows_broken_on_their_own_are_given_as_row_faults():
         (7, {"account": "A6", "closing": "6"}),
     ]
     assert t.metadata == {"period": "2026-10"}
+
+
+def test_dbf_character_field_longer_than_255_as_clipper_writes_it():
+    """Clipper (and Harbour) store a C field's length above 255 with its high byte in the decimal count."""
+    fio = "Коваленко " * 30  # 300 characters
+    data = bytearray(
+        _dbf(
+            [("LS", "C", 5), ("FIO", "C", 44)],
+            [["A1", fio.encode("cp1251")[:44]]],
+            driver=0x57,
+            encoding="cp1251",
+        )
+    )
+    # widen FIO to 300 (44 + 256): length byte 44, high byte 1 where dBase keeps the decimal count
+    header_len, record_len = 32 + 32 * 2 + 1, 1 + 5 + 300
+    data[10:12] = struct.pack("<H", record_len)
+    data[32 + 32 + 17] = 1
+    data = data[:header_len] + b" " + b"A1".ljust(5) + fio.encode("cp1251") + b"\x1a"
+    assert table_of(bytes(data), name="x.dbf")[1] == [(2, {"ls": "A1", "fio": fio.strip()})]

@@ -591,7 +591,10 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         if d[0] == 0x0D:
             break
         fname = d[:11].split(b"\x00")[0].decode("ascii", "replace").strip().upper()
-        fields.append((fname, chr(d[11]), d[16]))
+        ftype = chr(d[11])
+        # a character field has no decimals: Clipper and Harbour keep the high byte of a length
+        # above 255 there (dBase III writes 0, so nothing changes for its files)
+        fields.append((fname, ftype, d[16] | d[17] << 8 if ftype == "C" else d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
     names = [f[0] for f in fields]

@@ -256,7 +256,7 @@ def test_xlsx_numbers_floats_dates_and_booleans():
 
 def test_xlsx_title_row_is_taken_as_the_header_and_named():
     t, _ = table_of(_workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
-    assert (t.header_line, t.columns) == (1, ["звіт за жовтень", ""])
+    assert (t.header_line, t.columns) == (1, ["звіт за жовтень"])
     t, rows = table_of(_workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
     assert (t.header_line, rows) == (2, [(3, {"account": "A1", "closing": "1"})])
 
@@ -300,8 +300,10 @@ def _workbook_with(part: str, xml: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("part", "xml", "reason"),
     [
-        ("xl/workbook.xml", b"<<<", "not a readable XLSX workbook: not well-formed (invalid token): line 1, column 1"),
-        ("xl/styles.xml", b"<styleSheet", "not a readable XLSX workbook: unclosed token: line 1, column 0"),
+        ("xl/workbook.xml", b"<<<",
+         "not a readable XLSX workbook: the workbook's XML is malformed (not well-formed (invalid token): line 1, column 1)"),
+        ("xl/styles.xml", b"<styleSheet",
+         "not a readable XLSX workbook: the workbook's XML is malformed (unclosed token: line 1, column 0)"),
     ],
 )  # fmt: skip
 def test_xlsx_with_xml_that_is_not_well_formed_is_refused(part, xml, reason):
@@ -320,7 +322,9 @@ def test_xlsx_whose_sheet_breaks_off_is_refused_at_the_row_where_it_breaks():
                 item, cut if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename)
             )
     reason = refusal(out.getvalue(), name="x.xlsx")
-    assert reason.startswith("line 1500: not a readable XLSX workbook: unclosed token: line 1, column ")
+    assert reason.startswith(
+        "line 1500: not a readable XLSX workbook: the sheet's XML is malformed after row 1499 (unclosed token: "
+    )
 
 
 def test_json_number_with_a_huge_exponent_is_kept_as_written_not_expanded():
@@ -415,7 +419,7 @@ def test_json_numbers_and_strings():
         {"Period": "2026-10", "ROWS": [{"Closing": 12.5, "paid": "1 234,56", "x": True, "y": None, "z": 1e2}]}
     ).encode()
     t, rows = table_of(data, name="x.json")
-    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100.0"})]
+    assert rows == [(2, {"closing": "12.5", "paid": "1 234,56", "x": "true", "y": "", "z": "100"})]
     assert t.metadata == {"period": "2026-10"}
     _, rows = table_of(b'{"rows": [{"closing": 0.30000000000000004, "paid": 12.345}]}', name="x.json")
     assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
@@ -501,3 +505,206 @@ def test_dbf_text_ends_at_its_first_nul_byte():
         encoding="cp1251",
     )
     assert table_of(data, name="x.dbf")[1] == [(2, {"fio": "Коваль", "street": "вул. Свободи"})]
+
+
+def _sheet_rewritten(data: bytes, change) -> bytes:
+    """The workbook `data` with its first sheet's XML passed through `change`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            dst.writestr(
+                item.filename, change(content) if item.filename == "xl/worksheets/sheet1.xml" else content
+            )
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("dimension", [b'<dimension ref="A1"/>', b'<dimension ref="A1:B2"/>'])
+def test_xlsx_rows_and_columns_beyond_a_wrong_dimension_are_read(dimension):
+    """Some writers put a stale `<dimension>` in the sheet: it is a hint, the cells are the sheet."""
+    import re
+
+    data = _workbook(
+        [["account", "service", "closing"], ["A1", "water", 1], ["A2", "water", 2], ["A3", "heat", 3]]
+    )
+    data = _sheet_rewritten(data, lambda xml: re.sub(rb"<dimension [^>]*>", dimension, xml))
+    t, rows = table_of(data, name="x.xlsx")
+    assert t.columns == ["account", "service", "closing"]
+    assert rows == [
+        (2, {"account": "A1", "service": "water", "closing": "1"}),
+        (3, {"account": "A2", "service": "water", "closing": "2"}),
+        (4, {"account": "A3", "service": "heat", "closing": "3"}),
+    ]
+
+
+def test_xlsx_rows_of_blank_cells_are_skipped_like_blank_csv_lines():
+    data = _workbook([[" ", None], ["account", "closing"], ["A1", 1], ["  ", " "], [None, "\t"], ["A2", 2]])
+    t, rows = table_of(data, name="x.xlsx")
+    assert (t.header_line, rows) == (
+        2,
+        [(3, {"account": "A1", "closing": "1"}), (6, {"account": "A2", "closing": "2"})],
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda xml: xml.replace(b"</sheetData>", b"<row r='9'><c r='A9'><v>1</v></row></sheetData>"),
+         "line 4: not a readable XLSX workbook: the sheet's XML is malformed after row 3 (mismatched tag: line 1, column"),
+        (lambda xml: xml[: len(xml) // 2],
+         "not a readable XLSX workbook: the sheet's XML is malformed (unclosed token: line 1, column"),
+    ],
+)  # fmt: skip
+def test_xlsx_with_a_malformed_sheet_is_refused_not_a_crash(change, reason):
+    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    assert refusal(_sheet_rewritten(data, change), name="x.xlsx").startswith(reason)
+
+
+def test_xlsx_with_malformed_parts_or_damaged_compressed_data_is_refused_not_a_crash():
+    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    for part in ("xl/workbook.xml", "xl/styles.xml"):
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+            for item in src.infolist():
+                dst.writestr(item.filename, b"<junk" if item.filename == part else src.read(item.filename))
+        assert refusal(out.getvalue(), name="x.xlsx").startswith("not a readable XLSX workbook: ")
+    damaged = bytearray(data)
+    at = damaged.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
+    damaged[at : at + 20] = b"\x00" * 20
+    assert refusal(bytes(damaged), name="x.xlsx").startswith("not a readable XLSX workbook: ")
+
+
+SNAPSHOT_DBF = [("LS", "C", 5), ("STREET", "C", 30), ("SALDO_N", "N", 10), ("DATA", "D", 8)]
+
+
+def test_dbf_with_more_records_than_its_header_announces_is_refused_not_cut_short():
+    """A stale record count would silently drop the records after it (a snapshot would close their accounts)."""
+    records = [["A1", "вул. Свободи", "1.00", "20261001"], ["A2", "вул. Свободи", "2.00", "20261001"]]
+    data = bytearray(_dbf(SNAPSHOT_DBF, records, driver=0x57, encoding="cp1251"))
+    data[4:8] = struct.pack("<I", 1)
+    assert refusal(bytes(data), name="x.dbf") == (
+        "the DBF header announces 1 records, but the file holds 2: its record count is stale"
+    )
+    # what follows the records is the end-of-file mark, nothing at all, or padding that is no record
+    for tail in (b"\x1a", b"", b"\x1a\x00\x00", b"\x00" * 100):
+        whole = _dbf(SNAPSHOT_DBF, records, driver=0x57, encoding="cp1251")[:-1] + tail
+        assert [line for line, _ in table_of(whole, name="x.dbf")[1]] == [2, 3]
+
+
+def test_dbf_without_a_last_update_date_is_still_dbf():
+    data = bytearray(
+        _dbf(SNAPSHOT_DBF, [["A1", "вул. Свободи", "1.00", "20261001"]], driver=0x57, encoding="cp1251")
+    )
+    data[1:4] = b"\x00\x00\x00"
+    t, rows = table_of(bytes(data), name="x.dbf")
+    assert (t.format, rows) == (
+        "dbf",
+        [(2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "1.00", "data": "2026-10-01"})],
+    )
+
+
+def test_dbf_number_and_date_fields_filled_with_nul_bytes_are_empty():
+    """Some writers leave an empty N or D field as NUL bytes rather than spaces."""
+    data = _dbf(
+        SNAPSHOT_DBF, [["A1", "вул. Свободи", b"\x00" * 10, b"\x00" * 8]], driver=0x57, encoding="cp1251"
+    )
+    assert table_of(data, name="x.dbf")[1] == [
+        (2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "", "data": ""})
+    ]
+
+
+def test_dbf_date_field_that_is_no_date_is_left_to_its_column_not_refusing_the_file():
+    """A malformed date in a column the import may not even read is no reason to refuse every row."""
+    data = _dbf(SNAPSHOT_DBF, [["A1", "вул. Свободи", "1.00", "31.10.26"]], driver=0x57, encoding="cp1251")
+    assert table_of(data, name="x.dbf")[1] == [
+        (2, {"ls": "A1", "street": "вул. Свободи", "saldo_n": "1.00", "data": "31.10.26"})
+    ]
+
+
+def test_xlsx_compressed_by_a_method_python_cannot_read_is_refused_not_a_crash():
+    """A zip tool's Deflate64 (method 9) or an encrypted part: zipfile raises NotImplementedError/RuntimeError."""
+    data = bytearray(_workbook([["account", "closing"], ["A1", 1]]))
+    name = b"xl/worksheets/sheet1.xml"
+    for signature, method_at, name_at in ((b"PK\x03\x04", 8, 30), (b"PK\x01\x02", 10, 46)):
+        at = data.find(signature)
+        while at >= 0:
+            if data[at + name_at : at + name_at + len(name)] == name:
+                data[at + method_at : at + method_at + 2] = struct.pack("<H", 9)
+            at = data.find(signature, at + 4)
+    assert refusal(bytes(data), name="x.xlsx") == (
+        "not a readable XLSX workbook: That compression method is not supported"
+    )
+
+
+def test_json_whole_numbers_read_as_their_digits_as_in_a_spreadsheet():
+    """A writer that keeps numbers as floats writes account 1234567 as `1234567.0`: the same account as
+    an XLSX number cell 1234567, or a house `12.0` that is house 12."""
+    data = b'{"rows": [{"account": 1234567.0, "house": 12.0, "apartment": 5.00, "closing": 100.0, "paid": 1.50}]}'
+    _, rows = table_of(data, name="x.json")
+    assert rows == [
+        (2, {"account": "1234567", "house": "12", "apartment": "5", "closing": "100", "paid": "1.50"})
+    ]
+
+
+def test_csv_row_with_more_fields_than_the_header_is_refused_or_given_as_a_row_fault():
+    """An unquoted delimiter inside a value (`вул. Свободи, 12` in a comma-separated file) breaks one row."""
+    data = "account,street,closing\nA1,вул. Свободи,1\nA2,вул. Свободи, 12,2\nA3,вул. Свободи,3\n".encode()
+    assert (
+        refusal(data)
+        == "line 3: 4 fields where the header has 3 (a delimiter inside a value that is not quoted?)"
+    )
+    with open_table(io.BytesIO(data), name="x.csv", row_faults=True) as t:
+        rows = list(t.rows)
+        assert t.row_faults == [
+            (3, "", "4 fields where the header has 3 (a delimiter inside a value that is not quoted?)")
+        ]
+    assert rows == [
+        (2, {"account": "A1", "street": "вул. Свободи", "closing": "1"}),
+        (3, {"account": "A2", "street": "вул. Свободи", "closing": "12"}),
+        (4, {"account": "A3", "street": "вул. Свободи", "closing": "3"}),
+    ]
+
+
+def test_json_rows_broken_on_their_own_are_given_as_row_faults():
+    data = (
+        b'{"rows": [{"account": "A1", "payer": {"surname": "X", "n": [1, {"a": 2}]}, "closing": "1"},'
+        b' {"account": "A2", "closing": "1", "closing": "2"}, "A3;3", [1, [2]],'
+        b' {"account": "A\\u00005", "closing": "5"}, {"account": "A6", "closing": "6"}], "period": "2026-10"}'
+    )
+    with open_table(io.BytesIO(data), name="x.json", row_faults=True) as t:
+        rows = list(t.rows)
+        assert t.row_faults == [
+            (2, "payer", "a value must be a text or a number, not an object"),
+            (3, "closing", "the key 'closing' appears twice in the row"),
+            (4, "", "a row must be an object of column names and values"),
+            (5, "", "a row must be an object of column names and values"),
+            (6, "account", "the value holds a NUL character"),
+        ]
+    assert rows == [
+        (2, {"account": "A1", "closing": "1"}),
+        (3, {"account": "A2", "closing": "2"}),
+        (4, {}),
+        (5, {}),
+        (6, {"account": "A5", "closing": "5"}),
+        (7, {"account": "A6", "closing": "6"}),
+    ]
+    assert t.metadata == {"period": "2026-10"}
+
+
+def test_dbf_character_field_longer_than_255_as_clipper_writes_it():
+    """Clipper (and Harbour) store a C field's length above 255 with its high byte in the decimal count."""
+    fio = "Коваленко " * 30  # 300 characters
+    data = bytearray(
+        _dbf(
+            [("LS", "C", 5), ("FIO", "C", 44)],
+            [["A1", fio.encode("cp1251")[:44]]],
+            driver=0x57,
+            encoding="cp1251",
+        )
+    )
+    # widen FIO to 300 (44 + 256): length byte 44, high byte 1 where dBase keeps the decimal count
+    header_len, record_len = 32 + 32 * 2 + 1, 1 + 5 + 300
+    data[10:12] = struct.pack("<H", record_len)
+    data[32 + 32 + 17] = 1
+    data = data[:header_len] + b" " + b"A1".ljust(5) + fio.encode("cp1251") + b"\x1a"
+    assert table_of(bytes(data), name="x.dbf")[1] == [(2, {"ls": "A1", "fio": fio.strip()})]

@@ -214,3 +214,40 @@ def test_every_format_uploads_through_the_background_import(client, city, sample
         exp["unmatched"],
     )
     assert data["closing_total"] == exp["closing_total"] and data["file_name"] == exp["file"]
+
+
+def test_files_that_used_to_crash_the_import_are_rejected_with_line_and_reason(
+    client, city, water_user, tmp_path
+):
+    """A damaged workbook or a 30-digit amount was a `failed` import with a Python exception's name."""
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "water", "вул. Проскурівська", 2, 1])
+    good = io.BytesIO()
+    book.save(good)
+    damaged = bytearray(good.getvalue())
+    at = damaged.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
+    damaged[at : at + 20] = b"\x00" * 20
+    (tmp_path / "damaged.xlsx").write_bytes(bytes(damaged))
+    (tmp_path / "long.csv").write_text(
+        "account;service;street;house;closing\nA1;water;вул. Проскурівська;2;" + "1" * 30 + "\n",
+        encoding="utf-8",
+    )
+    seen = []
+    for name in ("damaged.xlsx", "long.csv"):
+        r = upload(client, water_user, tmp_path / name)
+        assert r.status_code == 202
+        data = client.get(f"/api/v1/snapshots/{r.json()['id']}", headers=bearer(water_user)).json()
+        seen.append(
+            (
+                data["status"],
+                data["failure"],
+                [(e["line"], e["column"], e["reason"]) for e in data["errors"]],
+            )
+        )
+    assert seen == [
+        ("rejected", "", [(1, "", seen[0][2][0][2])]),
+        ("rejected", "", [(2, "closing", "amount out of range: " + "1" * 30)]),
+    ]
+    assert seen[0][2][0][2].startswith("not a readable XLSX workbook: its compressed data is damaged: ")
+    assert not Account.objects.exists()

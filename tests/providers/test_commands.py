@@ -83,3 +83,28 @@ def test_a_file_that_cannot_be_read_is_named_in_the_one_line_reason(city, tmp_pa
     assert str(exc.value) == (
         "empty.csv: refused, nothing changed: 1 rejected row(s) (line 1); first: line 1: the file is empty"
     )
+
+
+def test_a_row_broken_by_an_unquoted_delimiter_is_rejected_alone_with_accept_partial(city, tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "account,service,street,house,closing\n"
+        "A1,water,вул. Проскурівська,2,10.00\n"
+        "A2,water,вул. Проскурівська, 4,4,20.00\n"
+        "A3,water,вул. Проскурівська,4,30.00\n",
+        encoding="utf-8",
+    )
+    args = ("--provider", "water", "--period", "2026-10", "--payments-through", "2026-10-31")
+    with pytest.raises(CommandError) as exc:
+        run(*args, str(path))
+    assert str(exc.value) == (
+        "s.csv: refused, nothing changed: 1 rejected row(s) (line 3); first: line 3: 6 fields where the "
+        "header has 5 (a delimiter inside a value that is not quoted?)"
+    )
+    assert not Account.objects.exists()
+    out, _ = run(*args, "--accept-partial", str(path))
+    assert out.splitlines()[0] == (
+        "rejected: line 3: 6 fields where the header has 5 (a delimiter inside a value that is not quoted?)"
+    )
+    assert "rows read 3, applied 2, rejected 1" in out
+    assert sorted(Account.objects.values_list("number", flat=True)) == ["A1", "A3"]

@@ -175,3 +175,102 @@ def test_no_reader_process_where_this_python_cannot_start_one(tmp_path, reader_p
     path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
     assert [r[0] for r in read(str(path))[1][0][0]] == [2]
     assert reader_process == []
+
+
+def test_an_amount_too_long_for_money_is_a_rejected_row_not_a_crash(tmp_path, in_process):
+    import openpyxl
+
+    digits = "1" * 30
+    csv_path = tmp_path / "s.csv"
+    csv_path.write_text(
+        "account;service;street;house;closing\n"
+        f"A1;water;вул. Свободи;1;{digits}\n"
+        f"A2;water;вул. Свободи;1;-{digits},50\n"
+        "A3;water;вул. Свободи;1;1 000 000 000 000 000,00\n",
+        encoding="utf-8",
+    )
+    json_path = tmp_path / "s.json"
+    json_path.write_text(
+        '{"rows": [{"account": "A1", "service": "water", "street": "вул. Свободи", "house": "1",'
+        f' "closing": {digits}.5}},'
+        ' {"account": "A2", "service": "water", "street": "вул. Свободи", "house": "1", "closing": 1e999999},'
+        ' {"account": "A3", "service": "water", "street": "вул. Свободи", "house": "1", "closing": 12.5}]}',
+        encoding="utf-8",
+    )
+    xlsx_path = tmp_path / "s.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["account", "service", "street", "house", "closing"])
+    book.active.append(["A1", "water", "вул. Свободи", "1", 1e300])
+    book.save(xlsx_path)
+    out_of_range = "amount out of range: 111111111111111111111111111111"
+    assert [f for _, faults, _ in read(str(csv_path))[1] for f in faults] == [
+        (2, "closing", out_of_range),
+        (3, "closing", f"amount out of range: -{digits}.50"),
+        (4, "closing", "amount out of range: 1000000000000000.00"),
+    ]
+    _, batches, _ = read(str(json_path))
+    assert [f for _, faults, _ in batches for f in faults] == [
+        (2, "closing", f"{out_of_range}.5"),
+        (3, "closing", "not an amount: '1E+999999'"),
+    ]
+    assert [r[-2] for r in batches[0][0]] == [None, None, 1250]
+    assert [f for _, faults, _ in read(str(xlsx_path))[1] for f in faults] == [
+        (2, "closing", "amount out of range: 1000000000000000052504760255204420248704…"),
+    ]
+
+
+@pytest.mark.parametrize("process", ["in_process", "reader_process"])
+def test_a_row_with_more_fields_than_the_header_is_a_rejected_row_not_a_refused_file(
+    tmp_path, process, request
+):
+    request.getfixturevalue(process)
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "account,service,street,house,closing\n"
+        "A1,water,вул. Свободи,1,10.00\n"
+        "A2,heat,вул. Свободи, 1,1,20.00\n"
+        "A3,water,вул. Свободи,2,30.00\n"
+        "A4,water,вул. Свободи,3,4,0,0\n",
+        encoding="utf-8",
+    )
+    _, batches, _ = read(str(path))
+    reason = "{} fields where the header has 5 (a delimiter inside a value that is not quoted?)"
+    assert batches == [
+        (
+            [
+                (2, "A1", 1, 1, "", "", "", "", None, None, None, None, None, None, 1000, 0),
+                (3, "A2", 3, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+                (4, "A3", 1, 2, "", "", "", "", None, None, None, None, None, None, 3000, 0),
+                (5, "A4", 1, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+            ],
+            [(3, "", reason.format(6)), (5, "", reason.format(7))],
+            [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
+        )
+    ]
+
+
+def test_a_json_row_broken_on_its_own_is_a_rejected_row_not_a_refused_file(tmp_path, in_process):
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{"rows": ['
+        '{"account": "A1", "service": "water", "street": "вул. Свободи", "house": "1", "closing": 1},'
+        '{"account": "A2", "service": "heat", "street": "вул. Свободи", "house": "1", "payer": ["X"],'
+        ' "closing": 2, "closing": 3},'
+        '{"account": "A3", "service": "water", "street": "вул. Свободи", "house": "2", "closing": 3}]}',
+        encoding="utf-8",
+    )
+    _, batches, _ = read(str(path))
+    assert batches == [
+        (
+            [
+                (2, "A1", 1, 1, "", "", "", "", None, None, None, None, None, None, 100, 0),
+                (3, "A2", 3, None, "", "", "", "", None, None, None, None, None, None, None, 1),
+                (4, "A3", 1, 2, "", "", "", "", None, None, None, None, None, None, 300, 0),
+            ],
+            [
+                (3, "payer", "a value must be a text or a number, not a list"),
+                (3, "closing", "the key 'closing' appears twice in the row"),
+            ],
+            [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
+        )
+    ]

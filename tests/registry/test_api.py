@@ -109,7 +109,8 @@ def test_a_damaged_workbook_is_answered_422_naming_the_reason_not_500(
             {
                 "line": 1,
                 "column": "",
-                "reason": "not a readable XLSX workbook: not well-formed (invalid token): line 1, column 1",
+                "reason": "not a readable XLSX workbook: the workbook's XML is malformed "
+                "(not well-formed (invalid token): line 1, column 1)",
             }
         ],
     )

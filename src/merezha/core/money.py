@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 _CENT = Decimal("0.01")
+#: The smallest amount out of range: 10¹⁵ hryvnias (kopecks then still fit a bigint many times over).
+_LIMIT = Decimal("1e15")
 #: Sign, digits, at most one decimal separator (after spaces are removed and `,` is read as `.`).
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
@@ -45,13 +47,16 @@ class Money:
         if not _AMOUNT.fullmatch(raw):
             raise MoneyError(f"not an amount: {text!r}")
         value = Decimal(raw)
+        if abs(value) >= _LIMIT:  # before quantize, which cannot hold more than 28 digits
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            raise MoneyError(f"amount out of range: {shown}")
         if value != value.quantize(_CENT, rounding=ROUND_HALF_UP):
             raise MoneyError(f"more than two decimal places: {text!r} (the hub does not round amounts)")
         return cls.from_decimal(value)
 
     @classmethod
     def from_decimal(cls, value: Decimal) -> Money:
-        if abs(value) >= Decimal("1e15"):
+        if abs(value) >= _LIMIT:
             raise MoneyError(f"amount out of range: {value}")
         return cls(int(value.quantize(_CENT, rounding=ROUND_HALF_UP) * 100))
 

@@ -61,14 +61,16 @@ class Table:
     #: CSV only: the same rows as `rows`, each as a list of texts in the order of `columns`, without
     #: building a dictionary per row (`None` for the other formats). Read `rows` or `records`, not both.
     records: Iterator[tuple[int, list[str]]] | None = None
+    #: With `open_table(row_faults=True)`: the faults of rows broken on their own (a CSV row with more
+    #: fields than the header), as (line, column, reason). Each is appended just before its row is
+    #: given (its values cut to the header's width), for the caller to reject that row alone.
+    #: None: such a row refuses the file (a FormatError), for callers that do not look here.
+    row_faults: list[tuple[int, str, str]] | None = None
 
 
 _CENT = Decimal("0.01")
 #: A number this close to a two-place decimal is that decimal written through binary floating point.
 _FLOAT_NOISE = Decimal("0.000001")
-#: A number with more digits before or after the point than this is written as it came (`1E+999999`),
-#: never expanded: the column that reads it refuses it.
-_MAX_EXPONENT = 100
 
 
 def _number_text(value: Decimal) -> str:
@@ -78,11 +80,16 @@ def _number_text(value: Decimal) -> str:
     12.350000000000001: a value within a millionth of a two-place decimal is taken as that decimal.
     Any other value keeps its digits, so an amount of three real decimal places still reads as such.
     """
-    if not -_MAX_EXPONENT < value.adjusted() < _MAX_EXPONENT:  # `1e999999`: no amount, no id, no area
+    if value.adjusted() >= 15:  # no amount, and beyond a float's cents (quantize would overflow)
+        # plain digits while they are a plausible number; `1E+999999` stays short, and no amount
+        return format(value, "f") if value.adjusted() < 400 else str(value)
+    if value and value.adjusted() <= -100:  # `1.5e-300`: no float noise of an amount, written as it came
         return str(value)
     cents = value.quantize(_CENT, rounding=ROUND_HALF_UP)
     if cents != value and abs(value - cents) < _FLOAT_NOISE:
         value = cents
+    if value == value.to_integral_value():  # `1234567.0`, `12.00`: a whole number, as XLSX gives it
+        return str(int(value))
     return format(value, "f")
 
 
@@ -155,7 +162,9 @@ def sniff_format(head: bytes) -> str:
     ):
         header_len, record_len = struct.unpack("<HH", head[8:12])
         month, day = head[2], head[3]
-        if header_len > 32 and record_len > 0 and 1 <= month <= 12 and 1 <= day <= 31:
+        # the last update's date; some writers leave it zero
+        dated = 1 <= month <= 12 and 1 <= day <= 31 or month == day == 0
+        if header_len > 32 and record_len > 0 and dated:
             return "dbf"
     return "csv"
 
@@ -176,8 +185,13 @@ def open_table(
     dbf_fields: dict[str, str] | None = None,
     name: str | None = None,
     rows_key: str = "rows",
+    row_faults: bool = False,
 ) -> Iterator[Table]:
-    """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names."""
+    """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names.
+
+    `row_faults`: a row broken on its own is given with its fault in `Table.row_faults` rather than
+    refusing the file (see there).
+    """
     display = source_name(source, name)
     with ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
@@ -197,9 +211,9 @@ def open_table(
         elif kind == "dbf":
             yield _open_dbf(fh, display, dbf_fields or {})
         elif kind == "json":
-            yield _open_json(fh, display, rows_key)
+            yield _open_json(fh, display, rows_key, row_faults=row_faults)
         else:
-            yield _open_csv(fh, display)
+            yield _open_csv(fh, display, row_faults=row_faults)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -294,7 +308,7 @@ def _header_check(header: list[str], line: int) -> None:
         seen.add(name)
 
 
-def _open_csv(fh: IO[bytes], display: str) -> Table:
+def _open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
     encoding = _detect_text_encoding(fh)
     _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
@@ -320,6 +334,7 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     width = len(header)
     offset = header_line + 1  # line of the text reader's first line
+    faults: list[tuple[int, str, str]] | None = [] if row_faults else None
 
     def records() -> Iterator[tuple[int, list[str]]]:
         line = offset  # where the next row starts: the line a malformed row is reported at
@@ -332,7 +347,13 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
                     continue
                 if len(stripped) != width:
                     if len(stripped) > width and any(stripped[width:]):
-                        raise FormatError(f"{len(values)} fields where the header has {width}", line=start)
+                        reason = (
+                            f"{len(values)} fields where the header has {width} "
+                            "(a delimiter inside a value that is not quoted?)"
+                        )
+                        if faults is None:
+                            raise FormatError(reason, line=start)
+                        faults.append((start, "", reason))
                     stripped = (stripped + [""] * width)[:width]
                 yield start, stripped
         except csv.Error as exc:
@@ -347,7 +368,14 @@ def _open_csv(fh: IO[bytes], display: str) -> Table:
             yield start, dict(zip(header, values, strict=True))
 
     return Table(
-        display, "csv", encoding.replace("-sig", ""), header, rows(), header_line=header_line, records=lists
+        display,
+        "csv",
+        encoding.replace("-sig", ""),
+        header,
+        rows(),
+        header_line=header_line,
+        records=lists,
+        row_faults=faults,
     )
 
 
@@ -424,14 +452,41 @@ def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> I
         yield tuple(values)
 
 
-#: What a damaged workbook raises while it is read: a bad ZIP entry, XML that is not well-formed (the
-#: parsers' errors are SyntaxErrors), a truncated deflate stream.
-_XLSX_DAMAGE = (zipfile.BadZipFile, SyntaxError, EOFError, zlib.error)
+#: What openpyxl raises for a damaged workbook: a broken zip (BadZipFile, a CRC or `zlib.error` in a
+#: part's compressed data, EOFError when it stops short, NotImplementedError or RuntimeError for a
+#: compression method Python lacks or an encrypted part), a missing part (KeyError), malformed XML
+#: (ElementTree's or lxml's ParseError, both SyntaxError) or a value its descriptors refuse.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    RuntimeError,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+)
 
 
-def _xlsx_unreadable(exc: BaseException, line: int | None = None) -> FormatError:
-    reason = str(exc).strip("\"'").splitlines()[0] if str(exc) else type(exc).__name__
-    return FormatError(f"not a readable XLSX workbook: {reason}", line=line)
+def _xlsx_unreadable(exc: BaseException, part: str, after: int = 0) -> FormatError:
+    """A damaged workbook refused with what is wrong with it, on one line; `after`: the last row read."""
+    text = str(exc).strip().strip("\"'")
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        where = f" after row {after}" if after else ""
+        detail = f"{part}'s XML is malformed{where} ({detail})"
+    elif isinstance(exc, (zlib.error, EOFError)) or "CRC" in detail:
+        detail = f"its compressed data is damaged: {detail}"
+    # the row where the sheet breaks off, when it does
+    return FormatError(f"not a readable XLSX workbook: {detail}", line=after + 1 if after else None)
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell: nothing, or a text of spaces only (as a blank CSV line, it is no row)."""
+    return value is None or type(value) is str and not value.strip()
 
 
 def _open_xlsx(fh: IO[bytes], display: str) -> Table:
@@ -439,12 +494,15 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
 
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
-    except (*_XLSX_DAMAGE, KeyError, OSError, ValueError) as exc:
-        raise _xlsx_unreadable(exc) from None
+    except _XLSX_ERRORS as exc:
+        raise _xlsx_unreadable(exc, "the workbook") from None
     if not wb.worksheets:
         wb.close()
         raise FormatError("the workbook has no worksheet")
     ws = wb.worksheets[0]
+    # the sheet's `<dimension>` is a writer's hint, and some write a stale one (`A1`): read every
+    # cell there is, or rows and columns beyond it would silently be missing from the snapshot
+    ws.reset_dimensions()
     zero_formats = _xlsx_zero_formats(wb)
     # a cell's number format costs a cell object per cell: only sheets that have such a format pay it
     it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
@@ -452,38 +510,33 @@ def _open_xlsx(fh: IO[bytes], display: str) -> Table:
     header_line = 0
     try:
         for header_line, candidate in enumerate(it, start=1):  # noqa: B007
-            if candidate and any(c not in (None, "") for c in candidate):
+            if candidate and not all(map(_blank, candidate)):
                 header_row = candidate
                 break
-    except _XLSX_DAMAGE as exc:
-        wb.close()
-        raise _xlsx_unreadable(exc, header_line + 1) from None
-    if header_row is None:
-        wb.close()
-        raise FormatError("the workbook's first sheet is empty")
-    header = [_norm_header(h) for h in header_row]
-    try:
+        if header_row is None:
+            raise FormatError("the workbook's first sheet is empty")
+        header = [_norm_header(h) for h in header_row]
         _header_check(header, header_line)
         _xlsx_formulas_check(wb, ws, header)
+    except _XLSX_ERRORS as exc:
+        wb.close()
+        raise _xlsx_unreadable(exc, "the sheet") from None
     except FormatError:
         wb.close()
         raise
-    except _XLSX_DAMAGE as exc:
-        wb.close()
-        raise _xlsx_unreadable(exc, header_line) from None
 
     def rows() -> Iterator[Row]:
         number = header_line
         try:
             for number, values in enumerate(it, start=header_line + 1):  # noqa: B007
-                if not values or all(v in (None, "") for v in values):
+                if not values or all(map(_blank, values)):
                     continue
                 yield (
                     number,
                     {h: _cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
                 )
-        except _XLSX_DAMAGE as exc:  # the sheet's XML breaks off after row `number`
-            raise _xlsx_unreadable(exc, number + 1) from None
+        except _XLSX_ERRORS as exc:
+            raise _xlsx_unreadable(exc, "the sheet", number) from None
         finally:
             wb.close()
 
@@ -541,7 +594,10 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         if d[0] == 0x0D:
             break
         fname = d[:11].split(b"\x00")[0].decode("ascii", "replace").strip().upper()
-        fields.append((fname, chr(d[11]), d[16]))
+        ftype = chr(d[11])
+        # a character field has no decimals: Clipper and Harbour keep the high byte of a length
+        # above 255 there (dBase III writes 0, so nothing changes for its files)
+        fields.append((fname, ftype, d[16] | d[17] << 8 if ftype == "C" else d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
     names = [f[0] for f in fields]
@@ -555,6 +611,19 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         raise FormatError(
             f"truncated DBF: the header announces {numrecords} records, the file holds {complete}"
         )
+    if complete > numrecords:
+        # after the records comes the end-of-file mark (or nothing, or padding); more records there
+        # mean a stale count, and reading only what it announces would silently drop the rest
+        fh.seek(header_len + numrecords * record_len)
+        held = numrecords
+        while held < complete and fh.read(1) in (b" ", b"*"):
+            held += 1
+            fh.seek(record_len - 1, os.SEEK_CUR)
+        if held > numrecords:
+            raise FormatError(
+                f"the DBF header announces {numrecords} records, but the file holds {held}: "
+                "its record count is stale"
+            )
     # sample the character fields of the records for the code page
     fh.seek(header_len)
     sample = fh.read(min(numrecords * record_len, _SAMPLE))
@@ -582,17 +651,19 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
 
 def _dbf_value(chunk: bytes, ftype: str, encoding: str, line: int, fname: str) -> str:
     if ftype == "D":
-        text = chunk.decode("ascii", "replace").strip()
+        # an empty date is spaces, zeros or NUL bytes; one that is no YYYYMMDD is given as written, for
+        # its column to refuse (a row rejected, or nothing at all in a column the import does not read)
+        text = chunk.strip(b" \x00").decode("ascii", "replace").strip()
         if not text or text.strip("0") == "":
             return ""
         if len(text) == 8 and text.isdigit():
             return f"{text[:4]}-{text[4:6]}-{text[6:]}"
-        raise FormatError(f"not a DBF date: {text!r}", line=line, column=fname)
+        return text
     if ftype == "L":
         text = chunk.decode("ascii", "replace").strip().upper()
         return {"T": "1", "Y": "1", "F": "0", "N": "0"}.get(text, "")
-    if ftype in "NF":
-        return chunk.decode("ascii", "replace").strip().replace(",", ".")
+    if ftype in "NF":  # an empty number is spaces, or NUL bytes from some writers
+        return chunk.strip(b" \x00").decode("ascii", "replace").strip().replace(",", ".")
     if b"\x00" in chunk:  # a C string: legacy writers end the text with NUL and leave garbage after it
         chunk = chunk[: chunk.index(b"\x00")]
     return chunk.decode(encoding, "replace").strip()
@@ -612,20 +683,29 @@ def _json_error(exc: Exception) -> str:
     return f"malformed JSON: {first}"
 
 
-def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
+def _open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = False) -> Table:
     """An object whose `rows_key` (any case) is an array of row objects, other top-level scalar keys
     being metadata; or a bare array of row objects. A row's values are texts, numbers, booleans or
-    null: an object or an array inside a row, a key given twice in a row, or a row that is not an
-    object is refused (FormatError with the row's line and the key as column)."""
+    null: an object or an array inside a row, a key given twice in a row, a NUL character, or a row
+    that is not an object is refused (FormatError with the row's line and the key as column); with
+    `row_faults`, that row alone is given with its faults in `Table.row_faults` (a row that is not an
+    object as `{}`), and the rows after it are read on."""
     import ijson
 
     if fh.read(3) != codecs.BOM_UTF8:
         fh.seek(0)
     metadata: dict[str, str] = {}
     columns: list[str] = []
+    faults: list[tuple[int, str, str]] | None = [] if row_faults else None
+
+    def fault(reason: str, line: int, column: str = "") -> None:
+        if faults is None:
+            raise FormatError(reason, line=line, column=column)
+        faults.append((line, column, reason))
 
     def rows() -> Iterator[Row]:
         number = 1
+        skip = 0  # depth inside a value that is skipped (an object or a list where a value belongs)
         current: dict[str, str] | None = None
         key = ""
         top: str | None = None  # "map" or "array"
@@ -634,13 +714,17 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
         array: str | None = None  # ijson's prefix of the rows array
         try:
             for prefix, event, value in ijson.parse(fh, use_float=False):
+                if skip:
+                    if event in ("start_map", "start_array"):
+                        skip += 1
+                    elif event in ("end_map", "end_array"):
+                        skip -= 1
+                    continue
                 if current is not None:
                     if event == "map_key":
                         key = _norm_header(value)
                         if key in current:
-                            raise FormatError(
-                                f"the key {value!r} appears twice in the row", line=number, column=key
-                            )
+                            fault(f"the key {value!r} appears twice in the row", number, key)
                     elif event == "end_map" and prefix == items:
                         for name in current:
                             if name not in columns:
@@ -649,13 +733,14 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
                         current = None
                     elif event in ("start_map", "start_array"):
                         kind = "an object" if event == "start_map" else "a list"
-                        raise FormatError(
-                            f"a value must be a text or a number, not {kind}", line=number, column=key
-                        )
+                        fault(f"a value must be a text or a number, not {kind}", number, key)
+                        current.pop(key, None)
+                        skip = 1
                     else:
                         text = _cell_text(value)
                         if "\x00" in text:
-                            raise FormatError("the value holds a NUL character", line=number, column=key)
+                            fault("the value holds a NUL character", number, key)
+                            text = text.replace("\x00", "")
                         current[key] = text
                     continue
                 if top is None:
@@ -678,11 +763,15 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
                         raise FormatError(f"`{rows_key}` must be an array of row objects")
                     continue
                 if prefix == items:
+                    number += 1
                     if event == "start_map":
                         current = {}
-                        number += 1
                         continue
-                    raise FormatError("a row must be an object of column names and values", line=number + 1)
+                    fault("a row must be an object of column names and values", number)
+                    if event == "start_array":
+                        skip = 1
+                    yield number, {}
+                    continue
                 if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
                     metadata[_norm_header(prefix)] = _cell_text(value)
         except ijson.JSONError as exc:
@@ -693,4 +782,4 @@ def _open_json(fh: IO[bytes], display: str, rows_key: str) -> Table:
             keys = ", ".join(top_keys[:8]) or "none"
             raise FormatError(f"no `{rows_key}` array of rows in the JSON object (its keys: {keys})")
 
-    return Table(display, "json", "utf-8", columns, rows(), metadata)
+    return Table(display, "json", "utf-8", columns, rows(), metadata, row_faults=faults)

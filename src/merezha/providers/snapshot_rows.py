@@ -320,6 +320,23 @@ def _row_checked(checks: _Checks, faults: list[Fault], line: int, row: dict[str,
     )
 
 
+def _row_broken(
+    checks: _Checks, faults: list[Fault], pending: list[Fault], row: dict[str, str]
+) -> tuple[Any, ...]:
+    """A row the reader found broken on its own (Table.row_faults): rejected with its faults, which are
+    taken from `pending`.
+
+    Its account and service, as far as they can be read, are kept, so that with `accept_partial` an
+    account whose row was rejected stays as it was rather than being closed as missing.
+    """
+    line = pending[0][0]
+    faults.extend(pending)
+    pending.clear()
+    raw_service = row.get("service") or ""
+    service_id = checks.service_ids[raw_service] if raw_service else None
+    return (line, (row.get("account") or "")[:32], service_id, None, "", "", "", "", *_NO_AMOUNTS, 1)
+
+
 def _batches(table: Table, services: Services) -> Iterator[Batch]:
     """Every row of `table` as staged (STAGING_COLUMNS), in batches of BATCH_ROWS, each with the
     faults of its rejected rows and the new addresses it refers to.
@@ -351,6 +368,7 @@ def _batches(table: Table, services: Services) -> Iterator[Batch]:
 
     lists = table.records is not None
     source: Iterator[tuple[int, Any]] = table.records if table.records is not None else table.rows
+    row_faults = table.row_faults  # the reader's faults of a broken row, given just before that row
     pick = _picker(header, lists=lists)
     # all seven amount columns present: try the plain spelling of all of them at once
     plain = (
@@ -372,6 +390,15 @@ def _batches(table: Table, services: Services) -> Iterator[Batch]:
     closing: Any
     try:
         for line, row in source:
+            if row_faults:
+                append(
+                    _row_broken(
+                        checks, faults, row_faults, dict(zip(header, row, strict=True)) if lists else row
+                    )
+                )
+                if len(batch) >= BATCH_ROWS:
+                    yield taken()
+                continue
             (account, raw_service, street, house, apartment, payer, tax_id,
              opening, charged, recalc, benefit, subsidy, paid, closing) = pick(row)  # fmt: skip
             service_id = service_id_get(raw_service)
@@ -495,7 +522,7 @@ def open_checked(
     display = source_name(source, name)
     process = _reader_start(source, services, display)
     if process is None:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name) as table:
+        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name, row_faults=True) as table:
             yield CheckedTable(
                 table.name,
                 table.format,
@@ -625,7 +652,7 @@ def _serve(request: IO[bytes], out: IO[bytes]) -> None:
         out.flush()
 
     try:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=display) as table:
+        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=display, row_faults=True) as table:
             send("table", table.name, table.format, table.encoding, table.columns, table.header_line)
             for batch, faults, addresses in _batches(table, services):
                 send("rows", batch, faults, addresses)

@@ -645,6 +645,22 @@ def test_a_closed_account_in_the_next_snapshot_is_open_again(city, provider, wri
     ]
 
 
+def _damaged_workbook() -> bytes:
+    """A workbook whose `xl/workbook.xml` is no XML."""
+    import io
+    import zipfile
+
+    book = openpyxl.Workbook()
+    book.active.append(["account", "closing"])
+    saved, damaged = io.BytesIO(), io.BytesIO()
+    book.save(saved)
+    src = zipfile.ZipFile(saved)
+    with zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, b"<<<" if item.filename == "xl/workbook.xml" else src.read(item.filename))
+    return damaged.getvalue()
+
+
 FAULTY_FILES = [
     (
         "rows.csv",
@@ -673,6 +689,7 @@ FAULTY_FILES = [
     ("a.rar", b"Rar!\x1a\x07\x00" + b"\x00" * 100),
     ("utf16.csv", "account;service\n".encode("utf-16")),
     ("bad.xlsx", b"PK\x03\x04" + b"\x00" * 100),
+    ("damaged.xlsx", _damaged_workbook()),
     ("bad.json", b'{"rows": [{"account": "A1", "service": {"x": 1}}]}'),
     ("broken.json", b'{"rows": [{"account": "A1",'),
     ("norows.json", b'{"period": "2026-10", "lines": []}'),

@@ -92,6 +92,7 @@ TEMPLATES: tuple[str, ...] = (
     ),
     N_("column {name} appears twice in the header"),
     N_("{n} fields where the header has {width}"),
+    N_("{n} fields where the header has {width} (a delimiter inside a value that is not quoted?)"),
     N_("a field is longer than {limit} characters (a quote left open?)"),
     N_("a quoted field is not closed before the end of the file"),
     N_("malformed CSV: {error}"),
@@ -99,7 +100,11 @@ TEMPLATES: tuple[str, ...] = (
         "cell {cell} holds a formula without a computed value: open the file in Excel or LibreOffice "
         "and save it, or write the values instead of formulas"
     ),
-    N_("not a readable XLSX workbook: {error}"),
+    N_("not a readable XLSX workbook: {reason}"),
+    N_("the workbook's XML is malformed ({error})"),
+    N_("the sheet's XML is malformed ({error})"),
+    N_("the sheet's XML is malformed after row {row} ({error})"),
+    N_("its compressed data is damaged: {error}"),
     N_("the workbook has no worksheet"),
     N_("the workbook's first sheet is empty"),
     N_(
@@ -110,6 +115,7 @@ TEMPLATES: tuple[str, ...] = (
     N_("field {name} appears twice in the DBF header"),
     N_("truncated DBF: the header announces {announced} records, the file holds {held}"),
     N_("truncated DBF record"),
+    N_("the DBF header announces {announced} records, but the file holds {held}: its record count is stale"),
     N_("not a DBF date: {text}"),
     N_("the key {key} appears twice in the row"),
     N_("a value must be a text or a number, not an object"),

@@ -745,3 +745,17 @@ def test_every_discrepancy_detail_has_a_translation(city, provider, write_snapsh
     details = list(Discrepancy.objects.values_list("detail", flat=True))
     assert len(details) >= 6 and [d for d in details if reason_template(d) is None] == []
     assert report.rows_rejected == 1  # K8: no street
+
+
+@pytest.mark.parametrize(
+    ("content", "file_format"),
+    [(_damaged_workbook(), "xlsx"), (b"", ""), (b"Rar!\x1a\x07\x00" + b"\x00" * 100, "")],
+)
+def test_a_file_refused_before_its_rows_records_the_format_it_looks_like(
+    city, provider, tmp_path, content, file_format
+):
+    path = tmp_path / "upload.bin"
+    path.write_bytes(content)
+    with pytest.raises(ImportRejected):
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert Snapshot.objects.get().file_format == file_format

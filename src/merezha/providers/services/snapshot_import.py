@@ -41,6 +41,7 @@ from merezha.core.models import InboxDocument
 from merezha.core.money import Money
 from merezha.core.services import inbox_deliver
 from merezha.formats import FormatError, source_name
+from merezha.formats.readers import sniff_format
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
@@ -719,6 +720,23 @@ def snapshot_import(
     return report
 
 
+def _format_sniffed(source: str | IO[bytes]) -> str:
+    """The format a file refused before its rows were read looks like (`xlsx` for a damaged
+    workbook), for the upload's record; empty when it is no exchange format or cannot be read."""
+    try:
+        if isinstance(source, str):
+            with open(source, "rb") as fh:
+                head = fh.read(4096)
+        else:
+            position = source.tell()
+            source.seek(0)
+            head = source.read(4096)
+            source.seek(position)
+        return sniff_format(head) if head else ""
+    except (OSError, FormatError):
+        return ""
+
+
 def _sqlite_cache_enlarge() -> int | None:
     """On SQLite, a 64 MB page cache for the merge into big indexes (default 2 MB); returns the old size."""
     if _is_postgres():
@@ -825,6 +843,7 @@ def _import_in_transaction(
             metadata = dict(table.metadata)
     except FormatError as exc:
         report.reject(exc.line or 1, exc.column, exc.reason)
+        report.file_format = report.file_format or _format_sniffed(source)
         raise ImportRejected(report) from None
     period, payments_through = _metadata_resolve(
         report, provider=provider, period=period, payments_through=payments_through, metadata=metadata

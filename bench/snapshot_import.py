@@ -1,6 +1,6 @@
 """Benchmark: a city-scale provider snapshot import against raw COPY of the same file.
 
-    python -m bench.snapshot_import [--rows 600000] [--keep]
+    python -m bench.snapshot_import [--rows 600000] [--dwellings N] [--keep]
 
 Builds a fresh database (SQLite: a temporary file; PostgreSQL: `<DATABASE_URL's name>_bench`,
 dropped and created), a generated register (one dwelling per six accounts, a few residents each),
@@ -353,6 +353,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=600_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--dwellings",
+        type=int,
+        default=0,
+        help="dwellings in the register (default: one per six rows); fewer, and the file gives a dwelling "
+        "more accounts, to see what the file's size alone costs",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temporary folder (file, SQLite database)"
     )
     parser.add_argument("--child", nargs=3, metavar=("DATABASE_URL", "FILE", "MONTH"), help=argparse.SUPPRESS)
@@ -371,7 +378,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     vendor = connection.vendor
     t0 = time.perf_counter()
-    register = _generate_register(max(1, args.rows // len(SERVICES)), args.seed)
+    register = _generate_register(args.dwellings or max(1, args.rows // len(SERVICES)), args.seed)
     file = tmp / "snapshot.csv"
     written = _write_snapshot(file, register, args.rows, args.seed)
     next_month = tmp / "snapshot-next.csv"
@@ -395,7 +402,8 @@ def main() -> None:
     floor = _floor(database_url) if vendor == "postgresql" else None
 
     print(
-        f"snapshot import benchmark on {vendor}: {written} rows, {size_mb:.1f} MB CSV (prepared in {prepare:.1f} s)"
+        f"snapshot import benchmark on {vendor}: {written} rows, {size_mb:.1f} MB CSV, {len(register)} dwellings "
+        f"(prepared in {prepare:.1f} s)"
     )
     print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(

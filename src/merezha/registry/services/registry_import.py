@@ -33,8 +33,10 @@ from merezha.registry.matching import (
     apartment_text,
     canonical_name,
     fold,
+    has_lookalikes,
     house_key,
     house_text,
+    legacy_letters,
 )
 from merezha.registry.models import (
     BenefitCategory,
@@ -220,6 +222,21 @@ class DwellingRow:
 
 def _person_name_key(p: Person) -> str:
     return "|".join((fold(p.surname), fold(p.name), fold(p.patronymic), str(p.birth_date or "")))
+
+
+NAME_FIELDS = ("surname", "name", "patronymic")
+
+
+def spelling_kept(stored: str, given: str) -> str:
+    """Of two spellings of one name (the same `fold` key: no change of name), the one the register keeps.
+
+    The proper Cyrillic one when only one of them is written without Latin look-alikes (`Іван`, not
+    `Iван` with a Latin I); else the one with the letters a legacy code page lacks (`Євген`, not
+    `Евген`); else the file's, the office's latest word (`Коваленко` after `КОВАЛЕНКО`)."""
+    given_lookalikes = has_lookalikes(given)
+    if given_lookalikes != has_lookalikes(stored):
+        return stored if given_lookalikes else given
+    return stored if legacy_letters(given) < legacy_letters(stored) else given
 
 
 def _parse_row(
@@ -597,6 +614,7 @@ def _apply(
     new_persons: list[tuple[int, PersonRow]] = []
     updated_persons: list[Person] = []
     born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
+    respelt: set[int] = set()  # dwellings where a name's spelling changed (no change recorded): re-index
     applied_rows = 0
     for ref, d in dwellings.items():
         if d.rejected:
@@ -626,6 +644,14 @@ def _apply(
                 ("relation", pr.relation),
             ):
                 old = getattr(person, attr)
+                if attr in NAME_FIELDS and old != new and fold(old) == fold(new):
+                    # another spelling of the same name (look-alike or legacy letters, case): no change
+                    kept = spelling_kept(old, new)
+                    if kept != old:
+                        setattr(person, attr, kept)
+                        respelt.add(dwelling_id)
+                        dirty = True
+                    continue
                 if (old or None) != (new or None):
                     change(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
                     setattr(person, attr, new)
@@ -717,5 +743,5 @@ def _apply(
     )
     report.rows_applied = applied_rows
     report.changes = counts
-    report.touched_dwellings = {c[1] for c in changes}
+    report.touched_dwellings = {c[1] for c in changes} | respelt
     return len(changes)

@@ -374,6 +374,53 @@ def test_decisions_file_is_atomic(four, tmp_path):
     ]
 
 
+def test_rows_of_one_decision_agree_by_their_parsed_values(four):
+    """A period written `2026-11` or `2026-11-01`, a tax id with spaces or without, the dwelling by its id or
+    by an address spelt anyhow: the same decision, not rows that disagree."""
+    d = four.dwelling.pk
+    text = (
+        "decision;tax_id;dwelling_id;address;period_from;period_to;service;monthly_amount\n"
+        f"D-1;{TAX_ID};{d};;2026-11;2027-04;water;100\n"
+        f"D-1;1234 567 899;{d};вул. Шевченка, 10, кв. 5;2026-11-01;2027-04-01;sewer;100.00\n"
+        f"D-1;1234-567-899;;Шевченка вулиця, буд. 10, кв 5;2026-11;2027-04;heat;100,00\n"
+        f"D-1;{TAX_ID};0{d};;2026-11;2027-04;rent;1 000\n"
+    )
+    created, report = decisions_import(user=four.subsidy, source=csv_upload(text), file_name="d.csv")
+    assert (report.errors, report.rows_read) == ([], 4)
+    decision = created[0]
+    assert (decision.number, decision.tax_id, decision.dwelling_id) == ("D-1", TAX_ID, d)
+    assert (decision.period_from, decision.period_to) == (dt.date(2026, 11, 1), dt.date(2027, 4, 1))
+    assert sorted((x.service.code, str(x.monthly_amount)) for x in decision.lines.all()) == [
+        ("heat", "100.00"),
+        ("rent", "1000.00"),
+        ("sewer", "100.00"),
+        ("water", "100.00"),
+    ]
+
+
+def test_rows_of_one_decision_that_really_differ_are_rejected(four):
+    d, other = four.dwelling.pk, four.other.pk
+    text = (
+        "decision;tax_id;dwelling_id;address;period_from;period_to;service;monthly_amount\n"
+        f"D-1;{TAX_ID};{d};;2026-11;2027-04;water;100\n"
+        f"D-1;{TAX_ID_2};{d};;2026-12-01;2027-04;sewer;100\n"
+        f"D-1;{TAX_ID};;вул. Шевченка, 10, кв. 6;2026-11;2027-05;heat;100\n"
+        f"D-1;{TAX_ID};{other};;2026-11;2027-04;rent;100\n"
+        f"D-1;123;{d};;2026-11;2027-04;waste;100\n"
+    )
+    with translation.override("en"), pytest.raises(ImportRejected) as err:
+        decisions_import(user=four.subsidy, source=csv_upload(text), file_name="d.csv")
+    assert [str(e) for e in sorted(err.value.report.errors)] == [
+        "line 3, column period_from: differs from line 2 of the same decision",
+        "line 3, column tax_id: differs from line 2 of the same decision",
+        "line 4, column address: differs from line 2 of the same decision",
+        "line 4, column period_to: differs from line 2 of the same decision",
+        "line 5, column dwelling_id: differs from line 2 of the same decision",
+        "line 6, column tax_id: differs from line 2 of the same decision",
+    ]
+    assert SubsidyDecision.objects.count() == 0
+
+
 def test_decisions_json_file(four):
     body = {
         "rows": [

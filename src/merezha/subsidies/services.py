@@ -406,11 +406,31 @@ class _DecisionDraft:
     line: int
     head: dict[str, str]
     lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, service, amount)
+    #: the dwelling as the decision's later rows give it: (line, dwelling_id, address), checked once the
+    #: first row's dwelling is known
+    dwellings: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _same_value(column: str, first: str, later: str) -> bool:
+    """Whether a later row of a decision gives the same header value as its first row: compared as parsed
+    (`2026-11` is `2026-11-01`, `1234 567 899` is `1234567899`), as written when either does not parse
+    (the first row's value is checked, and refused, on its own)."""
+    if first == later:
+        return True
+    parse = tax_id_normalise if column == "tax_id" else parse_period
+    try:
+        return parse(first) == parse(later)
+    except ValueError:
+        return False
 
 
 def _canonical_checksum(payload: dict[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _differs(line: int) -> str:
+    return _("differs from line %(line)d of the same decision") % {"line": line}
 
 
 def decision_rows_to_drafts(
@@ -435,13 +455,10 @@ def decision_rows_to_drafts(
         if draft is None:
             draft = drafts[number] = _DecisionDraft(number, line, head)
         else:
-            for column in DECISION_COLUMNS:
-                if head[column] != draft.head[column]:
-                    report.reject(
-                        line,
-                        column,
-                        _("differs from line %(line)d of the same decision") % {"line": draft.line},
-                    )
+            for column in ("tax_id", "period_from", "period_to"):
+                if not _same_value(column, draft.head[column], head[column]):
+                    report.reject(line, column, _differs(draft.line))
+            draft.dwellings.append((line, head["dwelling_id"], head["address"]))
         draft.lines.append(
             (line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip())
         )
@@ -501,6 +518,22 @@ def _validate_drafts(
                 dwelling_id = match.dwelling_id
         elif not d.head["dwelling_id"]:
             report.reject(d.line, "dwelling_id", _("give the dwelling id or the address"))
+        for line, id_text, address in d.dwellings:  # the later rows name the same dwelling
+            if (id_text, address) == (d.head["dwelling_id"], d.head["address"]):
+                continue
+            if dwelling_id is None:  # the first row's dwelling is refused: compare as written
+                column = "dwelling_id" if id_text != d.head["dwelling_id"] else "address"
+                report.reject(line, column, _differs(d.line))
+            elif id_text and not (id_text.isdigit() and int(id_text) == dwelling_id):
+                report.reject(line, "dwelling_id", _differs(d.line))
+            elif address:
+                if index is None:
+                    index = dwelling_index_build()
+                found = index.match_text(address)
+                if found.status is not MatchStatus.MATCHED or found.dwelling_id != dwelling_id:
+                    report.reject(line, "address", _differs(d.line))
+            elif not id_text:
+                report.reject(line, "dwelling_id", _differs(d.line))
         periods: dict[str, dt.date] = {}
         for column in ("period_from", "period_to"):
             try:

@@ -599,3 +599,34 @@ def test_another_surname_is_still_a_change_of_name(sample_streets, tmp_path, off
     assert (change.field, change.old_value, change.new_value) == ("surname", "Kоваленко", "Петренко")
     person = Person.objects.get()
     assert (person.surname, person.surname_key, person.name) == ("Петренко", "петренко", "Іван")
+
+
+@pytest.mark.parametrize(
+    ("tax_id", "birth_date", "stored"),
+    [
+        (779483743, "1921-05-04", "0779483743"),  # 0779483743 passes the check digit and encodes 1921-05-04
+        (779483743, dt.date(1921, 5, 4), "0779483743"),  # a date cell
+        (779483743, "1950-01-01", "779483743"),  # another birth date: an ID-card number
+        (779483743, None, "779483743"),  # no birth date: cannot be told, an ID-card number
+        (779483742, "1921-05-04", "779483742"),  # 0779483742 fails the check digit
+        ("779483743", "1921-05-04", "0779483743"),  # text cell: the same reading
+    ],
+)
+def test_a_rntrc_that_lost_its_leading_zero_in_a_spreadsheet(
+    sample_streets, tmp_path, office, tax_id, birth_date, stored
+):
+    """A РНОКПП typed into a spreadsheet as a plain number loses its leading zero (`0779483743` →
+    779483743, nine digits like an ID-card number). Its first five digits count the days from 1899-12-31
+    to the birth date, so the row's birth date tells which it is."""
+    import openpyxl
+
+    p = tmp_path / "zhek.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.strip().split(";"))
+    book.active.append(
+        ["D1", "вул. Свободи", 5, 3, None, "Іваненко", "Олена", "", birth_date, tax_id, "голова"]
+    )
+    book.save(p)
+    report = registry_import(str(p), office=office, today=dt.date(2026, 10, 1))
+    assert (report.applied, report.errors) == (True, [])
+    assert Person.objects.get().tax_id == stored

@@ -421,6 +421,48 @@ def test_rows_of_one_decision_that_really_differ_are_rejected(four):
     assert SubsidyDecision.objects.count() == 0
 
 
+def test_a_decision_tax_id_that_lost_its_leading_zero(four):
+    """A РНОКПП kept as a number loses its leading zero (`0779483743` → 779483743, nine digits like an
+    ID-card number). It is read as the РНОКПП when the register corroborates it: a person registered in
+    the decision's dwelling holds it, or another row of the decision writes it with its zero."""
+    from merezha.registry.models import Person
+
+    def submit(number, rows):
+        body = {
+            "rows": [
+                {
+                    "decision": number,
+                    "tax_id": tax_id,
+                    "dwelling_id": dwelling.pk,
+                    "period_from": "2026-11",
+                    "period_to": "2026-12",
+                    "service": service,
+                    "monthly_amount": 10,
+                }
+                for tax_id, dwelling, service in rows
+            ]
+        }
+        created, _ = decisions_import(
+            user=four.subsidy, source=io.BytesIO(json.dumps(body).encode()), file_name="d.json"
+        )
+        return created[0].tax_id
+
+    # nobody in the dwelling holds 0779483743: an ID-card number, as written
+    assert submit("Z-1", [(779483743, four.dwelling, "rent")]) == "779483743"
+    # another row of the same decision writes it with its zero: the same tax id, the РНОКПП
+    assert submit("Z-2", [(779483743, four.dwelling, "rent"), ("0779483743", four.dwelling, "water")]) == (
+        "0779483743"
+    )
+    Person.objects.create(
+        dwelling=four.dwelling, surname="Іваненко", name="Олена", tax_id="0779483743", surname_key="іваненко"
+    )
+    assert submit("Z-3", [(779483743, four.dwelling, "rent")]) == "0779483743"
+    # 0779483742 fails the check digit: an ID-card number whoever is registered
+    assert submit("Z-4", [(779483742, four.dwelling, "rent")]) == "779483742"
+    # a person of another dwelling does not corroborate it
+    assert submit("Z-5", [(779483743, four.other, "waste")]) == "779483743"
+
+
 def test_decisions_json_file(four):
     body = {
         "rows": [

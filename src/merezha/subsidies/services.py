@@ -34,8 +34,9 @@ from merezha.formats import FormatError, open_table, source_name
 from merezha.organisations.models import Organisation, Service
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
-from merezha.registry.models import Dwelling
+from merezha.registry.models import Dwelling, Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
+from merezha.registry.services.registry_import import rntrc_lost_zero
 from merezha.subsidies.models import (
     BatchCheck,
     DecisionDelivery,
@@ -417,11 +418,21 @@ def _same_value(column: str, first: str, later: str) -> bool:
     (the first row's value is checked, and refused, on its own)."""
     if first == later:
         return True
-    parse = tax_id_normalise if column == "tax_id" else parse_period
+    if column == "tax_id":
+        a, b = _tax_id_read(first), _tax_id_read(later)
+        return a == b or a == rntrc_lost_zero(b) or b == rntrc_lost_zero(a)
     try:
-        return parse(first) == parse(later)
+        return parse_period(first) == parse_period(later)
     except ValueError:
         return False
+
+
+def _tax_id_read(text: str) -> str:
+    """The tax id a value reads as (`1234 567 899` → `1234567899`), or the value when it reads as none."""
+    try:
+        return tax_id_normalise(text)
+    except ValueError:
+        return text
 
 
 def _canonical_checksum(payload: dict[str, Any]) -> str:
@@ -458,6 +469,8 @@ def decision_rows_to_drafts(
             for column in ("tax_id", "period_from", "period_to"):
                 if not _same_value(column, draft.head[column], head[column]):
                     report.reject(line, column, _differs(draft.line))
+            if rntrc_lost_zero(_tax_id_read(draft.head["tax_id"])) == _tax_id_read(head["tax_id"]):
+                draft.head["tax_id"] = head["tax_id"]  # this row writes the РНОКПП with its leading zero
             draft.dwellings.append((line, head["dwelling_id"], head["address"]))
         draft.lines.append(
             (line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip())
@@ -534,6 +547,13 @@ def _validate_drafts(
                     report.reject(line, "address", _differs(d.line))
             elif not id_text:
                 report.reject(line, "dwelling_id", _differs(d.line))
+        lost_zero = rntrc_lost_zero(tax_id)
+        if (
+            lost_zero
+            and dwelling_id is not None
+            and Person.objects.filter(dwelling_id=dwelling_id, is_active=True, tax_id=lost_zero).exists()
+        ):
+            tax_id = lost_zero  # a РНОКПП kept as a number lost its zero: the register knows it
         periods: dict[str, dt.date] = {}
         for column in ("period_from", "period_to"):
             try:

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from stdnum.ua import rntrc
 
 from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
@@ -184,6 +185,25 @@ _AREA = re.compile(r"[0-9]+(\.[0-9]+)?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 #: A new person born this many days before the import is reported as a birth, not an arrival.
 BIRTH_WINDOW_DAYS = 62
+#: The first five digits of a РНОКПП count the days from this date to its holder's birth date.
+RNTRC_EPOCH = dt.date(1899, 12, 31)
+
+
+def rntrc_lost_zero(tax_id: str) -> str:
+    """`0779483743` for `779483743`: the РНОКПП a nine-digit tax id is if a spreadsheet dropped its leading
+    zero (a number cell), when those ten digits pass the check digit; "" otherwise.
+
+    Nine digits are also an ID-card number, and one in ten of those pass the check digit this way, so the
+    caller reads the РНОКПП only when something corroborates it (the birth date it encodes, the register)."""
+    if len(tax_id) != 9 or not tax_id.isdigit():
+        return ""
+    padded = "0" + tax_id
+    return padded if rntrc.is_valid(padded) else ""
+
+
+def rntrc_birth_date(tax_id: str) -> dt.date:
+    """The birth date a РНОКПП encodes (its first five digits: days from 1899-12-31)."""
+    return RNTRC_EPOCH + dt.timedelta(days=int(tax_id[:5]))
 
 
 @dataclass
@@ -281,6 +301,9 @@ def _parse_row(
         except ValueError as exc:
             report.reject(line, "tax_id", str(exc))
             ok = False
+        lost_zero = rntrc_lost_zero(tax_id)
+        if lost_zero and birth is not None and rntrc_birth_date(lost_zero) == birth:
+            tax_id = lost_zero  # a РНОКПП kept as a number in a spreadsheet: its birth date tells
         relation = ""
         if row.get("relation"):
             relation = _RELATIONS_FOLDED.get(fold(row["relation"]), "")

@@ -667,7 +667,7 @@ def _apply(
                 ("relation", pr.relation),
             ):
                 old = getattr(person, attr)
-                if attr in NAME_FIELDS and old != new and fold(old) == fold(new):
+                if isinstance(new, str) and attr in NAME_FIELDS and old != new and fold(old) == fold(new):
                     # another spelling of the same name (look-alike or legacy letters, case): no change
                     kept = spelling_kept(old, new)
                     if kept != old:

@@ -11,8 +11,10 @@ from merezha.registry.matching import (
     apartment_key,
     apartment_text,
     fold,
+    has_lookalikes,
     house_key,
     house_text,
+    legacy_letters,
     split_street,
     type_strip,
 )
@@ -320,3 +322,32 @@ def test_fold_is_idempotent():
 )
 def test_type_strip(text, expected):
     assert type_strip(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "lookalikes"),
+    [
+        ("Iван", True),  # Latin I
+        ("Kоваленкo", True),  # Latin K and o
+        ("ПЕТPОВИЧ", True),  # Latin P
+        ("Іван", False),
+        ("Коваленко", False),
+        ("Мар'яна", False),
+        ("Kovalenko", False),  # Latin text, not a look-alike spelling
+        ("Bobko", False),
+        ("", False),
+    ],
+)
+def test_has_lookalikes(text, lookalikes):
+    assert has_lookalikes(text) is lookalikes
+
+
+def test_legacy_letters():
+    assert [legacy_letters(t) for t in ("Євгенія", "Їжак", "Ґалаґан", "Евгенія", "Iжак", "")] == [
+        1,
+        1,
+        2,
+        0,
+        0,
+        0,
+    ]

@@ -548,3 +548,85 @@ def test_the_area_written_on_a_later_row_of_the_dwelling_is_kept(sample_streets,
         office=office,
     )
     assert str(Dwelling.objects.get().area) == "54.30"
+
+
+def _names_import(tmp_path, office, name, surname, first, patronymic="Петрович"):
+    """One person (identified by the tax id) written `surname first patronymic`."""
+    row = f"D1;вул. Свободи;5;1;;{surname};{first};{patronymic};1970-02-01;3460442939;head;\n"
+    return registry_import(write(tmp_path, name, row), office=office, today=dt.date(2026, 11, 1))
+
+
+def test_look_alike_letters_in_a_name_are_no_change(sample_streets, tmp_path, office):
+    """Legacy software writes Latin look-alikes inside Cyrillic names (`Iван` with a Latin I, `Kоваленко`
+    with a Latin K and o): the same name in proper Cyrillic is no change, and the proper spelling is kept."""
+    _names_import(tmp_path, office, "a.csv", "Kоваленкo", "Iван", "Пeтрович")  # Latin K, o, I, e
+    assert Person.objects.get().surname == "Kоваленкo"
+    before = RegisterChange.objects.count()
+    report = _names_import(tmp_path, office, "b.csv", "Коваленко", "Іван", "Петрович")
+    assert (report.changes, RegisterChange.objects.count()) == ({}, before)
+    person = Person.objects.get()
+    assert (person.surname, person.name, person.patronymic) == ("Коваленко", "Іван", "Петрович")
+    assert report.touched_dwellings == {person.dwelling_id}  # the search index learns the new spelling
+    # the look-alike spelling again: still no change, and the proper Cyrillic spelling stays
+    report = _names_import(tmp_path, office, "c.csv", "KОВАЛЕНКО", "IВАН", "ПЕТPОВИЧ")
+    assert (report.changes, RegisterChange.objects.count()) == ({}, before)
+    person = Person.objects.get()
+    assert (person.surname, person.name, person.patronymic) == ("Коваленко", "Іван", "Петрович")
+    assert report.touched_dwellings == set()
+
+
+def test_a_name_respelt_in_proper_cyrillic_takes_the_newer_spelling_silently(
+    sample_streets, tmp_path, office
+):
+    _names_import(tmp_path, office, "a.csv", "КОВАЛЕНКО", "ІВАН", "ПЕТРОВИЧ")
+    before = RegisterChange.objects.count()
+    report = _names_import(tmp_path, office, "b.csv", "Коваленко", "Іван", "Петрович")
+    assert (report.changes, RegisterChange.objects.count()) == ({}, before)
+    person = Person.objects.get()
+    assert (person.surname, person.name, person.patronymic) == ("Коваленко", "Іван", "Петрович")
+    # a letter a legacy code page lacks (`є` written `е`) is no change either, and the fuller spelling stays
+    _names_import(tmp_path, office, "c.csv", "Коваленко", "Євген", "Петрович")
+    report = _names_import(tmp_path, office, "d.csv", "Коваленко", "Евген", "Петрович")
+    assert report.changes == {}
+    assert Person.objects.get().name == "Євген"
+
+
+def test_another_surname_is_still_a_change_of_name(sample_streets, tmp_path, office):
+    _names_import(tmp_path, office, "a.csv", "Kоваленко", "Iван")  # Latin K and I
+    report = _names_import(tmp_path, office, "b.csv", "Петренко", "Іван")
+    assert report.changes == {"person_changed": 1}
+    change = RegisterChange.objects.get(kind="person_changed")
+    assert (change.field, change.old_value, change.new_value) == ("surname", "Kоваленко", "Петренко")
+    person = Person.objects.get()
+    assert (person.surname, person.surname_key, person.name) == ("Петренко", "петренко", "Іван")
+
+
+@pytest.mark.parametrize(
+    ("tax_id", "birth_date", "stored"),
+    [
+        (779483743, "1921-05-04", "0779483743"),  # 0779483743 passes the check digit and encodes 1921-05-04
+        (779483743, dt.date(1921, 5, 4), "0779483743"),  # a date cell
+        (779483743, "1950-01-01", "779483743"),  # another birth date: an ID-card number
+        (779483743, None, "779483743"),  # no birth date: cannot be told, an ID-card number
+        (779483742, "1921-05-04", "779483742"),  # 0779483742 fails the check digit
+        ("779483743", "1921-05-04", "0779483743"),  # text cell: the same reading
+    ],
+)
+def test_a_rntrc_that_lost_its_leading_zero_in_a_spreadsheet(
+    sample_streets, tmp_path, office, tax_id, birth_date, stored
+):
+    """A РНОКПП typed into a spreadsheet as a plain number loses its leading zero (`0779483743` →
+    779483743, nine digits like an ID-card number). Its first five digits count the days from 1899-12-31
+    to the birth date, so the row's birth date tells which it is."""
+    import openpyxl
+
+    p = tmp_path / "zhek.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(HEADER.strip().split(";"))
+    book.active.append(
+        ["D1", "вул. Свободи", 5, 3, None, "Іваненко", "Олена", "", birth_date, tax_id, "голова"]
+    )
+    book.save(p)
+    report = registry_import(str(p), office=office, today=dt.date(2026, 10, 1))
+    assert (report.applied, report.errors) == (True, [])
+    assert Person.objects.get().tax_id == stored

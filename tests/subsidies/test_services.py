@@ -374,6 +374,95 @@ def test_decisions_file_is_atomic(four, tmp_path):
     ]
 
 
+def test_rows_of_one_decision_agree_by_their_parsed_values(four):
+    """A period written `2026-11` or `2026-11-01`, a tax id with spaces or without, the dwelling by its id or
+    by an address spelt anyhow: the same decision, not rows that disagree."""
+    d = four.dwelling.pk
+    text = (
+        "decision;tax_id;dwelling_id;address;period_from;period_to;service;monthly_amount\n"
+        f"D-1;{TAX_ID};{d};;2026-11;2027-04;water;100\n"
+        f"D-1;1234 567 899;{d};вул. Шевченка, 10, кв. 5;2026-11-01;2027-04-01;sewer;100.00\n"
+        f"D-1;1234-567-899;;Шевченка вулиця, буд. 10, кв 5;2026-11;2027-04;heat;100,00\n"
+        f"D-1;{TAX_ID};0{d};;2026-11;2027-04;rent;1 000\n"
+    )
+    created, report = decisions_import(user=four.subsidy, source=csv_upload(text), file_name="d.csv")
+    assert (report.errors, report.rows_read) == ([], 4)
+    decision = created[0]
+    assert (decision.number, decision.tax_id, decision.dwelling_id) == ("D-1", TAX_ID, d)
+    assert (decision.period_from, decision.period_to) == (dt.date(2026, 11, 1), dt.date(2027, 4, 1))
+    assert sorted((x.service.code, str(x.monthly_amount)) for x in decision.lines.all()) == [
+        ("heat", "100.00"),
+        ("rent", "1000.00"),
+        ("sewer", "100.00"),
+        ("water", "100.00"),
+    ]
+
+
+def test_rows_of_one_decision_that_really_differ_are_rejected(four):
+    d, other = four.dwelling.pk, four.other.pk
+    text = (
+        "decision;tax_id;dwelling_id;address;period_from;period_to;service;monthly_amount\n"
+        f"D-1;{TAX_ID};{d};;2026-11;2027-04;water;100\n"
+        f"D-1;{TAX_ID_2};{d};;2026-12-01;2027-04;sewer;100\n"
+        f"D-1;{TAX_ID};;вул. Шевченка, 10, кв. 6;2026-11;2027-05;heat;100\n"
+        f"D-1;{TAX_ID};{other};;2026-11;2027-04;rent;100\n"
+        f"D-1;123;{d};;2026-11;2027-04;waste;100\n"
+    )
+    with translation.override("en"), pytest.raises(ImportRejected) as err:
+        decisions_import(user=four.subsidy, source=csv_upload(text), file_name="d.csv")
+    assert [str(e) for e in sorted(err.value.report.errors)] == [
+        "line 3, column period_from: differs from line 2 of the same decision",
+        "line 3, column tax_id: differs from line 2 of the same decision",
+        "line 4, column address: differs from line 2 of the same decision",
+        "line 4, column period_to: differs from line 2 of the same decision",
+        "line 5, column dwelling_id: differs from line 2 of the same decision",
+        "line 6, column tax_id: differs from line 2 of the same decision",
+    ]
+    assert SubsidyDecision.objects.count() == 0
+
+
+def test_a_decision_tax_id_that_lost_its_leading_zero(four):
+    """A РНОКПП kept as a number loses its leading zero (`0779483743` → 779483743, nine digits like an
+    ID-card number). It is read as the РНОКПП when the register corroborates it: a person registered in
+    the decision's dwelling holds it, or another row of the decision writes it with its zero."""
+    from merezha.registry.models import Person
+
+    def submit(number, rows):
+        body = {
+            "rows": [
+                {
+                    "decision": number,
+                    "tax_id": tax_id,
+                    "dwelling_id": dwelling.pk,
+                    "period_from": "2026-11",
+                    "period_to": "2026-12",
+                    "service": service,
+                    "monthly_amount": 10,
+                }
+                for tax_id, dwelling, service in rows
+            ]
+        }
+        created, _ = decisions_import(
+            user=four.subsidy, source=io.BytesIO(json.dumps(body).encode()), file_name="d.json"
+        )
+        return created[0].tax_id
+
+    # nobody in the dwelling holds 0779483743: an ID-card number, as written
+    assert submit("Z-1", [(779483743, four.dwelling, "rent")]) == "779483743"
+    # another row of the same decision writes it with its zero: the same tax id, the РНОКПП
+    assert submit("Z-2", [(779483743, four.dwelling, "rent"), ("0779483743", four.dwelling, "water")]) == (
+        "0779483743"
+    )
+    Person.objects.create(
+        dwelling=four.dwelling, surname="Іваненко", name="Олена", tax_id="0779483743", surname_key="іваненко"
+    )
+    assert submit("Z-3", [(779483743, four.dwelling, "rent")]) == "0779483743"
+    # 0779483742 fails the check digit: an ID-card number whoever is registered
+    assert submit("Z-4", [(779483742, four.dwelling, "rent")]) == "779483742"
+    # a person of another dwelling does not corroborate it
+    assert submit("Z-5", [(779483743, four.other, "waste")]) == "779483743"
+
+
 def test_decisions_json_file(four):
     body = {
         "rows": [

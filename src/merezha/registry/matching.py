@@ -92,6 +92,24 @@ def fold(text: str) -> str:
     return " ".join(words).lower().translate(_FOLD)
 
 
+def has_lookalikes(text: str) -> bool:
+    """Whether `fold` reads a Latin letter of the text as a Cyrillic look-alike (`Iван` with a Latin I,
+    `KОВАЛЕНКО` with a Latin K): the spelling of legacy software, not the proper Cyrillic one."""
+    text = unicodedata.normalize("NFC", text or "")
+    context = bool(_CYR.search(text))
+    return any(_delatinise_word(w, cyrillic_context=context) != w for w in _FOLD_SPLIT.split(text) if w)
+
+
+#: Letters a legacy code page lacks, which `fold` reads as their neighbours (`ї`→`і`, `є`→`е`, `ґ`→`г`).
+_LEGACY_LETTERS = re.compile(r"[їєґЇЄҐ]")
+
+
+def legacy_letters(text: str) -> int:
+    """How many letters of the text a legacy code page lacks (`ї`, `є`, `ґ`): a spelling that folds to the
+    same key with fewer of them was written by software that could not write them."""
+    return len(_LEGACY_LETTERS.findall(unicodedata.normalize("NFC", text or "")))
+
+
 _NAME_APOSTROPHES = re.compile(r"[’ʼ`´‘]")
 
 

@@ -34,8 +34,9 @@ from merezha.formats import FormatError, open_table, source_name
 from merezha.organisations.models import Organisation, Service
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
-from merezha.registry.models import Dwelling
+from merezha.registry.models import Dwelling, Person
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
+from merezha.registry.services.registry_import import rntrc_lost_zero
 from merezha.subsidies.models import (
     BatchCheck,
     DecisionDelivery,
@@ -406,11 +407,41 @@ class _DecisionDraft:
     line: int
     head: dict[str, str]
     lines: list[tuple[int, str, str]] = field(default_factory=list)  # (line, service, amount)
+    #: the dwelling as the decision's later rows give it: (line, dwelling_id, address), checked once the
+    #: first row's dwelling is known
+    dwellings: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def _same_value(column: str, first: str, later: str) -> bool:
+    """Whether a later row of a decision gives the same header value as its first row: compared as parsed
+    (`2026-11` is `2026-11-01`, `1234 567 899` is `1234567899`), as written when either does not parse
+    (the first row's value is checked, and refused, on its own)."""
+    if first == later:
+        return True
+    if column == "tax_id":
+        a, b = _tax_id_read(first), _tax_id_read(later)
+        return a == b or a == rntrc_lost_zero(b) or b == rntrc_lost_zero(a)
+    try:
+        return parse_period(first) == parse_period(later)
+    except ValueError:
+        return False
+
+
+def _tax_id_read(text: str) -> str:
+    """The tax id a value reads as (`1234 567 899` → `1234567899`), or the value when it reads as none."""
+    try:
+        return tax_id_normalise(text)
+    except ValueError:
+        return text
 
 
 def _canonical_checksum(payload: dict[str, Any]) -> str:
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _differs(line: int) -> str:
+    return _("differs from line %(line)d of the same decision") % {"line": line}
 
 
 def decision_rows_to_drafts(
@@ -435,13 +466,12 @@ def decision_rows_to_drafts(
         if draft is None:
             draft = drafts[number] = _DecisionDraft(number, line, head)
         else:
-            for column in DECISION_COLUMNS:
-                if head[column] != draft.head[column]:
-                    report.reject(
-                        line,
-                        column,
-                        _("differs from line %(line)d of the same decision") % {"line": draft.line},
-                    )
+            for column in ("tax_id", "period_from", "period_to"):
+                if not _same_value(column, draft.head[column], head[column]):
+                    report.reject(line, column, _differs(draft.line))
+            if rntrc_lost_zero(_tax_id_read(draft.head["tax_id"])) == _tax_id_read(head["tax_id"]):
+                draft.head["tax_id"] = head["tax_id"]  # this row writes the РНОКПП with its leading zero
+            draft.dwellings.append((line, head["dwelling_id"], head["address"]))
         draft.lines.append(
             (line, (row.get("service") or "").strip(), (row.get("monthly_amount") or "").strip())
         )
@@ -501,6 +531,29 @@ def _validate_drafts(
                 dwelling_id = match.dwelling_id
         elif not d.head["dwelling_id"]:
             report.reject(d.line, "dwelling_id", _("give the dwelling id or the address"))
+        for line, id_text, address in d.dwellings:  # the later rows name the same dwelling
+            if (id_text, address) == (d.head["dwelling_id"], d.head["address"]):
+                continue
+            if dwelling_id is None:  # the first row's dwelling is refused: compare as written
+                column = "dwelling_id" if id_text != d.head["dwelling_id"] else "address"
+                report.reject(line, column, _differs(d.line))
+            elif id_text and not (id_text.isdigit() and int(id_text) == dwelling_id):
+                report.reject(line, "dwelling_id", _differs(d.line))
+            elif address:
+                if index is None:
+                    index = dwelling_index_build()
+                found = index.match_text(address)
+                if found.status is not MatchStatus.MATCHED or found.dwelling_id != dwelling_id:
+                    report.reject(line, "address", _differs(d.line))
+            elif not id_text:
+                report.reject(line, "dwelling_id", _differs(d.line))
+        lost_zero = rntrc_lost_zero(tax_id)
+        if (
+            lost_zero
+            and dwelling_id is not None
+            and Person.objects.filter(dwelling_id=dwelling_id, is_active=True, tax_id=lost_zero).exists()
+        ):
+            tax_id = lost_zero  # a РНОКПП kept as a number lost its zero: the register knows it
         periods: dict[str, dt.date] = {}
         for column in ("period_from", "period_to"):
             try:

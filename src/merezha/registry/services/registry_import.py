@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
+from stdnum.ua import rntrc
 
 from merezha.core.bulk import allocate_ids, insert_rows
 from merezha.core.identifiers import parse_date, tax_id_normalise
@@ -33,8 +34,10 @@ from merezha.registry.matching import (
     apartment_text,
     canonical_name,
     fold,
+    has_lookalikes,
     house_key,
     house_text,
+    legacy_letters,
 )
 from merezha.registry.models import (
     BenefitCategory,
@@ -182,6 +185,25 @@ _AREA = re.compile(r"[0-9]+(\.[0-9]+)?")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 #: A new person born this many days before the import is reported as a birth, not an arrival.
 BIRTH_WINDOW_DAYS = 62
+#: The first five digits of a РНОКПП count the days from this date to its holder's birth date.
+RNTRC_EPOCH = dt.date(1899, 12, 31)
+
+
+def rntrc_lost_zero(tax_id: str) -> str:
+    """`0779483743` for `779483743`: the РНОКПП a nine-digit tax id is if a spreadsheet dropped its leading
+    zero (a number cell), when those ten digits pass the check digit; "" otherwise.
+
+    Nine digits are also an ID-card number, and one in ten of those pass the check digit this way, so the
+    caller reads the РНОКПП only when something corroborates it (the birth date it encodes, the register)."""
+    if len(tax_id) != 9 or not tax_id.isdigit():
+        return ""
+    padded = "0" + tax_id
+    return padded if rntrc.is_valid(padded) else ""
+
+
+def rntrc_birth_date(tax_id: str) -> dt.date:
+    """The birth date a РНОКПП encodes (its first five digits: days from 1899-12-31)."""
+    return RNTRC_EPOCH + dt.timedelta(days=int(tax_id[:5]))
 
 
 @dataclass
@@ -220,6 +242,21 @@ class DwellingRow:
 
 def _person_name_key(p: Person) -> str:
     return "|".join((fold(p.surname), fold(p.name), fold(p.patronymic), str(p.birth_date or "")))
+
+
+NAME_FIELDS = ("surname", "name", "patronymic")
+
+
+def spelling_kept(stored: str, given: str) -> str:
+    """Of two spellings of one name (the same `fold` key: no change of name), the one the register keeps.
+
+    The proper Cyrillic one when only one of them is written without Latin look-alikes (`Іван`, not
+    `Iван` with a Latin I); else the one with the letters a legacy code page lacks (`Євген`, not
+    `Евген`); else the file's, the office's latest word (`Коваленко` after `КОВАЛЕНКО`)."""
+    given_lookalikes = has_lookalikes(given)
+    if given_lookalikes != has_lookalikes(stored):
+        return stored if given_lookalikes else given
+    return stored if legacy_letters(given) < legacy_letters(stored) else given
 
 
 def _parse_row(
@@ -264,6 +301,9 @@ def _parse_row(
         except ValueError as exc:
             report.reject(line, "tax_id", str(exc))
             ok = False
+        lost_zero = rntrc_lost_zero(tax_id)
+        if lost_zero and birth is not None and rntrc_birth_date(lost_zero) == birth:
+            tax_id = lost_zero  # a РНОКПП kept as a number in a spreadsheet: its birth date tells
         relation = ""
         if row.get("relation"):
             relation = _RELATIONS_FOLDED.get(fold(row["relation"]), "")
@@ -597,6 +637,7 @@ def _apply(
     new_persons: list[tuple[int, PersonRow]] = []
     updated_persons: list[Person] = []
     born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
+    respelt: set[int] = set()  # dwellings where a name's spelling changed (no change recorded): re-index
     applied_rows = 0
     for ref, d in dwellings.items():
         if d.rejected:
@@ -626,6 +667,14 @@ def _apply(
                 ("relation", pr.relation),
             ):
                 old = getattr(person, attr)
+                if isinstance(new, str) and attr in NAME_FIELDS and old != new and fold(old) == fold(new):
+                    # another spelling of the same name (look-alike or legacy letters, case): no change
+                    kept = spelling_kept(old, new)
+                    if kept != old:
+                        setattr(person, attr, kept)
+                        respelt.add(dwelling_id)
+                        dirty = True
+                    continue
                 if (old or None) != (new or None):
                     change(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
                     setattr(person, attr, new)
@@ -717,5 +766,5 @@ def _apply(
     )
     report.rows_applied = applied_rows
     report.changes = counts
-    report.touched_dwellings = {c[1] for c in changes}
+    report.touched_dwellings = {c[1] for c in changes} | respelt
     return len(changes)

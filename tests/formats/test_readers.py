@@ -708,3 +708,31 @@ def test_dbf_character_field_longer_than_255_as_clipper_writes_it():
     data[32 + 32 + 17] = 1
     data = data[:header_len] + b" " + b"A1".ljust(5) + fio.encode("cp1251") + b"\x1a"
     assert table_of(bytes(data), name="x.dbf")[1] == [(2, {"ls": "A1", "fio": fio.strip()})]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"\r\n\x1a", b"\x1a", b"\r\n\x1a\x1a\x1a", b"\n\x1a"],
+    ids=["after-crlf", "after-the-last-value", "several", "after-lf"],
+)
+def test_csv_ending_with_the_dos_end_of_file_mark_has_no_extra_row(tail):
+    """Legacy DOS software ends a text file with Ctrl-Z (0x1A): the end of the file, not a row or a value."""
+    data = "account;closing\r\nA1;1,50\r\nA2;2,00".encode("cp1251") + tail
+    _, rows = table_of(data)
+    assert rows == [(2, {"account": "A1", "closing": "1,50"}), (3, {"account": "A2", "closing": "2,00"})]
+    with open_table(io.BytesIO(data), name="x.csv") as t:
+        assert list(t.records or []) == [(2, ["A1", "1,50"]), (3, ["A2", "2,00"])]
+
+
+def test_csv_of_nothing_but_blank_lines_and_the_end_of_file_mark_is_empty():
+    assert refusal(b"\r\n\x1a") == "the file is empty"
+    assert refusal(b"\x1a") == "the file is empty"
+    assert table_of(b"account;closing\r\n\x1a")[1] == []  # a header alone: no rows
+
+
+def test_csv_ctrl_z_anywhere_but_at_the_end_stays_in_the_text():
+    data = b"account;closing\nA\x1a1;1\nA2;2\x1a\n"
+    assert table_of(data)[1] == [
+        (2, {"account": "A\x1a1", "closing": "1"}),
+        (3, {"account": "A2", "closing": "2\x1a"}),
+    ]

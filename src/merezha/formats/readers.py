@@ -308,7 +308,61 @@ def _header_check(header: list[str], line: int) -> None:
         seen.add(name)
 
 
+#: DOS's end-of-file mark (Ctrl-Z), with which legacy software ends a text file.
+_DOS_EOF = b"\x1a"
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of a seekable binary file, read through to it (the rest is not there)."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._fh, self._size, self._pos = fh, size, 0
+        fh.seek(0)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, min(self._size, base + offset))
+        self._fh.seek(self._pos)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(min(len(buffer), self._size - self._pos))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _without_dos_eof(fh: IO[bytes]) -> IO[bytes]:
+    """The text without the Ctrl-Z bytes (0x1A) it ends with, if it does: DOS's end-of-file mark, after
+    the last line break or right after the last value. A Ctrl-Z anywhere else is text, as it was."""
+    fh.seek(0, os.SEEK_END)
+    end = size = fh.tell()
+    while end:
+        step = min(end, 4096)
+        fh.seek(end - step)
+        block = fh.read(step)
+        kept = len(block.rstrip(_DOS_EOF))
+        end -= step - kept
+        if kept:
+            break
+    fh.seek(0)
+    if end == size:  # the usual file: read as it is, with no layer in between
+        return fh
+    return io.BufferedReader(_Prefix(fh, end), buffer_size=_SAMPLE)
+
+
 def _open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
+    fh = _without_dos_eof(fh)
     encoding = _detect_text_encoding(fh)
     _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")

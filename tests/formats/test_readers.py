@@ -496,6 +496,34 @@ def test_dbf_duplicate_field_refused():
     assert refusal(data, name="x.dbf") == "column LS: field LS appears twice in the DBF header"
 
 
+@pytest.mark.parametrize(
+    ("fields", "dbf_fields", "reason"),
+    [
+        # a field the map gives a column, and another field named as that column
+        ([("LS", "C", 5), ("ACCOUNT", "C", 5)], {"LS": "account"},
+         "column account: fields LS and ACCOUNT are both read as column 'account'"),
+        # two fields the map gives one column (a decisions file's TAX_ID and IDCODE)
+        ([("TAX_ID", "C", 10), ("FIO", "C", 5), ("IDCODE", "C", 10)], {"TAX_ID": "tax_id", "IDCODE": "tax_id"},
+         "column tax_id: fields TAX_ID and IDCODE are both read as column 'tax_id'"),
+        # one field name in two cases: one column after case folding, with a map or without one
+        ([("LS", "C", 5), ("ls", "C", 5)], {"LS": "account"},
+         "column account: fields LS and ls are both read as column 'account'"),
+        ([("Fio", "C", 5), ("FIO", "C", 5)], {},
+         "column fio: fields Fio and FIO are both read as column 'fio'"),
+    ],
+)  # fmt: skip
+def test_dbf_fields_read_as_one_column_are_refused_naming_both(fields, dbf_fields, reason):
+    """Two fields that give one column would silently overwrite each other: nobody can tell which is meant."""
+    data = _dbf(fields, [["A1", "A2", "A3"][: len(fields)]], driver=0x57, encoding="cp1251")
+    assert refusal(data, name="x.dbf", dbf_fields=dbf_fields) == reason
+
+
+def test_dbf_fields_with_a_map_that_gives_each_its_own_column_are_read():
+    data = _dbf([("LS", "C", 5), ("ACCOUNT2", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
+    t, rows = table_of(data, name="x.dbf", dbf_fields={"LS": "account"})
+    assert (t.columns, rows) == (["account", "account2"], [(2, {"account": "A1", "account2": "A2"})])
+
+
 def test_dbf_text_ends_at_its_first_nul_byte():
     """Legacy writers end a C string with NUL and leave garbage after it: the text is what precedes."""
     data = _dbf(

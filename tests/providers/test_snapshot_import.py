@@ -15,6 +15,7 @@ from merezha.core.models import InboxDocument
 from merezha.core.money import Money
 from merezha.core.reasons import reason_template
 from merezha.core.roles import OrgKind
+from merezha.formats.writers import Column, write_dbf
 from merezha.organisations.models import ProviderService, Service, ServiceAlias
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
 from merezha.providers.services import snapshot_import
@@ -745,3 +746,23 @@ def test_every_discrepancy_detail_has_a_translation(city, provider, write_snapsh
     details = list(Discrepancy.objects.values_list("detail", flat=True))
     assert len(details) >= 6 and [d for d in details if reason_template(d) is None] == []
     assert report.rows_rejected == 1  # K8: no street
+
+
+def test_dbf_with_two_fields_for_the_account_is_refused_not_one_silently_taken(city, provider, tmp_path):
+    """`LS` is the account's DBF field; a field named `ACCOUNT` beside it would overwrite it unseen."""
+    path = tmp_path / "two-accounts.dbf"
+    columns = [
+        Column("account", "LS", "C", 10),
+        Column("account", "ACCOUNT", "C", 10),
+        Column("service", "USLUGA", "C", 10),
+        Column("street", "STREET", "C", 40),
+        Column("house", "HOUSE", "C", 10),
+        Column("closing", "SALDO_K", "N", 12, 2),
+    ]
+    write_dbf(path, columns, [["A1", "A2", "water", "вул. Проскурівська", "2", "10.00"]])
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [(e.column, e.reason) for e in exc.value.report.errors] == [
+        ("account", "fields LS and ACCOUNT are both read as column 'account'")
+    ]
+    assert not Account.objects.filter(provider=provider).exists()

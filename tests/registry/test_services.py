@@ -205,6 +205,23 @@ def test_unreadable_files_refused(sample_streets, tmp_path, office, kind):
     assert Dwelling.objects.count() == 0
 
 
+def test_dbf_with_two_fields_for_the_dwelling_is_refused_naming_both(sample_streets, tmp_path, office):
+    p = tmp_path / "two-ids.dbf"
+    cols = [
+        Column("dwelling", "KOD", "C", 10),
+        Column("street", "STREET", "C", 40),
+        Column("house", "HOUSE", "C", 10),
+        Column("dwelling", "DWELLING", "C", 10),
+    ]
+    write_dbf(p, cols, [["D1", "вул. Свободи", "5", "D2"]])
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert [(e.column, e.reason) for e in exc.value.report.errors] == [
+        ("dwelling", "fields KOD and DWELLING are both read as column 'dwelling'")
+    ]
+    assert Dwelling.objects.count() == 0
+
+
 def test_accept_partial_keeps_rejected_dwellings_as_they_were(sample_streets, tmp_path, office):
     registry_import(
         write(

@@ -299,13 +299,21 @@ def _csv_error(exc: csv.Error) -> str:
     return f"malformed CSV: {text}"
 
 
-def _header_check(header: list[str], line: int) -> None:
-    """Every column name at most once: with two, nobody can tell which one the sender meant."""
-    seen: set[str] = set()
-    for name in header:
+def _header_check(header: list[str], line: int | None, fields: list[str] | None = None) -> None:
+    """Every column name at most once: with two, nobody can tell which one the sender meant.
+
+    `fields`: the DBF field names the columns are read from (a field map, or case folding, may give
+    two fields one column); the refusal then names both fields.
+    """
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
         if name and name in seen:
+            if fields is not None:
+                first, second = fields[seen[name]], fields[index]
+                reason = f"fields {first} and {second} are both read as column {name!r}"
+                raise FormatError(reason, line=line, column=name)
             raise FormatError(f"column {name!r} appears twice in the header", line=line, column=name)
-        seen.add(name)
+        seen[name] = index
 
 
 #: DOS's end-of-file mark (Ctrl-Z), with which legacy software ends a text file.
@@ -643,21 +651,25 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
     language_driver = header[29]
     descriptors = fh.read(max(0, header_len - 32))
     fields: list[tuple[str, str, int]] = []
+    written: list[str] = []  # the field names as the file writes them, for a refusal to quote
     for i in range(0, len(descriptors) - 31, 32):
         d = descriptors[i : i + 32]
         if d[0] == 0x0D:
             break
-        fname = d[:11].split(b"\x00")[0].decode("ascii", "replace").strip().upper()
+        written.append(d[:11].split(b"\x00")[0].decode("ascii", "replace").strip())
+        fname = written[-1].upper()
         ftype = chr(d[11])
         # a character field has no decimals: Clipper and Harbour keep the high byte of a length
         # above 255 there (dBase III writes 0, so nothing changes for its files)
         fields.append((fname, ftype, d[16] | d[17] << 8 if ftype == "C" else d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
-    names = [f[0] for f in fields]
-    for fname in names:
-        if names.count(fname) > 1:
+    for fname in written:
+        if written.count(fname) > 1:
             raise FormatError(f"field {fname} appears twice in the DBF header", column=fname)
+    columns = [dbf_fields.get(f[0], f[0].lower()) for f in fields]
+    # two fields read as one column (`LS` and `ACCOUNT`, `ls` and `LS`) would overwrite each other
+    _header_check(columns, None, written)
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
     complete = (size - header_len) // record_len if size > header_len else 0
@@ -682,7 +694,6 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
     fh.seek(header_len)
     sample = fh.read(min(numrecords * record_len, _SAMPLE))
     encoding = _dbf_encoding(sample, language_driver)
-    columns = [dbf_fields.get(f[0], f[0].lower()) for f in fields]
 
     def rows() -> Iterator[Row]:
         fh.seek(header_len)

@@ -491,6 +491,39 @@ def test_dbf_that_reads_alike_in_cp866_and_cp1125_is_refused_not_guessed():
     )
 
 
+ASCII_RECORDS = [["Kovalenko Ivan", "vul. Svobody"]] * 5000  # 305,000 bytes: more than the 256 KiB sampled
+
+
+@pytest.mark.parametrize(
+    ("driver", "encoding", "read_as"),
+    [(0, "cp1251", "cp1251"), (0, "cp1125", "cp1125"), (0x26, "cp1125", "cp1125"), (0, "cp866", "cp866")],
+)
+def test_dbf_code_page_is_told_from_records_with_text_beyond_the_first_256_kib(driver, encoding, read_as):
+    """Records of Latin letters only tell no code page: the first records that hold a non-ASCII byte do,
+    however far into the file they come."""
+    street = "вул. Проскурівська" if encoding != "cp866" else "вул. Проскурiвська"
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS + [["Їжак Євген", street]] * 3, driver=driver, encoding=encoding)
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, len(rows), rows[-1]) == (
+        read_as,
+        5003,
+        (5004, {"fio": "Їжак Євген", "street": street}),
+    )
+
+
+def test_dbf_that_reads_alike_in_cp866_and_cp1125_beyond_the_first_256_kib_is_refused_not_guessed():
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS + [["Єва Юрченко", "вул. Садова"]], driver=0, encoding="cp866")
+    assert refusal(data, name="x.dbf") == (
+        "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+        "set the language-driver byte or re-save it in cp1251"
+    )
+
+
+def test_dbf_of_ascii_text_only_is_read():
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS[:3], driver=0, encoding="ascii")
+    assert table_of(data, name="x.dbf")[1][0] == (2, {"fio": "Kovalenko Ivan", "street": "vul. Svobody"})
+
+
 def test_dbf_duplicate_field_refused():
     data = _dbf([("LS", "C", 5), ("LS", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
     assert refusal(data, name="x.dbf") == "column LS: field LS appears twice in the DBF header"

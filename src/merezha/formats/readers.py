@@ -645,6 +645,46 @@ def _cp866_or_cp1125_undecided(raw: bytes) -> bool:
     return _LATIN_I_IN_CYRILLIC.search(raw) is None
 
 
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _dbf_sample(fh: IO[bytes], header_len: int, record_len: int, numrecords: int) -> bytes:
+    """The first records that hold a non-ASCII byte, up to 256 KiB of them: what the code page is told from.
+
+    Records of ASCII only (Latin names, numbers, dates) read alike in every code page, so a file whose
+    first part is all ASCII is read on, in blocks of about 1 MiB, until the sample is full or the
+    records end (`isascii`, in C, passes over 64 KiB of ASCII records at once, so such a stretch
+    costs little).
+    """
+    per_piece = max(1, (1 << 16) // record_len)  # records looked at by one `isascii`, in C
+    piece = per_piece * record_len
+    per_block = per_piece * 16
+    parts: list[bytes] = []
+    sampled = 0
+    left = numrecords
+    fh.seek(header_len)
+    while left and sampled < _SAMPLE:
+        count = min(per_block, left)
+        block = fh.read(count * record_len)
+        left -= count
+        for offset in range(0, len(block), piece):
+            if sampled >= _SAMPLE:
+                break
+            part = block[offset : offset + piece]
+            if part.isascii():
+                continue
+            pos = 0
+            while sampled < _SAMPLE:
+                found = _NON_ASCII_BYTE.search(part, pos)
+                if found is None:
+                    break
+                start = found.start() - found.start() % record_len
+                parts.append(part[start : start + record_len])
+                sampled += record_len
+                pos = start + record_len
+    return b"".join(parts)
+
+
 def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
     header = fh.read(32)
     numrecords, header_len, record_len = struct.unpack("<IHH", header[4:12])
@@ -690,9 +730,9 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
                 f"the DBF header announces {numrecords} records, but the file holds {held}: "
                 "its record count is stale"
             )
-    # sample the character fields of the records for the code page
-    fh.seek(header_len)
-    sample = fh.read(min(numrecords * record_len, _SAMPLE))
+    # the code page is told from the text only when the language-driver byte does not say cp1251
+    told = DBF_LANGUAGE_DRIVERS.get(language_driver) == "cp1251"
+    sample = b"" if told else _dbf_sample(fh, header_len, record_len, numrecords)
     encoding = _dbf_encoding(sample, language_driver)
 
     def rows() -> Iterator[Row]:

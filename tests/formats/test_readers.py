@@ -425,6 +425,13 @@ def test_json_numbers_and_strings():
     assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
 
 
+def test_json_numbers_with_an_exponent_are_read_by_their_value_and_texts_as_written():
+    data = b'{"rows": [{"a": 1e3, "b": 1.5E2, "c": 2.5e-1, "d": 1e-3, "e": -1E+3, "f": "1e3"}]}'
+    assert table_of(data, name="x.json")[1] == [
+        (2, {"a": "1000", "b": "150", "c": "0.25", "d": "0.001", "e": "-1000", "f": "1e3"})
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

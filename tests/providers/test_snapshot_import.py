@@ -320,6 +320,29 @@ def test_an_amount_written_with_more_than_two_places_is_refused(
     assert not Account.objects.exists()
 
 
+def test_a_json_number_with_an_exponent_is_its_value_and_the_text_1e3_no_amount(city, provider, tmp_path):
+    """`1e3` as text is refused (a typo, or a spreadsheet's display); a JSON number is a number, 1000."""
+
+    def row(account: str, closing: str) -> str:
+        return (
+            f'{{"account": "{account}", "service": "water", "street": "вул. Проскурівська", '
+            f'"house": "2", "closing": {closing}}}'
+        )
+
+    path = tmp_path / "snap.json"
+    path.write_text(f'{{"rows": [{row("A1", "1e3")}, {row("A2", "1.5E2")}]}}', encoding="utf-8")
+    snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert sorted(Account.objects.values_list("number", "closing")) == [
+        ("A1", Money(100000)),
+        ("A2", Money(15000)),
+    ]
+    text = row("A1", '"1e3"')
+    path.write_text(f'{{"rows": [{text}]}}', encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == ["line 2, column closing: not an amount: '1e3'"]
+
+
 def test_a_spreadsheet_amount_with_three_real_places_is_refused(city, provider, tmp_path):
     path = tmp_path / "snap.xlsx"
     book = openpyxl.Workbook()

@@ -41,3 +41,35 @@ def test_period_as_the_first_day_of_its_month():
     for text in ("2026-11-15", "2026-11-01 10:00", "01.11.2026", "11.2026"):
         with pytest.raises(ValueError, match="expected YYYY-MM"):
             parse_period(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["2026-10-31", "2026-10-31 00:00:00", "2026-10-31 00:00", "2026-10-31 23:59:59", " 2026-10-31 12:30 "],
+)
+def test_an_iso_date_may_carry_a_time_as_spreadsheets_write_it(text):
+    assert parse_date(text) == dt.date(2026, 10, 31)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-10-31 anything",
+        "2026-10-31 00:00:00 UTC",
+        "2026-10-31 00:00:00.5",
+        "2026-10-31T00:00:00",
+        "2026-10-31  00:00",
+        "2026-10-31 0:00",
+        "2026-10-31 24:00",
+        "2026-10-31 12:60",
+        "2026-10-31 12:30:60",
+        "2026-10-31 12",
+        "2026-10-31 12:30:",
+        "2026-10-31 1a:30",
+        "31.10.2026 00:00",
+    ],
+)
+def test_a_date_followed_by_anything_but_a_time_is_refused(text):
+    with pytest.raises(ValueError) as exc:
+        parse_date(text)
+    assert str(exc.value) == f"not a date: {text!r} (expected YYYY-MM-DD or DD.MM.YYYY)"

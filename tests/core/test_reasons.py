@@ -45,6 +45,10 @@ def test_templates_are_not_repeated():
             "текст не є коректним UTF-8 (він починається з позначки порядку байтів UTF-8)",
         ),
         ("the text is not valid cp1251", "текст не є коректним cp1251"),
+        (
+            "fields LS and ACCOUNT are both read as column 'account'",
+            "поля LS і ACCOUNT читаються як один стовпець 'account'",
+        ),
     ],
 )
 def test_a_reason_is_shown_in_ukrainian_with_its_values(english, ukrainian):

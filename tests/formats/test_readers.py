@@ -425,6 +425,13 @@ def test_json_numbers_and_strings():
     assert rows == [(2, {"closing": "0.30", "paid": "12.345"})]
 
 
+def test_json_numbers_with_an_exponent_are_read_by_their_value_and_texts_as_written():
+    data = b'{"rows": [{"a": 1e3, "b": 1.5E2, "c": 2.5e-1, "d": 1e-3, "e": -1E+3, "f": "1e3"}]}'
+    assert table_of(data, name="x.json")[1] == [
+        (2, {"a": "1000", "b": "150", "c": "0.25", "d": "0.001", "e": "-1000", "f": "1e3"})
+    ]
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
@@ -491,9 +498,70 @@ def test_dbf_that_reads_alike_in_cp866_and_cp1125_is_refused_not_guessed():
     )
 
 
+ASCII_RECORDS = [["Kovalenko Ivan", "vul. Svobody"]] * 5000  # 305,000 bytes: more than the 256 KiB sampled
+
+
+@pytest.mark.parametrize(
+    ("driver", "encoding", "read_as"),
+    [(0, "cp1251", "cp1251"), (0, "cp1125", "cp1125"), (0x26, "cp1125", "cp1125"), (0, "cp866", "cp866")],
+)
+def test_dbf_code_page_is_told_from_records_with_text_beyond_the_first_256_kib(driver, encoding, read_as):
+    """Records of Latin letters only tell no code page: the first records that hold a non-ASCII byte do,
+    however far into the file they come."""
+    street = "вул. Проскурівська" if encoding != "cp866" else "вул. Проскурiвська"
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS + [["Їжак Євген", street]] * 3, driver=driver, encoding=encoding)
+    t, rows = table_of(data, name="x.dbf")
+    assert (t.encoding, len(rows), rows[-1]) == (
+        read_as,
+        5003,
+        (5004, {"fio": "Їжак Євген", "street": street}),
+    )
+
+
+def test_dbf_that_reads_alike_in_cp866_and_cp1125_beyond_the_first_256_kib_is_refused_not_guessed():
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS + [["Єва Юрченко", "вул. Садова"]], driver=0, encoding="cp866")
+    assert refusal(data, name="x.dbf") == (
+        "cannot tell the DBF file's code page (cp1125, cp866 or cp1251) with confidence; "
+        "set the language-driver byte or re-save it in cp1251"
+    )
+
+
+def test_dbf_of_ascii_text_only_is_read():
+    data = _dbf(DBF_FIELDS, ASCII_RECORDS[:3], driver=0, encoding="ascii")
+    assert table_of(data, name="x.dbf")[1][0] == (2, {"fio": "Kovalenko Ivan", "street": "vul. Svobody"})
+
+
 def test_dbf_duplicate_field_refused():
     data = _dbf([("LS", "C", 5), ("LS", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
     assert refusal(data, name="x.dbf") == "column LS: field LS appears twice in the DBF header"
+
+
+@pytest.mark.parametrize(
+    ("fields", "dbf_fields", "reason"),
+    [
+        # a field the map gives a column, and another field named as that column
+        ([("LS", "C", 5), ("ACCOUNT", "C", 5)], {"LS": "account"},
+         "column account: fields LS and ACCOUNT are both read as column 'account'"),
+        # two fields the map gives one column (a decisions file's TAX_ID and IDCODE)
+        ([("TAX_ID", "C", 10), ("FIO", "C", 5), ("IDCODE", "C", 10)], {"TAX_ID": "tax_id", "IDCODE": "tax_id"},
+         "column tax_id: fields TAX_ID and IDCODE are both read as column 'tax_id'"),
+        # one field name in two cases: one column after case folding, with a map or without one
+        ([("LS", "C", 5), ("ls", "C", 5)], {"LS": "account"},
+         "column account: fields LS and ls are both read as column 'account'"),
+        ([("Fio", "C", 5), ("FIO", "C", 5)], {},
+         "column fio: fields Fio and FIO are both read as column 'fio'"),
+    ],
+)  # fmt: skip
+def test_dbf_fields_read_as_one_column_are_refused_naming_both(fields, dbf_fields, reason):
+    """Two fields that give one column would silently overwrite each other: nobody can tell which is meant."""
+    data = _dbf(fields, [["A1", "A2", "A3"][: len(fields)]], driver=0x57, encoding="cp1251")
+    assert refusal(data, name="x.dbf", dbf_fields=dbf_fields) == reason
+
+
+def test_dbf_fields_with_a_map_that_gives_each_its_own_column_are_read():
+    data = _dbf([("LS", "C", 5), ("ACCOUNT2", "C", 5)], [["A1", "A2"]], driver=0x57, encoding="cp1251")
+    t, rows = table_of(data, name="x.dbf", dbf_fields={"LS": "account"})
+    assert (t.columns, rows) == (["account", "account2"], [(2, {"account": "A1", "account2": "A2"})])
 
 
 def test_dbf_text_ends_at_its_first_nul_byte():
@@ -708,3 +776,31 @@ def test_dbf_character_field_longer_than_255_as_clipper_writes_it():
     data[32 + 32 + 17] = 1
     data = data[:header_len] + b" " + b"A1".ljust(5) + fio.encode("cp1251") + b"\x1a"
     assert table_of(bytes(data), name="x.dbf")[1] == [(2, {"ls": "A1", "fio": fio.strip()})]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [b"\r\n\x1a", b"\x1a", b"\r\n\x1a\x1a\x1a", b"\n\x1a"],
+    ids=["after-crlf", "after-the-last-value", "several", "after-lf"],
+)
+def test_csv_ending_with_the_dos_end_of_file_mark_has_no_extra_row(tail):
+    """Legacy DOS software ends a text file with Ctrl-Z (0x1A): the end of the file, not a row or a value."""
+    data = "account;closing\r\nA1;1,50\r\nA2;2,00".encode("cp1251") + tail
+    _, rows = table_of(data)
+    assert rows == [(2, {"account": "A1", "closing": "1,50"}), (3, {"account": "A2", "closing": "2,00"})]
+    with open_table(io.BytesIO(data), name="x.csv") as t:
+        assert list(t.records or []) == [(2, ["A1", "1,50"]), (3, ["A2", "2,00"])]
+
+
+def test_csv_of_nothing_but_blank_lines_and_the_end_of_file_mark_is_empty():
+    assert refusal(b"\r\n\x1a") == "the file is empty"
+    assert refusal(b"\x1a") == "the file is empty"
+    assert table_of(b"account;closing\r\n\x1a")[1] == []  # a header alone: no rows
+
+
+def test_csv_ctrl_z_anywhere_but_at_the_end_stays_in_the_text():
+    data = b"account;closing\nA\x1a1;1\nA2;2\x1a\n"
+    assert table_of(data)[1] == [
+        (2, {"account": "A\x1a1", "closing": "1"}),
+        (3, {"account": "A2", "closing": "2\x1a"}),
+    ]

@@ -15,6 +15,7 @@ from merezha.core.models import InboxDocument
 from merezha.core.money import Money
 from merezha.core.reasons import reason_template
 from merezha.core.roles import OrgKind
+from merezha.formats.writers import Column, write_dbf
 from merezha.organisations.models import ProviderService, Service, ServiceAlias
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
 from merezha.providers.services import snapshot_import
@@ -317,6 +318,29 @@ def test_an_amount_written_with_more_than_two_places_is_refused(
         snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
     assert [str(e) for e in exc.value.report.errors] == [f"line 2, column closing: {reason}"]
     assert not Account.objects.exists()
+
+
+def test_a_json_number_with_an_exponent_is_its_value_and_the_text_1e3_no_amount(city, provider, tmp_path):
+    """`1e3` as text is refused (a typo, or a spreadsheet's display); a JSON number is a number, 1000."""
+
+    def row(account: str, closing: str) -> str:
+        return (
+            f'{{"account": "{account}", "service": "water", "street": "вул. Проскурівська", '
+            f'"house": "2", "closing": {closing}}}'
+        )
+
+    path = tmp_path / "snap.json"
+    path.write_text(f'{{"rows": [{row("A1", "1e3")}, {row("A2", "1.5E2")}]}}', encoding="utf-8")
+    snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert sorted(Account.objects.values_list("number", "closing")) == [
+        ("A1", Money(100000)),
+        ("A2", Money(15000)),
+    ]
+    text = row("A1", '"1e3"')
+    path.write_text(f'{{"rows": [{text}]}}', encoding="utf-8")
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [str(e) for e in exc.value.report.errors] == ["line 2, column closing: not an amount: '1e3'"]
 
 
 def test_a_spreadsheet_amount_with_three_real_places_is_refused(city, provider, tmp_path):
@@ -759,3 +783,23 @@ def test_a_file_refused_before_its_rows_records_the_format_it_looks_like(
     with pytest.raises(ImportRejected):
         snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
     assert Snapshot.objects.get().file_format == file_format
+
+
+def test_dbf_with_two_fields_for_the_account_is_refused_not_one_silently_taken(city, provider, tmp_path):
+    """`LS` is the account's DBF field; a field named `ACCOUNT` beside it would overwrite it unseen."""
+    path = tmp_path / "two-accounts.dbf"
+    columns = [
+        Column("account", "LS", "C", 10),
+        Column("account", "ACCOUNT", "C", 10),
+        Column("service", "USLUGA", "C", 10),
+        Column("street", "STREET", "C", 40),
+        Column("house", "HOUSE", "C", 10),
+        Column("closing", "SALDO_K", "N", 12, 2),
+    ]
+    write_dbf(path, columns, [["A1", "A2", "water", "вул. Проскурівська", "2", "10.00"]])
+    with pytest.raises(ImportRejected) as exc:
+        snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)
+    assert [(e.column, e.reason) for e in exc.value.report.errors] == [
+        ("account", "fields LS and ACCOUNT are both read as column 'account'")
+    ]
+    assert not Account.objects.filter(provider=provider).exists()

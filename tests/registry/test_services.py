@@ -153,6 +153,12 @@ def test_dwelling_missing_from_next_file_leaves(sample_streets, tmp_path, office
         ("D1;вул. Неіснуюча;5;;;;;;;;;\n", 2, "street", "unknown street"),
         ("D1;вул. Свободи;;;;;;;;;;\n", 2, "house", "required value is empty"),
         ("D1;вул. Свободи;5;;;Коваль;;;32.13.1990;;;\n", 2, "birth_date", "not a date"),
+        (
+            "D1;вул. Свободи;5;;;Коваль;;;1990-01-13 anything;;;\n",
+            2,
+            "birth_date",
+            "not a date: '1990-01-13 anything' (expected YYYY-MM-DD or DD.MM.YYYY)",
+        ),
         ("D1;вул. Свободи;5;;;Коваль;;;;;кум;\n", 2, "relation", "unknown relation"),
         ("D1;вул. Свободи;5;;-3;;;;;;;\n", 2, "area", "not an area"),
         ("D1;вул. Свободи;5;1;;;;;;;;\nD1;вул. Свободи;6;1;;;;;;;;\n", 3, "street", "another address"),
@@ -170,6 +176,12 @@ def test_row_errors_name_line_column_reason(sample_streets, tmp_path, office, co
     assert (e.line, e.column) == (line, column)
     assert reason in e.reason
     assert Dwelling.objects.count() == 0
+
+
+def test_birth_date_with_the_time_a_spreadsheet_writes_is_the_date(sample_streets, tmp_path, office):
+    path = write(tmp_path, "x.csv", "D1;вул. Свободи;5;;;Коваль;Ія;;1990-01-13 00:00:00;;;\n")
+    assert registry_import(path, office=office).rows_applied == 1
+    assert list(Person.objects.values_list("birth_date", flat=True)) == [dt.date(1990, 1, 13)]
 
 
 def test_missing_column_refused(sample_streets, tmp_path, office):
@@ -202,6 +214,23 @@ def test_unreadable_files_refused(sample_streets, tmp_path, office, kind):
     with pytest.raises(ImportRejected) as exc:
         registry_import(str(p), office=office)
     assert exc.value.report.errors
+    assert Dwelling.objects.count() == 0
+
+
+def test_dbf_with_two_fields_for_the_dwelling_is_refused_naming_both(sample_streets, tmp_path, office):
+    p = tmp_path / "two-ids.dbf"
+    cols = [
+        Column("dwelling", "KOD", "C", 10),
+        Column("street", "STREET", "C", 40),
+        Column("house", "HOUSE", "C", 10),
+        Column("dwelling", "DWELLING", "C", 10),
+    ]
+    write_dbf(p, cols, [["D1", "вул. Свободи", "5", "D2"]])
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(str(p), office=office)
+    assert [(e.column, e.reason) for e in exc.value.report.errors] == [
+        ("dwelling", "fields KOD and DWELLING are both read as column 'dwelling'")
+    ]
     assert Dwelling.objects.count() == 0
 
 

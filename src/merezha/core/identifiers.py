@@ -12,7 +12,8 @@ _PASSPORT = re.compile(r"^[А-ЯІЇЄҐ]{2}\d{6}$")
 _ID_CARD = re.compile(r"^\d{9}$")
 _LATIN_TO_CYR = str.maketrans("ABCEHIKMOPTX", "АВСЕНІКМОРТХ")
 _SEPARATORS = re.compile(r"[\s\-]")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( .*)?")
+#: `YYYY-MM-DD`, optionally with the time a spreadsheet or an export writes after it (`HH:MM`, `HH:MM:SS`)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?: (?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
@@ -51,7 +52,8 @@ def edrpou_is_valid(value: str) -> bool:
 
 
 def parse_date(text: str) -> dt.date:
-    """`YYYY-MM-DD` or `DD.MM.YYYY` (also `YYYY-MM-DD HH:MM:SS` from spreadsheets)."""
+    """`YYYY-MM-DD` or `DD.MM.YYYY`; the ISO form may carry a time, `HH:MM` or `HH:MM:SS` (Excel and some
+    exports write `2026-10-31 00:00:00`), which is dropped. Anything else after the date is refused."""
     value = (text or "").strip()
     try:
         if _ISO_DATE.fullmatch(value):

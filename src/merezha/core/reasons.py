@@ -113,6 +113,7 @@ TEMPLATES: tuple[str, ...] = (
     ),
     N_("not a valid dBase III file: the field descriptors do not add up"),
     N_("field {name} appears twice in the DBF header"),
+    N_("fields {first} and {second} are both read as column {name}"),
     N_("truncated DBF: the header announces {announced} records, the file holds {held}"),
     N_("truncated DBF record"),
     N_("the DBF header announces {announced} records, but the file holds {held}: its record count is stale"),

@@ -299,16 +299,78 @@ def _csv_error(exc: csv.Error) -> str:
     return f"malformed CSV: {text}"
 
 
-def _header_check(header: list[str], line: int) -> None:
-    """Every column name at most once: with two, nobody can tell which one the sender meant."""
-    seen: set[str] = set()
-    for name in header:
+def _header_check(header: list[str], line: int | None, fields: list[str] | None = None) -> None:
+    """Every column name at most once: with two, nobody can tell which one the sender meant.
+
+    `fields`: the DBF field names the columns are read from (a field map, or case folding, may give
+    two fields one column); the refusal then names both fields.
+    """
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
         if name and name in seen:
+            if fields is not None:
+                first, second = fields[seen[name]], fields[index]
+                reason = f"fields {first} and {second} are both read as column {name!r}"
+                raise FormatError(reason, line=line, column=name)
             raise FormatError(f"column {name!r} appears twice in the header", line=line, column=name)
-        seen.add(name)
+        seen[name] = index
+
+
+#: DOS's end-of-file mark (Ctrl-Z), with which legacy software ends a text file.
+_DOS_EOF = b"\x1a"
+
+
+class _Prefix(io.RawIOBase):
+    """The first `size` bytes of a seekable binary file, read through to it (the rest is not there)."""
+
+    def __init__(self, fh: IO[bytes], size: int) -> None:
+        super().__init__()
+        self._fh, self._size, self._pos = fh, size, 0
+        fh.seek(0)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._pos, os.SEEK_END: self._size}[whence]
+        self._pos = max(0, min(self._size, base + offset))
+        self._fh.seek(self._pos)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._fh.read(min(len(buffer), self._size - self._pos))
+        buffer[: len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+
+def _without_dos_eof(fh: IO[bytes]) -> IO[bytes]:
+    """The text without the Ctrl-Z bytes (0x1A) it ends with, if it does: DOS's end-of-file mark, after
+    the last line break or right after the last value. A Ctrl-Z anywhere else is text, as it was."""
+    fh.seek(0, os.SEEK_END)
+    end = size = fh.tell()
+    while end:
+        step = min(end, 4096)
+        fh.seek(end - step)
+        block = fh.read(step)
+        kept = len(block.rstrip(_DOS_EOF))
+        end -= step - kept
+        if kept:
+            break
+    fh.seek(0)
+    if end == size:  # the usual file: read as it is, with no layer in between
+        return fh
+    return io.BufferedReader(_Prefix(fh, end), buffer_size=_SAMPLE)
 
 
 def _open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
+    fh = _without_dos_eof(fh)
     encoding = _detect_text_encoding(fh)
     _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
@@ -583,27 +645,71 @@ def _cp866_or_cp1125_undecided(raw: bytes) -> bool:
     return _LATIN_I_IN_CYRILLIC.search(raw) is None
 
 
+_NON_ASCII_BYTE = re.compile(rb"[\x80-\xff]")
+
+
+def _dbf_sample(fh: IO[bytes], header_len: int, record_len: int, numrecords: int) -> bytes:
+    """The first records that hold a non-ASCII byte, up to 256 KiB of them: what the code page is told from.
+
+    Records of ASCII only (Latin names, numbers, dates) read alike in every code page, so a file whose
+    first part is all ASCII is read on, in blocks of about 1 MiB, until the sample is full or the
+    records end (`isascii`, in C, passes over 64 KiB of ASCII records at once, so such a stretch
+    costs little).
+    """
+    per_piece = max(1, (1 << 16) // record_len)  # records looked at by one `isascii`, in C
+    piece = per_piece * record_len
+    per_block = per_piece * 16
+    parts: list[bytes] = []
+    sampled = 0
+    left = numrecords
+    fh.seek(header_len)
+    while left and sampled < _SAMPLE:
+        count = min(per_block, left)
+        block = fh.read(count * record_len)
+        left -= count
+        for offset in range(0, len(block), piece):
+            if sampled >= _SAMPLE:
+                break
+            part = block[offset : offset + piece]
+            if part.isascii():
+                continue
+            pos = 0
+            while sampled < _SAMPLE:
+                found = _NON_ASCII_BYTE.search(part, pos)
+                if found is None:
+                    break
+                start = found.start() - found.start() % record_len
+                parts.append(part[start : start + record_len])
+                sampled += record_len
+                pos = start + record_len
+    return b"".join(parts)
+
+
 def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
     header = fh.read(32)
     numrecords, header_len, record_len = struct.unpack("<IHH", header[4:12])
     language_driver = header[29]
     descriptors = fh.read(max(0, header_len - 32))
     fields: list[tuple[str, str, int]] = []
+    written: list[str] = []  # the field names as the file writes them, for a refusal to quote
     for i in range(0, len(descriptors) - 31, 32):
         d = descriptors[i : i + 32]
         if d[0] == 0x0D:
             break
-        fname = d[:11].split(b"\x00")[0].decode("ascii", "replace").strip().upper()
+        written.append(d[:11].split(b"\x00")[0].decode("ascii", "replace").strip())
+        fname = written[-1].upper()
         ftype = chr(d[11])
         # a character field has no decimals: Clipper and Harbour keep the high byte of a length
         # above 255 there (dBase III writes 0, so nothing changes for its files)
         fields.append((fname, ftype, d[16] | d[17] << 8 if ftype == "C" else d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
-    names = [f[0] for f in fields]
-    for fname in names:
-        if names.count(fname) > 1:
+    for fname in written:
+        if written.count(fname) > 1:
             raise FormatError(f"field {fname} appears twice in the DBF header", column=fname)
+    columns = [dbf_fields.get(f[0], f[0].lower()) for f in fields]
+    # two fields read as one column (`LS` and `ACCOUNT`, `ls` and `LS`) would overwrite each other
+    _header_check(columns, None, written)
     fh.seek(0, os.SEEK_END)
     size = fh.tell()
     complete = (size - header_len) // record_len if size > header_len else 0
@@ -624,11 +730,10 @@ def _open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
                 f"the DBF header announces {numrecords} records, but the file holds {held}: "
                 "its record count is stale"
             )
-    # sample the character fields of the records for the code page
-    fh.seek(header_len)
-    sample = fh.read(min(numrecords * record_len, _SAMPLE))
+    # the code page is told from the text only when the language-driver byte does not say cp1251
+    told = DBF_LANGUAGE_DRIVERS.get(language_driver) == "cp1251"
+    sample = b"" if told else _dbf_sample(fh, header_len, record_len, numrecords)
     encoding = _dbf_encoding(sample, language_driver)
-    columns = [dbf_fields.get(f[0], f[0].lower()) for f in fields]
 
     def rows() -> Iterator[Row]:
         fh.seek(header_len)

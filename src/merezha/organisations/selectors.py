@@ -36,6 +36,15 @@ def service_code_map(*, provider: Organisation) -> dict[str, str]:
     return mapping
 
 
+def service_alias_list(*, provider: Organisation) -> QuerySet[ServiceAlias]:
+    """The provider's own aliases of network services, by service code and alias."""
+    return (
+        ServiceAlias.objects.filter(provider=provider)
+        .select_related("service")
+        .order_by("service__code", "alias")
+    )
+
+
 def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 

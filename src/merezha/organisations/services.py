@@ -1,4 +1,4 @@
-"""Writes: organisations, services, users and API tokens."""
+"""Writes: organisations, services, service aliases, users and API tokens."""
 
 from __future__ import annotations
 
@@ -6,12 +6,17 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 from merezha.core import rows
 from merezha.core.roles import ROLE_ORG_KIND, Role
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
+
+#: the largest id a (big integer) primary key holds
+MAX_ID = 2**63 - 1
 
 
 class RoleMismatch(ValueError):
@@ -59,6 +64,77 @@ def provider_service_add(
     ProviderService.objects.get_or_create(provider=provider, service=service)
     for alias in aliases or []:
         ServiceAlias.objects.get_or_create(provider=provider, alias=alias, defaults={"service": service})
+
+
+#: the longest alias (the column's width)
+ALIAS_MAX_LENGTH = 64
+
+
+class ServiceAliasRefused(ValueError):
+    """An alias the rules refuse. `str()` is the English reason (the API's answer); `localised()` the
+    reader's, through gettext. `template` is the English text with `{name}` where a value goes."""
+
+    def __init__(self, template: str, **values: Any) -> None:
+        self.template, self.values = template, values
+        super().__init__(template.format(**values))
+
+    def localised(self) -> str:
+        return gettext(self.template).format(**self.values)
+
+
+ALIAS_EMPTY = N_("the alias is empty")
+ALIAS_TOO_LONG = N_("the alias is {length} characters long: it must be 1 to {limit} characters")
+ALIAS_CONTROL = N_("the alias must not contain a control character")
+ALIAS_IS_A_CODE = N_("{alias} is a network service code: it needs no alias")
+ALIAS_TAKEN = N_("you already have the alias {alias}: aliases are compared ignoring case")
+ALIAS_UNKNOWN_SERVICE = N_("unknown service {service}: not a network service code")
+
+
+@transaction.atomic
+def service_alias_add(*, provider: Organisation, alias: str, service_code: str) -> ServiceAlias:
+    """Register the provider's own spelling of a network service for its snapshots' `service` column.
+
+    The alias is stripped and holds 1 to 64 characters. It is refused (ServiceAliasRefused) when it
+    is empty, spells a network service code in any case, or spells another alias of this provider in
+    any case (the import compares them lower-cased: two such aliases would map unpredictably); and
+    when `service_code` is no network service code. The case-insensitive check runs under a lock of
+    the provider's row, so two concurrent adds of `ХВП` and `хвп` cannot both pass it; the exact
+    duplicate is left to the unique constraint.
+    """
+    text = alias.strip()
+    if not text:
+        raise ServiceAliasRefused(ALIAS_EMPTY)
+    if len(text) > ALIAS_MAX_LENGTH:
+        raise ServiceAliasRefused(ALIAS_TOO_LONG, length=len(text), limit=ALIAS_MAX_LENGTH)
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text):  # PostgreSQL refuses NUL in text
+        raise ServiceAliasRefused(ALIAS_CONTROL)
+    codes = dict(Service.objects.values_list("code", "pk"))
+    code = service_code.strip()
+    if code not in codes:
+        raise ServiceAliasRefused(ALIAS_UNKNOWN_SERVICE, service=repr(service_code))
+    folded = text.lower()  # as organisations.selectors.service_code_map folds them
+    if any(folded == c.lower() for c in codes):
+        raise ServiceAliasRefused(ALIAS_IS_A_CODE, alias=repr(text))
+    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    for other in ServiceAlias.objects.filter(provider=provider).values_list("alias", flat=True):
+        if other.strip().lower() == folded:
+            raise ServiceAliasRefused(ALIAS_TAKEN, alias=repr(other))
+    try:
+        with transaction.atomic():
+            return ServiceAlias.objects.create(provider=provider, alias=text, service_id=codes[code])
+    except IntegrityError:  # the same spelling, added meanwhile by a transaction the lock did not order
+        raise ServiceAliasRefused(ALIAS_TAKEN, alias=repr(text)) from None
+
+
+def service_alias_remove(*, provider: Organisation, alias_id: int) -> bool:
+    """Remove one of the provider's aliases; False when it has no alias with this id.
+
+    Accounts keep their service: only later snapshots stop accepting the alias.
+    """
+    if not 0 < alias_id <= MAX_ID:
+        return False
+    deleted, _ = ServiceAlias.objects.filter(provider=provider, pk=alias_id).delete()
+    return deleted > 0
 
 
 def user_create(

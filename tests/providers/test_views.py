@@ -1,4 +1,4 @@
-"""The provider's pages: upload, history, one upload, downloads, API tokens; who may see them."""
+"""The provider's pages: upload, history, one upload, downloads, service aliases, API tokens; who may see them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from merezha.core.roles import OrgKind, Role
-from merezha.organisations.models import ApiToken
+from merezha.organisations.models import ApiToken, ServiceAlias
 from merezha.organisations.services import api_token_authenticate
 from merezha.providers.models import Snapshot
 
@@ -112,13 +112,90 @@ def test_other_roles_get_403(client, water_user, make_user, role):
         reverse("provider-snapshot", args=[snap.pk]),
         reverse("provider-discrepancies", args=[snap.pk, "csv"]),
         reverse("provider-tokens"),
+        reverse("provider-services"),
     ):
         assert client.get(url).status_code == 403, url
+    alias = ServiceAlias.objects.create(
+        provider=water_user.organisation, alias="ХВП", service_id=_service("water")
+    )
+    assert (
+        client.post(reverse("provider-services"), {"alias": "ГВП", "service": "hot_water"}).status_code == 403
+    )
+    assert client.post(reverse("provider-service-alias-remove", args=[alias.pk])).status_code == 403
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ХВП"]
 
 
-def test_visitor_is_sent_to_login(client):
-    r = client.get(reverse("provider-tokens"))
+@pytest.mark.parametrize("name", ["provider-tokens", "provider-services"])
+def test_visitor_is_sent_to_login(client, name):
+    r = client.get(reverse(name))
     assert r.status_code == 302 and r.url.startswith(reverse("login"))
+
+
+def _service(code):
+    from merezha.organisations.models import Service
+
+    return Service.objects.get(code=code).pk
+
+
+def test_services_page_adds_lists_and_removes_aliases(client, water_user):
+    client.force_login(water_user)
+    page = client.get(reverse("provider-services"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<td title="water">Водопостачання</td>' in html and reverse("provider-services") in html
+    r = client.post(reverse("provider-services"), {"alias": " ХВП ", "service": "water"})
+    assert r.status_code == 302 and r.url == reverse("provider-services")
+    alias = ServiceAlias.objects.get()
+    assert (alias.provider, alias.alias, alias.service.code) == (water_user.organisation, "ХВП", "water")
+    html = client.get(reverse("provider-services")).content.decode()
+    assert "Alias ХВП added." in html
+    row = html.split('<td title="water">')[1].split("</tr>")[0]
+    assert "<code>ХВП</code>" in row and reverse("provider-service-alias-remove", args=[alias.pk]) in row
+    r = client.post(reverse("provider-service-alias-remove", args=[alias.pk]))
+    assert r.status_code == 302 and r.url == reverse("provider-services")
+    assert not ServiceAlias.objects.exists()
+    assert "Alias removed." in client.get(reverse("provider-services")).content.decode()
+    assert client.get(reverse("provider-service-alias-remove", args=[alias.pk])).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"alias": "хвп", "service": "water"}, "you already have the alias &#x27;ХВП&#x27;"),
+        (
+            {"alias": "HEAT", "service": "water"},
+            "&#x27;HEAT&#x27; is a network service code: it needs no alias",
+        ),
+        ({"alias": "   ", "service": "water"}, "This field is required."),
+        ({"alias": "ГВП", "service": "milk"}, "Select a valid choice."),
+        ({"alias": "Г" * 65, "service": "water"}, "Ensure this value has at most 64 characters"),
+    ],
+)
+def test_services_page_refuses_a_bad_alias_with_400(client, water_user, data, error):
+    ServiceAlias.objects.create(provider=water_user.organisation, alias="ХВП", service_id=_service("water"))
+    client.force_login(water_user)
+    r = client.post(reverse("provider-services"), data)
+    assert r.status_code == 400 and error in r.content.decode()
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ХВП"]
+
+
+def test_services_page_in_ukrainian_gives_the_refusal_in_ukrainian(client, water_user, ukrainian):
+    client.force_login(water_user)
+    r = client.post(reverse("provider-services"), {"alias": "Water", "service": "water"})
+    assert r.status_code == 400
+    assert "&#x27;Water&#x27; — код послуги мережі: псевдонім для нього не потрібен" in r.content.decode()
+    assert "Послуги та псевдоніми" in r.content.decode()
+
+
+def test_another_providers_alias_is_404_and_not_shown(client, water_user, make_org, make_user):
+    alias = ServiceAlias.objects.create(
+        provider=water_user.organisation, alias="ХВП", service_id=_service("water")
+    )
+    client.force_login(make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="heat")))
+    assert "ХВП" not in client.get(reverse("provider-services")).content.decode()
+    assert client.post(reverse("provider-service-alias-remove", args=[alias.pk])).status_code == 404
+    assert client.post(reverse("provider-service-alias-remove", args=[2**63])).status_code == 404
+    assert ServiceAlias.objects.filter(pk=alias.pk).exists()
 
 
 def test_tokens_create_once_and_revoke(client, water_user, make_user):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from merezha.core.identifiers import parse_date, parse_period
+from merezha.organisations.services import ALIAS_MAX_LENGTH
 
 
 class SnapshotUploadForm(forms.Form):
@@ -44,3 +46,15 @@ class SnapshotUploadForm(forms.Form):
 
 class TokenCreateForm(forms.Form):
     name = forms.CharField(label=_("Token name"), max_length=100)
+
+
+class ServiceAliasForm(forms.Form):
+    """An alias and the network service it names; the rules are `organisations.services.service_alias_add`'s."""
+
+    alias = forms.CharField(label=_("Your name for the service"), max_length=ALIAS_MAX_LENGTH)
+    service = forms.ChoiceField(label=_("Network service"))
+
+    def __init__(self, *args: Any, services: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(code, f"{name} ({code})") for code, name in services.items()]
+        self.fields["service"].choices = choices  # type: ignore[attr-defined]

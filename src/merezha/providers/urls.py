@@ -12,6 +12,12 @@ urlpatterns = [
         views.discrepancies_download,
         name="provider-discrepancies",
     ),
+    path("provider/services/", views.services, name="provider-services"),
+    path(
+        "provider/services/aliases/<int:alias_id>/remove/",
+        views.service_alias_delete,
+        name="provider-service-alias-remove",
+    ),
     path("provider/tokens/", views.tokens, name="provider-tokens"),
     path("provider/tokens/<int:token_id>/revoke/", views.token_revoke, name="provider-token-revoke"),
 ]

@@ -1,4 +1,5 @@
-"""The provider's pages: upload, history of uploads, one upload's report and discrepancies, API tokens.
+"""The provider's pages: upload, history of uploads, one upload's report and discrepancies, service
+aliases, API tokens.
 
 Every page is for a provider's operator (role PROVIDER) and shows only its own organisation's
 data: anyone else gets 403, and another provider's snapshot 404.
@@ -19,9 +20,15 @@ from django.views.decorators.http import require_POST
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import role_required
-from merezha.organisations.selectors import api_token_list, service_names
-from merezha.organisations.services import api_token_create, api_token_revoke
-from merezha.providers.forms import SnapshotUploadForm, TokenCreateForm
+from merezha.organisations.selectors import api_token_list, service_alias_list, service_names
+from merezha.organisations.services import (
+    ServiceAliasRefused,
+    api_token_create,
+    api_token_revoke,
+    service_alias_add,
+    service_alias_remove,
+)
+from merezha.providers.forms import ServiceAliasForm, SnapshotUploadForm, TokenCreateForm
 from merezha.providers.models import Snapshot
 from merezha.providers.selectors import (
     EXPORT_FORMATS,
@@ -127,6 +134,47 @@ def discrepancies_download(request: HttpRequest, snapshot_id: int, file_format: 
     return FileResponse(  # type: ignore[return-value]
         handle, as_attachment=True, filename=export.file_name, content_type=export.content_type
     )
+
+
+@role_required(Role.PROVIDER)
+def services(request: HttpRequest) -> HttpResponse:
+    """Provider operator, own organisation: the network services with its aliases of each, and a form
+    to register an alias (a refused one re-renders the page with 400)."""
+    org = _org(request)
+    names = service_names()
+    form = ServiceAliasForm(services=names)
+    if request.method == "POST":
+        form = ServiceAliasForm(request.POST, services=names)
+        if form.is_valid():
+            try:
+                alias = service_alias_add(
+                    provider=org, alias=form.cleaned_data["alias"], service_code=form.cleaned_data["service"]
+                )
+            except ServiceAliasRefused as exc:
+                form.add_error("alias", exc.localised())
+            else:
+                messages.info(request, _("Alias %(alias)s added.") % {"alias": alias.alias})
+                return redirect("provider-services")
+    aliases: dict[str, list[Any]] = {code: [] for code in names}
+    for alias in service_alias_list(provider=org):
+        aliases.setdefault(alias.service.code, []).append(alias)
+    return render(
+        request,
+        "providers/services.html",
+        {"form": form, "rows": [(code, names.get(code, code), found) for code, found in aliases.items()]},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@role_required(Role.PROVIDER)
+def service_alias_delete(request: HttpRequest, alias_id: int) -> HttpResponse:
+    """Provider operator, own organisation: remove one of its aliases (another provider's alias: 404).
+    Accounts keep their service; only later snapshots stop accepting the alias."""
+    if not service_alias_remove(provider=_org(request), alias_id=alias_id):
+        raise Http404
+    messages.info(request, _("Alias removed."))
+    return redirect("provider-services")
 
 
 @role_required(Role.PROVIDER)

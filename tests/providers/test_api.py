@@ -10,6 +10,7 @@ import pytest
 from merezha.core.roles import OrgKind, Role
 from merezha.organisations.services import api_token_create
 from merezha.providers.models import Account, Snapshot
+from tests.providers.conftest import PERIOD, THROUGH
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +252,167 @@ def test_files_that_used_to_crash_the_import_are_rejected_with_line_and_reason(
     ]
     assert seen[0][2][0][2].startswith("not a readable XLSX workbook: its compressed data is damaged: ")
     assert not Account.objects.exists()
+
+
+def test_service_aliases_list_create_and_delete(client, water_user):
+    from merezha.organisations.models import ServiceAlias
+
+    h = bearer(water_user)
+    assert client.get("/api/v1/service-aliases", headers=h).json() == []
+    r = client.post(
+        "/api/v1/service-aliases", {"alias": " ХВП ", "service": "water"}, "application/json", headers=h
+    )
+    alias = ServiceAlias.objects.get()
+    assert (r.status_code, r.json()) == (201, {"id": alias.pk, "alias": "ХВП", "service": "water"})
+    client.post("/api/v1/service-aliases", {"alias": "ВВ", "service": "sewer"}, "application/json", headers=h)
+    listed = client.get("/api/v1/service-aliases", headers=h).json()
+    assert [(a["alias"], a["service"]) for a in listed] == [("ВВ", "sewer"), ("ХВП", "water")]
+    r = client.delete(f"/api/v1/service-aliases/{alias.pk}", headers=h)
+    assert (r.status_code, r.content) == (204, b"")
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ВВ"]
+    assert client.delete(f"/api/v1/service-aliases/{alias.pk}", headers=h).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (
+            {"alias": "хвп", "service": "sewer"},
+            "you already have the alias 'ХВП': aliases are compared ignoring case",
+        ),
+        ({"alias": "Water", "service": "water"}, "'Water' is a network service code: it needs no alias"),
+        ({"alias": "", "service": "water"}, "the alias is empty"),
+        (
+            {"alias": "Г" * 65, "service": "water"},
+            "the alias is 65 characters long: it must be 1 to 64 characters",
+        ),
+        ({"alias": "ГВП", "service": "milk"}, "unknown service 'milk': not a network service code"),
+    ],
+)
+def test_a_refused_service_alias_is_422_with_the_reason_and_keeps_no_key(client, water_user, body, detail):
+    from merezha.organisations.models import ServiceAlias
+
+    h = bearer(water_user) | {"Idempotency-Key": "alias-1"}
+    client.post(
+        "/api/v1/service-aliases",
+        {"alias": "ХВП", "service": "water"},
+        "application/json",
+        headers=bearer(water_user),
+    )
+    r = client.post("/api/v1/service-aliases", body, "application/json", headers=h)
+    assert (r.status_code, r.json()) == (422, {"detail": detail})
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ХВП"]
+    # a refusal keeps no key: the corrected request goes through under the same key
+    r = client.post(
+        "/api/v1/service-aliases", {"alias": "ГВП", "service": "hot_water"}, "application/json", headers=h
+    )
+    assert r.status_code == 201 and r.json()["alias"] == "ГВП"
+
+
+def test_service_alias_create_is_idempotent(client, water_user):
+    from merezha.organisations.models import ServiceAlias
+
+    h = bearer(water_user) | {"Idempotency-Key": "alias-1"}
+    body = {"alias": "ХВП", "service": "water"}
+    first = client.post("/api/v1/service-aliases", body, "application/json", headers=h)
+    again = client.post("/api/v1/service-aliases", body, "application/json", headers=h)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert (
+        again.json()
+        == first.json()
+        == {"id": ServiceAlias.objects.get().pk, "alias": "ХВП", "service": "water"}
+    )
+    other = client.post(
+        "/api/v1/service-aliases", {"alias": "ХВП", "service": "sewer"}, "application/json", headers=h
+    )
+    assert other.status_code == 409
+    assert other.json()["detail"].startswith("this Idempotency-Key was used before for a different request")
+    assert list(ServiceAlias.objects.values_list("alias", "service__code")) == [("ХВП", "water")]
+    # without the key, the same body is a second request: refused, the provider already has the alias
+    assert (
+        client.post(
+            "/api/v1/service-aliases", body, "application/json", headers=bearer(water_user)
+        ).status_code
+        == 422
+    )
+
+
+def test_service_alias_delete_is_idempotent(client, water_user):
+    from merezha.organisations.models import ServiceAlias
+    from merezha.organisations.services import service_alias_add
+
+    first_id = service_alias_add(provider=water_user.organisation, alias="ХВП", service_code="water").pk
+    second_id = service_alias_add(provider=water_user.organisation, alias="ВВ", service_code="sewer").pk
+    h = bearer(water_user) | {"Idempotency-Key": "rm-1"}
+    assert client.delete(f"/api/v1/service-aliases/{first_id}", headers=h).status_code == 204
+    again = client.delete(f"/api/v1/service-aliases/{first_id}", headers=h)
+    assert (again.status_code, again.content) == (204, b"")
+    assert client.delete(f"/api/v1/service-aliases/{second_id}", headers=h).status_code == 409
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ВВ"]
+
+
+def test_another_providers_service_alias_is_404(client, water_user, make_org, make_user):
+    from merezha.organisations.models import ServiceAlias
+    from merezha.organisations.services import service_alias_add
+
+    alias = service_alias_add(provider=water_user.organisation, alias="ХВП", service_code="water")
+    h = bearer(make_user(Role.PROVIDER, organisation=make_org(OrgKind.PROVIDER, code="heat")))
+    assert client.get("/api/v1/service-aliases", headers=h).json() == []
+    r = client.delete(f"/api/v1/service-aliases/{alias.pk}", headers=h)
+    assert (r.status_code, r.json()) == (404, {"detail": "no such service alias of yours"})
+    assert client.delete(f"/api/v1/service-aliases/{2**63}", headers=h).status_code == 404
+    # the same spelling is another provider's to register too
+    r = client.post(
+        "/api/v1/service-aliases", {"alias": "ХВП", "service": "heat"}, "application/json", headers=h
+    )
+    assert r.status_code == 201
+    assert sorted(ServiceAlias.objects.values_list("provider__code", "alias", "service__code")) == [
+        ("heat", "ХВП", "heat"),
+        ("water", "ХВП", "water"),
+    ]
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER])
+def test_other_roles_get_403_on_service_aliases(client, water_user, make_user, role):
+    from merezha.organisations.models import ServiceAlias
+    from merezha.organisations.services import service_alias_add
+
+    alias = service_alias_add(provider=water_user.organisation, alias="ХВП", service_code="water")
+    h = bearer(make_user(role))
+    assert client.get("/api/v1/service-aliases", headers=h).status_code == 403
+    body = {"alias": "ГВП", "service": "hot_water"}
+    assert client.post("/api/v1/service-aliases", body, "application/json", headers=h).status_code == 403
+    assert client.delete(f"/api/v1/service-aliases/{alias.pk}", headers=h).status_code == 403
+    assert list(ServiceAlias.objects.values_list("alias", flat=True)) == ["ХВП"]
+
+
+def test_service_aliases_need_a_token(client):
+    assert client.get("/api/v1/service-aliases").status_code == 401
+    assert client.delete("/api/v1/service-aliases/1").status_code == 401
+
+
+def test_an_alias_added_through_the_api_is_accepted_by_the_next_snapshot(
+    client, city, water_user, write_snapshot
+):
+    from merezha.core.money import Money
+    from merezha.providers.services import snapshot_import
+
+    r = client.post(
+        "/api/v1/service-aliases",
+        {"alias": "ХВП", "service": "water"},
+        "application/json",
+        headers=bearer(water_user),
+    )
+    assert r.status_code == 201
+    path = write_snapshot(
+        "A1;хвп;вул. Проскурівська;2;;Іваненко;;;;;;;;220.55",
+        "A2;water;вул. Проскурівська;4;;Петренко;;;;;;;;-12.00",
+    )
+    report = snapshot_import(
+        str(path), provider=water_user.organisation, period=PERIOD, payments_through=THROUGH
+    )
+    assert (report.rows_read, report.rows_applied, report.rows_rejected) == (2, 2, 0)
+    assert sorted(Account.objects.values_list("number", "service__code", "payer", "closing")) == [
+        ("A1", "water", "Іваненко", Money(22055)),
+        ("A2", "water", "Петренко", Money(-1200)),
+    ]

@@ -1,7 +1,7 @@
 """API routes of the providers app, mounted by merezha.api at /api/v1/.
 
 Only a provider's operator may call them (any other role: 403), and only for its own
-organisation: another provider's snapshot answers 404.
+organisation: another provider's snapshot or service alias answers 404.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ from ninja import File, Form, Header, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.roles import Role
 from merezha.core.services import idempotency_key_clean
+from merezha.organisations.models import ServiceAlias
+from merezha.organisations.selectors import service_alias_list
+from merezha.organisations.services import ServiceAliasRefused, service_alias_add, service_alias_remove
 from merezha.providers.models import Snapshot
 from merezha.providers.selectors import (
     discrepancy_list,
@@ -238,3 +242,68 @@ def snapshot_discrepancies(
         for d in qs[offset : offset + limit]
     ]
     return {"snapshot": snapshot.pk, "count": qs.count(), "offset": offset, "items": items}
+
+
+class ServiceAliasOut(Schema):
+    id: int
+    #: the provider's own spelling, as registered (stripped)
+    alias: str
+    #: the network service code it stands for
+    service: str
+
+
+class ServiceAliasIn(Schema):
+    alias: str
+    #: a network service code (`water`, `heat`, …)
+    service: str
+
+
+def _alias_out(alias: ServiceAlias) -> dict[str, Any]:
+    return {"id": alias.pk, "alias": alias.alias, "service": alias.service.code}
+
+
+@router.get("/service-aliases", response=list[ServiceAliasOut])
+def service_alias_index(request: HttpRequest) -> list[dict[str, Any]]:
+    """Provider operator, own organisation: its aliases of network services, by service and alias."""
+    user = _provider_user(request)
+    return [_alias_out(a) for a in service_alias_list(provider=user.organisation)]
+
+
+@router.post("/service-aliases", response={201: ServiceAliasOut})
+def service_alias_create(
+    request: HttpRequest, body: ServiceAliasIn, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """Provider operator, own organisation: register its own spelling of a network service for the
+    `service` column of its snapshots; 201 with the alias. A refused alias (empty, longer than 64
+    characters, a network code, one it already has in any case, an unknown service) answers 422 with
+    the reason. With an Idempotency-Key, a retry of the same body returns the first answer; the same
+    key with another body, 409."""
+    user = _provider_user(request)
+
+    def write() -> Status[dict[str, Any]]:
+        try:
+            alias = service_alias_add(provider=user.organisation, alias=body.alias, service_code=body.service)
+        except ServiceAliasRefused as exc:
+            raise HttpError(422, str(exc)) from None
+        return Status(201, _alias_out(alias))
+
+    return idempotent(
+        request, idempotency_key, route="service-alias-add", data=body.model_dump(), write=write
+    )
+
+
+@router.delete("/service-aliases/{alias_id}", response={204: None})
+def service_alias_delete(
+    request: HttpRequest, alias_id: int, idempotency_key: IdempotencyKeyHeader = ""
+) -> Status[Any]:
+    """Provider operator, own organisation: remove one of its aliases; 204. Another provider's alias,
+    or one already removed, answers 404. Accounts keep their service; only later snapshots stop
+    accepting the alias. With an Idempotency-Key, a retry returns the first answer (204)."""
+    user = _provider_user(request)
+
+    def write() -> Status[None]:
+        if not service_alias_remove(provider=user.organisation, alias_id=alias_id):
+            raise HttpError(404, "no such service alias of yours")
+        return Status(204, None)
+
+    return idempotent(request, idempotency_key, route="service-alias-remove", data={}, write=write)

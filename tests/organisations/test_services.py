@@ -92,7 +92,8 @@ def test_service_alias_is_unique_per_provider_ignoring_case(make_org):
     service_alias_add(provider=water, alias="ХВП", service_code="water")
     for spelling, service in (("ХВП", "water"), ("хвп", "sewer"), (" Хвп ", "water")):
         with pytest.raises(
-            ServiceAliasRefused, match="^you already have the alias 'ХВП': aliases are compared ignoring case$"
+            ServiceAliasRefused,
+            match="^you already have the alias 'ХВП': aliases are compared ignoring case$",
         ):
             service_alias_add(provider=water, alias=spelling, service_code=service)
     other = service_alias_add(provider=heat, alias="хвп", service_code="hot_water")

@@ -146,3 +146,33 @@ def test_service_alias_remove_touches_no_account(make_org):
     assert service_alias_remove(provider=water, alias_id=alias.pk) is True
     assert service_alias_remove(provider=water, alias_id=alias.pk) is False
     assert "хвп" not in service_code_map(provider=water)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_adds_of_one_alias_in_two_cases_keep_one(make_org):
+    """Eight threads add ХВП/хвп at once: the lock of the provider's row lets exactly one through."""
+    from django.db import connection
+
+    from merezha.organisations.models import ServiceAlias
+    from merezha.organisations.services import ServiceAliasRefused, service_alias_add
+    from tests.concurrency import at_once
+
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "SQLite serialises every writer (one database lock): real concurrency is tested on PostgreSQL"
+        )
+    water = make_org(OrgKind.PROVIDER, code="water")
+    spellings = ["ХВП", "хвп", "Хвп", "хВП"]
+
+    def add(i: int) -> object:
+        return service_alias_add(
+            provider=water, alias=spellings[i % 4], service_code="water" if i % 2 else "sewer"
+        )
+
+    results = at_once(8, add)
+    added = [r for r in results if isinstance(r, ServiceAlias)]
+    refused = [r for r in results if isinstance(r, ServiceAliasRefused)]
+    assert (len(added), len(refused)) == (1, 7), results
+    assert [(a.alias, a.service.code) for a in ServiceAlias.objects.filter(provider=water)] == [
+        (added[0].alias, added[0].service.code)
+    ]

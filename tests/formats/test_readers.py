@@ -804,3 +804,33 @@ def test_csv_ctrl_z_anywhere_but_at_the_end_stays_in_the_text():
         (2, {"account": "A\x1a1", "closing": "1"}),
         (3, {"account": "A2", "closing": "2\x1a"}),
     ]
+
+
+def test_a_sheet_s_dimension_is_looked_for_only_before_its_data():
+    """openpyxl parsed a sheet without `<dimension>` whole before reading its first row; the search
+    now stops where the data starts, and finds the same dimension as before when there is one."""
+    import openpyxl
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    from merezha.formats.readers import _dimensions_before_the_data
+
+    with_dimension = zipfile.ZipFile(io.BytesIO(_workbook([["account", "closing"], ["A1", 1], ["A2", 2]])))
+    parser = WorkSheetParser(io.BytesIO(with_dimension.read("xl/worksheets/sheet1.xml")), [])
+    assert _dimensions_before_the_data(parser) == (1, 1, 2, 3)
+
+    # a sheet with no dimension, whose data would make a parse to its end fail
+    sheet = (
+        b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        b'<sheetData><row r="1"><c t="inlineStr"><is><t>account</t></is></c></row><row r="2"><unclosed>'
+    )
+    assert _dimensions_before_the_data(WorkSheetParser(io.BytesIO(sheet), [])) is None
+
+    book = openpyxl.Workbook(write_only=True)  # writes no <dimension>
+    ws = book.create_sheet()
+    for row in (["account", "closing"], ["A1", 1], ["A2", 2.5]):
+        ws.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    assert b"<dimension" not in zipfile.ZipFile(io.BytesIO(out.getvalue())).read("xl/worksheets/sheet1.xml")
+    _, rows = table_of(out.getvalue(), name="x.xlsx")
+    assert rows == [(2, {"account": "A1", "closing": "1"}), (3, {"account": "A2", "closing": "2.5"})]

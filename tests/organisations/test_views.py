@@ -69,3 +69,18 @@ def test_ukrainian_whatever_the_browser_says_until_the_user_chooses(client, make
     assert page["Content-Language"] == "uk"
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert client.get(reverse("housing-home"))["Content-Language"] == "en"
+
+
+def test_admin_shows_a_provider_s_aliases_but_adds_none(client, make_user, make_org):
+    """Aliases are added where the rules are kept (the provider's page and API), not in the admin."""
+    from merezha.core.roles import OrgKind
+    from merezha.organisations.services import service_alias_add, service_ensure
+
+    provider = make_org(OrgKind.PROVIDER, code="water")
+    service_ensure(code="water", name="Водопостачання")
+    service_alias_add(provider=provider, alias="ХВП", service_code="water")
+    client.force_login(make_user(Role.ADMIN))
+    page = client.get(reverse("admin:organisations_organisation_change", args=[provider.pk])).content.decode()
+    assert "ХВП" in page
+    assert 'name="service_aliases-0-alias"' not in page  # read-only
+    assert 'id="service_aliases-empty"' not in page  # no form for a new one

@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
 
@@ -10,8 +13,17 @@ class ProviderServiceInline(admin.TabularInline):
 
 
 class ServiceAliasInline(admin.TabularInline):
+    """A provider's aliases, to look at or remove: a provider registers them itself, on its services
+    page or through the API, where `organisations.services.service_alias_add` keeps the rules (not a
+    network code, unique ignoring case)."""
+
     model = ServiceAlias
     extra = 0
+    fields = ("alias", "service")
+    readonly_fields = ("alias", "service")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Organisation)

@@ -28,11 +28,17 @@ def payment_point_list() -> QuerySet[Organisation]:
     return Organisation.objects.filter(kind=OrgKind.PAYMENT_POINT, is_active=True)
 
 
+def service_spelling_key(text: str) -> str:
+    """How a network code or a provider's alias is compared: stripped and lower-cased (a snapshot's
+    `service` value is looked up lower-cased in `service_code_map`, `providers.snapshot_rows`)."""
+    return text.strip().lower()
+
+
 def service_code_map(*, provider: Organisation) -> dict[str, str]:
     """Lower-cased network codes and the provider's aliases → network service code."""
-    mapping = {s.code.lower(): s.code for s in Service.objects.all()}
+    mapping = {service_spelling_key(s.code): s.code for s in Service.objects.all()}
     for alias in ServiceAlias.objects.filter(provider=provider).select_related("service"):
-        mapping[alias.alias.strip().lower()] = alias.service.code
+        mapping[service_spelling_key(alias.alias)] = alias.service.code
     return mapping
 
 

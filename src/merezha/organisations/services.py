@@ -14,6 +14,7 @@ from django.utils.translation import gettext_noop as N_
 from merezha.core import rows
 from merezha.core.roles import ROLE_ORG_KIND, Role
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
+from merezha.organisations.selectors import service_spelling_key
 
 #: the largest id a (big integer) primary key holds
 MAX_ID = 2**63 - 1
@@ -112,12 +113,12 @@ def service_alias_add(*, provider: Organisation, alias: str, service_code: str) 
     code = service_code.strip()
     if code not in codes:
         raise ServiceAliasRefused(ALIAS_UNKNOWN_SERVICE, service=repr(service_code))
-    folded = text.lower()  # as organisations.selectors.service_code_map folds them
-    if any(folded == c.lower() for c in codes):
+    key = service_spelling_key(text)  # as the import compares the file's spellings
+    if any(key == service_spelling_key(c) for c in codes):
         raise ServiceAliasRefused(ALIAS_IS_A_CODE, alias=repr(text))
     Organisation.objects.select_for_update().filter(pk=provider.pk).first()
     for other in ServiceAlias.objects.filter(provider=provider).values_list("alias", flat=True):
-        if other.strip().lower() == folded:
+        if service_spelling_key(other) == key:
             raise ServiceAliasRefused(ALIAS_TAKEN, alias=repr(other))
     try:
         with transaction.atomic():

@@ -8,6 +8,7 @@ import pytest
 
 from merezha.formats import FormatError, open_table
 from merezha.formats.writers import Column, write_dbf
+from tests.workbooks import SHEET, workbook, workbook_part_changed
 
 
 def rows_of(path, **kw):
@@ -218,21 +219,8 @@ def test_format_is_told_from_the_content_not_the_name(samples):
     assert (t.format, len(rows)) == ("xlsx", 125)
 
 
-def _workbook(rows, *, title=None) -> bytes:
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    if title:
-        book.active.append([title])
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
 def test_xlsx_numbers_floats_dates_and_booleans():
-    data = _workbook(
+    data = workbook(
         [
             ["closing", "paid", "birth_date", "tax_id", "flag"],
             [220.54999999999998, 12.349999999, dt.datetime(1980, 5, 17), 1779483742, True],
@@ -255,9 +243,9 @@ def test_xlsx_numbers_floats_dates_and_booleans():
 
 
 def test_xlsx_title_row_is_taken_as_the_header_and_named():
-    t, _ = table_of(_workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
+    t, _ = table_of(workbook([["account", "closing"], ["A1", 1]], title="Звіт за жовтень"), name="x.xlsx")
     assert (t.header_line, t.columns) == (1, ["звіт за жовтень"])
-    t, rows = table_of(_workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
+    t, rows = table_of(workbook([[None], ["account", "closing"], ["A1", 1]]), name="x.xlsx")
     assert (t.header_line, rows) == (2, [(3, {"account": "A1", "closing": "1"})])
 
 
@@ -275,26 +263,21 @@ def test_xlsx_formula_with_a_cached_value_is_read_and_without_one_refused(tmp_pa
         "line 2, column closing: cell C2 holds a formula without a computed value: open the file in "
         "Excel or LibreOffice and save it, or write the values instead of formulas"
     )
+
     # as Excel or LibreOffice save it: the formula with its computed value
+    def with_value(xml: bytes) -> bytes:
+        assert b"<f>A2-B2</f><v />" in xml
+        return xml.replace(b"<f>A2-B2</f><v />", b"<f>A2-B2</f><v>5</v>")
+
     saved = tmp_path / "saved.xlsx"
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(saved, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                assert b"<f>A2-B2</f><v />" in data
-                data = data.replace(b"<f>A2-B2</f><v />", b"<f>A2-B2</f><v>5</v>")
-            dst.writestr(item, data)
+    saved.write_bytes(workbook_part_changed(path.read_bytes(), SHEET, with_value))
     assert [r for _, r in rows_of(saved)[1]] == [{"opening": "10", "paid": "5", "closing": "5"}]
 
 
 def _workbook_with(part: str, xml: bytes) -> bytes:
     """A workbook of two rows whose `part` is replaced by `xml`: what a damaged upload holds."""
-    src = zipfile.ZipFile(io.BytesIO(_workbook([["dwelling", "street"], ["D1", "вул. Свободи"]])))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for item in src.infolist():
-            dst.writestr(item, xml if item.filename == part else src.read(item.filename))
-    return out.getvalue()
+    data = workbook([["dwelling", "street"], ["D1", "вул. Свободи"]])
+    return workbook_part_changed(data, part, lambda _: xml)
 
 
 @pytest.mark.parametrize(
@@ -311,17 +294,9 @@ def test_xlsx_with_xml_that_is_not_well_formed_is_refused(part, xml, reason):
 
 
 def test_xlsx_whose_sheet_breaks_off_is_refused_at_the_row_where_it_breaks():
-    data = _workbook([["dwelling", "street"], *[[f"D{i}", "вул. Свободи"] for i in range(2, 2001)]])
-    src = zipfile.ZipFile(io.BytesIO(data))
-    sheet = src.read("xl/worksheets/sheet1.xml")
-    cut = sheet[: sheet.index(b'<row r="1500"') + 30]
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for item in src.infolist():
-            dst.writestr(
-                item, cut if item.filename == "xl/worksheets/sheet1.xml" else src.read(item.filename)
-            )
-    reason = refusal(out.getvalue(), name="x.xlsx")
+    data = workbook([["dwelling", "street"], *[[f"D{i}", "вул. Свободи"] for i in range(2, 2001)]])
+    cut = workbook_part_changed(data, SHEET, lambda sheet: sheet[: sheet.index(b'<row r="1500"') + 30])
+    reason = refusal(cut, name="x.xlsx")
     assert reason.startswith(
         "line 1500: not a readable XLSX workbook: the sheet's XML is malformed after row 1499 (unclosed token: "
     )
@@ -409,7 +384,7 @@ def test_xlsx_zero_formats_found_only_where_a_style_uses_one(samples):
 
 
 def test_xlsx_duplicate_header_refused():
-    assert refusal(_workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
+    assert refusal(workbook([["account", " Account "], ["A1", "A2"]]), name="x.xlsx") == (
         "line 1, column account: column 'account' appears twice in the header"
     )
 
@@ -575,27 +550,15 @@ def test_dbf_text_ends_at_its_first_nul_byte():
     assert table_of(data, name="x.dbf")[1] == [(2, {"fio": "Коваль", "street": "вул. Свободи"})]
 
 
-def _sheet_rewritten(data: bytes, change) -> bytes:
-    """The workbook `data` with its first sheet's XML passed through `change`."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            content = src.read(item.filename)
-            dst.writestr(
-                item.filename, change(content) if item.filename == "xl/worksheets/sheet1.xml" else content
-            )
-    return out.getvalue()
-
-
 @pytest.mark.parametrize("dimension", [b'<dimension ref="A1"/>', b'<dimension ref="A1:B2"/>'])
 def test_xlsx_rows_and_columns_beyond_a_wrong_dimension_are_read(dimension):
     """Some writers put a stale `<dimension>` in the sheet: it is a hint, the cells are the sheet."""
     import re
 
-    data = _workbook(
+    data = workbook(
         [["account", "service", "closing"], ["A1", "water", 1], ["A2", "water", 2], ["A3", "heat", 3]]
     )
-    data = _sheet_rewritten(data, lambda xml: re.sub(rb"<dimension [^>]*>", dimension, xml))
+    data = workbook_part_changed(data, SHEET, lambda xml: re.sub(rb"<dimension [^>]*>", dimension, xml))
     t, rows = table_of(data, name="x.xlsx")
     assert t.columns == ["account", "service", "closing"]
     assert rows == [
@@ -606,7 +569,7 @@ def test_xlsx_rows_and_columns_beyond_a_wrong_dimension_are_read(dimension):
 
 
 def test_xlsx_rows_of_blank_cells_are_skipped_like_blank_csv_lines():
-    data = _workbook([[" ", None], ["account", "closing"], ["A1", 1], ["  ", " "], [None, "\t"], ["A2", 2]])
+    data = workbook([[" ", None], ["account", "closing"], ["A1", 1], ["  ", " "], [None, "\t"], ["A2", 2]])
     t, rows = table_of(data, name="x.xlsx")
     assert (t.header_line, rows) == (
         2,
@@ -624,18 +587,15 @@ def test_xlsx_rows_of_blank_cells_are_skipped_like_blank_csv_lines():
     ],
 )  # fmt: skip
 def test_xlsx_with_a_malformed_sheet_is_refused_not_a_crash(change, reason):
-    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
-    assert refusal(_sheet_rewritten(data, change), name="x.xlsx").startswith(reason)
+    data = workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    assert refusal(workbook_part_changed(data, SHEET, change), name="x.xlsx").startswith(reason)
 
 
 def test_xlsx_with_malformed_parts_or_damaged_compressed_data_is_refused_not_a_crash():
-    data = _workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
+    data = workbook([["account", "closing"], ["A1", 1], ["A2", 2]])
     for part in ("xl/workbook.xml", "xl/styles.xml"):
-        out = io.BytesIO()
-        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-            for item in src.infolist():
-                dst.writestr(item.filename, b"<junk" if item.filename == part else src.read(item.filename))
-        assert refusal(out.getvalue(), name="x.xlsx").startswith("not a readable XLSX workbook: ")
+        junk = workbook_part_changed(data, part, lambda _: b"<junk")
+        assert refusal(junk, name="x.xlsx").startswith("not a readable XLSX workbook: ")
     damaged = bytearray(data)
     at = damaged.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
     damaged[at : at + 20] = b"\x00" * 20
@@ -691,7 +651,7 @@ def test_dbf_date_field_that_is_no_date_is_left_to_its_column_not_refusing_the_f
 
 def test_xlsx_compressed_by_a_method_python_cannot_read_is_refused_not_a_crash():
     """A zip tool's Deflate64 (method 9) or an encrypted part: zipfile raises NotImplementedError/RuntimeError."""
-    data = bytearray(_workbook([["account", "closing"], ["A1", 1]]))
+    data = bytearray(workbook([["account", "closing"], ["A1", 1]]))
     name = b"xl/worksheets/sheet1.xml"
     for signature, method_at, name_at in ((b"PK\x03\x04", 8, 30), (b"PK\x01\x02", 10, 46)):
         at = data.find(signature)
@@ -814,7 +774,7 @@ def test_a_sheet_s_dimension_is_looked_for_only_before_its_data():
 
     from merezha.formats.readers import _dimensions_before_the_data
 
-    with_dimension = zipfile.ZipFile(io.BytesIO(_workbook([["account", "closing"], ["A1", 1], ["A2", 2]])))
+    with_dimension = zipfile.ZipFile(io.BytesIO(workbook([["account", "closing"], ["A1", 1], ["A2", 2]])))
     parser = WorkSheetParser(io.BytesIO(with_dimension.read("xl/worksheets/sheet1.xml")), [])
     assert _dimensions_before_the_data(parser) == (1, 1, 2, 3)
 

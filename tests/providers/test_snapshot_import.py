@@ -20,6 +20,7 @@ from merezha.organisations.models import ProviderService, Service, ServiceAlias
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
 from merezha.providers.services import snapshot_import
 from tests.providers.conftest import PERIOD, THROUGH
+from tests.workbooks import workbook, workbook_part_changed
 
 pytestmark = pytest.mark.django_db
 
@@ -671,18 +672,7 @@ def test_a_closed_account_in_the_next_snapshot_is_open_again(city, provider, wri
 
 def _damaged_workbook() -> bytes:
     """A workbook whose `xl/workbook.xml` is no XML."""
-    import io
-    import zipfile
-
-    book = openpyxl.Workbook()
-    book.active.append(["account", "closing"])
-    saved, damaged = io.BytesIO(), io.BytesIO()
-    book.save(saved)
-    src = zipfile.ZipFile(saved)
-    with zipfile.ZipFile(damaged, "w") as dst:
-        for item in src.infolist():
-            dst.writestr(item, b"<<<" if item.filename == "xl/workbook.xml" else src.read(item.filename))
-    return damaged.getvalue()
+    return workbook_part_changed(workbook([["account", "closing"]]), "xl/workbook.xml", lambda _: b"<<<")
 
 
 FAULTY_FILES = [

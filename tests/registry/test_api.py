@@ -87,20 +87,11 @@ def test_keys_of_two_offices_are_independent(client, make_user, sample_streets, 
 def test_a_damaged_workbook_is_answered_422_naming_the_reason_not_500(
     client, make_user, sample_streets, tmp_path
 ):
-    import io
-    import zipfile
+    from tests.workbooks import workbook, workbook_part_changed
 
-    import openpyxl
-
-    book = openpyxl.Workbook()
-    book.active.append(["dwelling", "street", "house"])
-    out = io.BytesIO()
-    book.save(out)
-    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
     path = tmp_path / "register.xlsx"
-    with zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            dst.writestr(item, b"<<<" if item.filename == "xl/workbook.xml" else src.read(item.filename))
+    data = workbook([["dwelling", "street", "house"]])
+    path.write_bytes(workbook_part_changed(data, "xl/workbook.xml", lambda _: b"<<<"))
     before = counts()
     r = upload(client, make_user(Role.HOUSING), path)
     assert (r.status_code, r.json()["errors"]) == (

@@ -23,6 +23,7 @@ from merezha.core.identifiers import tax_id_normalise
 from merezha.core.models import Certificate, InboxDocument
 from merezha.core.services import inbox_deliver
 from merezha.housing.models import Absence, ChangeReport
+from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import Organisation
 from merezha.registry.matching import canonical_name, fold
 from merezha.registry.models import BenefitCategory, Dwelling, Person, RegisterChange, Relation
@@ -345,7 +346,7 @@ def change_report_issue(*, office: Organisation, month: dt.date, user: Any = Non
 
     month = month.replace(day=1)
     # one issuer per office at a time: the office row is the lock
-    Organisation.objects.select_for_update().filter(pk=office.pk).first()
+    organisation_lock(organisation_id=office.pk)
     existing = {r.provider_id: r for r in ChangeReport.objects.filter(office=office, month=month)}
     providers = change_report_providers(office=office)
     for provider in providers:

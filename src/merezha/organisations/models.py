@@ -23,6 +23,8 @@ class Organisation(models.Model):
         help_text=_("For a payment point: its operator (bank, post office)."),
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
+    #: For a payment point or its operator: the collecting account the day's takings are paid from.
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     #: For a provider: the code page of its DBF files (cp1251, cp866 or cp1125).
     dbf_encoding = models.CharField(_("DBF code page"), max_length=8, default="cp1251")
     is_active = models.BooleanField(_("active"), default=True)
@@ -54,6 +56,8 @@ class Service(models.Model):
 class ProviderService(models.Model):
     provider = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="provider_services")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    #: The provider's receiving account for this service: payments are settled to it, bills name it.
+    iban = models.CharField(_("IBAN"), max_length=34, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["provider", "service"], name="uniq_provider_service")]
@@ -95,6 +99,7 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

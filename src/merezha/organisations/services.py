@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop as N_
 
 from merezha.core import rows
 from merezha.core.roles import ROLE_ORG_KIND, Role
+from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
 from merezha.organisations.selectors import service_spelling_key
 
@@ -116,7 +117,7 @@ def service_alias_add(*, provider: Organisation, alias: str, service_code: str) 
     key = service_spelling_key(text)  # as the import compares the file's spellings
     if any(key == service_spelling_key(c) for c in codes):
         raise ServiceAliasRefused(ALIAS_IS_A_CODE, alias=repr(text))
-    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    organisation_lock(organisation_id=provider.pk)
     for other in ServiceAlias.objects.filter(provider=provider).values_list("alias", flat=True):
         if service_spelling_key(other) == key:
             raise ServiceAliasRefused(ALIAS_TAKEN, alias=repr(other))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
+from merezha.organisations.locks import organisations_lock
 from merezha.organisations.models import Organisation
 from merezha.payments.models import OperationalDay, PaymentLine
 from merezha.payments.services import PaymentError, operational_day_close, operational_days_close
@@ -121,9 +122,7 @@ def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
     if not provider_ids:
         return []
     # one issuer per provider at a time: the number and the lines are taken under this lock
-    providers = {
-        p.pk: p for p in Organisation.objects.select_for_update().filter(pk__in=provider_ids).order_by("pk")
-    }
+    providers = organisations_lock(organisation_ids=provider_ids)
     issued_at = timezone.now()
     issued_by = user if getattr(user, "pk", None) else None
     last_numbers = dict(

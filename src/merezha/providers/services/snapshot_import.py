@@ -42,6 +42,7 @@ from merezha.core.money import Money
 from merezha.core.services import inbox_deliver
 from merezha.formats import FormatError, source_name
 from merezha.formats.readers import sniff_format
+from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import Organisation, ProviderService, Service
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Account, AccountPeriod, Discrepancy, Snapshot
@@ -790,7 +791,7 @@ def _import_in_transaction(
     progress: Callable[[str, int], None],
 ) -> Snapshot:
     # one import per provider at a time: the provider's row is the lock
-    Organisation.objects.select_for_update().filter(pk=provider.pk).first()
+    organisation_lock(organisation_id=provider.pk)
     services = service_code_map(provider=provider)
     service_ids = dict(Service.objects.values_list("code", "id"))
     _staging_create()

@@ -29,7 +29,7 @@ import datetime as dt
 import gc
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO
 
 from django.db import transaction
 from django.utils import timezone
@@ -40,7 +40,7 @@ from merezha.core.money import Money
 from merezha.formats import FormatError, source_name
 from merezha.formats.readers import sniff_format
 from merezha.organisations.locks import organisation_lock
-from merezha.organisations.models import Organisation, Service
+from merezha.organisations.models import Organisation, Service, User
 from merezha.organisations.selectors import service_code_map
 from merezha.providers.models import Snapshot
 from merezha.providers.services import discrepancies, merge, staging
@@ -135,7 +135,7 @@ def snapshot_import(
     period: dt.date | None,
     payments_through: dt.date | None,
     accept_partial: bool = False,
-    user: Any = None,
+    user: User | None = None,
     name: str | None = None,
     snapshot: Snapshot | None = None,
     progress: Callable[[str, int], None] | None = None,
@@ -216,7 +216,7 @@ def _snapshot_record_rejected(
     period: dt.date | None,
     payments_through: dt.date | None,
     accept_partial: bool,
-    user: Any,
+    user: User | None,
     snapshot: Snapshot | None,
     checksum: str,
 ) -> None:
@@ -244,7 +244,7 @@ def _import_in_transaction(
     period: dt.date | None,
     payments_through: dt.date | None,
     accept_partial: bool,
-    user: Any,
+    user: User | None,
     name: str | None,
     snapshot: Snapshot | None,
     checksum: str,

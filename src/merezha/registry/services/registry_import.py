@@ -7,7 +7,9 @@ in which case every dwelling with a rejected row is left exactly as it was.
 
 Persons are recognised across files by their tax id, or else by surname, name, patronymic and
 birth date within the dwelling. Every difference is written to `RegisterChange` with the import
-as its source, dated the day of the import.
+as its source, dated the day of the import (an arrival or a birth by the registration date the file
+gives, `registered_from`). The office's first register is the register's starting state and records
+no change; a registration date the file does not give stays unknown, never the import's day.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ REGISTRY_DBF_FIELDS = {
     "IDCODE": "tax_id",
     "ROD": "relation",
     "LGCODE": "benefit",
+    "DATAREG": "registered_from",
 }
 REQUIRED = ("dwelling", "street", "house")
 #: Longest value of each stored text column (the models' field lengths).
@@ -78,7 +81,16 @@ MAX_LENGTH = {
     "patronymic": 80,
     "benefit": 32,
 }
-PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
+PERSON_COLUMNS = (
+    "surname",
+    "name",
+    "patronymic",
+    "birth_date",
+    "tax_id",
+    "relation",
+    "benefit",
+    "registered_from",
+)
 
 #: The relation to the head of the household (exchange-v1 §1: `head`, `spouse`, `child`, `parent`, `other`,
 #: Ukrainian words accepted), and the words housing office software writes for each, in Ukrainian and
@@ -219,6 +231,8 @@ class PersonRow:
     tax_id: str
     relation: str
     benefit: str
+    #: Since when the person is registered in the dwelling, when the file says (None: unknown).
+    registered_from: dt.date | None = None
 
     @property
     def name_key(self) -> str:
@@ -321,6 +335,13 @@ def _parse_row(
         if not row.get("surname", "").strip():
             report.reject(line, "surname", "a person row needs a surname")
             ok = False
+        registered_from: dt.date | None = None
+        if row.get("registered_from", "").strip():
+            try:
+                registered_from = _registered_from_parse(row["registered_from"], birth=birth)
+            except ValueError as exc:
+                report.reject(line, "registered_from", str(exc))
+                ok = False
         person = PersonRow(
             line=line,
             surname=canonical_name(row.get("surname", "")),
@@ -330,10 +351,22 @@ def _parse_row(
             tax_id=tax_id,
             relation=relation,
             benefit=row.get("benefit", "").strip(),
+            registered_from=registered_from,
         )
     if not ok:
         return None
     return {"area": area}, person
+
+
+def _registered_from_parse(text: str, *, birth: dt.date | None) -> dt.date:
+    """A row's registration date; ValueError when it is no date, lies in the future or before the
+    person's birth."""
+    registered_from = parse_date(text)
+    if registered_from > timezone.localdate():
+        raise ValueError(f"registration date {registered_from} is in the future")
+    if birth is not None and registered_from < birth:
+        raise ValueError(f"registration date {registered_from} is before the birth date {birth}")
+    return registered_from
 
 
 def registry_import(
@@ -497,7 +530,9 @@ class _ChangeLog:
         f: str = "",
         old: Any = "",
         new: Any = "",
+        effective: Any = None,
     ) -> None:
+        """`effective`: the day the change took effect, when it is not the import's day."""
         self.counts[kind] = self.counts.get(kind, 0) + 1
         self.rows.append(
             (
@@ -508,7 +543,7 @@ class _ChangeLog:
                 f,
                 "" if old is None else str(old),
                 "" if new is None else str(new),
-                self.effective,
+                self.effective if effective is None else effective,
                 self.recorded_at,
                 self.recorded_by_id,
                 self.source,
@@ -531,6 +566,10 @@ def _apply(
     The steps, in order: the buildings (`_buildings_resolve`), the dwellings of the file
     (`_dwellings_apply`), the dwellings missing from it (`_dwellings_remove_missing`), the persons
     (`_persons_apply`, `_persons_insert`), and the change log (`_changes_write`).
+
+    The office's first register (it has no dwelling in the register yet) is the register's
+    starting state, not a change: nobody arrived and no dwelling was added that day, so it
+    records no change at all (see docs/reference/registry-format.md).
     """
     ops = connection.ops
     log = _ChangeLog(
@@ -542,6 +581,7 @@ def _apply(
     )
     buildings = _buildings_resolve(office=office, dwellings=dwellings, partial=partial, report=report)
     existing = {d.office_ref: d for d in Dwelling.objects.filter(office=office)}
+    first = not existing
     persons_by_dwelling: dict[int, list[Person]] = {}
     for p in Person.objects.filter(dwelling__office=office, is_active=True):
         persons_by_dwelling.setdefault(p.dwelling_id, []).append(p)
@@ -575,15 +615,32 @@ def _apply(
     if outcome.updated:
         Person.objects.bulk_update(
             outcome.updated,
-            ["surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit", "surname_key"],
+            [
+                "surname",
+                "name",
+                "patronymic",
+                "birth_date",
+                "tax_id",
+                "relation",
+                "benefit",
+                "surname_key",
+                "registered_from",
+            ],
             batch_size=2000,
         )
     if left_persons:
         Person.objects.bulk_update(left_persons, ["is_active", "registered_until"], batch_size=2000)
-    _changes_write(log=log)
     report.rows_applied = outcome.applied_rows
-    report.changes = log.counts
+    # the dwellings the cashier's search must learn, of a first register too
     report.touched_dwellings = {c[1] for c in log.rows} | outcome.respelt
+    if first:
+        report.notes.append(
+            f"the office's first register: {len(dwelling_ids)} dwellings and {len(outcome.new)} persons "
+            "taken as the register's starting state, no change recorded"
+        )
+        return 0
+    _changes_write(log=log)
+    report.changes = log.counts
     return len(log.rows)
 
 
@@ -830,6 +887,18 @@ def _person_update(
             log.record(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
             setattr(person, attr, new)
             dirty = True
+    if pr.registered_from is not None and person.registered_from != pr.registered_from:
+        # a file without the date says nothing of it: the date the register knows stays
+        log.record(
+            dwelling_id,
+            RegisterChange.Kind.PERSON_CHANGED,
+            person.pk,
+            "registered_from",
+            person.registered_from,
+            pr.registered_from,
+        )
+        person.registered_from = pr.registered_from
+        dirty = True
     if person.benefit_id != benefit_id:
         old_code = person.benefit.code if person.benefit_id and person.benefit else ""
         log.record(
@@ -849,7 +918,8 @@ def _persons_insert(
     *, new_persons: list[tuple[int, PersonRow]], benefits: dict[str, int], today: dt.date, log: _ChangeLog
 ) -> None:
     """Insert the persons new to the register, each recorded as born (a birth date in the last
-    BIRTH_WINDOW_DAYS days) or arrived."""
+    BIRTH_WINDOW_DAYS days) or arrived, on the registration date the file gives, else on the
+    import's day. Their registration date is the file's, or unknown (NULL): never the import's day."""
     ops = connection.ops
     born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
     ids = allocate_ids(Person, len(new_persons))
@@ -882,7 +952,7 @@ def _persons_insert(
                 pr.relation,
                 benefits[pr.benefit] if pr.benefit else None,
                 fold(pr.surname),
-                log.effective,
+                ops.adapt_datefield_value(pr.registered_from),  # unknown unless the file says
                 None,
                 True,
             )
@@ -891,7 +961,12 @@ def _persons_insert(
     )
     for pk, (dwelling_id, pr) in zip(ids, new_persons, strict=True):
         born = pr.birth_date is not None and pr.birth_date >= born_cutoff
-        log.record(dwelling_id, RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED, pk)
+        log.record(
+            dwelling_id,
+            RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED,
+            pk,
+            effective=ops.adapt_datefield_value(pr.registered_from) if pr.registered_from else None,
+        )
 
 
 def _changes_write(*, log: _ChangeLog) -> None:

@@ -615,17 +615,7 @@ def _apply(
     if outcome.updated:
         Person.objects.bulk_update(
             outcome.updated,
-            [
-                "surname",
-                "name",
-                "patronymic",
-                "birth_date",
-                "tax_id",
-                "relation",
-                "benefit",
-                "surname_key",
-                "registered_from",
-            ],
+            [*PERSON_COLUMNS, "surname_key"],  # the person columns are the fields of the same names
             batch_size=2000,
         )
     if left_persons:

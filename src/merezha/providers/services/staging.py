@@ -1,12 +1,14 @@
-"""The snapshot import's temporary tables and every statement that differs between the databases.
+"""The snapshot import's temporary tables, and the database-specific SQL of reading into them.
 
 The file's rows are staged batch by batch (by `COPY` on PostgreSQL, by `executemany` on SQLite)
 with the addresses they refer to, each matched once to a dwelling; the repeated (account,
 service) pairs are found in SQL; and one join sorts the staged rows against the provider's
 accounts into DIFF (created / updated / unchanged), on SQLite batch by batch while the rows are
 staged. The import's session settings (PostgreSQL's `jit` and `work_mem`, SQLite's page cache)
-are set here too. The merge (`merge`) and the discrepancy report (`discrepancies`) read these
-tables. See docs/explanation/snapshot-import.md.
+are set here too, with the dialect helpers the merge uses (`is_postgres`, `distinct_from`). The
+merge (`merge`) and the discrepancy report (`discrepancies`) read these tables; the merge keeps the
+two branches of its own writes (how new accounts get their ids, how an account is updated), which
+are its strategy rather than a spelling. See docs/explanation/snapshot-import.md.
 """
 
 from __future__ import annotations

@@ -203,3 +203,12 @@ def api_token_get_managed(*, manager: User, token_id: int) -> ApiToken | None:
     if not 0 < token_id < 2**63:
         return None
     return ApiToken.objects.filter(pk=token_id, user__in=user_list_managed(manager=manager)).select_related("user").first()
+
+
+def api_token_list_live() -> QuerySet[ApiToken]:
+    """Every token not revoked (expired ones included, marked by their `expires_at`), newest first."""
+    return (
+        ApiToken.objects.filter(revoked_at__isnull=True)
+        .select_related("user", "user__organisation", "issued_by")
+        .order_by("-created_at")
+    )

@@ -543,6 +543,23 @@ TOKEN_EXPIRES_PAST = N_("the expiry date must be in the future")
 TOKEN_USER_INACTIVE = N_("{username} is deactivated or acts for no organisation: it gets no token")
 
 
+def api_token_errors(
+    *, user: User, name: str, expires_at: dt.datetime | None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every reason `api_token_create` would refuse these (a form asks it to show them all at once)."""
+    errors: list[tuple[str, str, dict[str, Any]]] = []
+    name = " ".join((name or "").split())
+    if not name:
+        errors.append(("name", TOKEN_NAME_EMPTY, {}))
+    elif len(name) > 100:
+        errors.append(("name", TOKEN_NAME_TOO_LONG, {"length": len(name), "limit": 100}))
+    if expires_at is not None and expires_at <= timezone.now():
+        errors.append(("expires_on", TOKEN_EXPIRES_PAST, {}))
+    if not user.is_active or not user.organisation_id:
+        errors.append(("user", TOKEN_USER_INACTIVE, {"username": user.username}))
+    return errors
+
+
 @transaction.atomic
 def api_token_create(
     *, user: User, name: str, expires_at: dt.datetime | None = None, issued_by: User | None = None
@@ -553,16 +570,8 @@ def api_token_create(
     Raises Invalid: an empty or over-long name, an expiry not in the future, a deactivated user or
     one acting for no organisation.
     """
-    errors: list[tuple[str, str, dict[str, Any]]] = []
     name = " ".join((name or "").split())
-    if not name:
-        errors.append(("name", TOKEN_NAME_EMPTY, {}))
-    elif len(name) > 100:
-        errors.append(("name", TOKEN_NAME_TOO_LONG, {"length": len(name), "limit": 100}))
-    if expires_at is not None and expires_at <= timezone.now():
-        errors.append(("expires_at", TOKEN_EXPIRES_PAST, {}))
-    if not user.is_active or not user.organisation_id:
-        errors.append(("user", TOKEN_USER_INACTIVE, {"username": user.username}))
+    errors = api_token_errors(user=user, name=name, expires_at=expires_at)
     if errors:
         raise Invalid(errors)
     plain = "mz_" + secrets.token_urlsafe(32)

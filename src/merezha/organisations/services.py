@@ -259,7 +259,6 @@ def organisation_update(
     return organisation
 
 
-SERVICE_UNKNOWN = N_("unknown service {service}: not a network service code")
 NOT_A_PROVIDER = N_("{code} is not a provider")
 
 
@@ -272,7 +271,7 @@ def provider_service_set(*, provider: Organisation, service_code: str, iban: str
         errors.append(("service", NOT_A_PROVIDER, {"code": provider.code}))
     service = Service.objects.filter(code=(service_code or "").strip()).first()
     if service is None:
-        errors.append(("service", SERVICE_UNKNOWN, {"service": repr(service_code)}))
+        errors.append(("service", ALIAS_UNKNOWN_SERVICE, {"service": repr(service_code)}))
     clean = ""
     try:
         clean = iban_clean(iban)

@@ -53,9 +53,9 @@ def test_provider_with_services_and_ibans(centre):
     water = Organisation.objects.get(code="water")
     assert response.status_code == 302 and response.url == reverse("centre-organisation", args=[water.pk])
     url = reverse("centre-provider-service", args=[water.pk])
-    response = centre.post(url, {"service": "water", "iban": "UA21322313000002600723356600X"})
+    response = centre.post(url, {"service-service": "water", "service-iban": "UA21322313000002600723356600X"})
     assert response.status_code == 422 and "IBAN UA21322313000002600723356600X" in response.content.decode()
-    assert centre.post(url, {"service": "water", "iban": IBAN.lower()}).status_code == 302
+    assert centre.post(url, {"service-service": "water", "service-iban": IBAN.lower()}).status_code == 302
     assert list(ProviderService.objects.values_list("provider__code", "service__code", "iban")) == [
         ("water", "water", IBAN)
     ]
@@ -73,7 +73,7 @@ def test_payment_point_with_its_operator_collecting_iban_and_cashier(centre):
     assert (point.parent, point.iban, point.kind) == (bank, IBAN, OrgKind.PAYMENT_POINT)
     response = centre.post(
         reverse("centre-user-new", args=[point.pk]),
-        {"username": "olha", "full_name": "Ольга Касир", "password": "kasa-secret-77"},
+        {"user-username": "olha", "user-full_name": "Ольга Касир", "user-password": "kasa-secret-77"},
     )
     olha = User.objects.get(username="olha")
     assert response.status_code == 302 and response.url == reverse("centre-user", args=[olha.pk])
@@ -94,10 +94,10 @@ def test_housing_office_buildings(centre, sample_streets, make_org):
     office = make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-5")
     street = Street.objects.order_by("pk").first()
     url = reverse("centre-office-building", args=[office.pk])
-    response = centre.post(url, {"street": "", "house": ""})
+    response = centre.post(url, {"building-street": "", "building-house": ""})
     assert response.status_code == 422
     assert set(re.findall(r'data-field="(\w+)"', response.content.decode())) == {"street", "house"}
-    assert centre.post(url, {"street": str(street.pk), "house": "12-А"}).status_code == 302
+    assert centre.post(url, {"building-street": str(street.pk), "building-house": "12-А"}).status_code == 302
     assert list(Building.objects.values_list("office__code", "number")) == [("ZHEK-5", "12-А")]
     assert "12-А" in centre.get(reverse("centre-organisation", args=[office.pk])).content.decode()
 

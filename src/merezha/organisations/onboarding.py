@@ -131,15 +131,15 @@ def _organisation_page(
     context: dict[str, object] = {"org": org, "form": form, "role": role_for_kind(org.kind)}
     if org.kind == OrgKind.PROVIDER:
         context["provider_services"] = selectors.provider_service_list(provider=org)
-        context["service_form"] = service_form or ProviderServiceForm(services=selectors.service_names())
+        context["service_form"] = service_form or ProviderServiceForm(prefix="service", services=selectors.service_names())
     if org.kind == OrgKind.HOUSING_OFFICE:
         context["buildings"] = selectors.building_list(office=org)
-        context["building_form"] = building_form or BuildingAssignForm(streets=_streets())
+        context["building_form"] = building_form or BuildingAssignForm(prefix="building", streets=_streets())
     if org.kind == OrgKind.PAYMENT_OPERATOR:
         context["points"] = org.children.order_by("code")
     if role_for_kind(org.kind):
         context["users"] = selectors.organisation_user_list(organisation=org)
-        context["user_form"] = user_form or UserForm()
+        context["user_form"] = user_form or UserForm(prefix="user")
     bound = [f for f in (form, service_form, building_form, user_form) if f is not None and f.is_bound]
     status = 422 if any(f.errors for f in bound) else 200
     return render(request, "organisations/centre/organisation.html", context, status=status)
@@ -178,7 +178,7 @@ def provider_service(request: HttpRequest, organisation_id: int) -> HttpResponse
     org = _organisation_or_404(organisation_id)
     if org.kind != OrgKind.PROVIDER:
         raise Http404
-    form = ProviderServiceForm(request.POST, services=selectors.service_names())
+    form = ProviderServiceForm(request.POST, prefix="service", services=selectors.service_names())
     if form.is_valid():
         try:
             provider_service_set(provider=org, service_code=form.cleaned_data["service"], iban=form.cleaned_data["iban"])
@@ -197,7 +197,7 @@ def office_building(request: HttpRequest, organisation_id: int) -> HttpResponse:
     org = _organisation_or_404(organisation_id)
     if org.kind != OrgKind.HOUSING_OFFICE:
         raise Http404
-    form = BuildingAssignForm(request.POST, streets=_streets())
+    form = BuildingAssignForm(request.POST, prefix="building", streets=_streets())
     if form.is_valid():
         try:
             building = housing_office_building_assign(office=org, street_id=form.street_id(), house=form.cleaned_data["house"])
@@ -214,7 +214,7 @@ def office_building(request: HttpRequest, organisation_id: int) -> HttpResponse:
 def user_new(request: HttpRequest, organisation_id: int) -> HttpResponse:
     """Information centre: a new user of an organisation, in the role of its kind."""
     org = _organisation_or_404(organisation_id)
-    form = UserForm(request.POST)
+    form = UserForm(request.POST, prefix="user")
     if form.is_valid():
         d = form.cleaned_data
         try:

@@ -41,18 +41,30 @@ class OrganisationForm(forms.Form):
     address = _text(_("Address"))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(self, *args: Any, operators: list[Organisation], editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, operators: list[Organisation], editing: str = "", **kwargs: Any
+    ) -> None:
+        """`editing`: the kind of the organisation being edited (its code and kind are not asked
+        again, nor what its kind has not); empty for a new one."""
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", "—")] + [(k, OrgKind(k).label) for k in REGISTERED_KINDS]  # type: ignore[attr-defined]
         self.fields["parent"].choices = [("", "—")] + [(str(o.pk), f"{o.name} ({o.code})") for o in operators]  # type: ignore[attr-defined]
         self.operators = {str(o.pk): o for o in operators}
         if editing:
             del self.fields["kind"], self.fields["code"]
+            if editing != OrgKind.PAYMENT_POINT:
+                del self.fields["parent"]
+            if editing not in (OrgKind.PAYMENT_POINT, OrgKind.PAYMENT_OPERATOR):
+                del self.fields["iban"]
         else:
             del self.fields["is_active"]
 
     def parent_organisation(self) -> Organisation | None:
         return self.operators.get(self.cleaned_data.get("parent") or "")
+
+    def value(self, name: str) -> Any:
+        """A cleaned field's value; "" for a field this form does not ask (the kind has none)."""
+        return self.cleaned_data.get(name, "")
 
 
 class ProviderServiceForm(forms.Form):

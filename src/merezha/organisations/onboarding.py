@@ -122,7 +122,7 @@ def _organisation_page(
     if form is None:
         form = OrganisationForm(
             operators=operators,
-            editing=True,
+            editing=org.kind,
             initial={
                 "name": org.name, "edrpou": org.edrpou, "address": org.address, "iban": org.iban,
                 "parent": str(org.parent_id or ""), "is_active": org.is_active,
@@ -154,13 +154,13 @@ def organisation(request: HttpRequest, organisation_id: int) -> HttpResponse:
     if request.method == "GET":
         return _organisation_page(request, org)
     operators = [o for o in selectors.payment_operator_list() if o.pk != org.pk]
-    form = OrganisationForm(request.POST, operators=operators, editing=True)
+    form = OrganisationForm(request.POST, operators=operators, editing=org.kind)
     if form.is_valid():
         d = form.cleaned_data
         try:
             organisation_update(
                 organisation=org, name=d["name"], edrpou=d["edrpou"], parent=form.parent_organisation(),
-                address=d["address"], iban=d["iban"], is_active=d["is_active"],
+                address=d["address"], iban=form.value("iban"), is_active=d["is_active"],
             )  # fmt: skip
         except Invalid as exc:
             form_add_invalid(form, exc)

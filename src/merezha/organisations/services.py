@@ -70,6 +70,7 @@ class Invalid(ValueError):
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
 CODE_INVALID = N_("the code {code} must be 1 to 32 Latin letters, digits, '-', '_' or '.', starting with a letter or digit")
+CODE_EMPTY = N_("the code is empty")
 CODE_TAKEN = N_("the code {code} is already registered: {kind} {name}")
 NAME_EMPTY = N_("the name is empty")
 NAME_TOO_LONG = N_("the name is {length} characters long: at most {limit}")
@@ -199,7 +200,9 @@ def organisation_register(
     code = (code or "").strip()
     if kind not in REGISTERED_KINDS:
         errors.append(("kind", KIND_UNKNOWN, {}))
-    if not CODE_RE.fullmatch(code):
+    if not code:
+        errors.append(("code", CODE_EMPTY, {}))
+    elif not CODE_RE.fullmatch(code):
         errors.append(("code", CODE_INVALID, {"code": repr(code)}))
     else:
         existing = Organisation.objects.filter(code=code).first()

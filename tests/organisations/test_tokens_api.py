@@ -61,9 +61,16 @@ def test_subsidy_office_token(client, make_user):
         assert client.get(path, headers=auth(plain)).status_code == 403, path
 
 
-def test_provider_token(client, make_user):
+def test_provider_token(client, make_user, samples):
     plain = token_for(make_user(Role.PROVIDER))
-    assert client.get("/api/v1/snapshots", headers=auth(plain)).json() == []
+    with open(samples / "snapshot-water-2026-10.csv", "rb") as fh:
+        r = client.post(
+            "/api/v1/snapshots",
+            {"file": fh, "period": "2026-10", "payments_through": "2026-10-31"},
+            headers=auth(plain) | {"Idempotency-Key": "water-2026-10-v1"},
+        )
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.content  # the worker applies it
+    assert len(client.get("/api/v1/snapshots", headers=auth(plain)).json()) == 1
     assert client.get("/api/v1/registers", headers=auth(plain)).json() == []
     for path in ("/api/v1/search?q=x", "/api/v1/subsidy/batch-checks"):
         assert client.get(path, headers=auth(plain)).status_code == 403, path

@@ -34,14 +34,22 @@ IBAN_POINT = "UA903052992990004149123456789"
 def demo_like():
     call_command("import-streets", str(SAMPLES / "streets.csv"), stdout=io.StringIO())
     for code in ("ZHEK-01", "ZHEK-02"):
-        call_command("org", "add", "--kind", "housing-office", "--code", code, "--name", code, stdout=io.StringIO())
-    call_command("import-registry", "--office", "ZHEK-01", str(SAMPLES / "registry-ZHEK-01.csv"), stdout=io.StringIO())
-    call_command("import-registry", "--office", "ZHEK-02", str(SAMPLES / "registry-ZHEK-02.dbf"), stdout=io.StringIO())
+        call_command(
+            "org", "add", "--kind", "housing-office", "--code", code, "--name", code, stdout=io.StringIO()
+        )
+    call_command(
+        "import-registry", "--office", "ZHEK-01", str(SAMPLES / "registry-ZHEK-01.csv"), stdout=io.StringIO()
+    )
+    call_command(
+        "import-registry", "--office", "ZHEK-02", str(SAMPLES / "registry-ZHEK-02.dbf"), stdout=io.StringIO()
+    )
     centre = organisation_create(code="IC", name="Інформаційний центр", kind=OrgKind.INFO_CENTRE)
     user_create(username="admin", password="centre-pw-1", organisation=centre, role=Role.ADMIN)
 
 
-def api(base: str, method: str, path: str, token: str, body: dict | None = None, key: str = "") -> tuple[int, object]:
+def api(
+    base: str, method: str, path: str, token: str, body: dict | None = None, key: str = ""
+) -> tuple[int, object]:
     request = urllib.request.Request(
         f"{base}/api/v1{path}",
         method=method,
@@ -110,7 +118,14 @@ def test_centre_registers_provider_point_cashier_and_the_cashier_token_pays(demo
 
     # a payment operator, and a payment point with its operator and collecting IBAN
     register(page, kind="payment_operator", code="OSCHAD", name="АТ «Ощадбанк»")
-    register(page, kind="payment_point", code="P-7", name="Ощадбанк, відділення № 7", parent="OSCHAD", iban=IBAN_POINT)
+    register(
+        page,
+        kind="payment_point",
+        code="P-7",
+        name="Ощадбанк, відділення № 7",
+        parent="OSCHAD",
+        iban=IBAN_POINT,
+    )
     point = Organisation.objects.get(code="P-7")
     assert (point.parent.code, point.iban) == ("OSCHAD", IBAN_POINT)
 
@@ -145,7 +160,12 @@ def test_centre_registers_provider_point_cashier_and_the_cashier_token_pays(demo
         key="pos-1-0001",
     )  # fmt: skip
     assert status == 201, payment
-    assert (payment["point"], payment["cashier"], payment["total"], payment["change"]) == ("P-7", "olha", "120.50", "79.50")
+    assert (payment["point"], payment["cashier"], payment["total"], payment["change"]) == (
+        "P-7",
+        "olha",
+        "120.50",
+        "79.50",
+    )
     assert [(line["provider"], line["account"], line["amount"]) for line in payment["lines"]] == [
         ("water", "W00000001w", "120.50")
     ]

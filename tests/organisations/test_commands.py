@@ -40,7 +40,9 @@ def test_another_kind_with_the_code_is_refused_in_one_line():
 def test_bad_edrpou_and_unknown_parent_are_refused():
     with pytest.raises(CommandError, match="^EDRPOU 12345670: wrong check digit$"):
         org("add", "--kind", "subsidy-office", "--code", "USZN", "--name", "УСЗН", "--edrpou", "12345670")
-    with pytest.raises(CommandError, match="^--parent: unknown payment operator 'BANK': known codes are none"):
+    with pytest.raises(
+        CommandError, match="^--parent: unknown payment operator 'BANK': known codes are none"
+    ):
         org("add", "--kind", "payment-point", "--code", "P1", "--name", "Пункт", "--parent", "BANK")
     assert Organisation.objects.count() == 0
 

@@ -63,11 +63,19 @@ def test_provider_with_services_and_ibans(centre):
 
 
 def test_payment_point_with_its_operator_collecting_iban_and_cashier(centre):
-    centre.post(reverse("centre-organisation-new"), {"kind": "payment_operator", "code": "OSCHAD", "name": "Ощадбанк"})
+    centre.post(
+        reverse("centre-organisation-new"), {"kind": "payment_operator", "code": "OSCHAD", "name": "Ощадбанк"}
+    )
     bank = Organisation.objects.get(code="OSCHAD")
     centre.post(
         reverse("centre-organisation-new"),
-        {"kind": "payment_point", "code": "P-7", "name": "Відділення 7", "parent": str(bank.pk), "iban": IBAN},
+        {
+            "kind": "payment_point",
+            "code": "P-7",
+            "name": "Відділення 7",
+            "parent": str(bank.pk),
+            "iban": IBAN,
+        },
     )
     point = Organisation.objects.get(code="P-7")
     assert (point.parent, point.iban, point.kind) == (bank, IBAN, OrgKind.PAYMENT_POINT)
@@ -81,7 +89,14 @@ def test_payment_point_with_its_operator_collecting_iban_and_cashier(centre):
     # the form edits identifiers; code and kind stay
     response = centre.post(
         reverse("centre-organisation", args=[point.pk]),
-        {"name": "Відділення № 7", "edrpou": "", "parent": str(bank.pk), "iban": IBAN, "address": "вул. Свободи, 1", "is_active": "on"},
+        {
+            "name": "Відділення № 7",
+            "edrpou": "",
+            "parent": str(bank.pk),
+            "iban": IBAN,
+            "address": "вул. Свободи, 1",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     point.refresh_from_db()
@@ -118,11 +133,18 @@ def test_user_deactivation_revokes_its_tokens(centre, make_user):
 
 def test_token_shown_once_listed_rotated_revoked(centre, make_user):
     cashier = make_user(Role.CASHIER)
-    response = centre.post(reverse("centre-token-issue", args=[cashier.pk]), {"name": "POS", "expires_on": "2099-12-31"})
+    response = centre.post(
+        reverse("centre-token-issue", args=[cashier.pk]), {"name": "POS", "expires_on": "2099-12-31"}
+    )
     assert response.status_code == 200
     plain = plain_token(response)
     token = ApiToken.objects.get()
-    assert (token.name, token.user, token.issued_by.username, token.prefix) == ("POS", cashier, "centre", plain[:8])
+    assert (token.name, token.user, token.issued_by.username, token.prefix) == (
+        "POS",
+        cashier,
+        "centre",
+        plain[:8],
+    )
     assert token.expires_at.date().isoformat() in ("2099-12-31", "2100-01-01")
     page = centre.get(reverse("centre-user", args=[cashier.pk])).content.decode()
     assert plain not in page and f"{plain[:8]}…" in page  # listed, never shown again
@@ -140,11 +162,17 @@ def test_token_shown_once_listed_rotated_revoked(centre, make_user):
 
 def test_token_form_shows_every_error_at_once(centre, make_user):
     cashier = make_user(Role.CASHIER)
-    response = centre.post(reverse("centre-token-issue", args=[cashier.pk]), {"name": " ", "expires_on": "31.02.2026"})
+    response = centre.post(
+        reverse("centre-token-issue", args=[cashier.pk]), {"name": " ", "expires_on": "31.02.2026"}
+    )
     assert response.status_code == 422
     assert set(re.findall(r'data-field="(\w+)"', response.content.decode())) == {"name", "expires_on"}
-    response = centre.post(reverse("centre-token-issue", args=[cashier.pk]), {"name": "x", "expires_on": "2020-01-01"})
-    assert response.status_code == 422 and "the expiry date must be in the future" in response.content.decode()
+    response = centre.post(
+        reverse("centre-token-issue", args=[cashier.pk]), {"name": "x", "expires_on": "2020-01-01"}
+    )
+    assert (
+        response.status_code == 422 and "the expiry date must be in the future" in response.content.decode()
+    )
     assert not ApiToken.objects.exists()
 
 
@@ -162,11 +190,21 @@ def test_organisation_administrator_manages_its_own_users_tokens_only(client, ma
     assert 'id="org-users-link"' in client.get(reverse("org-users")).content.decode()
     response = client.post(reverse("org-token-issue", args=[colleague.pk]), {"name": "POS"})
     plain = plain_token(response)
-    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plain}").json()["username"] == colleague.username
+    assert (
+        client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plain}").json()["username"]
+        == colleague.username
+    )
     token = ApiToken.objects.get(user=colleague)
     assert token.issued_by == head
     plain = plain_token(client.post(reverse("org-token-rotate", args=[token.pk])))
-    assert client.post(reverse("org-token-revoke", args=[ApiToken.objects.get(user=colleague, revoked_at__isnull=True).pk])).status_code == 302
+    assert (
+        client.post(
+            reverse(
+                "org-token-revoke", args=[ApiToken.objects.get(user=colleague, revoked_at__isnull=True).pk]
+            )
+        ).status_code
+        == 302
+    )
     # another organisation's user and token: 404
     assert client.get(reverse("org-user", args=[stranger.pk])).status_code == 404
     assert client.post(reverse("org-token-issue", args=[stranger.pk]), {"name": "x"}).status_code == 404
@@ -253,7 +291,10 @@ def test_unknown_objects_answer_404(centre, make_org):
     assert centre.get(reverse("centre-user", args=[999999])).status_code == 404
     assert centre.post(reverse("centre-token-revoke", args=[999999])).status_code == 404
     # a service for what is not a provider, a building for what is not an office
-    assert centre.post(reverse("centre-provider-service", args=[office.pk]), {"service": "water"}).status_code == 404
+    assert (
+        centre.post(reverse("centre-provider-service", args=[office.pk]), {"service": "water"}).status_code
+        == 404
+    )
     assert centre.post(reverse("centre-office-building", args=[water.pk]), {"house": "1"}).status_code == 404
 
 
@@ -263,7 +304,10 @@ def test_admin_offers_no_token_add(client, make_user):
     client.force_login(admin)
     assert client.get("/admin/organisations/apitoken/add/").status_code == 403
     for _ in range(2):  # a second add was a 500 (IntegrityError on the empty digest)
-        assert client.post("/admin/organisations/apitoken/add/", {"name": "x", "user": admin.pk}).status_code == 403
+        assert (
+            client.post("/admin/organisations/apitoken/add/", {"name": "x", "user": admin.pk}).status_code
+            == 403
+        )
     listing = client.get("/admin/organisations/apitoken/")
     assert listing.status_code == 200 and "/admin/organisations/apitoken/add/" not in listing.content.decode()
     token = ApiToken.objects.get()

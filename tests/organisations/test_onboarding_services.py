@@ -38,7 +38,9 @@ IBAN = "UA213223130000026007233566001"  # a valid Ukrainian IBAN
 
 
 def test_register_is_idempotent_and_refuses_another_kind():
-    org, created = organisation_register(kind=OrgKind.PROVIDER, code="water", name=" Водоканал ", edrpou=EDRPOU)
+    org, created = organisation_register(
+        kind=OrgKind.PROVIDER, code="water", name=" Водоканал ", edrpou=EDRPOU
+    )
     assert created and (org.name, org.edrpou, org.kind) == ("Водоканал", EDRPOU, OrgKind.PROVIDER)
     again, created = organisation_register(kind=OrgKind.PROVIDER, code="water", name="Another name")
     assert (again.pk, created, again.name) == (org.pk, False, "Водоканал")
@@ -51,7 +53,11 @@ def test_register_is_idempotent_and_refuses_another_kind():
 def test_register_gives_every_reason_at_once():
     with pytest.raises(Invalid) as exc:
         organisation_register(
-            kind=OrgKind.PROVIDER, code="bad code!", name="  ", edrpou="32855962", iban="UA21322313000002600723356600"
+            kind=OrgKind.PROVIDER,
+            code="bad code!",
+            name="  ",
+            edrpou="32855962",
+            iban="UA21322313000002600723356600",
         )
     assert [(f, t.split(" ")[0]) for f, t, _v in exc.value.errors] == [
         ("code", "the"),
@@ -168,8 +174,15 @@ def test_building_assign_follows_the_import_rule(make_org, sample_streets):
 
 def test_user_register_takes_the_role_of_the_kind(make_org):
     point = make_org(OrgKind.PAYMENT_POINT, code="P-1")
-    user = user_register(organisation=point, username="olha", password="kasa-secret-77", full_name="Ольга Касир")
-    assert (user.role, user.first_name, user.last_name, user.is_org_admin) == (Role.CASHIER, "Ольга", "Касир", False)
+    user = user_register(
+        organisation=point, username="olha", password="kasa-secret-77", full_name="Ольга Касир"
+    )
+    assert (user.role, user.first_name, user.last_name, user.is_org_admin) == (
+        Role.CASHIER,
+        "Ольга",
+        "Касир",
+        False,
+    )
     assert user.check_password("kasa-secret-77")
     with pytest.raises(Invalid) as exc:
         user_register(organisation=make_org(OrgKind.PAYMENT_OPERATOR), username="OLHA", password="123")
@@ -195,7 +208,9 @@ def test_token_expiry_is_kept_and_enforced(make_user):
     with pytest.raises(Invalid) as exc:
         api_token_create(user=cashier, name=" ", expires_at=timezone.now() - dt.timedelta(seconds=1))
     assert str(exc.value) == "the token's name is empty; the expiry date must be in the future"
-    token, plain = api_token_create(user=cashier, name="POS", expires_at=timezone.now() + dt.timedelta(days=30))
+    token, plain = api_token_create(
+        user=cashier, name="POS", expires_at=timezone.now() + dt.timedelta(days=30)
+    )
     assert api_token_authenticate(plain=plain) == cashier
     token.refresh_from_db()
     assert token.last_used_at is not None
@@ -205,7 +220,9 @@ def test_token_expiry_is_kept_and_enforced(make_user):
 
 def test_rotation_revokes_the_old_token_and_keeps_name_and_lifetime(make_user):
     cashier, admin = make_user(Role.CASHIER), make_user(Role.ADMIN)
-    old, old_plain = api_token_create(user=cashier, name="POS", expires_at=timezone.now() + dt.timedelta(days=10))
+    old, old_plain = api_token_create(
+        user=cashier, name="POS", expires_at=timezone.now() + dt.timedelta(days=10)
+    )
     new, plain = api_token_rotate(token=old, issued_by=admin)
     old.refresh_from_db()
     assert old.revoked_at is not None and new.revoked_at is None

@@ -12,7 +12,7 @@ from django.utils import timezone
 from merezha.core.roles import Role
 from merezha.organisations.models import ApiToken
 from merezha.organisations.services import api_token_create, api_token_rotate
-from tests.payments.conftest import world  # noqa: F401  (two providers, accounts, two points)
+from tests.payments.conftest import world  # noqa: F401, F811  (two providers, accounts, two points)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def token_for(user) -> str:
     return api_token_create(user=user, name="system", expires_at=timezone.now() + dt.timedelta(days=365))[1]
 
 
-def test_cashier_pos_system_token(client, world):
+def test_cashier_pos_system_token(client, world):  # noqa: F811
     plain = token_for(world.cashiers[0])
     account = world.accounts["water"]
     r = client.get(f"/api/v1/dwellings/{account.dwelling_id}/accounts", headers=auth(plain))
@@ -37,7 +37,12 @@ def test_cashier_pos_system_token(client, world):
         headers=auth(plain) | {"Idempotency-Key": "pos-0001"},
     )
     assert r.status_code == 201 and r.json()["total"] == "100.00"
-    for path in ("/api/v1/snapshots", "/api/v1/subsidy/batch-checks", "/api/v1/registers", "/api/v1/change-reports"):
+    for path in (
+        "/api/v1/snapshots",
+        "/api/v1/subsidy/batch-checks",
+        "/api/v1/registers",
+        "/api/v1/change-reports",
+    ):
         assert client.get(path, headers=auth(plain)).status_code == 403, path
 
 
@@ -45,7 +50,9 @@ def test_housing_office_token(client, make_user, sample_streets, samples):
     plain = token_for(make_user(Role.HOUSING))
     with open(samples / "registry-ZHEK-01.csv", "rb") as fh:
         r = client.post(
-            "/api/v1/registry/uploads", {"file": fh}, headers=auth(plain) | {"Idempotency-Key": "zhek-01-2026-11"}
+            "/api/v1/registry/uploads",
+            {"file": fh},
+            headers=auth(plain) | {"Idempotency-Key": "zhek-01-2026-11"},
         )
     assert r.status_code == 200 and r.json()["rows_applied"] == 136
     for path in ("/api/v1/search?q=x", "/api/v1/snapshots", "/api/v1/subsidy/batch-checks"):

@@ -36,5 +36,3 @@ def test_a_refused_register_changes_nothing_and_a_good_one_applies(sample_street
     call_command("import-registry", "--office", "ZHEK-9", str(samples / "registry-ZHEK-01.csv"), stdout=out)
     assert "registered" not in out.getvalue()
     assert Dwelling.objects.filter(office__code="ZHEK-9").count() == 73
-
-

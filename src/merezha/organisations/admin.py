@@ -54,7 +54,16 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     list_display = ("prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
-    readonly_fields = ("user", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at", "issued_by")
+    readonly_fields = (
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "issued_by",
+    )
     exclude = ("digest",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -41,9 +41,7 @@ class OrganisationForm(forms.Form):
     address = _text(_("Address"))
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(
-        self, *args: Any, operators: list[Organisation], editing: str = "", **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, operators: list[Organisation], editing: str = "", **kwargs: Any) -> None:
         """`editing`: the kind of the organisation being edited (its code and kind are not asked
         again, nor what its kind has not); empty for a new one."""
         super().__init__(*args, **kwargs)
@@ -92,7 +90,9 @@ class BuildingAssignForm(forms.Form):
 class UserForm(forms.Form):
     username = _text(_("Login"))
     full_name = _text(_("Full name"))
-    password = forms.CharField(label=_("Password"), required=False, strip=False, widget=forms.PasswordInput(render_value=True))
+    password = forms.CharField(
+        label=_("Password"), required=False, strip=False, widget=forms.PasswordInput(render_value=True)
+    )
     is_org_admin = forms.BooleanField(
         label=_("Organisation administrator (manages its users' API tokens)"), required=False
     )

@@ -85,7 +85,9 @@ def organisations(request: HttpRequest) -> HttpResponse:
 def organisation_new(request: HttpRequest) -> HttpResponse:
     """Information centre: register an organisation of any kind."""
     operators = list(selectors.payment_operator_list())
-    form = OrganisationForm(request.POST or None, operators=operators, initial={"kind": request.GET.get("kind", "")})
+    form = OrganisationForm(
+        request.POST or None, operators=operators, initial={"kind": request.GET.get("kind", "")}
+    )
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
@@ -99,7 +101,9 @@ def organisation_new(request: HttpRequest) -> HttpResponse:
             if created:
                 messages.success(request, _("Registered %(name)s.") % {"name": org.name})
             else:
-                messages.info(request, _("%(code)s was already registered: nothing changed.") % {"code": org.code})
+                messages.info(
+                    request, _("%(code)s was already registered: nothing changed.") % {"code": org.code}
+                )
             return redirect("centre-organisation", org.pk)
     return render(request, "organisations/centre/organisation_new.html", {"form": form}, status=_status(form))
 
@@ -131,7 +135,9 @@ def _organisation_page(
     context: dict[str, object] = {"org": org, "form": form, "role": role_for_kind(org.kind)}
     if org.kind == OrgKind.PROVIDER:
         context["provider_services"] = selectors.provider_service_list(provider=org)
-        context["service_form"] = service_form or ProviderServiceForm(prefix="service", services=selectors.service_names())
+        context["service_form"] = service_form or ProviderServiceForm(
+            prefix="service", services=selectors.service_names()
+        )
     if org.kind == OrgKind.HOUSING_OFFICE:
         context["buildings"] = selectors.building_list(office=org)
         context["building_form"] = building_form or BuildingAssignForm(prefix="building", streets=_streets())
@@ -181,7 +187,9 @@ def provider_service(request: HttpRequest, organisation_id: int) -> HttpResponse
     form = ProviderServiceForm(request.POST, prefix="service", services=selectors.service_names())
     if form.is_valid():
         try:
-            provider_service_set(provider=org, service_code=form.cleaned_data["service"], iban=form.cleaned_data["iban"])
+            provider_service_set(
+                provider=org, service_code=form.cleaned_data["service"], iban=form.cleaned_data["iban"]
+            )
         except Invalid as exc:
             form_add_invalid(form, exc)
         else:
@@ -200,11 +208,15 @@ def office_building(request: HttpRequest, organisation_id: int) -> HttpResponse:
     form = BuildingAssignForm(request.POST, prefix="building", streets=_streets())
     if form.is_valid():
         try:
-            building = housing_office_building_assign(office=org, street_id=form.street_id(), house=form.cleaned_data["house"])
+            building = housing_office_building_assign(
+                office=org, street_id=form.street_id(), house=form.cleaned_data["house"]
+            )
         except Invalid as exc:
             form_add_invalid(form, exc)
         else:
-            messages.success(request, _("%(building)s is kept by %(office)s.") % {"building": building, "office": org.name})
+            messages.success(
+                request, _("%(building)s is kept by %(office)s.") % {"building": building, "office": org.name}
+            )
             return redirect("centre-organisation", org.pk)
     return _organisation_page(request, org, building_form=form)
 
@@ -269,7 +281,11 @@ def _token_issue(request: HttpRequest, scope: str, user_id: int) -> HttpResponse
     form = TokenIssueForm(request.POST)
     if not form.is_valid():  # show the service's reasons too, all at once
         d = {k: v for k, v in form.cleaned_data.items()}
-        others = [e for e in api_token_errors(user=user, name=d.get("name", ""), expires_at=d.get("expires_on")) if e[0] not in form.errors]
+        others = [
+            e
+            for e in api_token_errors(user=user, name=d.get("name", ""), expires_at=d.get("expires_on"))
+            if e[0] not in form.errors
+        ]
         if others:
             form_add_invalid(form, Invalid(others))
         return _user_page(request, scope, user, token_form=form)
@@ -321,7 +337,11 @@ def centre_user(request: HttpRequest, user_id: int) -> HttpResponse:
     if request.method == "POST":
         form = UserEditForm(request.POST)
         if form.is_valid():
-            user_update(user=user, full_name=form.cleaned_data["full_name"], is_org_admin=form.cleaned_data["is_org_admin"])
+            user_update(
+                user=user,
+                full_name=form.cleaned_data["full_name"],
+                is_org_admin=form.cleaned_data["is_org_admin"],
+            )
             messages.success(request, _("Saved."))
             return redirect("centre-user", user.pk)
         return _user_page(request, "centre", user, edit_form=form)
@@ -375,7 +395,8 @@ def centre_tokens(request: HttpRequest) -> HttpResponse:
 @org_admin_required
 def org_users(request: HttpRequest) -> HttpResponse:
     """Organisation administrator: its organisation's users."""
-    users = selectors.user_list_managed(manager=request.user).filter(organisation_id=request.user.organisation_id)  # type: ignore[arg-type, union-attr]
+    manager: User = request.user  # type: ignore[assignment]
+    users = selectors.user_list_managed(manager=manager).filter(organisation=manager.organisation)
     return render(request, "organisations/org_users.html", {"users": users.order_by("username")})
 
 

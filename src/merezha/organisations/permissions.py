@@ -45,7 +45,9 @@ def org_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (user.is_active and getattr(user, "organisation_id", None) and getattr(user, "is_org_admin", False)):
+        if not (
+            user.is_active and getattr(user, "organisation_id", None) and getattr(user, "is_org_admin", False)
+        ):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

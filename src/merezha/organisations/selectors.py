@@ -151,7 +151,9 @@ def organisation_user_list(*, organisation: Organisation) -> QuerySet[User]:
 
 
 def provider_service_list(*, provider: Organisation) -> QuerySet[ProviderService]:
-    return ProviderService.objects.filter(provider=provider).select_related("service").order_by("service__code")
+    return (
+        ProviderService.objects.filter(provider=provider).select_related("service").order_by("service__code")
+    )
 
 
 def service_list() -> QuerySet[Service]:
@@ -202,7 +204,11 @@ def user_get_managed(*, manager: User, user_id: int) -> User | None:
 def api_token_get_managed(*, manager: User, token_id: int) -> ApiToken | None:
     if not 0 < token_id < 2**63:
         return None
-    return ApiToken.objects.filter(pk=token_id, user__in=user_list_managed(manager=manager)).select_related("user").first()
+    return (
+        ApiToken.objects.filter(pk=token_id, user__in=user_list_managed(manager=manager))
+        .select_related("user")
+        .first()
+    )
 
 
 def api_token_list_live() -> QuerySet[ApiToken]:

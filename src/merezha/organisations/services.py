@@ -12,7 +12,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
-
 from schwifty import IBAN
 from schwifty.exceptions import InvalidBankCode, InvalidChecksumDigits, InvalidLength, SchwiftyException
 from stdnum.exceptions import InvalidChecksum as StdnumChecksum
@@ -69,7 +68,9 @@ class Invalid(ValueError):
 
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,31}")
-CODE_INVALID = N_("the code {code} must be 1 to 32 Latin letters, digits, '-', '_' or '.', starting with a letter or digit")
+CODE_INVALID = N_(
+    "the code {code} must be 1 to 32 Latin letters, digits, '-', '_' or '.', starting with a letter or digit"
+)
 CODE_EMPTY = N_("the code is empty")
 CODE_TAKEN = N_("the code {code} is already registered: {kind} {name}")
 NAME_EMPTY = N_("the name is empty")
@@ -146,7 +147,12 @@ def _organisation_errors(
 ) -> tuple[list[tuple[str, str, dict[str, Any]]], dict[str, str]]:
     """Every reason to refuse an organisation's fields, and the cleaned identifiers."""
     errors: list[tuple[str, str, dict[str, Any]]] = []
-    clean = {"edrpou": "", "iban": "", "name": " ".join((name or "").split()), "address": (address or "").strip()}
+    clean = {
+        "edrpou": "",
+        "iban": "",
+        "name": " ".join((name or "").split()),
+        "address": (address or "").strip(),
+    }
     if not clean["name"]:
         errors.append(("name", NAME_EMPTY, {}))
     elif len(clean["name"]) > 200:
@@ -256,7 +262,11 @@ def organisation_update(
     )
     if errors:
         raise Invalid(errors)
-    organisation.name, organisation.edrpou, organisation.address = clean["name"], clean["edrpou"], clean["address"]
+    organisation.name, organisation.edrpou, organisation.address = (
+        clean["name"],
+        clean["edrpou"],
+        clean["address"],
+    )
     organisation.iban, organisation.parent, organisation.is_active = clean["iban"], parent, is_active
     organisation.save(update_fields=["name", "edrpou", "address", "iban", "parent", "is_active"])
     return organisation
@@ -504,7 +514,11 @@ def user_register(
         raise Invalid(errors)
     assert role is not None
     user = user_create(
-        username=username, password=password, organisation=organisation, role=role, full_name=full_name.strip()
+        username=username,
+        password=password,
+        organisation=organisation,
+        role=role,
+        full_name=full_name.strip(),
     )
     if is_org_admin:
         user.is_org_admin = True

@@ -8,8 +8,16 @@ urlpatterns = [
     path("centre/organisations/", views.organisations, name="centre-organisations"),
     path("centre/organisations/new/", views.organisation_new, name="centre-organisation-new"),
     path("centre/organisations/<int:organisation_id>/", views.organisation, name="centre-organisation"),
-    path("centre/organisations/<int:organisation_id>/services/", views.provider_service, name="centre-provider-service"),
-    path("centre/organisations/<int:organisation_id>/buildings/", views.office_building, name="centre-office-building"),
+    path(
+        "centre/organisations/<int:organisation_id>/services/",
+        views.provider_service,
+        name="centre-provider-service",
+    ),
+    path(
+        "centre/organisations/<int:organisation_id>/buildings/",
+        views.office_building,
+        name="centre-office-building",
+    ),
     path("centre/organisations/<int:organisation_id>/users/", views.user_new, name="centre-user-new"),
     path("centre/users/<int:user_id>/", views.centre_user, name="centre-user"),
     path("centre/users/<int:user_id>/active/", views.centre_user_active, name="centre-user-active"),

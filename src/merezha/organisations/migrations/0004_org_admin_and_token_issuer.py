@@ -6,20 +6,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0003_iban_and_token_expiry'),
+        ("organisations", "0003_iban_and_token_expiry"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='apitoken',
-            name='issued_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="apitoken",
+            name="issued_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='user',
-            name='is_org_admin',
-            field=models.BooleanField(default=False, verbose_name='organisation administrator'),
+            model_name="user",
+            name="is_org_admin",
+            field=models.BooleanField(default=False, verbose_name="organisation administrator"),
         ),
     ]

@@ -25,7 +25,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True, metavar="add|list")
-        add = sub.add_parser("add", help="register an organisation; the same kind and code again changes nothing")
+        add = sub.add_parser(
+            "add", help="register an organisation; the same kind and code again changes nothing"
+        )
         add.add_argument("--kind", required=True, choices=list(KINDS))
         add.add_argument("--code", required=True, help="1 to 32 Latin letters, digits, '-', '_', '.'")
         add.add_argument("--name", required=True)
@@ -68,8 +70,10 @@ class Command(BaseCommand):
             self.stdout.write(f"{options['kind']} {org.code} is already registered: nothing changed")
 
     def _list(self, options: dict[str, Any]) -> None:
-        names = {v: k for k, v in KINDS.items()}
-        orgs = organisation_list(kind=KINDS[options["kind"]] if options["kind"] else None).select_related("parent")
+        names: dict[str, str] = {str(v): k for k, v in KINDS.items()}
+        orgs = organisation_list(kind=KINDS[options["kind"]] if options["kind"] else None).select_related(
+            "parent"
+        )
         for org in orgs:
             kind = names.get(org.kind, org.kind.replace("_", "-"))
             extra = [f"edrpou {org.edrpou}"] if org.edrpou else []

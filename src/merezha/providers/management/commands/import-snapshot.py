@@ -20,7 +20,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--provider", required=True, help="a registered provider's code (`merezha org add`)")
+        parser.add_argument(
+            "--provider", required=True, help="a registered provider's code (`merezha org add`)"
+        )
         parser.add_argument("--period", help="YYYY-MM (or the file's `period`)")
         parser.add_argument("--payments-through", help="YYYY-MM-DD (or the file's `payments_through`)")
         parser.add_argument(

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Apply a housing office register (exchange-v1 §1) in CSV, XLSX, DBF or JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--office", required=True, help="a registered housing office's code (`merezha org add`)")
+        parser.add_argument(
+            "--office", required=True, help="a registered housing office's code (`merezha org add`)"
+        )
         parser.add_argument(
             "--accept-partial", action="store_true", help="apply the valid dwellings, report the rest"
         )

@@ -176,13 +176,8 @@ def test_token_form_shows_every_error_at_once(centre, make_user):
     assert not ApiToken.objects.exists()
 
 
-def test_organisation_administrator_manages_its_own_users_tokens_only(client, make_user, make_org):
-    point = make_org(OrgKind.PAYMENT_POINT)
-    head = make_user(Role.CASHIER, organisation=point)
-    head.is_org_admin = True
-    head.save()
-    colleague = make_user(Role.CASHIER, organisation=point)
-    stranger = make_user(Role.CASHIER)
+def test_organisation_administrator_manages_its_own_users_tokens_only(client, point_staff):
+    head, colleague, stranger = point_staff.head, point_staff.colleague, point_staff.stranger
     stranger_token, _p = api_token_create(user=stranger, name="x")
     client.force_login(head)
     page = client.get(reverse("org-users")).content.decode()

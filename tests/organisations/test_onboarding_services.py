@@ -112,7 +112,10 @@ def test_payment_point_has_an_operator_and_a_collecting_iban():
     assert str(exc.value) == (
         "only a payment point or its operator has a collecting account; only a payment point has an operator"
     )
+    cashier = user_register(organisation=point, username="kasa", password="kasa-secret-77")
+    _token, plain = api_token_create(user=cashier, name="POS")
     organisation_update(organisation=point, name="Відділення № 100", edrpou=EDRPOU, is_active=False)
+    assert api_token_authenticate(plain=plain) is None  # a deactivated organisation's tokens are revoked
     point.refresh_from_db()
     assert (point.name, point.edrpou, point.parent, point.iban, point.is_active) == (
         "Відділення № 100",
@@ -231,13 +234,8 @@ def test_rotation_revokes_the_old_token_and_keeps_name_and_lifetime(make_user):
     assert api_token_authenticate(plain=old_plain) is None and api_token_authenticate(plain=plain) == cashier
 
 
-def test_who_manages_whose_tokens(make_user, make_org):
-    point = make_org(OrgKind.PAYMENT_POINT)
-    head = make_user(Role.CASHIER, organisation=point)
-    head.is_org_admin = True
-    head.save()
-    colleague = make_user(Role.CASHIER, organisation=point)
-    stranger = make_user(Role.CASHIER)
+def test_who_manages_whose_tokens(make_user, point_staff):
+    head, colleague, stranger = point_staff.head, point_staff.colleague, point_staff.stranger
     admin = make_user(Role.ADMIN)
     token, _plain = api_token_create(user=stranger, name="x")
     assert set(user_list_managed(manager=admin)) == {head, colleague, stranger, admin}

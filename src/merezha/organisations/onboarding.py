@@ -53,6 +53,13 @@ SCOPES = {
 }  # fmt: skip
 
 
+def _messages_of(request: HttpRequest, exc: Invalid) -> None:
+    """Every reason of `exc` as a message on the next page (an action with no form of its own)."""
+    for reasons in exc.localised().values():
+        for reason in reasons:
+            messages.error(request, reason)
+
+
 def _organisation_or_404(organisation_id: int) -> Organisation:
     org = selectors.organisation_get_by_id(organisation_id=organisation_id)
     if org is None:
@@ -312,9 +319,7 @@ def _token_rotate(request: HttpRequest, scope: str, token_id: int) -> HttpRespon
     try:
         _new, plain = api_token_rotate(token=token, issued_by=request.user)  # type: ignore[arg-type]
     except Invalid as exc:
-        for reasons in exc.localised().values():
-            for reason in reasons:
-                messages.error(request, reason)
+        _messages_of(request, exc)
         return redirect(SCOPES[scope]["user"], token.user_id)
     return _user_page(request, scope, token.user, plain=plain)
 
@@ -357,9 +362,7 @@ def centre_user_active(request: HttpRequest, user_id: int) -> HttpResponse:
     try:
         user_set_active(user=user, active=active, by=request.user)  # type: ignore[arg-type]
     except Invalid as exc:
-        for reasons in exc.localised().values():
-            for reason in reasons:
-                messages.error(request, reason)
+        _messages_of(request, exc)
     else:
         messages.success(request, _("Activated.") if active else _("Deactivated; its tokens are revoked."))
     return redirect("centre-user", user.pk)

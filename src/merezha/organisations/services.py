@@ -243,6 +243,7 @@ def organisation_register(
     return org, True
 
 
+@transaction.atomic
 def organisation_update(
     *,
     organisation: Organisation,
@@ -254,7 +255,8 @@ def organisation_update(
     is_active: bool = True,
 ) -> Organisation:
     """Change what the information centre keeps of an organisation; its code and kind never change.
-    The same checks as `organisation_register`, all reasons at once (Invalid)."""
+    The same checks as `organisation_register`, all reasons at once (Invalid). Deactivating it
+    revokes every API token of its users."""
     if parent is not None and parent.pk == organisation.pk:
         raise Invalid([("parent", PARENT_NOT_OPERATOR, {"code": parent.code})])
     errors, clean = _organisation_errors(
@@ -267,8 +269,13 @@ def organisation_update(
         clean["edrpou"],
         clean["address"],
     )
+    deactivated = organisation.is_active and not is_active
     organisation.iban, organisation.parent, organisation.is_active = clean["iban"], parent, is_active
     organisation.save(update_fields=["name", "edrpou", "address", "iban", "parent", "is_active"])
+    if deactivated:  # an organisation let out of the network: no system of it calls the API any more
+        ApiToken.objects.filter(user__organisation=organisation, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
     return organisation
 
 

@@ -102,7 +102,8 @@ def _monitor_rows(request: HttpRequest) -> tuple[list[Any], dict[str, str]]:
         "state": state if state in STATES else "",
         "q": request.GET.get("q", "").strip()[:64],
     }
-    return exchange_monitor(**filters), filters
+    rows = exchange_monitor(kind=filters["kind"], state=filters["state"], q=filters["q"])
+    return rows, filters
 
 
 PROBLEMS = {
@@ -251,7 +252,7 @@ def charts_page(request: HttpRequest) -> HttpResponse:
 def webhook_page(request: HttpRequest) -> HttpResponse:
     """A provider, housing office, subsidy office or point user: its own organisation's webhook
     (set its URL — a new secret is shown once — or switch it off) and the delivery log."""
-    org = request.user.organisation  # type: ignore[union-attr]
+    org: Any = request.user.organisation  # type: ignore[union-attr]
     secret = ""
     error = ""
     if request.method == "POST":

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import CommandParser
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
@@ -23,7 +23,7 @@ class Command(DbWorkerCommand):
         "cut-off, issues the monthly change reports and sends reminders (docs/reference/scheduler.md)."
     )
 
-    def add_arguments(self, parser: CommandParser) -> None:
+    def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
         parser.add_argument(
             "--no-scheduler", action="store_true", help="run tasks only (another worker runs the scheduler)"

@@ -33,7 +33,7 @@ def _svg(width: int, height: int, size: int, body: list[str]) -> SafeString:
     return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - every text is escaped by the callers
 
 
-def hbars(*, items: Sequence[tuple[str, int, str]], width: int = 760, label_width: int = 220) -> SafeString:
+def hbars(*, items: Sequence[tuple[str, int, str]], width: int = 860, label_width: int = 320) -> SafeString:
     """Horizontal bars: (label, value, text) per row, the text at the bar's end."""
     row = 22
     height = row * len(items) + 10
@@ -44,7 +44,7 @@ def hbars(*, items: Sequence[tuple[str, int, str]], width: int = 760, label_widt
         y = 5 + i * row
         w = _scaled(value, top, space)
         body.append(
-            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end">{escape(label[:34])}</text>'
+            f'<text x="{label_width - 6}" y="{y + 14}" text-anchor="end">{escape(label[:46])}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{w}" height="{row - 6}" fill="{BAR}">'
             f"<title>{escape(label)}: {escape(text)}</title></rect>"
             f'<text x="{label_width + w + 6}" y="{y + 14}">{escape(text)}</text>'
@@ -77,8 +77,9 @@ def stacked_columns(
     """One column per label (a day) stacked by series (providers), with a legend; a tooltip per part."""
     gap = 10
     plot = height - 60
-    legend_rows = (len(series) + 3) // 4
-    width = max(420, len(labels) * (bar + gap) + gap)
+    width = max(760, len(labels) * (bar + gap) + gap)
+    per_row = max(1, (width - gap) // 250)
+    legend_rows = (len(series) + per_row - 1) // per_row
     totals = [sum(s[1][i].kopecks for s in series) for i in range(len(labels))]
     top = max(totals, default=0)
     body = []
@@ -103,10 +104,10 @@ def stacked_columns(
                 f"{escape(Money(totals[i]).display())}</text>"
             )
     for k, (name, _values) in enumerate(series):
-        lx = gap + (k % 4) * 180
-        ly = 20 + plot + 30 + (k // 4) * 16
+        lx = gap + (k % per_row) * 250
+        ly = 20 + plot + 30 + (k // per_row) * 16
         body.append(
             f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>'
-            f'<text x="{lx + 14}" y="{ly}">{escape(name[:26])}</text>'
+            f'<text x="{lx + 14}" y="{ly}">{escape(name[:36])}</text>'
         )
     return _svg(width, height + legend_rows * 16, 10, body)

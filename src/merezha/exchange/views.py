@@ -218,8 +218,10 @@ def charts_page(request: HttpRequest) -> HttpResponse:
     trend per month, points' activity; SVG drawn on the server (no scripts, no CDN)."""
     day_from, day_to, errors = _range(request)
     col = collections(day_from=day_from, day_to=day_to)
-    names = organisation_names(codes=set(col.by_provider) | set(col.by_point))
     activity = points_activity(day_from=day_from, day_to=day_to)
+    names = organisation_names(
+        codes=set(col.by_provider) | set(col.by_point) | {code for code, *_r in activity}
+    )
     return render(
         request,
         "exchange/charts.html",
@@ -239,7 +241,7 @@ def charts_page(request: HttpRequest) -> HttpResponse:
             "debt": charts.columns(items=[(f"{p:%m.%Y}", t.kopecks, t.display()) for p, t in debt_trend()]),
             "activity": charts.hbars(
                 items=[
-                    (code, n, _("%(n)s payments, %(days)s days") % {"n": n, "days": days})
+                    (names.get(code, code), n, _("%(n)s payments, %(days)s days") % {"n": n, "days": days})
                     for code, days, n in activity
                 ]
             ),

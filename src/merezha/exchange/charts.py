@@ -1,7 +1,8 @@
 """The management charts as inline SVG drawn on the server from exact integers (no script, no CDN).
 
-Every value is an integer (kopecks, counts) with the text people read beside it; bars are scaled
-with integer arithmetic. Every text is escaped.
+Amounts per label use `housing.charts` (bars of Money); here are the charts it has not: bars of
+any integer (counts) with the text people read beside each, and columns stacked by series. Bars
+are scaled with integer arithmetic; every text is escaped.
 """
 
 from __future__ import annotations
@@ -50,25 +51,6 @@ def hbars(*, items: Sequence[tuple[str, int, str]], width: int = 860, label_widt
             f'<text x="{label_width + w + 6}" y="{y + 14}">{escape(text)}</text>'
         )
     return _svg(width, height, 12, body)
-
-
-def columns(*, items: Sequence[tuple[str, int, str]], height: int = 260, bar: int = 56) -> SafeString:
-    """Vertical bars: (label, value, text) per column, e.g. the debt at the end of each month."""
-    gap = 14
-    plot = height - 50
-    width = max(200, len(items) * (bar + gap) + gap)
-    top = max((v for _, v, _t in items), default=0)
-    body = []
-    for i, (label, value, text) in enumerate(items):
-        x = gap + i * (bar + gap)
-        h = _scaled(value, top, plot)
-        y = 20 + plot - h
-        body.append(
-            f'<rect x="{x}" y="{y}" width="{bar}" height="{h}" fill="{BAR}"><title>{escape(label)}: {escape(text)}</title></rect>'
-            f'<text x="{x + bar // 2}" y="{y - 4}" text-anchor="middle" font-size="9">{escape(text)}</text>'
-            f'<text x="{x + bar // 2}" y="{height - 12}" text-anchor="middle">{escape(label)}</text>'
-        )
-    return _svg(width, height, 11, body)
 
 
 def stacked_columns(

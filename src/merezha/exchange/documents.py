@@ -43,40 +43,33 @@ def document_formats(*, document: InboxDocument) -> tuple[str, ...]:
     return FORMATS.get(document.kind, ())
 
 
-def _register(document: InboxDocument) -> Any:
-    from merezha.registers.models import Register
-
-    if document.object_type != "register" or not document.object_id.isdigit():
+def _addressed(model: Any, document: InboxDocument, *related: str) -> Any:
+    """The document's object (by its numeric id) when it belongs to the document's recipient."""
+    if not document.object_id.isdigit():
         return None
     return (
-        Register.objects.select_related("provider")
+        model.objects.select_related(*related)
         .filter(pk=int(document.object_id), provider__code=document.recipient_code)
         .first()
     )
+
+
+def _register(document: InboxDocument) -> Any:
+    from merezha.registers.models import Register
+
+    return _addressed(Register, document, "provider") if document.object_type == "register" else None
 
 
 def _change_report(document: InboxDocument) -> Any:
     from merezha.housing.models import ChangeReport
 
-    if not document.object_id.isdigit():
-        return None
-    return (
-        ChangeReport.objects.select_related("office", "provider")
-        .filter(pk=int(document.object_id), provider__code=document.recipient_code)
-        .first()
-    )
+    return _addressed(ChangeReport, document, "office", "provider")
 
 
 def _snapshot(document: InboxDocument) -> Any:
     from merezha.providers.models import Snapshot
 
-    if not document.object_id.isdigit():
-        return None
-    return (
-        Snapshot.objects.select_related("provider")
-        .filter(pk=int(document.object_id), provider__code=document.recipient_code)
-        .first()
-    )
+    return _addressed(Snapshot, document, "provider")
 
 
 def _decision_part(document: InboxDocument) -> Any:

@@ -35,6 +35,7 @@ from merezha.exchange.selectors import (
     webhook_get,
 )
 from merezha.exchange.services.webhooks import WebhookInvalid, webhook_remove, webhook_set
+from merezha.housing.charts import hbar_chart, vbar_chart
 from merezha.organisations.permissions import role_required
 from merezha.organisations.selectors import organisation_names
 
@@ -233,12 +234,10 @@ def charts_page(request: HttpRequest) -> HttpResponse:
                 labels=[d.strftime("%d.%m") for d in col.days],
                 series=[(names.get(code, code), values) for code, values in col.by_provider.items()],
             ),
-            "by_point": charts.hbars(
-                items=[
-                    (names.get(code, code), t.kopecks, t.display()) for code, (t, _n) in col.by_point.items()
-                ]
+            "by_point": hbar_chart(
+                items=[(names.get(code, code), t) for code, (t, _n) in col.by_point.items()]
             ),
-            "debt": charts.columns(items=[(f"{p:%m.%Y}", t.kopecks, t.display()) for p, t in debt_trend()]),
+            "debt": vbar_chart(items=[(f"{p:%m.%Y}", t) for p, t in debt_trend()], bar=64),
             "activity": charts.hbars(
                 items=[
                     (names.get(code, code), n, _("%(n)s payments, %(days)s days") % {"n": n, "days": days})

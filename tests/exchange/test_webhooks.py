@@ -164,3 +164,20 @@ def test_webhook_command_and_page(client, world, make_user, capsys):
     assert response.status_code == 200 and "partner.test/in" in response.content.decode()
     client.force_login(make_user("admin"))
     assert client.get("/exchange/webhook/").status_code == 403
+
+
+def test_tasks_run_inline_push_at_once_and_leave_retries_to_the_tick(world, receiver, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    r = receiver(500)
+    webhook_set(organisation=world.providers["water"], url=r.url)
+    from merezha.exchange.tasks import webhook_deliver_task
+
+    doc = inbox_deliver(
+        kind="register", sender_code="hub", recipient_code="water", values={"number": 9, "day": "2026-11-02"},
+        object_type="register", object_id="9", checksum="c",
+    )  # fmt: skip
+    delivery = WebhookDelivery.objects.get(document=doc)
+    result = webhook_deliver_task.enqueue(delivery.pk)  # runs now, fails, and does not raise for its retry
+    assert (result.status, result.return_value) == ("SUCCESSFUL", "pending")
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500")

@@ -103,8 +103,11 @@ def webhook_after_delivery(*, document: InboxDocument) -> None:
 def _enqueue(delivery_id: int, run_after: dt.datetime | None) -> None:
     from merezha.exchange.tasks import webhook_deliver_task
 
-    task = webhook_deliver_task if run_after is None else webhook_deliver_task.using(run_after=run_after)
-    task.enqueue(delivery_id)
+    if run_after is None:
+        webhook_deliver_task.enqueue(delivery_id)
+    elif webhook_deliver_task.get_backend().supports_defer:
+        webhook_deliver_task.using(run_after=run_after).enqueue(delivery_id)
+    # else (tasks run inline, MEREZHA_TASKS_IMMEDIATE): the scheduler's tick sends it when its time comes
 
 
 def backoff(attempt: int) -> dt.timedelta:

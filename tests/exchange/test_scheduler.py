@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from merezha.core.models import InboxDocument
 from merezha.exchange.models import JobRun
@@ -146,3 +147,24 @@ def test_scheduler_command_ticks_and_shows_the_last_runs(world, pay, capsys):
     call_command("scheduler", "--now", "2026-11-02T21:31")
     out = capsys.readouterr().out
     assert "day_close        next -            last 2026-11-02 ok" in out
+
+
+def test_the_worker_runs_a_queued_tick(world, pay, settings):
+    """`merezha worker` is the database worker: the tick the beat queues runs there, and closes the day."""
+    from django_tasks_db.models import DBTaskResult
+
+    from merezha.exchange.services.beat import scheduler_tick_enqueue
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.EXCHANGE_DAY_CLOSE_AT = "00:00"  # every day's cut-off has passed
+    settings.EXCHANGE_DAY_CLOSE_CATCH_UP_DAYS = 0
+    settings.EXCHANGE_SCHEDULER = False  # no beat thread in the test: the tick is queued by hand
+    pay({"water": "10.00"}, when=timezone.now())
+    assert scheduler_tick_enqueue() is True
+    assert scheduler_tick_enqueue() is False  # one waiting tick is enough
+    call_command("worker", "--batch", "--no-startup-delay", "--interval", "0")
+    result = DBTaskResult.objects.get(task_path="merezha.exchange.tasks.scheduler_tick_task")
+    assert result.status == "SUCCESSFUL"
+    today = timezone.localdate().isoformat()
+    assert JobRun.objects.get(job="day_close", slot=today).result["lines"] == 1
+    assert Register.objects.filter(provider__code="water", operational_day=timezone.localdate()).count() == 1

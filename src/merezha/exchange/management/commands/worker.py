@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
 from merezha.exchange.services.beat import scheduler_tick_enqueue
@@ -30,7 +32,14 @@ class Command(DbWorkerCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if settings.EXCHANGE_SCHEDULER and not options.pop("no_scheduler", False):
+        scheduler = settings.EXCHANGE_SCHEDULER and not options.pop("no_scheduler", False)
+        # with --reload the parent only watches files: the beat runs where the worker does (the child)
+        watcher = (
+            options.get("reload")
+            and not options.get("batch")
+            and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        )
+        if scheduler and not watcher:
             stop = threading.Event()
             beat = threading.Thread(target=_beat, args=(stop,), name="merezha-scheduler", daemon=True)
             beat.start()

@@ -149,7 +149,7 @@ def test_scheduler_command_ticks_and_shows_the_last_runs(world, pay, capsys):
     assert "day_close        next -            last 2026-11-02 ok" in out
 
 
-def test_the_worker_runs_a_queued_tick(world, pay, settings):
+def test_the_worker_runs_a_queued_tick(world, pay, settings, monkeypatch):
     """`merezha worker` is the database worker: the tick the beat queues runs there, and closes the day."""
     from django_tasks_db.models import DBTaskResult
 
@@ -159,6 +159,8 @@ def test_the_worker_runs_a_queued_tick(world, pay, settings):
     settings.EXCHANGE_DAY_CLOSE_AT = "00:00"  # every day's cut-off has passed
     settings.EXCHANGE_DAY_CLOSE_CATCH_UP_DAYS = 0
     settings.EXCHANGE_SCHEDULER = False  # no beat thread in the test: the tick is queued by hand
+    # the worker closes a connection that is inside a transaction: here, the test's own
+    monkeypatch.setattr("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None)
     pay({"water": "10.00"}, when=timezone.now())
     assert scheduler_tick_enqueue() is True
     assert scheduler_tick_enqueue() is False  # one waiting tick is enough

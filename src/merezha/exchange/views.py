@@ -10,7 +10,8 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +37,8 @@ from merezha.exchange.selectors import (
 )
 from merezha.exchange.services.webhooks import WebhookInvalid, webhook_remove, webhook_set
 from merezha.housing.charts import hbar_chart, vbar_chart
-from merezha.organisations.permissions import role_required
+from merezha.organisations.models import Organisation
+from merezha.organisations.permissions import MemberRequest, role_required
 from merezha.organisations.selectors import organisation_names
 
 #: who watches the exchange: the information centre and city management
@@ -45,15 +47,23 @@ MONITOR_ROLES = (Role.ADMIN, Role.MANAGER)
 WEBHOOK_ROLES = (Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER)
 
 
-def _own_document(request: HttpRequest, document_id: int) -> Any:
-    document = inbox_get(organisation_code=request.user.organisation.code, document_id=document_id)  # type: ignore[union-attr]
+def _org(request: MemberRequest) -> Organisation:
+    """The caller's organisation (role_required lets in only users who act for one)."""
+    org = request.user.organisation
+    if org is None:
+        raise PermissionDenied
+    return org
+
+
+def _own_document(request: MemberRequest, document_id: int) -> Any:
+    document = inbox_get(organisation_code=_org(request).code, document_id=document_id)
     if document is None:
         raise Http404
     return document
 
 
 @role_required(*INBOX_ROLES)
-def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
+def document_page(request: MemberRequest, document_id: int) -> HttpResponse:
     """Any organisation user: one document of its own organisation's inbox, with its files
     (another organisation's document: 404). Opening it marks it read."""
     document = inbox_mark_read(document=_own_document(request, document_id))
@@ -71,7 +81,7 @@ def document_page(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 @role_required(*INBOX_ROLES)
-def document_download(request: HttpRequest, document_id: int, fmt: str) -> HttpResponse:
+def document_download(request: MemberRequest, document_id: int, fmt: str) -> HttpResponse:
     """Any organisation user: a document of its own organisation's inbox as a file in one of its
     kind's formats (another organisation's document, or a format the kind has not: 404)."""
     document = _own_document(request, document_id)
@@ -86,7 +96,7 @@ def document_download(request: HttpRequest, document_id: int, fmt: str) -> HttpR
 
 
 @role_required(Role.ADMIN)
-def jobs_page(request: HttpRequest) -> HttpResponse:
+def jobs_page(request: MemberRequest) -> HttpResponse:
     """Information-centre admin only: the scheduled jobs, their last runs and results."""
     return render(
         request,
@@ -95,7 +105,7 @@ def jobs_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _monitor_rows(request: HttpRequest) -> tuple[list[Any], dict[str, str]]:
+def _monitor_rows(request: MemberRequest) -> tuple[list[Any], dict[str, str]]:
     kind = request.GET.get("kind", "")
     state = request.GET.get("state", "")
     filters = {
@@ -123,7 +133,7 @@ def problem_text(code: str, values: dict[str, Any]) -> str:
 
 
 @role_required(*MONITOR_ROLES)
-def monitor_page(request: HttpRequest) -> HttpResponse:
+def monitor_page(request: MemberRequest) -> HttpResponse:
     """Information-centre admin and manager: per organisation what it sent and acknowledged, lag,
     failed imports, unclosed days; green/amber/red, filtered by kind, state and name."""
     rows, filters = _monitor_rows(request)
@@ -154,7 +164,7 @@ def _iso(value: Any) -> str:
 
 
 @role_required(*MONITOR_ROLES)
-def monitor_csv(request: HttpRequest) -> HttpResponse:
+def monitor_csv(request: MemberRequest) -> HttpResponse:
     """Information-centre admin and manager: the monitor's rows (with its filters) as CSV."""
     rows, _filters = _monitor_rows(request)
     out = io.StringIO()
@@ -189,7 +199,7 @@ def monitor_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _range(request: HttpRequest) -> tuple[dt.date, dt.date, list[str]]:
+def _range(request: MemberRequest) -> tuple[dt.date, dt.date, list[str]]:
     today = timezone.localdate()
     errors = []
     try:
@@ -214,7 +224,7 @@ def _range(request: HttpRequest) -> tuple[dt.date, dt.date, list[str]]:
 
 
 @role_required(*MONITOR_ROLES)
-def charts_page(request: HttpRequest) -> HttpResponse:
+def charts_page(request: MemberRequest) -> HttpResponse:
     """Information-centre admin and manager: collections per day by provider and by point, the debt
     trend per month, points' activity; SVG drawn on the server (no scripts, no CDN)."""
     day_from, day_to, errors = _range(request)
@@ -250,10 +260,10 @@ def charts_page(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*WEBHOOK_ROLES)
-def webhook_page(request: HttpRequest) -> HttpResponse:
+def webhook_page(request: MemberRequest) -> HttpResponse:
     """A provider, housing office, subsidy office or point user: its own organisation's webhook
     (set its URL — a new secret is shown once — or switch it off) and the delivery log."""
-    org: Any = request.user.organisation  # type: ignore[union-attr]
+    org = _org(request)
     secret = ""
     error = ""
     if request.method == "POST":

@@ -57,6 +57,7 @@ class InboxDocument(models.Model):
         SUBSIDY_DECISION = "subsidy_decision"
         CHANGE_REPORT = "change_report"
         DISCREPANCY_REPORT = "discrepancy_report"
+        REMINDER = "reminder"
 
     class Status(models.TextChoices):
         DELIVERED = "delivered"
@@ -66,7 +67,11 @@ class InboxDocument(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     sender_code = models.CharField(max_length=32)
     recipient_code = models.CharField(max_length=32, db_index=True)
+    #: the English title, for the API and the admin; pages render the title from `kind` and `values`
+    #: in the reader's language (`core.inbox.inbox_title`)
     title = models.CharField(max_length=200)
+    #: what the title says (a register's number and day, a report's month…), as plain JSON values
+    values = models.JSONField(default=dict, blank=True)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     checksum = models.CharField(max_length=64)

@@ -173,20 +173,46 @@ def inbox_deliver(
     kind: str,
     sender_code: str,
     recipient_code: str,
-    title: str,
     object_type: str,
     object_id: str,
     checksum: str,
+    values: dict[str, Any] | None = None,
+    title: str = "",
 ) -> InboxDocument:
-    return InboxDocument.objects.create(
+    """File a document in the recipient's inbox (inside the caller's transaction).
+
+    `values` are what its title says (`core.inbox.inbox_title` renders them in the reader's
+    language); the stored `title` is their English rendering unless the caller gives one. Then the
+    functions of `settings.MEREZHA_AFTER_DELIVERY` run (`core.hooks.documents_delivered`): the
+    exchange's webhooks, for example.
+    """
+    from merezha.core.hooks import documents_delivered
+    from merezha.core.inbox import inbox_title_english
+
+    values = values or {}
+    document = InboxDocument.objects.create(
         kind=kind,
         sender_code=sender_code,
         recipient_code=recipient_code,
-        title=title,
+        title=(title or inbox_title_english(kind=kind, values=values))[:200],
+        values=values,
         object_type=object_type,
         object_id=str(object_id),
         checksum=checksum,
     )
+    documents_delivered(document=document)
+    return document
+
+
+def inbox_mark_read(*, document: InboxDocument) -> InboxDocument:
+    """The recipient opened the document: delivered → read (once; an acknowledged one stays so)."""
+    if document.status == InboxDocument.Status.DELIVERED:
+        document.status = InboxDocument.Status.READ
+        document.read_at = timezone.now()
+        InboxDocument.objects.filter(pk=document.pk, status=InboxDocument.Status.DELIVERED).update(
+            status=document.status, read_at=document.read_at
+        )
+    return document
 
 
 def inbox_acknowledge(*, document: InboxDocument, user: Any) -> InboxDocument:

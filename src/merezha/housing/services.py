@@ -369,7 +369,7 @@ def change_report_issue(
             kind=InboxDocument.Kind.CHANGE_REPORT,
             sender_code=office.code,
             recipient_code=provider.code,
-            title=f"Change report {office.code} {month:%Y-%m} ({len(lines)})",
+            values={"office": office.code, "month": f"{month:%Y-%m}", "lines": len(lines)},
             object_type="housing.changereport",
             object_id=str(report.pk),
             checksum=report.checksum,

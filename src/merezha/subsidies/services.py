@@ -644,8 +644,7 @@ def _deliver(
             kind=InboxDocument.Kind.SUBSIDY_DECISION,
             sender_code=decision.office.code,
             recipient_code=pcode,
-            title=_("Subsidy decision %(n)s, %(f)s–%(t)s")
-            % {"n": decision.number, "f": payload["period_from"], "t": payload["period_to"]},
+            values={"number": decision.number, "from": payload["period_from"], "to": payload["period_to"]},
             object_type="subsidy_decision",
             object_id=str(decision.pk),
             checksum=checksum,

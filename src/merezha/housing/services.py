@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.models import Certificate, InboxDocument
-from merezha.core.services import inbox_deliver
+from merezha.core.services import audit_record, inbox_deliver
 from merezha.housing.models import Absence, ChangeReport
 from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import Organisation
@@ -403,6 +403,7 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
     )
     if dwelling is None:
         raise NotYourObject(dwelling_id)
+    people = list(Person.objects.filter(dwelling=dwelling, is_active=True).order_by("id"))
     persons = [
         {
             "name": p.full_name,
@@ -411,7 +412,7 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
             "relation_uk": RELATION_UK.get(p.relation, p.relation),
             "registered_from": p.registered_from.isoformat() if p.registered_from else "",
         }
-        for p in Person.objects.filter(dwelling=dwelling, is_active=True).order_by("id")
+        for p in people
     ]
     payload = {
         "dwelling": dwelling.office_ref,
@@ -421,13 +422,24 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
         "count": len(persons),
         "persons": persons,
     }
-    return certificate_issue(
-        kind=Certificate.Kind.FAMILY_COMPOSITION,
-        issuer=office,
-        user=user,
-        subject=f"dwelling:{dwelling.pk}",
-        payload=payload,
-    )
+    with transaction.atomic():
+        cert = certificate_issue(
+            kind=Certificate.Kind.FAMILY_COMPOSITION,
+            issuer=office,
+            user=user,
+            subject=f"dwelling:{dwelling.pk}",
+            payload=payload,
+        )
+        audit_record(
+            user=user,
+            action="housing.certificate_family",
+            object_type="dwelling",
+            object_id=str(dwelling.pk),
+            detail={"certificate": cert.number},
+            dwelling_ids=[dwelling.pk],
+            person_ids=[p.pk for p in people],
+        )
+    return cert
 
 
 def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
@@ -463,10 +475,20 @@ def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -
         "total_debt": str(owed),
         "has_debt": owed.is_positive(),
     }
-    return certificate_issue(
-        kind=Certificate.Kind.PAYMENT_STATUS,
-        issuer=office,
-        user=user,
-        subject=f"dwelling:{dwelling.pk}",
-        payload=payload,
-    )
+    with transaction.atomic():
+        cert = certificate_issue(
+            kind=Certificate.Kind.PAYMENT_STATUS,
+            issuer=office,
+            user=user,
+            subject=f"dwelling:{dwelling.pk}",
+            payload=payload,
+        )
+        audit_record(
+            user=user,
+            action="housing.certificate_payments",
+            object_type="dwelling",
+            object_id=str(dwelling.pk),
+            detail={"certificate": cert.number},
+            dwelling_ids=[dwelling.pk],
+        )
+    return cert

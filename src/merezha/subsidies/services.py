@@ -161,6 +161,7 @@ def debt_certificate_issue(*, user: Any, status: HouseholdStatus) -> Certificate
             object_type="dwelling",
             object_id=str(status.dwelling_id),
             detail={"certificate": cert.number},
+            dwelling_ids=[status.dwelling_id],
         )
     return cert
 

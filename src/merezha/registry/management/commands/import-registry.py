@@ -1,10 +1,10 @@
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from merezha.core.commands import fail_report, write_report
-from merezha.core.hooks import imports_applied
+from merezha.core.commands import command_started, fail_report, import_finish
 from merezha.core.imports import ImportRejected, ImportReport
 from merezha.core.roles import OrgKind
 from merezha.organisations.services import organisation_ensure
@@ -13,6 +13,8 @@ from merezha.registry.services import registry_import
 
 class Command(BaseCommand):
     help = "Apply a housing office register (exchange-v1 §1) in CSV, XLSX, DBF or JSON."
+    #: an import checks its file, not the project: `merezha check` does that
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--office", required=True, help="housing office code")
@@ -22,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = command_started()
         refused: ImportReport | None = None
         # an office the hub does not know is registered with its first register, not by a refused file
         with transaction.atomic():
@@ -30,6 +33,7 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from None
             try:
+                import_started = time.monotonic()
                 report = registry_import(
                     options["file"], office=office, accept_partial=options["accept_partial"]
                 )
@@ -40,5 +44,4 @@ class Command(BaseCommand):
             raise fail_report(self, refused)
         if created:
             self.stdout.write(f"registered a new housing office {office.code}")
-        imports_applied(report=report)
-        write_report(self, report)
+        import_finish(self, report, started=started, import_started=import_started)

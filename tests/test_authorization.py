@@ -237,6 +237,7 @@ class World:
 
 def _world(make_org: Any, make_user: Any) -> World:
     from merezha.core.models import InboxDocument
+    from merezha.core.money import Money
     from merezha.core.services import inbox_deliver
     from merezha.organisations.models import Service, ServiceAlias
     from merezha.organisations.services import api_token_create
@@ -246,7 +247,6 @@ def _world(make_org: Any, make_user: Any) -> World:
     from merezha.subsidies.selectors import household_status
     from merezha.subsidies.services import debt_certificate_issue
     from tests.payments.conftest import account_make, at, make_dwelling, snapshot_make
-    from merezha.core.money import Money
 
     home = {
         AD: make_org(OrgKind.INFO_CENTRE, code="IC"),

@@ -139,3 +139,25 @@ def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them
     assert '<th class="num">1\u202f620,50</th>' in html
     assert "1500.00" not in html and "1620.50" not in html
     assert f"від {timezone.localtime(cert.issued_at):%Y-%m-%d}</p>" in html  # dates as on every page
+
+
+def test_issuing_a_certificate_is_audited_with_the_dwelling_and_persons_shown(city):
+    from merezha.core.models import AuditEntry
+    from merezha.registry.models import Person
+
+    dwelling = city.dwellings["D1"]
+    family = services.family_composition_issue(office=city.office, dwelling_id=dwelling.pk, user=city.clerk)
+    services.payment_status_issue(office=city.office, dwelling_id=dwelling.pk, user=city.clerk)
+    first, second = AuditEntry.objects.order_by("id")
+    assert (first.action, first.user, first.organisation_code, first.object_id, first.detail) == (
+        "housing.certificate_family",
+        city.clerk,
+        "ZHEK-1",
+        str(dwelling.pk),
+        {"certificate": family.number},
+    )
+    persons = sorted(Person.objects.filter(dwelling=dwelling, is_active=True).values_list("pk", flat=True))
+    assert sorted(first.subjects.filter(kind="person").values_list("object_id", flat=True)) == persons
+    assert list(first.subjects.filter(kind="dwelling").values_list("object_id", flat=True)) == [dwelling.pk]
+    assert second.action == "housing.certificate_payments"
+    assert list(second.subjects.values_list("kind", "object_id")) == [("dwelling", dwelling.pk)]

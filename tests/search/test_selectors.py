@@ -228,3 +228,49 @@ def test_one_edit_variants():
     assert {"лс", "ілс", "лис", "лісі", "ліст"} <= variants
     assert "ліс" not in variants
     assert len(variants) == len({v for v in variants if edit_distance("ліс", v, 1) == 1})
+
+
+# --- the audit of searches ------------------------------------------------------------------------
+
+
+def test_a_persons_search_is_audited_with_the_query_masked_and_the_dwellings_shown(city, make_user):
+    from merezha.core.models import AuditEntry
+    from merezha.core.roles import Role
+    from merezha.core.services import audit_tax_id_hash
+
+    cashier = make_user(Role.CASHIER)
+    hits = dwelling_search(query=" 1779 483 742 ", user=cashier)
+    assert [h.dwelling_id for h in hits] == [city.dwellings["0001"].pk]
+    surname = dwelling_search(query="Коваленко", user=cashier, channel="api")
+    entry, by_name = AuditEntry.objects.order_by("id")
+    assert (entry.action, entry.user, entry.organisation_code, entry.channel) == (
+        "dwelling_search",
+        cashier,
+        cashier.organisation.code,
+        "web",
+    )
+    assert (entry.query, entry.tax_id_hash, entry.object_id, entry.detail) == (
+        "******3742",
+        audit_tax_id_hash("1779483742"),
+        str(city.dwellings["0001"].pk),
+        {"results": 1},
+    )
+    assert (by_name.query, by_name.tax_id_hash, by_name.channel, by_name.object_id) == (
+        "Коваленко",
+        "",
+        "api",
+        "",
+    )
+    shown = sorted(by_name.subjects.values_list("object_id", flat=True))
+    assert shown == sorted(h.dwelling_id for h in surname) and len(shown) > 1
+
+
+def test_no_audit_without_a_person_or_a_search(city, make_user):
+    from merezha.core.models import AuditEntry
+    from merezha.core.roles import Role
+
+    dwelling_search(query="Коваленко", user=None)  # a benchmark's or a ranking test's search
+    assert dwelling_search(query="К", user=make_user(Role.CASHIER)) == []  # too short: nothing is searched
+    assert not AuditEntry.objects.exists()
+    dwelling_search(query="Нікого", user=make_user(Role.CASHIER))  # a search that finds nobody is kept
+    assert AuditEntry.objects.get().detail == {"results": 0}

@@ -104,8 +104,15 @@ def test_issue_certificate_gives_a_pdf(officer, city, client, make_user):
     # another subsidy office cannot fetch it; the information centre can
     client.force_login(make_user("subsidy"))
     assert client.get(response["Location"]).status_code == 404
-    client.force_login(make_user("admin"))
+    admin = make_user("admin")
+    client.force_login(admin)
     assert client.get(response["Location"]).status_code == 200
+    # issuing and each opening are logged; the refused look-up read nothing
+    views = AuditEntry.objects.filter(action="subsidy.certificate_view").order_by("id")
+    assert [(e.user, e.object_id) for e in views] == [(city.subsidy, cert.number), (admin, cert.number)]
+    assert list(views[0].subjects.values_list("kind", "object_id")) == [("dwelling", city.dwelling.pk)]
+    issued = AuditEntry.objects.get(action="subsidy.certificate_issue")
+    assert list(issued.subjects.values_list("object_id", flat=True)) == [city.dwelling.pk]
     # the public verify page confirms it
     client.logout()
     assert client.get(f"/verify/{cert.number}/?c={cert.code}").status_code == 200

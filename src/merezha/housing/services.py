@@ -396,7 +396,6 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
     Frozen into the certificate: the address, area, and each registered person's full name, birth
     date, relation and registration date, as of today.
     """
-    from merezha.core.certificates import certificate_issue
 
     dwelling = (
         Dwelling.objects.select_related("building__street").filter(pk=dwelling_id, office=office).first()
@@ -422,29 +421,19 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
         "count": len(persons),
         "persons": persons,
     }
-    with transaction.atomic():
-        cert = certificate_issue(
-            kind=Certificate.Kind.FAMILY_COMPOSITION,
-            issuer=office,
-            user=user,
-            subject=f"dwelling:{dwelling.pk}",
-            payload=payload,
-        )
-        audit_record(
-            user=user,
-            action="housing.certificate_family",
-            object_type="dwelling",
-            object_id=str(dwelling.pk),
-            detail={"certificate": cert.number},
-            dwelling_ids=[dwelling.pk],
-            person_ids=[p.pk for p in people],
-        )
-    return cert
+    return _dwelling_certificate_issue(
+        kind=Certificate.Kind.FAMILY_COMPOSITION,
+        office=office,
+        user=user,
+        dwelling=dwelling,
+        payload=payload,
+        action="housing.certificate_family",
+        person_ids=[p.pk for p in people],
+    )
 
 
 def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
     """The payment status of a dwelling of the office: every active account's current debt, and the total owed."""
-    from merezha.core.certificates import certificate_issue
     from merezha.core.money import Money
     from merezha.payments.selectors import dwelling_accounts_with_debt
 
@@ -475,20 +464,40 @@ def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -
         "total_debt": str(owed),
         "has_debt": owed.is_positive(),
     }
-    with transaction.atomic():
-        cert = certificate_issue(
-            kind=Certificate.Kind.PAYMENT_STATUS,
-            issuer=office,
-            user=user,
-            subject=f"dwelling:{dwelling.pk}",
-            payload=payload,
-        )
-        audit_record(
-            user=user,
-            action="housing.certificate_payments",
-            object_type="dwelling",
-            object_id=str(dwelling.pk),
-            detail={"certificate": cert.number},
-            dwelling_ids=[dwelling.pk],
-        )
+    return _dwelling_certificate_issue(
+        kind=Certificate.Kind.PAYMENT_STATUS,
+        office=office,
+        user=user,
+        dwelling=dwelling,
+        payload=payload,
+        action="housing.certificate_payments",
+    )
+
+
+@transaction.atomic
+def _dwelling_certificate_issue(
+    *,
+    kind: str,
+    office: Organisation,
+    user: Any,
+    dwelling: Dwelling,
+    payload: dict[str, Any],
+    action: str,
+    person_ids: list[int] | None = None,
+) -> Certificate:
+    """Issue a certificate about a dwelling and write its audit entry (what it showed), together."""
+    from merezha.core.certificates import certificate_issue
+
+    cert = certificate_issue(
+        kind=kind, issuer=office, user=user, subject=f"dwelling:{dwelling.pk}", payload=payload
+    )
+    audit_record(
+        user=user,
+        action=action,
+        object_type="dwelling",
+        object_id=str(dwelling.pk),
+        detail={"certificate": cert.number},
+        dwelling_ids=[dwelling.pk],
+        person_ids=person_ids or [],
+    )
     return cert

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "merezha.subsidies",
     "merezha.housing",
     "merezha.exchange",
+    "merezha.audit",
     "merezha.demo",
 ]
 

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("merezha.subsidies.urls")),
     path("", include("merezha.housing.urls")),
     path("", include("merezha.exchange.urls")),
+    path("", include("merezha.audit.urls")),
 ]

@@ -161,6 +161,7 @@ def debt_certificate_issue(*, user: User, status: HouseholdStatus) -> Certificat
             object_type="dwelling",
             object_id=str(status.dwelling_id),
             detail={"certificate": cert.number},
+            dwelling_ids=[status.dwelling_id],
         )
     return cert
 

@@ -9,9 +9,6 @@ Settings (all optional):
   STALE_DATA_DAYS   age after which a provider's data is flagged as stale at the desk (default 45)
   DB_CONN_MAX_AGE   seconds a database connection is kept for later requests (default 0: one per
                     request; production: 300)
-  DB_PREPARED_STATEMENTS  "1" (the default when DB_CONN_MAX_AGE is not 0, on PostgreSQL): the API's
-                    hot statements are prepared once per connection; "0" behind a pooler that
-                    cannot keep prepared statements
 """
 
 import os
@@ -70,10 +67,7 @@ API_MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "merezha.core.middleware.ApiUserMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "merezha.api_hot.ApiHotRouteMiddleware",  # last: every other middleware wraps a hot route too
 ]
-#: "0" turns the API's hot routes off (merezha.api_hot): every request then takes its ninja route.
-API_HOT_ROUTES = os.environ.get("API_HOT_ROUTES", "1") == "1"
 
 ROOT_URLCONF = "merezha.urls"
 TEMPLATES = [
@@ -100,14 +94,6 @@ DATABASES = {
     "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_sqlite), conn_max_age=0)
 }
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
-_prepared_default = "1" if DATABASES["default"]["CONN_MAX_AGE"] != 0 else "0"
-if (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    and os.environ.get("DB_PREPARED_STATEMENTS", _prepared_default) == "1"
-):
-    # psycopg may keep prepared statements; only server-side-binding cursors use them, and only
-    # merezha.core.rows.hot_cursor makes those (Django's own cursors bind on the client).
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while an import or a payment writes; IMMEDIATE avoids lock upgrades.
     DATABASES["default"]["OPTIONS"] = {

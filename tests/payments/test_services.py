@@ -250,9 +250,9 @@ def test_a_payment_taken_after_close_can_be_cancelled_that_evening(world, pay):
 
 
 def test_a_payment_is_a_handful_of_statements(world, pay):
-    """Second payment of the day: claim, accounts locked, then day counter, payment and lines —
-    one statement on PostgreSQL (merezha_payment_take), five on SQLite (plus the test's own
-    savepoint and its release, as the test runs inside a transaction)."""
+    """Second payment of the day, on every database: the claim, the day row locked, the accounts
+    locked, the day's counter, the payment and its lines (and the test's own savepoint and its
+    release, as the test runs inside a transaction). The locks in that order (payments.locks)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -260,40 +260,31 @@ def test_a_payment_is_a_handful_of_statements(world, pay):
     with CaptureQueriesContext(connection) as queries:
         payment = pay({"water": "2", "heat": "3"})
     assert payment.receipt == "P-01-20261102-2"
-    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    if connection.vendor == "postgresql":
-        assert statements == ["SAVEPOINT", "SELECT", "RELEASE"]
-        assert "merezha_payment_take(" in queries.captured_queries[1]["sql"]
-    else:
-        assert statements == ["SAVEPOINT", "INSERT", "SELECT", "UPDATE", "INSERT", "INSERT", "RELEASE"]
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert [s.split()[0].upper() for s in sql] == [
+        "SAVEPOINT",
+        "INSERT",
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "RELEASE",
+    ]
+    assert "core_idempotencykey" in sql[1]
+    assert "payments_operationalday" in sql[2] and "providers_account" in sql[3]
+    if connection.vendor == "postgresql":  # SQLite has no row locks
+        assert sql[2].endswith("FOR NO KEY UPDATE")
+        assert sql[3].endswith('FOR NO KEY UPDATE OF "providers_account"')
     assert PaymentLine.objects.filter(payment=payment).count() == 2
 
 
-@pytest.fixture(params=["plain", "prepared"])
-def statements(request):
-    """Run with Django's client-side cursors, then (PostgreSQL) with prepared statements on."""
-    from django.db import connection
-
-    if request.param == "plain":
-        yield request.param
-        return
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
-    connection.ensure_connection()
-    raw = connection.connection
-    saved, raw.prepare_threshold = raw.prepare_threshold, 5
-    try:
-        yield request.param
-    finally:
-        raw.prepare_threshold = saved
-
-
 @pytest.mark.parametrize("first_of_day", [True, False])
-def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day, statements):
-    """The hand-written INSERTs (the day's first payment takes the full path, later ones the counted
-    one): the returned payment and lines equal the rows read back through the ORM."""
+def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day):
+    """The day's first payment (which opens the day) and a later one: the returned payment and
+    lines equal the rows read back through the ORM."""
     if not first_of_day:
-        for i in range(6):  # past psycopg's and PostgreSQL's thresholds of prepared and generic plans
+        for i in range(6):
             pay({"sewer": "5", "heat": "1"}, when=at("2026-11-02", 8, i))
     res = payment_create(
         cashier=world.cashiers[0],
@@ -345,253 +336,3 @@ def test_what_payment_create_returns_is_what_it_wrote(world, pay, first_of_day, 
         None,
     )
     assert Payment.objects.get(pk=again.payment.pk).receipt == f"P-01-20261102-{number + 1}"
-
-
-def test_the_payment_function_writes_every_column_of_a_payment_and_its_lines():
-    """On PostgreSQL `merezha_payment_take` (payments migration 0002) writes the payment and its
-    lines itself: a field added to either model needs that function written anew, in a migration."""
-    import importlib
-    import re
-
-    fn = importlib.import_module("merezha.payments.migrations.0002_payment_take_function").CREATE
-
-    def written(table: str) -> list[str]:
-        m = re.search(rf"INSERT INTO {table} \(([^)]*)\)", fn)
-        assert m is not None, table
-        return sorted(c.strip() for c in m.group(1).split(","))
-
-    assert written("payments_payment") == sorted(f.column for f in Payment._meta.concrete_fields)
-    assert written("payments_paymentline") == sorted(
-        f.column for f in PaymentLine._meta.concrete_fields if not f.primary_key
-    )
-
-
-# --- payment_take_for_token: the API's hot path (token check and payment in one statement) ---
-
-
-@pytest.fixture
-def cashier_token(world):
-    from merezha.organisations.services import api_token_create
-
-    return api_token_create(user=world.cashiers[0], name="desk")
-
-
-def _take(world, plain: str, key: str, lines: dict[str, str], **kw):
-    from merezha.payments.services import payment_take_for_token
-
-    return payment_take_for_token(
-        token=plain,
-        lines=[
-            PaymentLineIn(account_id=world.accounts[s].pk, amount=Money.parse(a)) for s, a in lines.items()
-        ],
-        method=kw.get("method", "card"),
-        tendered=None if kw.get("tendered") is None else Money.parse(kw["tendered"]),
-        idempotency_key=key,
-        now=kw.get("when", at("2026-11-02", 9, 30)),
-    )
-
-
-def _kept() -> tuple[int, int, list[int], list[str]]:
-    """What a refused hot payment must leave as it was: payments, lines, receipt counters, keys."""
-    from merezha.core.models import IdempotencyKey
-    from merezha.payments.models import OperationalDay
-
-    return (
-        Payment.objects.count(),
-        PaymentLine.objects.count(),
-        list(OperationalDay.objects.order_by("pk").values_list("receipt_counter", flat=True)),
-        sorted(IdempotencyKey.objects.values_list("key", flat=True)),
-    )
-
-
-def test_the_hot_path_writes_what_payment_create_writes(world, pay, cashier_token):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    pay({"water": "1"})  # the day's first payment opens the day (the full path)
-    with CaptureQueriesContext(connection) as queries:
-        taken = _take(
-            world,
-            cashier_token[1],
-            "hot-1",
-            {"heat": "300.00", "water": "12.34"},
-            method="cash",
-            tendered="400",
-        )
-    if connection.vendor != "postgresql":
-        assert taken is None and not queries.captured_queries  # SQLite: always the full route
-        return
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SAVEPOINT", "SELECT", "RELEASE"]
-    assert "merezha_cashier_payment_take(" in queries.captured_queries[1]["sql"]
-    assert taken is not None
-    stored = Payment.objects.select_related("point", "cashier").get(pk=taken.id)
-    assert (taken.receipt, taken.point_code, taken.cashier_username) == (
-        "P-01-20261102-2",
-        "P-01",
-        world.cashiers[0].username,
-    )
-    assert (stored.receipt, stored.number, stored.point.code, stored.cashier, stored.idempotency_key) == (
-        "P-01-20261102-2",
-        2,
-        "P-01",
-        world.cashiers[0],
-        "hot-1",
-    )
-    assert (
-        (stored.operational_day, stored.accepted_at, stored.method)
-        == (
-            taken.operational_day,
-            taken.accepted_at,
-            "cash",
-        )
-        == (dt.date(2026, 11, 2), at("2026-11-02", 9, 30), "cash")
-    )
-    assert (str(stored.total), str(stored.tendered), str(stored.change)) == ("312.34", "400.00", "87.66")
-    assert (taken.total, taken.tendered, taken.change) == (stored.total, stored.tendered, stored.change)
-    assert [(x.id, x.account_id, x.provider_id, str(x.amount)) for x in taken.lines] == [
-        (x.pk, x.account_id, x.provider_id, str(x.amount)) for x in PaymentLine.objects.filter(payment=stored)
-    ]
-    assert [(x.account_number, x.service_code, x.provider_code) for x in taken.lines] == [
-        ("H-7", "heat", "heat"),
-        ("W-100", "water", "water"),
-    ]
-    # the same key and request again: a replay, which the full route reads (and answers 200)
-    assert (
-        _take(
-            world,
-            cashier_token[1],
-            "hot-1",
-            {"heat": "300.00", "water": "12.34"},
-            method="cash",
-            tendered="400",
-        )
-        is None
-    )
-    again = payment_create(
-        cashier=world.cashiers[0],
-        point=world.points[0],
-        lines=[
-            PaymentLineIn(account_id=world.accounts["heat"].pk, amount=Money.parse("300.00")),
-            PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money.parse("12.34")),
-        ],
-        method="cash",
-        tendered=Money.parse("400"),
-        idempotency_key="hot-1",
-    )
-    assert (again.created, again.payment.pk) == (False, taken.id)
-
-
-def test_the_hot_path_records_the_tokens_use(world, pay, cashier_token):
-    from django.db import connection
-
-    from merezha.organisations.models import ApiToken
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the hot path is PostgreSQL's")
-    pay({"water": "1"})
-    assert ApiToken.objects.get(pk=cashier_token[0].pk).last_used_at is None
-    assert _take(world, cashier_token[1], "hot-1", {"water": "2"}) is not None
-    assert ApiToken.objects.get(pk=cashier_token[0].pk).last_used_at is not None
-
-
-def _refusals(world, make_user, make_org):
-    """(what is wrong, how to make it so): each must make the hot path step aside and keep nothing."""
-    from merezha.organisations.services import api_token_revoke
-    from merezha.providers.models import Account
-
-    def revoked(plain, token):
-        api_token_revoke(token=token)
-
-    def inactive_user(plain, token):
-        world.cashiers[0].is_active = False
-        world.cashiers[0].save(update_fields=["is_active"])
-
-    def not_a_cashier(plain, token):
-        world.cashiers[0].role = "manager"
-        world.cashiers[0].save(update_fields=["role"])
-
-    def inactive_point(plain, token):
-        world.points[0].is_active = False
-        world.points[0].save(update_fields=["is_active"])
-
-    def not_a_point(plain, token):
-        world.points[0].kind = "payment_operator"
-        world.points[0].save(update_fields=["kind"])
-
-    def inactive_account(plain, token):
-        Account.objects.filter(pk=world.accounts["water"].pk).update(is_active=False)
-
-    return {
-        "unknown token": (lambda plain, token: None, {"token": "mz_nobody"}),
-        "revoked token": (revoked, {}),
-        "inactive user": (inactive_user, {}),
-        "not a cashier": (not_a_cashier, {}),
-        "inactive point": (inactive_point, {}),
-        "not a payment point": (not_a_point, {}),
-        "another cashier's key is another scope, this one a replay": (lambda p, t: None, {"key": "k-1"}),
-        "conflict": (lambda p, t: None, {"key": "k-1", "lines": {"water": "99.00"}}),
-        "inactive account": (inactive_account, {}),
-        "zero amount": (lambda p, t: None, {"lines": {"water": "0"}}),
-        "no key": (lambda p, t: None, {"key": "  "}),
-        "key with a control character": (lambda p, t: None, {"key": "a\x00b"}),
-        "tendered on a card": (lambda p, t: None, {"tendered": "5"}),
-        "the day is closed": (
-            lambda p, t: point_day_close(
-                point=world.points[0], user=world.cashiers[0], day=dt.date(2026, 11, 2)
-            ),
-            {},
-        ),
-    }
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        "unknown token",
-        "revoked token",
-        "inactive user",
-        "not a cashier",
-        "inactive point",
-        "not a payment point",
-        "another cashier's key is another scope, this one a replay",
-        "conflict",
-        "inactive account",
-        "zero amount",
-        "no key",
-        "key with a control character",
-        "tendered on a card",
-        "the day is closed",
-    ],
-)
-def test_the_hot_path_steps_aside_and_keeps_nothing(world, pay, cashier_token, make_user, make_org, case):
-    """Each case the full route answers otherwise than 201 (401, 403, 200, 409, 422) or takes the
-    full path for (a closed day moves to the next one): None, and nothing written."""
-    token, plain = cashier_token
-    pay({"water": "1"}, key="k-1")
-    make, over = _refusals(world, make_user, make_org)[case]
-    make(plain, token)
-    before = _kept()
-    lines = over.get("lines", {"water": "2.00", "heat": "3.00"})
-    assert (
-        _take(world, over.get("token", plain), over.get("key", "hot-1"), lines, tendered=over.get("tendered"))
-        is None
-    )
-    assert _kept() == before
-
-
-def test_an_unknown_account_makes_the_hot_path_step_aside(world, pay, cashier_token):
-    from merezha.payments.services import payment_take_for_token
-
-    pay({"water": "1"})
-    before = _kept()
-    lines = [
-        PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money(100)),
-        PaymentLineIn(account_id=999_999, amount=Money(100)),
-    ]
-    assert (
-        payment_take_for_token(
-            token=cashier_token[1], lines=lines, method="card", tendered=None, idempotency_key="x"
-        )
-        is None
-    )
-    assert _kept() == before

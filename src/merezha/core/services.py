@@ -13,7 +13,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from merezha.core import rows
 from merezha.core.models import AuditEntry, AuditSubject, IdempotencyKey, InboxDocument
 
 #: a tax id inside a query: a РНОКПП (10 digits, spaces or dashes allowed), an ID card number
@@ -140,7 +139,7 @@ def idempotency_claim(
     }
     qn = connection.ops.quote_name
     columns = ", ".join(qn(name) for name in [*values, "created_at"])
-    with rows.hot_cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {qn(IdempotencyKey._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
             f"ON CONFLICT ({qn('scope')}, {qn('key')}) DO NOTHING RETURNING {qn('id')}",

@@ -14,10 +14,9 @@ The day close (POST /days/{date}/close) issues registers and lives in merezha.re
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import BaseModel
@@ -36,7 +35,6 @@ from merezha.payments.services import (
     PaymentLineIn,
     payment_cancel,
     payment_create,
-    payment_take_for_token,
 )
 from merezha.registry.models import Dwelling
 
@@ -222,52 +220,6 @@ def payments_create(request: HttpRequest, body: PaymentIn) -> Status[dict[str, A
     payment = payment_get(payment_id=result.payment.pk, point_id=user.organisation_id)
     assert payment is not None
     return Status(200, payment_out(payment))
-
-
-def payments_create_hot(request: HttpRequest) -> HttpResponse | None:
-    """The hot path of POST /payments (merezha.api_hot.ApiHotRouteMiddleware calls it before
-    URL routing): a cashier's ordinary new payment on PostgreSQL, the token check and the payment
-    in one statement (`payment_take_for_token`). The same caller and checks as `payments_create`:
-    an active cashier's token, at its own point.
-
-    Anything else returns None with nothing kept: a request this path does not parse exactly as
-    the route does, a token that is not an active cashier's, a replay or another key's conflict,
-    a refusal, the day's first payment. The route then answers the request from the start.
-    """
-    auth = request.META.get("HTTP_AUTHORIZATION", "")
-    if auth[:7].lower() != "bearer " or request.content_type != "application/json":
-        return None
-    key = request.META.get("HTTP_IDEMPOTENCY_KEY", "").strip()
-    try:
-        body = PaymentIn.model_validate(json.loads(request.body))
-        lines = [
-            PaymentLineIn(account_id=line.account_id, amount=Money.parse(line.amount)) for line in body.lines
-        ]
-        tendered = None if body.tendered is None else Money.parse(body.tendered)
-    except (ValueError, RecursionError):  # bad JSON or UTF-8, a pydantic ValidationError, a bad amount
-        return None
-    taken = payment_take_for_token(
-        token=auth[7:], lines=lines, method=body.method, tendered=tendered, idempotency_key=key
-    )
-    if taken is None:
-        return None
-    out = _payment_out(
-        id=taken.id,
-        receipt=taken.receipt,
-        point=taken.point_code,
-        cashier=taken.cashier_username,
-        operational_day=taken.operational_day,
-        accepted_at=taken.accepted_at,
-        method=taken.method,
-        total=taken.total,
-        tendered=taken.tendered,
-        change=taken.change,
-        lines=[_line_out(line) for line in taken.lines],
-    )
-    from merezha.api import api  # the API this router is mounted on (it imports this module)
-
-    # rendered as the route renders its 201: validated by its schema, by the API's renderer
-    return api.create_response(request, PaymentOut.model_validate(out).model_dump(), status=201)
 
 
 @router.get("/payments/{payment_id}", response={200: PaymentOut, 404: ErrorOut})

@@ -4,14 +4,12 @@ A payment's id is a UUID, stable and unique across the whole network. Lines carr
 its provider and the operational day (copied from the payment, which never changes) so that the
 current-debt selector and the day close work on one table with set-based queries.
 
-A payment's and a line's references to organisations (point, provider) and to the cashier are not
-database foreign-key constraints (`db_constraint=False`; Django's PROTECT still guards deletes):
-each such constraint made every payment lock those shared rows (FOR KEY SHARE at commit), so
-concurrent payments to one provider contended on its row and a day close, which locks the
-provider rows to number its registers, held every payment to those providers back. The values
-are never typed in: the point and cashier come from the authenticated cashier, the provider from
-the account row locked in the same transaction. The account and payment references keep their
-constraints. Indexes that another index already covers are left out (fewer writes per payment).
+Every reference is a database foreign key: the database refuses a payment or a line that points
+at no point, cashier, account or provider. Inserting a row with a foreign key locks the row it
+points at `FOR KEY SHARE` until commit; the writers that lock organisation rows (day close,
+snapshot import) take `FOR NO KEY UPDATE` (`merezha.organisations.locks`), which that lock does not
+block, so payments do not wait for them. Indexes that another index already covers are left out
+(fewer writes per payment).
 """
 
 from __future__ import annotations
@@ -59,18 +57,11 @@ class Payment(models.Model):
         CARD = "card", _("card")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # The organisation and user references are not database constraints (see the module doc);
-    # the point's index is the unique (point, operational_day, number)'s.
+    # the point's index is the unique (point, operational_day, number)'s
     point = models.ForeignKey(
-        "organisations.Organisation",
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    cashier = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_constraint=False
-    )
+    cashier = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     operational_day = models.DateField(_("operational day"))
     number = models.PositiveIntegerField(help_text="n of the receipt: 1, 2, 3… per point and day")
     receipt = models.CharField(_("receipt"), max_length=48)
@@ -102,17 +93,12 @@ class PaymentLine(models.Model):
     account = models.ForeignKey(
         "providers.Account", on_delete=models.PROTECT, related_name="payment_lines", db_index=False
     )
-    provider = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_constraint=False
-    )
+    provider = models.ForeignKey("organisations.Organisation", on_delete=models.PROTECT, related_name="+")
     #: copied from the payment (never changes) so the debt and the day close need no join
     operational_day = models.DateField()
+    # indexed by (point, operational_day) below
     point = models.ForeignKey(
-        "organisations.Organisation",
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
+        "organisations.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     amount = MoneyField(_("amount"))
 

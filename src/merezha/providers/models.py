@@ -89,13 +89,8 @@ class Account(models.Model):
     payer = models.CharField(max_length=200, blank=True)
     tax_id = models.CharField(max_length=16, blank=True)
     closing = MoneyField(_("balance owed"), default=0)
-    # Not a database constraint (nor are the history's two below): PostgreSQL checks a foreign key
-    # by one trigger per written row at commit, and every snapshot rewrites this column of every
-    # account: 600,000 checks, 4 s of a monthly import. Snapshots are never deleted (PROTECT,
-    # append-only) and the import takes the id from its own transaction.
-    snapshot = models.ForeignKey(
-        Snapshot, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
-    )
+    # not indexed: snapshots are never deleted (PROTECT, append-only), so nothing looks accounts up by it
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="+", db_index=False)
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -127,14 +122,8 @@ class AccountPeriod(models.Model):
     """
 
     # the account is the unique (account, period) key's prefix; snapshots are never deleted
-    # no database constraints: see Account.snapshot (1.2 million trigger checks per monthly import);
-    # accounts and snapshots are never deleted, and only the import writes these rows
-    snapshot = models.ForeignKey(
-        Snapshot, on_delete=models.CASCADE, related_name="periods", db_index=False, db_constraint=False
-    )
-    account = models.ForeignKey(
-        Account, on_delete=models.CASCADE, related_name="periods", db_index=False, db_constraint=False
-    )
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="periods", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="periods", db_index=False)
     period = models.DateField()
     opening = MoneyField(null=True, blank=True)
     charged = MoneyField(null=True, blank=True)

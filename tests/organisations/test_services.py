@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from merezha.core.roles import OrgKind, Role
@@ -27,6 +29,37 @@ def test_token_is_stored_hashed_and_revocable(make_user):
     assert api_token_authenticate(plain=plain + "x") is None
     api_token_revoke(token=token)
     assert api_token_authenticate(plain=plain) is None
+
+
+def test_token_authentication_is_one_query_and_refuses_what_it_must(make_user, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = make_user(Role.CASHIER)
+    token, plain = api_token_create(user=user, name="desk")
+    with CaptureQueriesContext(connection) as queries:  # the first use is recorded
+        found = api_token_authenticate(plain=plain)
+    assert found == user
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "UPDATE"]
+    with django_assert_num_queries(0):
+        assert (found.organisation.code, found.organisation.kind) == (user.organisation.code, "payment_point")
+    token.refresh_from_db()
+    used = token.last_used_at
+    assert used is not None
+    with django_assert_num_queries(1):  # used again within a minute: not written again
+        assert api_token_authenticate(plain=plain) == user
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=used - dt.timedelta(seconds=61))
+    assert api_token_authenticate(plain=plain) == user
+    token.refresh_from_db()
+    assert token.last_used_at > used
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert api_token_authenticate(plain=plain) is None
+    user.is_active, user.organisation = True, None  # a user acting for no organisation
+    user.save(update_fields=["is_active", "organisation"])
+    assert api_token_authenticate(plain=plain) is None
+    assert api_token_authenticate(plain="mz_nobody") is None
 
 
 def test_service_alias_add_strips_and_lists(make_org):

@@ -65,6 +65,51 @@ def test_create_replay_and_conflict(client, world):
     assert Payment.objects.count() == 1
 
 
+def test_a_new_payment_answers_its_whole_receipt(client, world):
+    from django.utils import timezone
+
+    cashier = world.cashiers[0]
+    assert post(client, "/api/v1/payments", body(world), bearer(cashier, "first")).status_code == 201
+    water, heat = world.accounts["water"].pk, world.accounts["heat"].pk
+    r = post(
+        client,
+        "/api/v1/payments",
+        {
+            "lines": [{"account_id": heat, "amount": "300"}, {"account_id": water, "amount": "12.34"}],
+            "method": "cash",
+            "tendered": "400",
+        },
+        bearer(cashier, "second"),
+    )
+    assert (r.status_code, r.headers["Content-Type"]) == (201, "application/json; charset=utf-8")
+    data = r.json()
+    today = timezone.localdate()
+    assert Payment.objects.get(pk=data.pop("id")).receipt == f"P-01-{today:%Y%m%d}-2"
+    assert data.pop("accepted_at")[:10] == today.isoformat()
+    assert data == {
+        "receipt": f"P-01-{today:%Y%m%d}-2",
+        "point": "P-01",
+        "cashier": cashier.username,
+        "operational_day": today.isoformat(),
+        "method": "cash",
+        "total": "312.34",
+        "tendered": "400.00",
+        "change": "87.66",
+        "lines": [
+            {"account_id": heat, "provider": "heat", "service": "heat", "account": "H-7", "amount": "300.00"},
+            {
+                "account_id": water,
+                "provider": "water",
+                "service": "water",
+                "account": "W-100",
+                "amount": "12.34",
+            },
+        ],
+        "cancelled": False,
+        "cancel_reason": None,
+    }
+
+
 def test_key_is_required_and_bad_input_is_422(client, world):
     cashier = world.cashiers[0]
     r = post(client, "/api/v1/payments", body(world), bearer(cashier))

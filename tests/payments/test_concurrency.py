@@ -169,3 +169,47 @@ def test_a_refused_payment_outside_a_transaction_leaves_nothing_behind(world):
     res = payment_create(**args, lines=[water], idempotency_key="again")
     assert (res.created, res.payment.receipt) == (True, "P-01-20261102-2")
     assert Payment.objects.count() == 2 and PaymentLine.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_payment_does_not_wait_for_the_locks_on_its_organisations(world):
+    """A day close or a snapshot import holds its organisations' rows (`organisations.locks`); a
+    payment to that provider at that point commits meanwhile, its foreign keys checked."""
+    import threading
+
+    from django.db import connections, transaction
+
+    from merezha.organisations.locks import organisations_lock
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises every writer (one database lock): row locks are PostgreSQL's")
+    locked, paid = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                organisations_lock(organisation_ids=[world.providers["water"].pk, world.points[0].pk])
+                locked.set()
+                seen["paid while locked"] = paid.wait(timeout=5)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(timeout=10)
+    try:
+        result = payment_create(
+            cashier=world.cashiers[0],
+            point=world.points[0],
+            lines=[PaymentLineIn(account_id=world.accounts["water"].pk, amount=Money(500))],
+            method="card",
+            tendered=None,
+            idempotency_key="while-locked",
+            now=at("2026-11-02", 9),
+        )
+    finally:
+        paid.set()
+        holder.join(timeout=10)
+    assert result.created and result.payment.receipt == "P-01-20261102-1"
+    assert seen == {"paid while locked": True}

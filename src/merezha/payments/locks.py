@@ -32,7 +32,10 @@ from merezha.providers.models import Account
 
 def operational_day_lock_row(*, point_id: int, day: dt.date) -> OperationalDay | None:
     """The (point, day) row, locked until the transaction ends; None when it does not exist yet."""
-    return OperationalDay.objects.select_for_update(no_key=True).filter(point_id=point_id, day=day).first()
+    try:
+        return OperationalDay.objects.select_for_update(no_key=True).get(point_id=point_id, day=day)
+    except OperationalDay.DoesNotExist:
+        return None
 
 
 def operational_days_lock(*, point_ids: Iterable[int], day: dt.date) -> QuerySet[OperationalDay]:

@@ -9,6 +9,8 @@ Settings (all optional):
   STALE_DATA_DAYS   age after which a provider's data is flagged as stale at the desk (default 45)
   DB_CONN_MAX_AGE   seconds a database connection is kept for later requests (default 0: one per
                     request; production: 300)
+  DB_SERVER_SIDE_BINDING  "1": server-side parameter binding and prepared statements (PostgreSQL;
+                    see the end of this file)
 """
 
 import os
@@ -164,3 +166,13 @@ EXCHANGE_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_BACKOFF_
 EXCHANGE_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_TIMEOUT_SECONDS", "10"))
 #: Run for every inbox document filed (core.hooks.documents_delivered): queues its webhook push.
 MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_delivery"]
+
+# --- Database: server-side parameter binding and prepared statements (PostgreSQL) ---
+#: DB_SERVER_SIDE_BINDING="1": psycopg sends the parameters apart from the statement (Django's
+#: OPTIONS["server_side_binding"]) and prepares a statement the fifth time a connection runs it
+#: (psycopg's prepare_threshold), sparing PostgreSQL its planning after that. Only with persistent
+#: connections (DB_CONN_MAX_AGE) does it pay; never behind a pooler in transaction mode that cannot
+#: keep prepared statements. Default "0": Django's client-side binding.
+DB_SERVER_SIDE_BINDING = os.environ.get("DB_SERVER_SIDE_BINDING", "0") == "1"
+if DB_SERVER_SIDE_BINDING and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "merezha.registers",
     "merezha.subsidies",
     "merezha.housing",
+    "merezha.desk",
     "merezha.demo",
 ]
 

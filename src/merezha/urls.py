@@ -23,7 +23,7 @@ urlpatterns = [
     path("verify/<str:number>/", core_views.certificate_verify_view, name="certificate-verify"),
     path("centre/", city_views.centre_home, name="centre-home"),
     path("manager/", city_views.manager_home, name="manager-home"),
-    path("", include("merezha.search.urls")),  # the cashier's desk, before payments: it owns desk-home
+    path("", include("merezha.desk.urls")),  # the cashier's desk
     path("", include("merezha.providers.urls")),
     path("", include("merezha.payments.urls")),
     path("", include("merezha.registers.urls")),

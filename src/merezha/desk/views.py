@@ -32,6 +32,7 @@ from merezha.payments.services import (
     payment_cancel,
     payment_create,
 )
+from merezha.registers.services import point_day_close
 from merezha.search.selectors import DwellingCard, dwelling_card_get, dwelling_search
 
 
@@ -45,9 +46,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the search box; with `?q=` the results are rendered in the page too."""
     query = request.GET.get("q", "")
     hits = dwelling_search(query=query) if query.strip() else []
-    return render(
-        request, "search/desk.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
-    )
+    return render(request, "desk/desk.html", {"query": query, "hits": hits, "searched": bool(query.strip())})
 
 
 @role_required(Role.CASHIER)
@@ -57,7 +56,7 @@ def desk_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     hits = dwelling_search(query=query) if query.strip() else []
     return render(
-        request, "search/_results.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
+        request, "desk/_results.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
     )
 
 
@@ -98,7 +97,7 @@ def _card_page(
 ) -> HttpResponse:
     return render(
         request,
-        "search/card.html",
+        "desk/card.html",
         {
             "card": card,
             "rows": rows,
@@ -235,7 +234,7 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
 def desk_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
     """Cashier (own point's payments only; others 404): the receipt, printable, with the cancel form."""
     payment = _payment_or_404(request, payment_id)
-    return render(request, "search/receipt.html", _receipt_context(request, payment))
+    return render(request, "desk/receipt.html", _receipt_context(request, payment))
 
 
 @role_required(Role.CASHIER)
@@ -245,7 +244,7 @@ def desk_receipt_pdf(request: HttpRequest, payment_id: uuid.UUID) -> HttpRespons
     from weasyprint import HTML
 
     payment = _payment_or_404(request, payment_id)
-    html = render_to_string("search/receipt_pdf.html", _receipt_context(request, payment), request=request)
+    html = render_to_string("desk/receipt_pdf.html", _receipt_context(request, payment), request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt}.pdf"'
@@ -262,7 +261,7 @@ def desk_cancel(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
     except PaymentError as exc:
         context = _receipt_context(request, payment)
         context["cancel_error"] = str(exc)
-        return render(request, "search/receipt.html", context, status=400)
+        return render(request, "desk/receipt.html", context, status=400)
     messages.success(request, _("Payment %(receipt)s is cancelled.") % {"receipt": payment.receipt})
     return redirect("desk-receipt", payment_id=payment.pk)
 
@@ -283,7 +282,7 @@ def desk_shift(request: HttpRequest) -> HttpResponse:
     day = _day(request)
     return render(
         request,
-        "search/shift.html",
+        "desk/shift.html",
         {
             "day": day,
             "point": point,
@@ -298,8 +297,6 @@ def desk_shift(request: HttpRequest) -> HttpResponse:
 @require_POST
 def desk_close_day(request: HttpRequest) -> HttpResponse:
     """Cashier (own point only): close the point's operational day and issue that day's registers."""
-    from merezha.registers.services import point_day_close
-
     day = _day(request)
     try:
         result = point_day_close(point=_point(request), user=request.user, day=day)

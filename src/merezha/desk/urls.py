@@ -1,8 +1,8 @@
-"""The cashier's desk pages (mounted at the site root by merezha.urls, before the payments app)."""
+"""The cashier's desk pages, mounted at the site root by merezha.urls."""
 
 from django.urls import path
 
-from merezha.search import views
+from merezha.desk import views
 
 urlpatterns = [
     path("desk/", views.desk_home, name="desk-home"),

@@ -199,7 +199,7 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert "olha" in page and "PT-01" in page
     assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
     assert '<td><span title="rent">Квартплата</span><br>' in page
-    assert '<th class="num" id="receipt-total">600,00</th>' in page
+    assert '<th class="num" id="receipt-total">600,00\u00a0UAH</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -240,8 +240,8 @@ def test_shift_summary_and_day_close(desk, city, point):
     page = desk.get(reverse("desk-shift")).content.decode()
     assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
-    assert 'id="shift-total">50,00<' in page
-    assert 'id="shift-cancelled">1<' in page and "(300,00)" in page
+    assert 'id="shift-total">50,00\u00a0UAH<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0UAH)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
@@ -258,3 +258,51 @@ def test_shift_day_status_in_words(desk, ukrainian):
 def test_short_cash_is_refused_in_ukrainian(desk, city, ukrainian):
     response = pay(desk, city, {"W-0001": "1500.50"}, tendered="50")
     assert "Отримано готівкою 50,00 — менше за суму платежу 1\u202f500,50." in response.content.decode()
+
+
+def test_receipt_in_ukrainian_says_reshta_and_hryvnias(desk, city, ukrainian):
+    pay(desk, city, {"W-0001": "450", "R-0001": "150"}, tendered="700")
+    payment = Payment.objects.get()
+    page = desk.get(reverse("desk-receipt", args=[payment.pk])).content.decode()
+    assert '<th class="num" id="receipt-total">600,00\u00a0грн</th>' in page
+    assert (
+        'Отримано від платника: 700,00\u00a0грн · Решта: <span id="receipt-change">100,00\u00a0грн</span>'
+        in page
+    )
+    assert "Зміна" not in page.split('id="receipt"')[1]  # the shift menu is "Зміна", the change is not
+    card = desk.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).content.decode()
+    assert 'data-unit="грн"' in card and 'Решта: <strong id="change">' in card
+    assert '<td class="num" data-label="Заборгованість">1\u202f200,50\u00a0грн</td>' in card  # heat, unpaid
+
+
+def test_no_cancel_form_once_the_day_is_closed(desk, city, point):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    receipt = reverse("desk-receipt", args=[payment.pk])
+    assert 'id="cancel-form"' in desk.get(receipt).content.decode()
+    desk.post(reverse("desk-close-day"), {"day": payment.operational_day.isoformat()})
+    assert OperationalDay.objects.get(point=point, day=payment.operational_day).status == "closed"
+    page = desk.get(receipt).content.decode()
+    assert 'id="cancel-form"' not in page and 'id="reason"' not in page
+    # a cancel posted from a page opened before the close is refused, and the reason is shown
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
+    assert response.status_code == 400
+    assert f"the operational day {payment.operational_day} is closed" in response.content.decode()
+    assert 'id="cancel-error"' in response.content.decode()
+    assert not Cancellation.objects.exists()
+
+
+def test_shift_shows_the_cashier_s_name_and_cash_and_card_subtotals(desk, city, cashier):
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "100"}, tendered="100")
+    pay(desk, city, {"H-0001": "200.50"}, method="card")
+    pay(desk, city, {"R-0001": "30"})
+    cancelled = Payment.objects.order_by("number").last()
+    desk.post(reverse("desk-cancel", args=[cancelled.pk]), {"reason": "mistake"})
+    page = desk.get(reverse("desk-shift")).content.decode()
+    assert 'id="shift-cash">100,00\u00a0UAH<' in page  # the cancelled cash payment is not counted
+    assert 'id="shift-card">200,50\u00a0UAH<' in page
+    assert 'id="shift-total">300,50\u00a0UAH<' in page
+    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0UAH" in page
+    assert page.count("<td>Ольга Мельник</td>") == 3 and "<td>olha</td>" not in page

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.organisations.permissions import role_required
-from merezha.payments.selectors import payment_get, payment_list, shift_summary
+from merezha.payments.selectors import operational_day_for, payment_get, payment_list, shift_summary
 from merezha.payments.services import (
     IdempotencyConflict,
     PaymentError,
@@ -225,6 +225,10 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
         "point": payment.point,
         "lines": list(payment.lines.all()),
         "cancellation": cancellation,
+        # the form is offered only where the service would take it: a payment of the point's
+        # current operational day (a closed day is never current), not cancelled yet
+        "can_cancel": cancellation is None
+        and operational_day_for(point_id=payment.point_id) == payment.operational_day,
         "accepted_at": timezone.localtime(payment.accepted_at),
     }
 
@@ -232,7 +236,8 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
 @role_required(Role.CASHIER)
 @require_GET
 def desk_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
-    """Cashier (own point's payments only; others 404): the receipt, printable, with the cancel form."""
+    """Cashier (own point's payments only; others 404): the receipt, printable, with the cancel form
+    while the payment's operational day is the point's current, open one."""
     payment = _payment_or_404(request, payment_id)
     return render(request, "desk/receipt.html", _receipt_context(request, payment))
 

@@ -99,6 +99,9 @@ def test_card_shows_debts_staleness_masked_tax_ids_and_is_audited(desk, city, ca
     assert page.count('class="bad stale"') == 1
     for number, debt in (("W-0001", "450,00"), ("H-0001", "1\u202f200,50"), ("R-0001", "300,00")):
         assert number in page and debt in page
+    # the amount fields start at the debt, written with the comma as the page writes amounts
+    for account, typed in (("W-0001", "450,00"), ("H-0001", "1200,50"), ("R-0001", "300,00")):
+        assert f'name="amount_{city.accounts[account].pk}" value="{typed}"' in page
     # services read as people call them; the exchange code is the tooltip
     assert '<td title="water">Водопостачання</td>' in page and '<td title="heat">Опалення</td>' in page
     entry = AuditEntry.objects.get(action="dwelling_lookup")

@@ -76,7 +76,8 @@ def _rows(card: DwellingCard, posted: dict[str, Any] | None = None) -> list[_Row
     for i, acc in enumerate(card.accounts, start=1):
         if posted is None:
             checked = acc.debt.is_positive()
-            amount = str(acc.debt) if acc.debt.is_positive() else ""
+            # the debt as the cashier types an amount: decimal comma, no grouping (`1200,50`)
+            amount = str(acc.debt).replace(".", ",") if acc.debt.is_positive() else ""
         else:
             checked = str(acc.account_id) in posted["selected"]
             amount = posted["amounts"].get(str(acc.account_id), "")

@@ -309,3 +309,15 @@ def test_shift_shows_the_cashier_s_name_and_cash_and_card_subtotals(desk, city, 
     assert 'id="shift-total">300,50\u00a0UAH<' in page
     assert "Mine (Ольга Мельник): 2 · 300,50\u00a0UAH" in page
     assert page.count("<td>Ольга Мельник</td>") == 3 and "<td>olha</td>" not in page
+
+
+def test_receipt_shows_the_register_s_address_and_the_payer_not_the_provider_s_spelling(desk, city):
+    from merezha.providers.models import Account
+
+    # the heat provider writes the dwelling its own way (a former name, "кв." in the apartment)
+    Account.objects.filter(number="H-0001").update(street="ул. Комсомольська", apartment="кв. 1")
+    pay(desk, city, {"W-0001": "10", "H-0001": "20"})
+    page = desk.get(reverse("desk-receipt", args=[Payment.objects.get().pk])).content.decode()
+    assert '<p id="receipt-address">Address: <strong>вул. Свободи, 12, кв. 1</strong></p>' in page
+    assert "Комсомольська" not in page and "кв. кв." not in page
+    assert page.count('<span class="muted small payer">Коваленко Іван Петрович</span>') == 2

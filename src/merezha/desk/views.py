@@ -221,10 +221,13 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
         cancellation = payment.cancellation
     except ObjectDoesNotExist:
         cancellation = None
+    lines = list(payment.lines.all())
     return {
         "payment": payment,
         "point": payment.point,
-        "lines": list(payment.lines.all()),
+        "lines": lines,
+        # the register's address of the dwelling paid for (not each provider's spelling of it)
+        "addresses": sorted({str(line.account.dwelling) for line in lines if line.account.dwelling_id}),
         "cancellation": cancellation,
         # the form is offered only where the service would take it: a payment of the point's
         # current operational day (a closed day is never current), not cancelled yet

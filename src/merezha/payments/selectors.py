@@ -127,7 +127,9 @@ def payment_get(*, payment_id: Any, point_id: int) -> Payment | None:
         return None
     return (
         Payment.objects.select_related("point", "cashier", "cancellation")
-        .prefetch_related("lines__account__service", "lines__provider")
+        .prefetch_related(
+            "lines__account__service", "lines__account__dwelling__building__street", "lines__provider"
+        )
         .filter(pk=pid, point_id=point_id)
         .first()
     )

@@ -1,5 +1,7 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
+import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -41,6 +43,7 @@ URLS = [
     ("desk-home", []),
     ("desk-search", []),
     ("desk-shift", []),
+    ("desk-shift-pdf", []),
 ]
 
 
@@ -321,3 +324,26 @@ def test_receipt_shows_the_register_s_address_and_the_payer_not_the_provider_s_s
     assert '<p id="receipt-address">Address: <strong>вул. Свободи, 12, кв. 1</strong></p>' in page
     assert "Комсомольська" not in page and "кв. кв." not in page
     assert page.count('<span class="muted small payer">Коваленко Іван Петрович</span>') == 2
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="no pdftotext (poppler-utils) on PATH")
+def test_end_of_shift_report_pdf_has_the_day_s_figures_and_the_cashier(desk, city, cashier, ukrainian):
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "100"}, tendered="100")
+    pay(desk, city, {"H-0001": "200.50"}, method="card")
+    day = Payment.objects.first().operational_day
+    shift = desk.get(reverse("desk-shift")).content.decode()
+    assert f'href="{reverse("desk-shift-pdf")}?day={day.isoformat()}"' in shift
+    response = desk.get(reverse("desk-shift-pdf"), {"day": day.isoformat()})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="shift-PT-01-{day.isoformat()}.pdf"'
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Звіт за зміну"
+    assert "Касир: Ольга Мельник" in lines
+    for expected in ("Платежі 2", "Готівка 100,00 грн", "Картка 200,50 грн", "Разом 300,50 грн"):
+        assert expected in lines, (expected, lines)
+    assert "Касир: ______________________ Ольга Мельник" in lines

@@ -250,13 +250,19 @@ def desk_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
 @require_GET
 def desk_receipt_pdf(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
     """Cashier (own point's payments only; others 404): the receipt as PDF (WeasyPrint)."""
+    payment = _payment_or_404(request, payment_id)
+    context = _receipt_context(request, payment)
+    return _pdf(request, "desk/receipt_pdf.html", context, f"receipt-{payment.receipt}.pdf")
+
+
+def _pdf(request: HttpRequest, template: str, context: dict[str, Any], file_name: str) -> HttpResponse:
+    """A printed document of the desk (receipt, end-of-shift report) as PDF (WeasyPrint)."""
     from weasyprint import HTML
 
-    payment = _payment_or_404(request, payment_id)
-    html = render_to_string("desk/receipt_pdf.html", _receipt_context(request, payment), request=request)
+    html = render_to_string(template, context, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{file_name}"'
     return response
 
 
@@ -287,19 +293,30 @@ def _day(request: HttpRequest) -> dt.date:
 @require_GET
 def desk_shift(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the day's payments at the point, the summary by provider, the day close."""
+    return render(request, "desk/shift.html", _shift_context(request))
+
+
+@role_required(Role.CASHIER)
+@require_GET
+def desk_shift_pdf(request: HttpRequest) -> HttpResponse:
+    """Cashier (own point): the end-of-shift report of a day as PDF, to print and sign."""
+    context = _shift_context(request)
+    context["printed_at"] = timezone.localtime()
+    return _pdf(
+        request, "desk/shift_pdf.html", context, f"shift-{context['point'].code}-{context['day']}.pdf"
+    )
+
+
+def _shift_context(request: HttpRequest) -> dict[str, Any]:
     point = _point(request)
     day = _day(request)
-    return render(
-        request,
-        "desk/shift.html",
-        {
-            "day": day,
-            "point": point,
-            "summary": shift_summary(point_id=point.pk, day=day),
-            "mine": shift_summary(point_id=point.pk, day=day, cashier_id=request.user.pk),
-            "payments": payment_list(point_id=point.pk, day=day),
-        },
-    )
+    return {
+        "day": day,
+        "point": point,
+        "summary": shift_summary(point_id=point.pk, day=day),
+        "mine": shift_summary(point_id=point.pk, day=day, cashier_id=request.user.pk),
+        "payments": payment_list(point_id=point.pk, day=day),
+    }
 
 
 @role_required(Role.CASHIER)

@@ -85,6 +85,8 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     assert not page.locator("input[name=account][data-key='1']").is_checked()
     page.keyboard.press("e")  # the first ticked amount: heat
     page.keyboard.type("600,25")
+    page.keyboard.press("Tab")  # from amount to amount, past the next row's tick box
+    assert page.evaluate("() => document.activeElement.name") == f"amount_{city.accounts['W-0001'].pk}"
     page.keyboard.press("Escape")
     page.keyboard.press("t")
     page.keyboard.type("1100")
@@ -142,6 +144,17 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     assert page.locator("#shift-count").inner_text() == "1"
     assert page.locator("#shift-total").inner_text() == "1\u202f050,25\u00a0UAH"
     assert page.locator("#shift-cancelled").inner_text() == "1"
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("#close-day").focus()
+    page.keyboard.press("Enter")  # asked first; "no" leaves the day open
+    page.wait_for_timeout(500)
+    assert asked == [
+        f"Close the day {payment.operational_day.isoformat()}? The registers are issued to the providers "
+        "and the day's payments can no longer be cancelled."
+    ]
+    assert OperationalDay.objects.get(point=point).status == "open"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#close-day").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#day-status:text('closed')")

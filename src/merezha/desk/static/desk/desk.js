@@ -150,5 +150,10 @@
     var form = document.getElementById("pay-form");
     if (form) payPage(form);
     if (document.getElementById("receipt") && document.getElementById("pdf")) receiptPage();
+    /* closing the day issues the registers and cannot be undone: ask first */
+    var close = document.getElementById("close-form");
+    if (close) close.addEventListener("submit", function (e) {
+      if (!window.confirm(close.dataset.confirm)) e.preventDefault();
+    });
   });
 })();

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from merezha.core.inbox import HUB_SENDER, INBOX_ROLES
 from merezha.core.roles import Role
 from merezha.core.selectors import inbox_get, inbox_list
 from merezha.core.services import inbox_acknowledge
@@ -22,9 +23,6 @@ ROLE_HOME: dict[str, str] = {
     Role.CASHIER: "desk-home",
     Role.MANAGER: "manager-home",
 }
-#: the sender code of what the hub itself sends (registers, discrepancy reports)
-HUB_SENDER = "hub"
-INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
 
 
 def home(request: HttpRequest) -> HttpResponse:

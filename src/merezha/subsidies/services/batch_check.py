@@ -16,7 +16,7 @@ from merezha.core.services import audit_record
 from merezha.formats import FormatError, open_table
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 from merezha.subsidies.models import BatchCheck, FamilyType
-from merezha.subsidies.rule import BLOCKED, verdict_compute
+from merezha.subsidies.rule import BLOCKED, Verdict, verdict_compute
 from merezha.subsidies.selectors import (
     _found_by_address,
     _found_by_tax_id,
@@ -65,7 +65,7 @@ def family_type_parse(text: str) -> str:
     return FAMILY_WORDS[value]
 
 
-def _figures_text(verdict: Any) -> str:
+def _figures_text(verdict: Verdict) -> str:
     parts = []
     for a in verdict.accounts:
         overdue = "?" if a.overdue is None else str(a.overdue)

@@ -30,7 +30,7 @@ from merezha.core.services import (
     request_fingerprint,
 )
 from merezha.formats import FormatError, open_table, source_name
-from merezha.organisations.models import Organisation, Service
+from merezha.organisations.models import Organisation, Service, User
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
 from merezha.registry.models import Dwelling, Person
@@ -304,8 +304,7 @@ def _deliver(
             kind=InboxDocument.Kind.SUBSIDY_DECISION,
             sender_code=decision.office.code,
             recipient_code=pcode,
-            title=_("Subsidy decision %(n)s, %(f)s–%(t)s")
-            % {"n": decision.number, "f": payload["period_from"], "t": payload["period_to"]},
+            values={"number": decision.number, "from": payload["period_from"], "to": payload["period_to"]},
             object_type="subsidy_decision",
             object_id=str(decision.pk),
             checksum=checksum,
@@ -407,7 +406,7 @@ def _service_ids(codes: list[str]) -> list[int]:
 
 
 def decisions_import(
-    *, user: Any, source: str | IO[bytes], file_name: str = ""
+    *, user: User, source: str | IO[bytes], file_name: str = ""
 ) -> tuple[list[SubsidyDecision], ImportReport]:
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)

@@ -15,6 +15,7 @@ from merezha.core.certificates import certificate_issue
 from merezha.core.models import Certificate
 from merezha.core.money import Money
 from merezha.core.services import audit_record
+from merezha.organisations.models import User
 from merezha.providers.models import Account
 from merezha.subsidies.models import Exemption, SubsidyRuleParameters
 from merezha.subsidies.selectors import HouseholdStatus
@@ -26,7 +27,7 @@ class InvalidInput(ValueError):
 
 def rule_parameters_create(
     *,
-    user: Any,
+    user: User | None,
     valid_from: dt.date,
     months: int,
     threshold: Money,
@@ -100,7 +101,7 @@ def exemption_create(
     return row
 
 
-def debt_certificate_issue(*, user: Any, status: HouseholdStatus) -> Certificate:
+def debt_certificate_issue(*, user: User, status: HouseholdStatus) -> Certificate:
     """A numbered, verifiable certificate of the household's payment status with every figure printed."""
     payload = status.as_dict()
     with transaction.atomic():
@@ -117,5 +118,6 @@ def debt_certificate_issue(*, user: Any, status: HouseholdStatus) -> Certificate
             object_type="dwelling",
             object_id=str(status.dwelling_id),
             detail={"certificate": cert.number},
+            dwelling_ids=[status.dwelling_id],
         )
     return cert

@@ -123,6 +123,35 @@ PAGES: dict[str, Access] = {
     "provider-change-report-download": A(P, own=(P,)),
     "audit-log": A(AD),
     "audit-export": A(AD),
+    # the information centre's onboarding (organisations, services' IBANs, buildings, users, tokens)
+    "centre-organisations": A(AD),
+    "centre-organisation-new": A(AD),
+    "centre-organisation": A(AD),
+    "centre-provider-service": A(AD),
+    "centre-office-building": A(AD),
+    "centre-user-new": A(AD),
+    "centre-user": A(AD),
+    "centre-user-active": A(AD, method="POST"),
+    "centre-token-issue": A(AD, method="POST"),
+    "centre-tokens": A(AD),
+    "centre-token-rotate": A(AD, method="POST"),
+    "centre-token-revoke": A(AD, method="POST"),
+    # an organisation's own administrator (`User.is_org_admin`, whatever the role): no user of this
+    # world is one, so every identity is refused (tests/organisations lets one in)
+    "org-users": A(),
+    "org-user": A(),
+    "org-token-issue": A(method="POST"),
+    "org-token-rotate": A(method="POST"),
+    "org-token-revoke": A(method="POST"),
+    # the exchange: inbox documents opened and downloaded by their recipient, the scheduler's jobs,
+    # the monitor and charts, an organisation's webhook
+    "inbox-document": A(*EVERY_ROLE, own=EVERY_ROLE),
+    "inbox-document-file": A(*EVERY_ROLE, own=EVERY_ROLE),
+    "exchange-jobs": A(AD),
+    "exchange-monitor": A(AD, M),
+    "exchange-monitor-csv": A(AD, M),
+    "exchange-charts": A(AD, M),
+    "exchange-webhook": A(P, H, S, C),
 }
 
 DECISION = {
@@ -174,6 +203,8 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/search"): A(C, query={"q": "Коваленко"}),
     ("GET", "/api/v1/change-reports"): A(P),
     ("GET", "/api/v1/change-reports/{report_id}"): A(P, own=(P,)),
+    ("GET", "/api/v1/exchange/jobs"): A(AD),
+    ("GET", "/api/v1/exchange/monitor"): A(AD, M),
 }
 
 
@@ -328,6 +359,9 @@ def _world(make_org: Any, make_user: Any) -> World:
         "decision_id": decision.pk,
         "report_id": 999_999,  # no change report exists: every allowed role is limited to its own
         "document_id": document.pk,
+        "fmt": "csv",
+        "organisation_id": provider.pk,
+        "user_id": other_provider_user.pk,
         "day": dt.date.today().isoformat(),
         "register": 999_999,  # likewise for a register
     }

@@ -77,6 +77,7 @@ PAGES: dict[str, Access] = {
     "desk-receipt-pdf": A(C, own=(C,)),
     "desk-cancel": A(C, own=(C,), method="POST", data={"reason": "помилка"}),
     "desk-shift": A(C),
+    "desk-shift-pdf": A(C),
     "desk-close-day": A(C, method="POST"),
     "provider-home": A(P),
     "provider-snapshot": A(P, own=(P,)),

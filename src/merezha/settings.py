@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "merezha.registers",
     "merezha.subsidies",
     "merezha.housing",
+    "merezha.desk",
     "merezha.exchange",
     "merezha.audit",
     "merezha.demo",

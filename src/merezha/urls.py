@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from merezha import views as city_views
 from merezha.api import api
 from merezha.core import views as core_views
 from merezha.organisations import views as org_views
@@ -15,15 +16,15 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("inbox/", core_views.inbox, name="inbox"),
-    path("inbox/<int:document_id>/acknowledge/", core_views.inbox_acknowledge_view, name="inbox-acknowledge"),
+    path("inbox/", org_views.inbox, name="inbox"),
+    path("inbox/<int:document_id>/acknowledge/", org_views.inbox_acknowledge_view, name="inbox-acknowledge"),
     path("favicon.ico", core_views.site_icon, name="site-icon"),
     path("verify/", core_views.certificate_verify_view, name="certificate-verify-form"),
     path("verify/<str:number>/", core_views.certificate_verify_view, name="certificate-verify"),
-    path("centre/", org_views.centre_home, name="centre-home"),
-    path("manager/", org_views.manager_home, name="manager-home"),
+    path("centre/", city_views.centre_home, name="centre-home"),
+    path("manager/", city_views.manager_home, name="manager-home"),
     path("", include("merezha.organisations.urls")),  # the centre's onboarding, organisation administrators
-    path("", include("merezha.search.urls")),  # the cashier's desk, before payments: it owns desk-home
+    path("", include("merezha.desk.urls")),  # the cashier's desk
     path("", include("merezha.providers.urls")),
     path("", include("merezha.payments.urls")),
     path("", include("merezha.registers.urls")),

@@ -80,21 +80,23 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     page.wait_for_url(re.compile(r"/desk/dwelling/\d+/$"))
 
     # pay two of three: rows are 1 rent (KVART), 2 heat (TEPLO), 3 water (VODO)
-    assert page.locator("#total").inner_text() == "1\u202f950,50"
+    assert page.locator("#total").inner_text() == "1\u202f950,50\u00a0UAH"
     page.keyboard.press("1")  # untick rent
     assert not page.locator("input[name=account][data-key='1']").is_checked()
     page.keyboard.press("e")  # the first ticked amount: heat
     page.keyboard.type("600,25")
+    page.keyboard.press("Tab")  # from amount to amount, past the next row's tick box
+    assert page.evaluate("() => document.activeElement.name") == f"amount_{city.accounts['W-0001'].pk}"
     page.keyboard.press("Escape")
     page.keyboard.press("t")
     page.keyboard.type("1100")
-    assert page.locator("#total").inner_text() == "1\u202f050,25"
-    assert page.locator("#change").inner_text() == "49,75"
+    assert page.locator("#total").inner_text() == "1\u202f050,25\u00a0UAH"
+    assert page.locator("#change").inner_text() == "49,75\u00a0UAH"
     page.keyboard.press("Escape")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/desk/payment/[0-9a-f-]+/$"))
-    assert page.locator("#receipt-total").inner_text() == "1\u202f050,25"
-    assert page.locator("#receipt-change").inner_text() == "49,75"
+    assert page.locator("#receipt-total").inner_text() == "1\u202f050,25\u00a0UAH"
+    assert page.locator("#receipt-change").inner_text() == "49,75\u00a0UAH"
     assert page.locator("table.lines tbody tr").count() == 2
 
     payment = Payment.objects.get()
@@ -140,8 +142,19 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     # the shift: one valid payment, one cancelled; close the day
     page.goto("/desk/shift/")
     assert page.locator("#shift-count").inner_text() == "1"
-    assert page.locator("#shift-total").inner_text() == "1\u202f050,25"
+    assert page.locator("#shift-total").inner_text() == "1\u202f050,25\u00a0UAH"
     assert page.locator("#shift-cancelled").inner_text() == "1"
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.locator("#close-day").focus()
+    page.keyboard.press("Enter")  # asked first; "no" leaves the day open
+    page.wait_for_timeout(500)
+    assert asked == [
+        f"Close the day {payment.operational_day.isoformat()}? The registers are issued to the providers "
+        "and the day's payments can no longer be cancelled."
+    ]
+    assert OperationalDay.objects.get(point=point).status == "open"
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#close-day").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#day-status:text('closed')")
@@ -162,3 +175,48 @@ def test_double_enter_takes_one_payment(cashier_page):
     page.wait_for_url(re.compile(r"/desk/dwelling/\d+/$"))
     page.reload()  # a fresh form: a new key
     assert Payment.objects.count() == 1
+
+
+@pytest.fixture
+def phone_page(browser, live_server, settings):
+    """A cashier signed in on a 390 px wide phone, in Ukrainian (the longer labels)."""
+    settings.LANGUAGE_CODE = "uk"
+    context = browser.new_context(
+        base_url=live_server.url, locale="uk-UA", viewport={"width": 390, "height": 844}
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    city = city_seed()
+    point = organisation_create(code="PT-07", name="Ощадбанк № 7", kind=OrgKind.PAYMENT_POINT)
+    user = user_create(username="olha", password="secret-pw-1", organisation=point, role=Role.CASHIER)
+    user.first_name, user.last_name = "Ольга", "Коваленко-Шевчук"
+    user.save(update_fields=["first_name", "last_name"])
+    page.goto("/login/")
+    page.fill("#id_username", "olha")
+    page.fill("#id_password", "secret-pw-1")
+    page.press("#id_password", "Enter")
+    page.wait_for_url(re.compile(r"/desk/$"))
+    yield page, city
+    context.close()
+
+
+def test_the_desk_fits_a_390_px_phone(phone_page):
+    """No page of the cashier's flow scrolls sideways at 390 px: search, card, receipt, shift."""
+    page, city = phone_page
+    widths = {}
+
+    def measure(name):
+        widths[name] = page.evaluate("() => document.documentElement.scrollWidth")
+
+    search(page, "Свободи 12")
+    measure("search")
+    page.goto(f"/desk/dwelling/{city.dwellings['0001'].pk}/")
+    measure("card")
+    page.fill("#tendered", "5000")
+    page.locator("#pay").click()  # a tap on Pay, with the tendered field still focused
+    page.wait_for_url(re.compile(r"/desk/payment/[0-9a-f-]+/$"))
+    measure("receipt")
+    assert "Решта" in page.locator("#receipt").inner_text()
+    page.goto("/desk/shift/")
+    measure("shift")
+    assert widths == {"search": 390, "card": 390, "receipt": 390, "shift": 390}

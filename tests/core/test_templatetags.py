@@ -7,7 +7,7 @@ from django.template import Context, Template
 from django.utils import translation
 
 from merezha.core.money import Money
-from merezha.core.templatetags.money import money
+from merezha.core.templatetags.money import money, uah
 from merezha.core.templatetags.names import name_of
 
 NNBSP = "\u202f"
@@ -56,3 +56,14 @@ def test_name_of():
         "lift",
         "water",
     )
+
+
+def test_uah_filter_puts_the_currency_after_the_amount(ukrainian):
+    assert (uah(Money(123456)), uah("48.80"), uah(None), uah("")) == (
+        f"1{NNBSP}234,56\u00a0грн",
+        "48,80\u00a0грн",
+        "",
+        "",
+    )
+    with translation.override("en"):
+        assert uah(Money(5)) == "0,05\u00a0UAH"

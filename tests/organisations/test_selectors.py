@@ -3,8 +3,7 @@
 import pytest
 
 from merezha.organisations.models import Service
-from merezha.organisations.selectors import home_figures, organisation_names, service_names
-from merezha.organisations.services import provider_service_add
+from merezha.organisations.selectors import organisation_count, organisation_names, service_names
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +22,8 @@ def test_organisation_names_of_the_codes_asked(make_org):
     assert organisation_names(codes=[]) == {}
 
 
-def test_a_providers_home_figures_name_its_services(make_user):
-    user = make_user("provider")
-    for code in ("water", "sewer"):
-        provider_service_add(provider=user.organisation, service=Service.objects.get(code=code))
-    assert home_figures(user=user) == [("Services", "Водовідведення, Водопостачання")]
+def test_organisation_count_counts_every_organisation(make_org):
+    before = organisation_count()
+    make_org("provider", code="VODO")
+    make_org("payment_point", code="P-01")
+    assert organisation_count() == before + 2

@@ -84,3 +84,20 @@ def test_admin_shows_a_provider_s_aliases_but_adds_none(client, make_user, make_
     assert "ХВП" in page
     assert 'name="service_aliases-0-alias"' not in page  # read-only
     assert 'id="service_aliases-empty"' not in page  # no form for a new one
+
+
+def test_city_home_pages_show_the_city_wide_figures(client, make_user, make_org, ukrainian):
+    from merezha.organisations.selectors import organisation_count
+
+    make_org("provider", code="VODO")
+    for role, name in ((Role.ADMIN, "centre-home"), (Role.MANAGER, "manager-home")):
+        client.force_login(make_user(role))
+        page = client.get(reverse(name)).content.decode()
+        assert f'<th>Організації</th><td class="num">{organisation_count()}</td>' in page
+        assert '<th>Житло</th><td class="num">0</td>' in page
+
+
+def test_city_home_pages_refuse_other_roles(client, make_user):
+    for role, name in ((Role.CASHIER, "centre-home"), (Role.PROVIDER, "manager-home")):
+        client.force_login(make_user(role))
+        assert client.get(reverse(name)).status_code == 403

@@ -75,3 +75,14 @@ def test_one_line_address_with_the_house_letter_apart_matches(sample_streets, tm
     registry_import(str(path), office=make_org(OrgKind.HOUSING_OFFICE, code="ZHEK-01"))
     m = dwelling_index_build().match_text(address)
     assert (m.status, m.dwelling_id) == (MatchStatus.MATCHED, Dwelling.objects.get().id)
+
+
+def test_register_counts_count_streets_and_only_active_dwellings_and_residents(block_house):
+    from merezha.registry.models import Person, Street
+    from merezha.registry.selectors import register_counts
+
+    Dwelling.objects.filter(office_ref="D6").update(is_active=False)
+    Person.objects.filter(surname="Петренко").update(is_active=False)
+    counts = register_counts()
+    assert (counts.streets, counts.dwellings, counts.residents) == (Street.objects.count(), 1, 1)
+    assert counts.streets > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,14 @@ PERIOD = dt.date(2026, 10, 1)
 THROUGH = dt.date(2026, 10, 31)
 TAX_ID = "1234567899"  # a valid РНОКПП (check digit)
 TAX_ID_2 = "2345678902"
+#: the application day the service tests check on
+ON = dt.date(2026, 11, 15)
+#: a heat account four months behind: 680 of July and 300 a month since, unpaid
+FOUR = {"2026-10": "300", "2026-09": "300", "2026-08": "300", "2026-07": "680"}
+
+
+def csv_upload(text: str) -> io.BytesIO:
+    return io.BytesIO(text.encode("utf-8"))
 
 
 def period(text: str) -> dt.date:

@@ -17,6 +17,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from merezha.core.roles import Role
+
+#: the sender code of what the hub itself sends (registers, discrepancy reports)
+HUB_SENDER = "hub"
+#: the roles whose users read their organisation's inbox (every organisation user)
+INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
+
 
 def _day(text: Any) -> str:
     """ "2026-12-07" → "07.12.2026" (as pages show dates); anything else as it is."""

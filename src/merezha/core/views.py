@@ -1,25 +1,19 @@
-"""Core pages: the organisation's inbox, the public certificate verification page, the site icon."""
+"""Core pages: the public certificate verification page and the site icon.
+
+The inbox pages are the organisations app's (`organisations.views`): they name the senders.
+"""
 
 from __future__ import annotations
 
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from merezha.core.certificates import certificate_verify
-from merezha.core.roles import Role
-from merezha.core.selectors import inbox_get, inbox_list
-from merezha.core.services import inbox_acknowledge
-from merezha.organisations.permissions import role_required
-from merezha.organisations.selectors import organisation_names
 
-#: the sender code of what the hub itself sends (registers, discrepancy reports)
-HUB_SENDER = "hub"
-INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER)
 #: The site icon: the letter М on the brand colour (browsers ask for /favicon.ico on every site).
 ICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -33,25 +27,6 @@ ICON_SVG = (
 def site_icon(request: HttpRequest) -> HttpResponse:
     """Public (anyone, no login): the site icon, for every page including the admin's."""
     return HttpResponse(ICON_SVG, content_type="image/svg+xml")
-
-
-@role_required(*INBOX_ROLES)
-def inbox(request: HttpRequest) -> HttpResponse:
-    """Any organisation user: documents addressed to the user's own organisation."""
-    documents = list(inbox_list(organisation_code=request.user.organisation.code)[:500])  # type: ignore[union-attr]
-    senders = {HUB_SENDER: _("Merezha")} | organisation_names(codes={d.sender_code for d in documents})
-    return render(request, "core/inbox.html", {"documents": documents, "senders": senders})
-
-
-@require_POST
-@role_required(*INBOX_ROLES)
-def inbox_acknowledge_view(request: HttpRequest, document_id: int) -> HttpResponse:
-    """Any organisation user: acknowledge a document of its own organisation (others: 404)."""
-    document = inbox_get(organisation_code=request.user.organisation.code, document_id=document_id)  # type: ignore[union-attr]
-    if document is None:
-        raise Http404
-    inbox_acknowledge(document=document, user=request.user)
-    return redirect("inbox")
 
 
 def certificate_verify_view(request: HttpRequest, number: str = "") -> HttpResponse:

@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from merezha.core.identifiers import parse_date
+from merezha.core.inbox import HUB_SENDER, INBOX_ROLES
 from merezha.core.roles import OrgKind, Role
 from merezha.core.selectors import inbox_get
 from merezha.core.services import inbox_mark_read
-from merezha.core.views import HUB_SENDER, INBOX_ROLES
 from merezha.exchange import charts
 from merezha.exchange.documents import document_file, document_formats, document_preview
 from merezha.exchange.selectors import (

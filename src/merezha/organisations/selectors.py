@@ -59,40 +59,9 @@ def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).select_related("issued_by")
 
 
-def home_figures(*, user: User) -> list[tuple[str, object]]:
-    """The few figures a role's home page opens with, scoped to the user's organisation."""
-    from django.utils.translation import gettext as _
-
-    from merezha.core.roles import Role
-    from merezha.registry.models import Building, Dwelling, Person, Street
-
-    org = user.organisation
-    if org is None:
-        return []
-    if user.role == Role.HOUSING:
-        return [
-            (_("Buildings"), Building.objects.filter(office=org).count()),
-            (_("Dwellings"), Dwelling.objects.filter(office=org, is_active=True).count()),
-            (_("Registered residents"), Person.objects.filter(dwelling__office=org, is_active=True).count()),
-        ]
-    if user.role == Role.PROVIDER:
-        return [
-            (
-                _("Services"),
-                ", ".join(
-                    ps.service.name or ps.service.code
-                    for ps in org.provider_services.select_related("service").order_by("service__code")
-                ),
-            )
-        ]
-    if user.role == Role.CASHIER:
-        return [(_("Payment point"), org.name), (_("Operator"), org.parent.name if org.parent else "")]
-    return [
-        (_("Organisations"), Organisation.objects.count()),
-        (_("Streets"), Street.objects.count()),
-        (_("Dwellings"), Dwelling.objects.filter(is_active=True).count()),
-        (_("Registered residents"), Person.objects.filter(is_active=True).count()),
-    ]
+def organisation_count() -> int:
+    """How many organisations the hub knows."""
+    return Organisation.objects.count()
 
 
 def service_names() -> dict[str, str]:

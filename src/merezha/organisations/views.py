@@ -1,15 +1,18 @@
-"""Home pages: every user lands on the home page of its role."""
+"""The home page every user lands on (its role's), and the organisation's inbox."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
+from merezha.core.inbox import HUB_SENDER, INBOX_ROLES
 from merezha.core.roles import Role
+from merezha.core.selectors import inbox_get, inbox_list
+from merezha.core.services import inbox_acknowledge
 from merezha.organisations.permissions import role_required
-from merezha.organisations.selectors import home_figures
+from merezha.organisations.selectors import organisation_names
 
 #: The URL name of each role's home page. An app that builds a role's pages points its role here.
 ROLE_HOME: dict[str, str] = {
@@ -31,34 +34,23 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect(ROLE_HOME[role])
     if request.user.is_superuser:
         return redirect("admin:index")
-    return render(
-        request, "organisations/home.html", {"title": _("No role assigned"), "figures": []}, status=403
-    )
+    return render(request, "home.html", {"title": _("No role assigned"), "figures": []}, status=403)
 
 
-def _role_home(request: HttpRequest, title: str, links: list[dict[str, str]] | None = None) -> HttpResponse:
-    figures = home_figures(user=request.user)  # type: ignore[arg-type]
-    return render(
-        request, "organisations/home.html", {"title": title, "figures": figures, "links": links or []}
-    )
+@role_required(*INBOX_ROLES)
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Any organisation user: documents addressed to the user's own organisation."""
+    documents = list(inbox_list(organisation_code=request.user.organisation.code)[:500])  # type: ignore[union-attr]
+    senders = {HUB_SENDER: _("Merezha")} | organisation_names(codes={d.sender_code for d in documents})
+    return render(request, "organisations/inbox.html", {"documents": documents, "senders": senders})
 
 
-@role_required(Role.ADMIN)
-def centre_home(request: HttpRequest) -> HttpResponse:
-    """Information centre administrators: the hub's figures and its tools."""
-    links = [
-        {"url": reverse("centre-organisations"), "label": _("Organisations")},
-        {"url": reverse("centre-tokens"), "label": _("API tokens")},
-        {"url": reverse("admin:index"), "label": _("Administration")},
-        {"url": reverse("registers-reconciliation"), "label": _("Reconciliation")},
-        {"url": reverse("subsidy-rule"), "label": _("Subsidy rule")},
-        {"url": reverse("debtors-export"), "label": _("Debtors")},
-        {"url": reverse("inbox"), "label": _("Inbox")},
-    ]
-    return _role_home(request, _("Information centre"), links)
-
-
-@role_required(Role.MANAGER)
-def manager_home(request: HttpRequest) -> HttpResponse:
-    """City management: city-wide figures and the debtors list."""
-    return _role_home(request, _("Management"), [{"url": reverse("debtors-export"), "label": _("Debtors")}])
+@require_POST
+@role_required(*INBOX_ROLES)
+def inbox_acknowledge_view(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Any organisation user: acknowledge a document of its own organisation (others: 404)."""
+    document = inbox_get(organisation_code=request.user.organisation.code, document_id=document_id)  # type: ignore[union-attr]
+    if document is None:
+        raise Http404
+    inbox_acknowledge(document=document, user=request.user)
+    return redirect("inbox")

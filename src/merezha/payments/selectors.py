@@ -145,7 +145,9 @@ def payment_get(*, payment_id: uuid.UUID | str, point_id: int) -> Payment | None
         return None
     return (
         Payment.objects.select_related("point", "cashier", "cancellation")
-        .prefetch_related("lines__account__service", "lines__provider")
+        .prefetch_related(
+            "lines__account__service", "lines__account__dwelling__building__street", "lines__provider"
+        )
         .filter(pk=pid, point_id=point_id)
         .first()
     )
@@ -180,10 +182,12 @@ class ShiftSummary:
     cancelled: int
     cancelled_total: Money
     by_provider: list[ProviderTotal] = field(default_factory=list)
+    cash_total: Money = Money(0)  # accepted, not cancelled, paid in cash
+    card_total: Money = Money(0)  # accepted, not cancelled, paid by card
 
 
 def shift_summary(*, point_id: int, day: dt.date, cashier_id: int | None = None) -> ShiftSummary:
-    """Count and total of the day's valid payments (by provider), and the cancellations."""
+    """Count and total of the day's valid payments (by provider, in cash and by card), and the cancellations."""
     payments = Payment.objects.filter(point_id=point_id, operational_day=day)
     if cashier_id is not None:
         payments = payments.filter(cashier_id=cashier_id)
@@ -193,6 +197,8 @@ def shift_summary(*, point_id: int, day: dt.date, cashier_id: int | None = None)
         t_valid=Sum("total", filter=Q(is_cancelled=False)),
         n_cancelled=Count("pk", filter=Q(is_cancelled=True)),
         t_cancelled=Sum("total", filter=Q(is_cancelled=True)),
+        t_cash=Sum("total", filter=Q(is_cancelled=False, method=Payment.Method.CASH)),
+        t_card=Sum("total", filter=Q(is_cancelled=False, method=Payment.Method.CARD)),
     )
     lines = PaymentLine.objects.filter(
         point_id=point_id, operational_day=day, payment__cancellation__isnull=True
@@ -223,6 +229,8 @@ def shift_summary(*, point_id: int, day: dt.date, cashier_id: int | None = None)
         cancelled=agg["n_cancelled"] or 0,
         cancelled_total=_money(agg["t_cancelled"]),
         by_provider=by_provider,
+        cash_total=_money(agg["t_cash"]),
+        card_total=_money(agg["t_card"]),
     )
 
 

@@ -122,3 +122,21 @@ def person_list(*, dwelling_id: int, active_only: bool = True) -> QuerySet[Perso
 
 def street_list() -> QuerySet[Street]:
     return Street.objects.prefetch_related("former_names")
+
+
+@dataclass(frozen=True)
+class RegisterCounts:
+    """The city's register in three figures (active dwellings and residents only)."""
+
+    streets: int
+    dwellings: int
+    residents: int
+
+
+def register_counts() -> RegisterCounts:
+    """The city-wide figures of the register, for the information centre's and management's pages."""
+    return RegisterCounts(
+        streets=Street.objects.count(),
+        dwellings=Dwelling.objects.filter(is_active=True).count(),
+        residents=Person.objects.filter(is_active=True).count(),
+    )

@@ -404,7 +404,7 @@ class BatchLine:
         return [f for f in self.figures or [] if f.debt]
 
 
-#: one account of an answer line's `figures` (`subsidies.services._figures_text`):
+#: one account of an answer line's `figures` (`subsidies.services.batch_check._figures_text`):
 #: `heat/TEPLO: debt 1580.01, overdue 680.01, months 4`, `… overdue ?, months >3 (exempt)`
 _FIGURE = re.compile(
     r"(?P<service>[^/;]+)/(?P<provider>[^;]+?): debt (?P<debt>-?\d+\.\d\d), "

@@ -5,6 +5,9 @@ interface language: the network's users are Ukrainian. The filter takes a `Money
 form `1234.56` that documents' payloads keep (`str(Money)`); files, the API and form fields keep the
 machine form and never go through it. No amount (None or "") is shown as the argument, empty by
 default (`{{ a.overdue|money:"?" }}`); a text that is not an amount is shown unchanged.
+
+`{{ amount|uah }}`: the same with the currency after it, `1 234,56 грн` (a no-break space before
+it), where a sum stands alone: the cashier's desk, receipts, shift totals. No amount shows nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import gettext as _
 
 from merezha.core.money import Money, MoneyError
 
@@ -30,3 +34,12 @@ def money(value: object, empty: str = "") -> object:
         except MoneyError:
             return value
     return value
+
+
+@register.filter(is_safe=True)
+def uah(value: object) -> object:
+    shown = money(value)
+    if shown == "":
+        return ""
+    # Translators: the hryvnia after an amount on pages and receipts (грн)
+    return f"{shown}\u00a0{_('UAH')}"

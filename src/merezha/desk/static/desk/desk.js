@@ -72,6 +72,8 @@
     var tendered = form.querySelector("#tendered");
     function amountOf(box) { return form.querySelector("input[name=amount_" + box.value + "]"); }
     function method() { var m = form.querySelector("input[name=method]:checked"); return m ? m.value : "cash"; }
+    var totals = form.querySelector(".totals");
+    var unit = totals && totals.dataset.unit ? "\u00a0" + totals.dataset.unit : "";
     function recompute() {
       var total = 0, ok = true;
       for (var i = 0; i < boxes.length; i++) {
@@ -81,13 +83,13 @@
         var k = kopecks(amountOf(boxes[i]).value);
         if (k === null) ok = false; else total += k;
       }
-      form.querySelector("#total").textContent = ok ? show(total) : "?";
+      form.querySelector("#total").textContent = ok ? show(total) + unit : "?";
       var change = "—";
       var cash = method() === "cash";
       if (tendered) tendered.disabled = !cash;
       if (cash && ok && tendered && tendered.value.trim()) {
         var t = kopecks(tendered.value);
-        change = t === null ? "?" : t < total ? "−" + show(total - t) : show(t - total);
+        change = t === null ? "?" : (t < total ? "−" + show(total - t) : show(t - total)) + unit;
       }
       form.querySelector("#change").textContent = change;
     }
@@ -148,5 +150,10 @@
     var form = document.getElementById("pay-form");
     if (form) payPage(form);
     if (document.getElementById("receipt") && document.getElementById("pdf")) receiptPage();
+    /* closing the day issues the registers and cannot be undone: ask first */
+    var close = document.getElementById("close-form");
+    if (close) close.addEventListener("submit", function (e) {
+      if (!window.confirm(close.dataset.confirm)) e.preventDefault();
+    });
   });
 })();

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.organisations.permissions import role_required
-from merezha.payments.selectors import payment_get, payment_list, shift_summary
+from merezha.payments.selectors import operational_day_for, payment_get, payment_list, shift_summary
 from merezha.payments.services import (
     IdempotencyConflict,
     PaymentError,
@@ -32,6 +32,7 @@ from merezha.payments.services import (
     payment_cancel,
     payment_create,
 )
+from merezha.registers.services import point_day_close
 from merezha.search.selectors import DwellingCard, dwelling_card_get, dwelling_search
 
 
@@ -45,9 +46,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the search box; with `?q=` the results are rendered in the page too."""
     query = request.GET.get("q", "")
     hits = dwelling_search(query=query, user=request.user) if query.strip() else []
-    return render(
-        request, "search/desk.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
-    )
+    return render(request, "desk/desk.html", {"query": query, "hits": hits, "searched": bool(query.strip())})
 
 
 @role_required(Role.CASHIER)
@@ -57,7 +56,7 @@ def desk_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     hits = dwelling_search(query=query, user=request.user) if query.strip() else []
     return render(
-        request, "search/_results.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
+        request, "desk/_results.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
     )
 
 
@@ -77,7 +76,8 @@ def _rows(card: DwellingCard, posted: dict[str, Any] | None = None) -> list[_Row
     for i, acc in enumerate(card.accounts, start=1):
         if posted is None:
             checked = acc.debt.is_positive()
-            amount = str(acc.debt) if acc.debt.is_positive() else ""
+            # the debt as the cashier types an amount: decimal comma, no grouping (`1200,50`)
+            amount = str(acc.debt).replace(".", ",") if acc.debt.is_positive() else ""
         else:
             checked = str(acc.account_id) in posted["selected"]
             amount = posted["amounts"].get(str(acc.account_id), "")
@@ -98,7 +98,7 @@ def _card_page(
 ) -> HttpResponse:
     return render(
         request,
-        "search/card.html",
+        "desk/card.html",
         {
             "card": card,
             "rows": rows,
@@ -221,11 +221,18 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
         cancellation = payment.cancellation
     except ObjectDoesNotExist:
         cancellation = None
+    lines = list(payment.lines.all())
     return {
         "payment": payment,
         "point": payment.point,
-        "lines": list(payment.lines.all()),
+        "lines": lines,
+        # the register's address of the dwelling paid for (not each provider's spelling of it)
+        "addresses": sorted({str(line.account.dwelling) for line in lines if line.account.dwelling_id}),
         "cancellation": cancellation,
+        # the form is offered only where the service would take it: a payment of the point's
+        # current operational day (a closed day is never current), not cancelled yet
+        "can_cancel": cancellation is None
+        and operational_day_for(point_id=payment.point_id) == payment.operational_day,
         "accepted_at": timezone.localtime(payment.accepted_at),
     }
 
@@ -233,22 +240,29 @@ def _receipt_context(request: HttpRequest, payment: Any) -> dict[str, Any]:
 @role_required(Role.CASHIER)
 @require_GET
 def desk_receipt(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
-    """Cashier (own point's payments only; others 404): the receipt, printable, with the cancel form."""
+    """Cashier (own point's payments only; others 404): the receipt, printable, with the cancel form
+    while the payment's operational day is the point's current, open one."""
     payment = _payment_or_404(request, payment_id)
-    return render(request, "search/receipt.html", _receipt_context(request, payment))
+    return render(request, "desk/receipt.html", _receipt_context(request, payment))
 
 
 @role_required(Role.CASHIER)
 @require_GET
 def desk_receipt_pdf(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
     """Cashier (own point's payments only; others 404): the receipt as PDF (WeasyPrint)."""
+    payment = _payment_or_404(request, payment_id)
+    context = _receipt_context(request, payment)
+    return _pdf(request, "desk/receipt_pdf.html", context, f"receipt-{payment.receipt}.pdf")
+
+
+def _pdf(request: HttpRequest, template: str, context: dict[str, Any], file_name: str) -> HttpResponse:
+    """A printed document of the desk (receipt, end-of-shift report) as PDF (WeasyPrint)."""
     from weasyprint import HTML
 
-    payment = _payment_or_404(request, payment_id)
-    html = render_to_string("search/receipt_pdf.html", _receipt_context(request, payment), request=request)
+    html = render_to_string(template, context, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="receipt-{payment.receipt}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="{file_name}"'
     return response
 
 
@@ -262,7 +276,7 @@ def desk_cancel(request: HttpRequest, payment_id: uuid.UUID) -> HttpResponse:
     except PaymentError as exc:
         context = _receipt_context(request, payment)
         context["cancel_error"] = str(exc)
-        return render(request, "search/receipt.html", context, status=400)
+        return render(request, "desk/receipt.html", context, status=400)
     messages.success(request, _("Payment %(receipt)s is cancelled.") % {"receipt": payment.receipt})
     return redirect("desk-receipt", payment_id=payment.pk)
 
@@ -279,27 +293,36 @@ def _day(request: HttpRequest) -> dt.date:
 @require_GET
 def desk_shift(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the day's payments at the point, the summary by provider, the day close."""
+    return render(request, "desk/shift.html", _shift_context(request))
+
+
+@role_required(Role.CASHIER)
+@require_GET
+def desk_shift_pdf(request: HttpRequest) -> HttpResponse:
+    """Cashier (own point): the end-of-shift report of a day as PDF, to print and sign."""
+    context = _shift_context(request)
+    context["printed_at"] = timezone.localtime()
+    return _pdf(
+        request, "desk/shift_pdf.html", context, f"shift-{context['point'].code}-{context['day']}.pdf"
+    )
+
+
+def _shift_context(request: HttpRequest) -> dict[str, Any]:
     point = _point(request)
     day = _day(request)
-    return render(
-        request,
-        "search/shift.html",
-        {
-            "day": day,
-            "point": point,
-            "summary": shift_summary(point_id=point.pk, day=day),
-            "mine": shift_summary(point_id=point.pk, day=day, cashier_id=request.user.pk),
-            "payments": payment_list(point_id=point.pk, day=day),
-        },
-    )
+    return {
+        "day": day,
+        "point": point,
+        "summary": shift_summary(point_id=point.pk, day=day),
+        "mine": shift_summary(point_id=point.pk, day=day, cashier_id=request.user.pk),
+        "payments": payment_list(point_id=point.pk, day=day),
+    }
 
 
 @role_required(Role.CASHIER)
 @require_POST
 def desk_close_day(request: HttpRequest) -> HttpResponse:
     """Cashier (own point only): close the point's operational day and issue that day's registers."""
-    from merezha.registers.services import point_day_close
-
     day = _day(request)
     try:
         result = point_day_close(point=_point(request), user=request.user, day=day)

@@ -1,4 +1,4 @@
-"""The `merezha import-registry` and `import-streets` commands."""
+"""The `merezha import-registry` command (organisations: it names a registered housing office)."""
 
 import io
 

@@ -1,5 +1,7 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
+import shutil
+import subprocess
 import uuid
 
 import pytest
@@ -41,6 +43,7 @@ URLS = [
     ("desk-home", []),
     ("desk-search", []),
     ("desk-shift", []),
+    ("desk-shift-pdf", []),
 ]
 
 
@@ -99,6 +102,9 @@ def test_card_shows_debts_staleness_masked_tax_ids_and_is_audited(desk, city, ca
     assert page.count('class="bad stale"') == 1
     for number, debt in (("W-0001", "450,00"), ("H-0001", "1\u202f200,50"), ("R-0001", "300,00")):
         assert number in page and debt in page
+    # the amount fields start at the debt, written with the comma as the page writes amounts
+    for account, typed in (("W-0001", "450,00"), ("H-0001", "1200,50"), ("R-0001", "300,00")):
+        assert f'name="amount_{city.accounts[account].pk}" value="{typed}"' in page
     # services read as people call them; the exchange code is the tooltip
     assert '<td title="water">Водопостачання</td>' in page and '<td title="heat">Опалення</td>' in page
     entry = AuditEntry.objects.get(action="dwelling_lookup")
@@ -199,7 +205,7 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert "olha" in page and "PT-01" in page
     assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
     assert '<td><span title="rent">Квартплата</span><br>' in page
-    assert '<th class="num" id="receipt-total">600,00</th>' in page
+    assert '<th class="num" id="receipt-total">600,00\u00a0UAH</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -240,8 +246,8 @@ def test_shift_summary_and_day_close(desk, city, point):
     page = desk.get(reverse("desk-shift")).content.decode()
     assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
-    assert 'id="shift-total">50,00<' in page
-    assert 'id="shift-cancelled">1<' in page and "(300,00)" in page
+    assert 'id="shift-total">50,00\u00a0UAH<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0UAH)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
@@ -258,3 +264,86 @@ def test_shift_day_status_in_words(desk, ukrainian):
 def test_short_cash_is_refused_in_ukrainian(desk, city, ukrainian):
     response = pay(desk, city, {"W-0001": "1500.50"}, tendered="50")
     assert "Отримано готівкою 50,00 — менше за суму платежу 1\u202f500,50." in response.content.decode()
+
+
+def test_receipt_in_ukrainian_says_reshta_and_hryvnias(desk, city, ukrainian):
+    pay(desk, city, {"W-0001": "450", "R-0001": "150"}, tendered="700")
+    payment = Payment.objects.get()
+    page = desk.get(reverse("desk-receipt", args=[payment.pk])).content.decode()
+    assert '<th class="num" id="receipt-total">600,00\u00a0грн</th>' in page
+    assert (
+        'Отримано від платника: 700,00\u00a0грн · Решта: <span id="receipt-change">100,00\u00a0грн</span>'
+        in page
+    )
+    assert "Зміна" not in page.split('id="receipt"')[1]  # the shift menu is "Зміна", the change is not
+    card = desk.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).content.decode()
+    assert 'data-unit="грн"' in card and 'Решта: <strong id="change">' in card
+    assert '<td class="num" data-label="Заборгованість">1\u202f200,50\u00a0грн</td>' in card  # heat, unpaid
+
+
+def test_no_cancel_form_once_the_day_is_closed(desk, city, point):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    receipt = reverse("desk-receipt", args=[payment.pk])
+    assert 'id="cancel-form"' in desk.get(receipt).content.decode()
+    desk.post(reverse("desk-close-day"), {"day": payment.operational_day.isoformat()})
+    assert OperationalDay.objects.get(point=point, day=payment.operational_day).status == "closed"
+    page = desk.get(receipt).content.decode()
+    assert 'id="cancel-form"' not in page and 'id="reason"' not in page
+    # a cancel posted from a page opened before the close is refused, and the reason is shown
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
+    assert response.status_code == 400
+    assert f"the operational day {payment.operational_day} is closed" in response.content.decode()
+    assert 'id="cancel-error"' in response.content.decode()
+    assert not Cancellation.objects.exists()
+
+
+def test_shift_shows_the_cashier_s_name_and_cash_and_card_subtotals(desk, city, cashier):
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "100"}, tendered="100")
+    pay(desk, city, {"H-0001": "200.50"}, method="card")
+    pay(desk, city, {"R-0001": "30"})
+    cancelled = Payment.objects.order_by("number").last()
+    desk.post(reverse("desk-cancel", args=[cancelled.pk]), {"reason": "mistake"})
+    page = desk.get(reverse("desk-shift")).content.decode()
+    assert 'id="shift-cash">100,00\u00a0UAH<' in page  # the cancelled cash payment is not counted
+    assert 'id="shift-card">200,50\u00a0UAH<' in page
+    assert 'id="shift-total">300,50\u00a0UAH<' in page
+    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0UAH" in page
+    assert page.count("<td>Ольга Мельник</td>") == 3 and "<td>olha</td>" not in page
+
+
+def test_receipt_shows_the_register_s_address_and_the_payer_not_the_provider_s_spelling(desk, city):
+    from merezha.providers.models import Account
+
+    # the heat provider writes the dwelling its own way (a former name, "кв." in the apartment)
+    Account.objects.filter(number="H-0001").update(street="ул. Комсомольська", apartment="кв. 1")
+    pay(desk, city, {"W-0001": "10", "H-0001": "20"})
+    page = desk.get(reverse("desk-receipt", args=[Payment.objects.get().pk])).content.decode()
+    assert '<p id="receipt-address">Address: <strong>вул. Свободи, 12, кв. 1</strong></p>' in page
+    assert "Комсомольська" not in page and "кв. кв." not in page
+    assert page.count('<span class="muted small payer">Коваленко Іван Петрович</span>') == 2
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="no pdftotext (poppler-utils) on PATH")
+def test_end_of_shift_report_pdf_has_the_day_s_figures_and_the_cashier(desk, city, cashier, ukrainian):
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "100"}, tendered="100")
+    pay(desk, city, {"H-0001": "200.50"}, method="card")
+    day = Payment.objects.first().operational_day
+    shift = desk.get(reverse("desk-shift")).content.decode()
+    assert f'href="{reverse("desk-shift-pdf")}?day={day.isoformat()}"' in shift
+    response = desk.get(reverse("desk-shift-pdf"), {"day": day.isoformat()})
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="shift-PT-01-{day.isoformat()}.pdf"'
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    assert lines[0] == "Звіт за зміну"
+    assert "Касир: Ольга Мельник" in lines
+    for expected in ("Платежі 2", "Готівка 100,00 грн", "Картка 200,50 грн", "Разом 300,50 грн"):
+        assert expected in lines, (expected, lines)
+    assert "Касир: ______________________ Ольга Мельник" in lines

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "merezha.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +65,7 @@ MIDDLEWARE = [
 #: API needs no sessions, CSRF tokens or messages (≈ 0.3 ms of every request).
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "merezha.core.middleware.RefuseNulMiddleware",
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "merezha.core.middleware.ApiUserMiddleware",
@@ -148,3 +150,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- HTTP and security limits (issue #20; docs/reference/security.md) ---
+#: The largest `offset` of a paged API list (merezha.api_params.Offset); beyond it 422.
+API_MAX_OFFSET = int(os.environ.get("API_MAX_OFFSET", "10000000"))

@@ -7,11 +7,12 @@ cookie) when the user has chosen one, and is Ukrainian (settings.LANGUAGE_CODE) 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 
 
@@ -38,4 +39,46 @@ class ApiUserMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.user = AnonymousUser()
+        return self.get_response(request)
+
+
+#: A NUL in a JSON string: the escape `\u0000` that is not itself an escaped backslash's text.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+#: Bodies read whole by Django or ninja before a view sees them: a NUL in them is refused here.
+_TEXT_BODIES = ("application/json", "application/x-www-form-urlencoded")
+
+
+def nul_in_request(request: HttpRequest) -> str:
+    """Where the request carries a NUL character ("" when nowhere): its path, its query string, or
+    a JSON or form body. PostgreSQL refuses NUL in text, so no such value may reach the database.
+    Files (multipart uploads) may hold NUL bytes: their readers check what they read."""
+    if "\x00" in request.path:
+        return "the path"
+    query = request.META.get("QUERY_STRING", "")
+    if "\x00" in query or "%00" in query:
+        return "the query string"
+    content_type = request.content_type or ""
+    if content_type in _TEXT_BODIES and request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        body = request.body
+        if b"\x00" in body or (
+            b"%00" in body if content_type != "application/json" else _JSON_NUL.search(body)
+        ):
+            return "the body"
+    return ""
+
+
+class RefuseNulMiddleware:
+    """400 for a request with a NUL character in its path, query string or JSON/form body (see
+    `nul_in_request`), before any view or database sees it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = nul_in_request(request)
+        if where:
+            detail = f"{where} contains a NUL character (%00), which no field accepts"
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": detail}, status=400)
+            return HttpResponseBadRequest(detail, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

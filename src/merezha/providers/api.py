@@ -16,6 +16,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
+from merezha.api_params import Limit1000, Limit10000, Offset
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.roles import Role
 from merezha.core.services import idempotency_key_clean
@@ -194,11 +195,9 @@ def snapshot_create(
 
 
 @router.get("/snapshots", response=list[SnapshotOut])
-def snapshot_index(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def snapshot_index(request: HttpRequest, limit: Limit1000 = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     """Provider operator, own organisation: its uploads, newest first."""
     user = _provider_user(request)
-    limit = max(1, min(limit, 1000))
-    offset = max(0, offset)
     return [_out(s) for s in snapshot_list(provider=user.organisation)[offset : offset + limit]]
 
 
@@ -210,7 +209,11 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> dict[str, Any]:
 
 @router.get("/snapshots/{snapshot_id}/discrepancies", response=DiscrepancyPageOut)
 def snapshot_discrepancies(
-    request: HttpRequest, snapshot_id: int, format: str = "json", limit: int = 1000, offset: int = 0
+    request: HttpRequest,
+    snapshot_id: int,
+    format: str = "json",
+    limit: Limit10000 = 1000,
+    offset: Offset = 0,
 ) -> Any:
     """Provider operator, own organisation: where this snapshot disagrees with the city register.
 
@@ -227,8 +230,6 @@ def snapshot_discrepancies(
     if format != "json":
         raise HttpError(422, f"unknown format {format!r}: json, csv or xlsx")
     qs = discrepancy_list(snapshot=snapshot)
-    limit = max(1, min(limit, 10000))
-    offset = max(0, offset)
     items = [
         {
             "line": d.line,

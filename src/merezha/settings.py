@@ -154,3 +154,5 @@ LOGGING = {
 # --- HTTP and security limits (issue #20; docs/reference/security.md) ---
 #: The largest `offset` of a paged API list (merezha.api_params.Offset); beyond it 422.
 API_MAX_OFFSET = int(os.environ.get("API_MAX_OFFSET", "10000000"))
+#: An Idempotency-Key is 1 to this many printable ASCII characters (at most 128, the column's width).
+IDEMPOTENCY_KEY_MAX_LENGTH = int(os.environ.get("IDEMPOTENCY_KEY_MAX_LENGTH", "128"))

@@ -18,12 +18,12 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from merezha.api_auth import require_role
-from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotency_key_of, idempotent
 from merezha.core.certificates import certificate_verify_url
 from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
-from merezha.core.services import IdempotencyConflict, IdempotencyKeyInvalid, idempotency_key_clean
+from merezha.core.services import IdempotencyConflict, idempotency_key_max_length
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
@@ -376,7 +376,8 @@ def _decision_out(d: SubsidyDecision) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "required": True,
                 "schema": {"type": "string"},
-                "description": "Required, 1 to 128 characters. A retry with the same key and body returns the "
+                "description": "Required, 1 to 128 printable ASCII characters (else 422). A retry with the "
+                "same key and body returns the "
                 "first decision (200); the same key with another body answers 409.",
             }
         ]
@@ -387,13 +388,13 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
     Requires an Idempotency-Key header: a retry with the same key and body returns the first answer
     (200); the same key with another body is refused (409)."""
     user = require_role(request, Role.SUBSIDY)
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key or len(key) > 128:
-        raise HttpError(400, "an Idempotency-Key header of 1 to 128 characters is required")
-    try:
-        idempotency_key_clean(key)
-    except IdempotencyKeyInvalid as exc:
-        raise HttpError(400, str(exc)) from None
+    key = idempotency_key_of(request)
+    if not key:
+        raise HttpError(
+            422,
+            f"an Idempotency-Key header of 1 to {idempotency_key_max_length()} printable ASCII "
+            "characters is required",
+        )
     try:
         decision, created = decision_submit(user=user, data=body.dict(), source="api", idempotency_key=key)
     except ImportRejected as exc:

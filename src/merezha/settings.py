@@ -156,3 +156,35 @@ LOGGING = {
 API_MAX_OFFSET = int(os.environ.get("API_MAX_OFFSET", "10000000"))
 #: An Idempotency-Key is 1 to this many printable ASCII characters (at most 128, the column's width).
 IDEMPOTENCY_KEY_MAX_LENGTH = int(os.environ.get("IDEMPOTENCY_KEY_MAX_LENGTH", "128"))
+#: Reverse proxies in front of the app servers that append to X-Forwarded-For (0: none, the client
+#: is REMOTE_ADDR). The address the throttles count by (merezha.api_auth.client_address, django-axes).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+#: Refused bearer tokens per client address within API_TOKEN_FAILURE_WINDOW seconds before every
+#: bearer request from it answers 429 (with Retry-After) until the window ends.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "20"))
+API_TOKEN_FAILURE_WINDOW = int(os.environ.get("API_TOKEN_FAILURE_WINDOW", "300"))
+#: The cache the throttles count in: per process by default; CACHE_BACKEND=database shares it between
+#: processes and servers (run `merezha createcachetable` once).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "merezha"}
+    if os.environ.get("CACHE_BACKEND", "locmem") == "locmem"
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "merezha_cache"}
+}
+
+# Login attempts (django-axes): a user name, or a client address, with LOGIN_FAILURE_LIMIT wrong
+# passwords is locked out for LOGIN_COOLOFF_MINUTES; a right password is refused meanwhile (429).
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per user and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)

@@ -224,3 +224,9 @@ if os.environ.get("CSP", "1") == "1":
             "frame-ancestors": ["'none'"],
         }
     }
+
+# Plausible dates (merezha.core.dates): operational days, certificates' "as of" dates and subsidy
+# decisions' periods are accepted from PLAUSIBLE_DAYS_BACK days before today to
+# PLAUSIBLE_DAYS_FORWARD days after it.
+PLAUSIBLE_DAYS_BACK = int(os.environ.get("PLAUSIBLE_DAYS_BACK", str(3 * 366)))
+PLAUSIBLE_DAYS_FORWARD = int(os.environ.get("PLAUSIBLE_DAYS_FORWARD", "366"))

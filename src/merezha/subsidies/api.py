@@ -20,6 +20,7 @@ from ninja.responses import Status
 from merezha.api_auth import require_role
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotency_key_of, idempotent
 from merezha.core.certificates import certificate_verify_url
+from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
@@ -135,9 +136,13 @@ def _date(text: str | None) -> dt.date:
     if not text:
         return timezone.localdate()
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    try:
+        return plausible_day_check(day)
+    except ImplausibleDate as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 def _family(text: str | None) -> str:

@@ -19,7 +19,6 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from merezha.core.dates import ImplausibleDate, plausible_day_check
-
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver

@@ -138,7 +138,7 @@ def certificate_issue_view(request: HttpRequest, dwelling_id: int) -> HttpRespon
     """SUBSIDY only: issue a numbered certificate of the household's payment status, then show its PDF."""
     form = CheckForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("subsidy-household", dwelling_id=dwelling_id)
     try:
         status = household_status(

@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from werkzeug.test import Client
@@ -32,7 +31,7 @@ from merezha.core.roles import Role
 from merezha.organisations.services import api_token_create
 from tests.payments.conftest import world  # noqa: F401 - the money loop's fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_connection")]
 
 #: Cases per operation in schemathesis's generated phase (each sent with every allowed role).
 FUZZ_EXAMPLES = 8
@@ -64,16 +63,6 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
 }
 ROLES = [Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER]
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """As Django's test client does: a request must not close the test's database connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

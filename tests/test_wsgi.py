@@ -7,8 +7,6 @@ import json
 import sys
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from merezha import wsgi
 from merezha.core.roles import Role
@@ -17,17 +15,7 @@ from merezha.payments.models import Payment
 from tests.payments.conftest import world  # noqa: F401 - the money loop's fixture
 from tests.servers import granian
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """As Django's test client does: a request must not close the test's database connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_connection")]
 
 
 def call(

@@ -2,7 +2,8 @@
 
 A page of a list is `limit` items from `offset`. Both are bounded in the schema, so ninja answers
 422 for a value outside the bounds before a route runs, and no number past the database's 64-bit
-integers reaches an OFFSET: `Offset` is 0 to settings.API_MAX_OFFSET, `LimitN` 1 to N.
+integers reaches an OFFSET: `Offset` is 0 to settings.API_MAX_OFFSET, `LimitN` 1 to N. `Id`
+bounds an id in a path the same way.
 """
 
 from __future__ import annotations
@@ -31,3 +32,7 @@ Offset = Annotated[
         description=f"0 to {settings.API_MAX_OFFSET}: how many items to skip",
     ),
 ]
+
+#: An object's id in a path: a positive 64-bit integer (a larger number is no id, and SQLite cannot
+#: even compare it with a foreign key column): 422 otherwise.
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -19,6 +19,7 @@ from ninja.responses import Status
 
 from merezha.api_auth import require_role
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotency_key_of, idempotent
+from merezha.api_params import Id
 from merezha.core.certificates import certificate_verify_url
 from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.identifiers import parse_date
@@ -451,7 +452,7 @@ def decision_one(request: HttpRequest, decision_id: int) -> dict[str, Any]:
 
 
 @router.get("/subsidy/decisions/{decision_id}/part")
-def decision_part(request: HttpRequest, decision_id: int) -> dict[str, Any]:
+def decision_part(request: HttpRequest, decision_id: Id) -> dict[str, Any]:
     """PROVIDER only: its own part of a decision delivered to it (the lines for its services), with the
     checksum of its inbox document. A decision not delivered to the caller's organisation: 404."""
     user = require_role(request, Role.PROVIDER)

@@ -14,9 +14,9 @@ from merezha.organisations.services import api_token_create
 from merezha.payments.models import Payment
 from tests.concurrency import at_once
 from tests.payments.conftest import world  # noqa: F401 - the money loop's fixture
-from tests.test_wsgi import _keep_the_test_connection, call  # noqa: F401 - the fixture is autouse
+from tests.test_wsgi import call
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_connection")]
 
 
 def _pay(body: dict, **headers: str) -> tuple[int, dict, dict, list[str]]:

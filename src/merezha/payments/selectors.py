@@ -100,6 +100,24 @@ def dwelling_accounts_with_debt(
     return out
 
 
+def dwelling_accounts_read(*, dwelling_id: int, user: Any, channel: str = "api") -> list[AccountDebt]:
+    """A person's look-up of a dwelling's accounts and debts (the card through the API): the same
+    rows as `dwelling_accounts_with_debt`, written to the audit log (`dwelling.accounts`)."""
+    from merezha.core.services import audit_record
+
+    debts = dwelling_accounts_with_debt(dwelling_id=dwelling_id)
+    audit_record(
+        user=user,
+        action="dwelling.accounts",
+        object_type="dwelling",
+        object_id=str(dwelling_id),
+        detail={"accounts": len(debts)},
+        channel=channel,
+        dwelling_ids=[dwelling_id],
+    )
+    return debts
+
+
 def account_debts(*, account_ids: list[int]) -> dict[int, Money]:
     """Current debt of each of the accounts (one aggregate query); unknown ids are left out."""
     if not account_ids:
@@ -113,14 +131,14 @@ def account_debts(*, account_ids: list[int]) -> dict[int, Money]:
 # --- payments -------------------------------------------------------------------------
 
 
-def payment_id_parse(value: Any) -> uuid.UUID | None:
+def payment_id_parse(value: object) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
 
 
-def payment_get(*, payment_id: Any, point_id: int) -> Payment | None:
+def payment_get(*, payment_id: uuid.UUID | str, point_id: int) -> Payment | None:
     """The payment when it was taken at this point; None otherwise (callers answer 404)."""
     pid = payment_id_parse(payment_id)
     if pid is None:

@@ -73,3 +73,17 @@ def sample_streets(db, samples):
     from merezha.registry.services import streets_import
 
     return streets_import(str(samples / "streets.csv"))
+
+
+@pytest.fixture
+def keep_the_test_connection():
+    """For requests through merezha.wsgi.application, as Django's test client does: a request must
+    not close the test's database connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

@@ -10,7 +10,11 @@ CONFLICT = {
     "detail": "this Idempotency-Key was used before for a different request: use a new key for a new request"
 }
 TOO_LONG = {"detail": "the Idempotency-Key header is 129 characters long: it must be 1 to 128 characters"}
-CONTROL = {"detail": "the Idempotency-Key header must not contain control characters"}
+EMPTY = {
+    "detail": "the Idempotency-Key header is empty: a key is 1 to 128 printable ASCII characters "
+    "(a key with other characters may reach the server as an empty header)"
+}
+CONTROL = {"detail": "the Idempotency-Key header must hold printable ASCII characters only (space to ~)"}
 
 
 def assert_replayed(first: Any, again: Any) -> None:

@@ -41,4 +41,4 @@ def test_every_write_route_is_known_and_documents_the_header():
             assert headers == {}
             continue
         assert headers["Idempotency-Key"]["required"] is how.startswith("required"), path
-        assert "1 to 128 characters" in headers["Idempotency-Key"]["description"], path
+        assert "1 to 128 printable ASCII characters" in headers["Idempotency-Key"]["description"], path

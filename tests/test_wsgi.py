@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
-import os
-import socket
-import subprocess
 import sys
-import time
 
 import pytest
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 
 from merezha import wsgi
 from merezha.core.roles import Role
 from merezha.organisations.services import api_token_create, api_token_revoke
 from merezha.payments.models import Payment
 from tests.payments.conftest import world  # noqa: F401 - the money loop's fixture
+from tests.servers import granian
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """As Django's test client does: a request must not close the test's database connection."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("keep_the_test_connection")]
 
 
 def call(
@@ -127,33 +111,8 @@ def test_a_payment_through_the_api_handler(world):  # noqa: F811
 def test_the_production_server_serves_the_application(tmp_path):
     """docs/how-to/deploy.md's command: granian runs merezha.wsgi:application (WSGI, threads), on a
     migrated embedded database, and keeps the connection alive between requests."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env |= {
-        "MEREZHA_HOME": str(tmp_path),
-        "DEBUG": "0",
-        "SECRET_KEY": "wsgi-test",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
-    subprocess.run([sys.executable, "-m", "merezha.cli", "migrate", "-v", "0"], env=env, check=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
-        + ["--workers", "1", "--blocking-threads", "4", "--log-level", "error", "merezha.wsgi:application"],
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-                conn.connect()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "granian did not start"
-                time.sleep(0.2)
+    with granian(tmp_path) as server:
+        conn = server.connection()
         conn.request("GET", "/api/v1/openapi.json")
         resp = conn.getresponse()
         assert (resp.status, json.loads(resp.read())["info"]["title"]) == (200, "Merezha API")
@@ -166,6 +125,3 @@ def test_the_production_server_serves_the_application(tmp_path):
         assert resp.status == 200 and b"csrfmiddlewaretoken" in resp.read()
         assert conn.sock is sock  # one connection for the three requests
         conn.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)

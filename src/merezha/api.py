@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 
-from merezha.api_auth import BearerAuth
+from merezha.api_auth import BearerAuth, TokensThrottled
 
 api = NinjaAPI(
     title="Merezha API",
@@ -16,6 +16,17 @@ api = NinjaAPI(
     auth=BearerAuth(),
     urls_namespace="api",
 )
+
+
+@api.exception_handler(TokensThrottled)
+def tokens_throttled(request: HttpRequest, exc: TokensThrottled) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {"detail": f"too many refused tokens from your address: try again in {exc.wait} s"},
+        status=429,
+    )
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 class MeOut(Schema):

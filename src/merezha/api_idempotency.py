@@ -26,20 +26,44 @@ from merezha.core.services import (
     IdempotencyKeyInvalid,
     idempotency_answer,
     idempotency_key_clean,
+    idempotency_key_max_length,
 )
 
 HEADER = "Idempotency-Key"
+
+#: The header as WSGI names it in request.META
+META_KEY = "HTTP_IDEMPOTENCY_KEY"
 
 #: The optional header of a write route, as the OpenAPI schema describes it.
 IdempotencyKeyHeader = Annotated[
     str,
     params.Header(
         alias=HEADER,
-        description="Optional, 1 to 128 characters. A retry with the same key and the same request returns "
+        description="Optional, 1 to 128 printable ASCII characters (settings.IDEMPOTENCY_KEY_MAX_LENGTH; "
+        "an empty header or any other character answers 422). "
+        "A retry with the same key and the same request returns "
         "the first answer (status and body) and changes nothing; the same key with another request "
         "answers 409. Keys are kept per organisation and route; a refused request keeps none.",
     ),
 ]
+
+
+def idempotency_key_of(request: HttpRequest) -> str:
+    """The request's Idempotency-Key, "" when it sent none; 422 naming the header for a key that is
+    empty (as granian passes a non-ASCII one), too long, or not printable ASCII."""
+    raw = request.META.get(META_KEY)
+    if raw is None:
+        return ""
+    if not raw.strip():
+        raise HttpError(
+            422,
+            f"the {HEADER} header is empty: a key is 1 to {idempotency_key_max_length()} printable ASCII "
+            "characters (a key with other characters may reach the server as an empty header)",
+        )
+    try:
+        return idempotency_key_clean(raw)
+    except IdempotencyKeyInvalid as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 def idempotent(
@@ -53,15 +77,13 @@ def idempotent(
 ) -> Status[Any]:
     """The answer of `write`, run once per Idempotency-Key of the caller's organisation on `route`.
 
-    `idempotency_key`: the header's value ("" when it is absent). `data`: what the request says
+    `idempotency_key`: the header's value as the route's parameter has it (the rule reads the header
+    itself, through `idempotency_key_of`, to tell an empty header from none). `data`: what the request says
     besides its path (the parsed body or form fields); `files`: its uploads, compared by name and
     SHA-256 of the content. The path is part of the request too.
     The caller checks the role first; a refusal (4xx, returned or raised) keeps no key.
     """
-    try:
-        key = idempotency_key_clean(idempotency_key)
-    except IdempotencyKeyInvalid as exc:
-        raise HttpError(422, str(exc)) from None
+    key = idempotency_key_of(request)
     if not key:
         return write()
     organisation_id = getattr(request.user, "organisation_id", None)

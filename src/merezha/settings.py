@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "merezha.core.middleware.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
 #: API needs no sessions, CSRF tokens or messages (≈ 0.3 ms of every request).
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "merezha.core.middleware.RefuseNulMiddleware",
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "merezha.core.middleware.ApiUserMiddleware",
@@ -139,6 +141,86 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- HTTP and security limits (issue #20; docs/reference/security.md) ---
+#: The largest `offset` of a paged API list (merezha.api_params.Offset); beyond it 422.
+API_MAX_OFFSET = int(os.environ.get("API_MAX_OFFSET", "10000000"))
+#: An Idempotency-Key is 1 to this many printable ASCII characters (at most 128, the column's width).
+IDEMPOTENCY_KEY_MAX_LENGTH = int(os.environ.get("IDEMPOTENCY_KEY_MAX_LENGTH", "128"))
+#: Reverse proxies in front of the app servers that append to X-Forwarded-For (0: none, the client
+#: is REMOTE_ADDR). The address the throttles count by (merezha.api_auth.client_address, django-axes).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+#: Refused bearer tokens per client address within API_TOKEN_FAILURE_WINDOW seconds before every
+#: bearer request from it answers 429 (with Retry-After) until the window ends.
+API_TOKEN_FAILURE_LIMIT = int(os.environ.get("API_TOKEN_FAILURE_LIMIT", "20"))
+API_TOKEN_FAILURE_WINDOW = int(os.environ.get("API_TOKEN_FAILURE_WINDOW", "300"))
+#: The cache the throttles count in: per process by default; CACHE_BACKEND=database shares it between
+#: processes and servers (run `merezha createcachetable` once).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "merezha"}
+    if os.environ.get("CACHE_BACKEND", "locmem") == "locmem"
+    else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "merezha_cache"}
+}
+
+# Login attempts (django-axes): a user name, or a client address, with LOGIN_FAILURE_LIMIT wrong
+# passwords is locked out for LOGIN_COOLOFF_MINUTES; a right password is refused meanwhile (429).
+INSTALLED_APPS.append("axes")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: per user and per address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
+# HTTPS (docs/how-to/deploy.md): HTTPS=1 when the site is served over TLS (directly or by a reverse
+# proxy that sets X-Forwarded-Proto): redirect plain HTTP, Secure cookies, HSTS.
+HTTPS = os.environ.get("HTTPS", "0") == "1"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = os.environ.get("HSTS_INCLUDE_SUBDOMAINS", "1") == "1"
+    SECURE_HSTS_PRELOAD = os.environ.get("HSTS_PRELOAD", "1") == "1"
+    if TRUSTED_PROXY_COUNT:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles, images and fonts from the
+# site itself only; no inline scripts (pages keep their CSS in <style>, hence 'unsafe-inline' for
+# styles alone); no plugins, no framing, forms post to the site. CSP=0 turns it off.
+if os.environ.get("CSP", "1") == "1":
+    INSTALLED_APPS.append("csp")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+    )
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": ["'self'"],
+            "script-src": ["'self'"],
+            "style-src": ["'self'", "'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
+            "font-src": ["'self'"],
+            "connect-src": ["'self'"],
+            "object-src": ["'none'"],
+            "base-uri": ["'self'"],
+            "form-action": ["'self'"],
+            "frame-ancestors": ["'none'"],
+        }
+    }
+
+# Plausible dates (merezha.core.dates): operational days, certificates' "as of" dates and subsidy
+# decisions' periods are accepted from PLAUSIBLE_DAYS_BACK days before today to
+# PLAUSIBLE_DAYS_FORWARD days after it.
+PLAUSIBLE_DAYS_BACK = int(os.environ.get("PLAUSIBLE_DAYS_BACK", str(3 * 366)))
+PLAUSIBLE_DAYS_FORWARD = int(os.environ.get("PLAUSIBLE_DAYS_FORWARD", "366"))
 
 
 # --- The exchange: scheduler, webhooks, monitor (merezha.exchange; docs/reference/scheduler.md) ---

@@ -46,17 +46,19 @@ def test_key_clean():
     assert idempotency_key_clean("") == ""
     assert idempotency_key_clean("   ") == ""
     assert idempotency_key_clean("x" * 128) == "x" * 128
-    assert idempotency_key_clean("ключ-1") == "ключ-1"
-    assert idempotency_key_clean("a\u00a0b c") == "a\u00a0b c"
+    assert idempotency_key_clean("a b~!") == "a b~!"
     with pytest.raises(IdempotencyKeyInvalid) as err:
         idempotency_key_clean("x" * 129)
     assert str(err.value) == (
         "the Idempotency-Key header is 129 characters long: it must be 1 to 128 characters"
     )
-    for bad in ("a\x00b", "a\nb", "a\x7fb", "a\x85b"):
+    for bad in ("a\x00b", "a\nb", "a\x7fb", "a\x85b", "ключ-1", "a\u00a0b", "Ð\xba-1"):
         with pytest.raises(IdempotencyKeyInvalid) as err:
             idempotency_key_clean(bad)
-        assert str(err.value) == "the Idempotency-Key header must not contain control characters"
+        assert (
+            str(err.value)
+            == "the Idempotency-Key header must hold printable ASCII characters only (space to ~)"
+        )
 
 
 def test_first_answer_is_kept_and_replayed_without_running_again():

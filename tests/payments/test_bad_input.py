@@ -64,7 +64,7 @@ def test_long_key_and_amounts(client, world):
         )
         assert (r.status_code, r.json()["detail"]) == (
             422,
-            "the Idempotency-Key header must not contain control characters",
+            "the Idempotency-Key header must hold printable ASCII characters only (space to ~)",
         )
     body["lines"][0]["amount"] = "1e30"
     r = client.post(

@@ -198,7 +198,7 @@ def test_decision_post_routes_four_documents_and_providers_acknowledge(client, f
         client.post(
             "/api/v1/subsidy/decisions", content_type="application/json", data=BODY, headers=h
         ).status_code
-        == 400
+        == 422
     )  # no key
     headers = {**h, "Idempotency-Key": "a-1"}
     r = client.post("/api/v1/subsidy/decisions", content_type="application/json", data=BODY, headers=headers)
@@ -324,7 +324,10 @@ def test_control_characters_never_reach_the_database(client, four, h):
     assert r.status_code == 201, r.content
     assert r.json()["decision"] == "A- 9"
     r = client.get("/api/v1/subsidy/debt-status?address=Шевченка%0010 кв 5", headers=h)
-    assert r.status_code == 200
+    assert (r.status_code, r.json()) == (
+        400,
+        {"detail": "the query string contains a NUL character (%00), which no field accepts"},
+    )
 
 
 # --- Idempotency-Key on the certificate, the batch check and the decisions upload ------------------
@@ -505,11 +508,22 @@ def test_decisions_upload_keys_of_two_offices_are_independent(client, four, h, m
 
 def test_decision_key_with_control_characters_or_too_long_is_refused(client, four, h):
     for key, detail in (
-        ("a\x00b", "the Idempotency-Key header must not contain control characters"),
-        ("a" * 129, "an Idempotency-Key header of 1 to 128 characters is required"),
+        ("a\x00b", "the Idempotency-Key header must hold printable ASCII characters only (space to ~)"),
+        ("a" * 129, "the Idempotency-Key header is 129 characters long: it must be 1 to 128 characters"),
+        ("ключ-1", "the Idempotency-Key header must hold printable ASCII characters only (space to ~)"),
+        (
+            " ",
+            "the Idempotency-Key header is empty: a key is 1 to 128 printable ASCII characters "
+            "(a key with other characters may reach the server as an empty header)",
+        ),
     ):
         r = client.post(
             "/api/v1/subsidy/decisions", content_type="application/json", data=BODY, headers=with_key(h, key)
         )
-        assert (r.status_code, r.json()) == (400, {"detail": detail})
+        assert (r.status_code, r.json()) == (422, {"detail": detail})
+    r = client.post("/api/v1/subsidy/decisions", content_type="application/json", data=BODY, headers=h)
+    assert (r.status_code, r.json()) == (
+        422,
+        {"detail": "an Idempotency-Key header of 1 to 128 printable ASCII characters is required"},
+    )
     assert SubsidyDecision.objects.count() == 0

@@ -44,6 +44,9 @@ TEMPLATES: tuple[str, ...] = (
     N_("tax id {value}: neither a РНОКПП nor a passport number"),
     N_("not a date: {value} (expected YYYY-MM-DD or DD.MM.YYYY)"),
     N_("not a period: {value} (expected YYYY-MM)"),
+    # plausible dates (core.dates)
+    N_("the date {date} is not plausible: it must be from {first} to {last}"),
+    N_("the period {period} is not plausible: it must be from {first} to {last}"),
     # the metadata of a snapshot (providers.services.snapshot_import)
     N_("the file is provider {code}'s snapshot, not {provider}'s"),
     N_("the file says {key} {value}, the upload says {given}"),

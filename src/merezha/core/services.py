@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -161,26 +162,34 @@ def idempotency_complete(*, claim: IdempotencyClaim, result_type: str, result_id
     row.save(update_fields=["result_type", "result_id"])
 
 
-#: An Idempotency-Key is 1 to this many characters (the column's width).
+#: The widest Idempotency-Key the column holds; settings.IDEMPOTENCY_KEY_MAX_LENGTH may be lower.
 IDEMPOTENCY_KEY_MAX_LENGTH = 128
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_PRINTABLE_ASCII = re.compile("[\x20-\x7e]*")
 
 
 class IdempotencyKeyInvalid(ValueError):
-    """An Idempotency-Key longer than 128 characters, or with a control character in it."""
+    """An Idempotency-Key that is not 1 to settings.IDEMPOTENCY_KEY_MAX_LENGTH printable ASCII characters."""
+
+
+def idempotency_key_max_length() -> int:
+    return min(int(settings.IDEMPOTENCY_KEY_MAX_LENGTH), IDEMPOTENCY_KEY_MAX_LENGTH)
 
 
 def idempotency_key_clean(value: str) -> str:
     """The key as given (surrounding blanks dropped); "" for a blank one, which the caller treats as
-    no key at all. Raises IdempotencyKeyInvalid for a key that could never be stored as it is."""
+    no key at all. Raises IdempotencyKeyInvalid unless the key is 1 to
+    settings.IDEMPOTENCY_KEY_MAX_LENGTH printable ASCII characters (space to tilde): the one rule
+    of every server, since HTTP servers differ in what they pass on of other bytes."""
     key = value.strip()
-    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+    maximum = idempotency_key_max_length()
+    if len(key) > maximum:
         raise IdempotencyKeyInvalid(
-            f"the Idempotency-Key header is {len(key)} characters long: it must be 1 to "
-            f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters"
+            f"the Idempotency-Key header is {len(key)} characters long: it must be 1 to {maximum} characters"
         )
-    if _CONTROL.search(key):
-        raise IdempotencyKeyInvalid("the Idempotency-Key header must not contain control characters")
+    if not _PRINTABLE_ASCII.fullmatch(key):
+        raise IdempotencyKeyInvalid(
+            "the Idempotency-Key header must hold printable ASCII characters only (space to ~)"
+        )
     return key
 
 

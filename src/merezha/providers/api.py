@@ -15,10 +15,10 @@ from ninja import File, Form, Header, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
-from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotency_key_of, idempotent
+from merezha.api_params import Limit1000, Limit10000, Offset
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.roles import Role
-from merezha.core.services import idempotency_key_clean
 from merezha.organisations.models import ServiceAlias
 from merezha.organisations.selectors import service_alias_list
 from merezha.organisations.services import ServiceAliasRefused, service_alias_add, service_alias_remove
@@ -158,7 +158,8 @@ def snapshot_create(
     idempotency_key: str = Header(
         "",
         alias="Idempotency-Key",
-        description="Optional, 1 to 128 characters. The same key with the same file and fields answers 200 "
+        description="Optional, 1 to 128 printable ASCII characters (an empty header or any other character "
+        "answers 422). The same key with the same file and fields answers 200 "
         "with the first upload's snapshot (as it is now); with another file or fields, 409.",
     ),
 ) -> Status:
@@ -167,14 +168,15 @@ def snapshot_create(
     `period` (YYYY-MM) and `payments_through` (YYYY-MM-DD) may be left out when a JSON file carries
     them. Answers 202 with the snapshot id and status; poll `GET /snapshots/{id}`. The same
     Idempotency-Key with the same file and fields answers 200 with the first upload's snapshot; with
-    another file or fields, 409; a key longer than 128 characters, 422.
+    another file or fields, 409; a key that is empty, longer than 128 characters or not printable
+    ASCII, 422.
     """
     user = _provider_user(request)
+    key = idempotency_key_of(request)
     try:
-        key = idempotency_key_clean(idempotency_key)
         period_date = parse_period(period) if period.strip() else None
         through = parse_date(payments_through) if payments_through.strip() else None
-    except ValueError as exc:  # IdempotencyKeyInvalid is one too
+    except ValueError as exc:
         raise HttpError(422, str(exc)) from None
     try:
         snapshot, is_new = snapshot_upload(
@@ -194,11 +196,9 @@ def snapshot_create(
 
 
 @router.get("/snapshots", response=list[SnapshotOut])
-def snapshot_index(request: HttpRequest, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def snapshot_index(request: HttpRequest, limit: Limit1000 = 100, offset: Offset = 0) -> list[dict[str, Any]]:
     """Provider operator, own organisation: its uploads, newest first."""
     user = _provider_user(request)
-    limit = max(1, min(limit, 1000))
-    offset = max(0, offset)
     return [_out(s) for s in snapshot_list(provider=user.organisation)[offset : offset + limit]]
 
 
@@ -210,7 +210,11 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> dict[str, Any]:
 
 @router.get("/snapshots/{snapshot_id}/discrepancies", response=DiscrepancyPageOut)
 def snapshot_discrepancies(
-    request: HttpRequest, snapshot_id: int, format: str = "json", limit: int = 1000, offset: int = 0
+    request: HttpRequest,
+    snapshot_id: int,
+    format: str = "json",
+    limit: Limit10000 = 1000,
+    offset: Offset = 0,
 ) -> Any:
     """Provider operator, own organisation: where this snapshot disagrees with the city register.
 
@@ -227,8 +231,6 @@ def snapshot_discrepancies(
     if format != "json":
         raise HttpError(422, f"unknown format {format!r}: json, csv or xlsx")
     qs = discrepancy_list(snapshot=snapshot)
-    limit = max(1, min(limit, 10000))
-    offset = max(0, offset)
     items = [
         {
             "line": d.line,

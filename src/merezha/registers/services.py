@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
@@ -192,6 +193,10 @@ def _money(value: Any) -> Money:
 def _check_day(day: dt.date) -> None:
     if day > timezone.localdate() + dt.timedelta(days=1):
         raise PaymentError(f"{day} is in the future: it cannot be closed yet")
+    try:
+        plausible_day_check(day)
+    except ImplausibleDate as exc:
+        raise PaymentError(str(exc)) from None
 
 
 def point_day_close(*, point: Organisation, user: Any, day: dt.date) -> DayCloseResult:

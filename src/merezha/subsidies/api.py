@@ -18,12 +18,14 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from merezha.api_auth import require_role
-from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
+from merezha.api_idempotency import IdempotencyKeyHeader, idempotency_key_of, idempotent
+from merezha.api_params import Id
 from merezha.core.certificates import certificate_verify_url
+from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
-from merezha.core.services import IdempotencyConflict, IdempotencyKeyInvalid, idempotency_key_clean
+from merezha.core.services import IdempotencyConflict, idempotency_key_max_length
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
 from merezha.organisations.models import User
@@ -136,9 +138,13 @@ def _date(text: str | None) -> dt.date:
     if not text:
         return timezone.localdate()
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from None
+    try:
+        return plausible_day_check(day)
+    except ImplausibleDate as exc:
+        raise HttpError(422, str(exc)) from None
 
 
 def _family(text: str | None) -> str:
@@ -381,7 +387,8 @@ def _decision_out(d: SubsidyDecision) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "required": True,
                 "schema": {"type": "string"},
-                "description": "Required, 1 to 128 characters. A retry with the same key and body returns the "
+                "description": "Required, 1 to 128 printable ASCII characters (else 422). A retry with the "
+                "same key and body returns the "
                 "first decision (200); the same key with another body answers 409.",
             }
         ]
@@ -392,13 +399,13 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
     Requires an Idempotency-Key header: a retry with the same key and body returns the first answer
     (200); the same key with another body is refused (409)."""
     user = require_role(request, Role.SUBSIDY)
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key or len(key) > 128:
-        raise HttpError(400, "an Idempotency-Key header of 1 to 128 characters is required")
-    try:
-        idempotency_key_clean(key)
-    except IdempotencyKeyInvalid as exc:
-        raise HttpError(400, str(exc)) from None
+    key = idempotency_key_of(request)
+    if not key:
+        raise HttpError(
+            422,
+            f"an Idempotency-Key header of 1 to {idempotency_key_max_length()} printable ASCII "
+            "characters is required",
+        )
     try:
         decision, created = decision_submit(user=user, data=body.dict(), source="api", idempotency_key=key)
     except ImportRejected as exc:
@@ -450,7 +457,7 @@ def decision_one(request: HttpRequest, decision_id: int) -> dict[str, Any]:
 
 
 @router.get("/subsidy/decisions/{decision_id}/part")
-def decision_part(request: HttpRequest, decision_id: int) -> dict[str, Any]:
+def decision_part(request: HttpRequest, decision_id: Id) -> dict[str, Any]:
     """PROVIDER only: its own part of a decision delivered to it (the lines for its services), with the
     checksum of its inbox document. A decision not delivered to the caller's organisation: 404."""
     user = require_role(request, Role.PROVIDER)

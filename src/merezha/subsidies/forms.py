@@ -8,7 +8,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.money import Money, MoneyError
+from merezha.core.reasons import reason_localise
 from merezha.subsidies.models import Exemption, FamilyType
 
 SERVICE_CODES = ("water", "sewer", "heat", "hot_water", "rent", "waste", "gas", "electricity", "lift")
@@ -32,6 +34,15 @@ class CheckForm(forms.Form):
         label=_("Application date"), required=False, input_formats=["%Y-%m-%d", "%d.%m.%Y"]
     )
     family_type = forms.ChoiceField(label=_("Family"), choices=FamilyType.choices, required=False)
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data.get("date")
+        if day is not None:
+            try:
+                plausible_day_check(day)
+            except ImplausibleDate as exc:
+                raise forms.ValidationError(reason_localise(str(exc))) from None
+        return day
 
     def on(self) -> Any:
         return self.cleaned_data.get("date") or timezone.localdate()

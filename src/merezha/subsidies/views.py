@@ -138,7 +138,8 @@ def certificate_issue_view(request: MemberRequest, dwelling_id: int) -> HttpResp
     """SUBSIDY only: issue a numbered certificate of the household's payment status, then show its PDF."""
     form = CheckForm(request.POST)
     if not form.is_valid():
-        raise Http404
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("subsidy-household", dwelling_id=dwelling_id)
     try:
         status = household_status(
             dwelling_id=dwelling_id, on=form.on(), family_type=form.family(), user=request.user

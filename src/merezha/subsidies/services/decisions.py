@@ -18,6 +18,7 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from merezha.core.dates import plausible_period_check
 from merezha.core.identifiers import parse_period, tax_id_normalise
 from merezha.core.imports import ImportRejected, ImportReport, columns_check, file_checksum
 from merezha.core.models import InboxDocument
@@ -217,8 +218,8 @@ def _validate_drafts(
         periods: dict[str, dt.date] = {}
         for column in ("period_from", "period_to"):
             try:
-                periods[column] = parse_period(d.head[column])
-            except ValueError as exc:
+                periods[column] = plausible_period_check(parse_period(d.head[column]))
+            except ValueError as exc:  # ImplausibleDate is one too
                 report.reject(d.line, column, str(exc))
         if len(periods) == 2 and periods["period_to"] < periods["period_from"]:
             report.reject(d.line, "period_to", _("the period ends before it starts"))

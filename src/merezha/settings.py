@@ -148,3 +148,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Settlement orders and bank statements (merezha.settlements, issue #19) ---
+INSTALLED_APPS += ["merezha.settlements"]
+#: Called inside the day close's transaction with registers= and day= (core.hooks.registers_issued).
+MEREZHA_AFTER_REGISTERS = ["merezha.settlements.services.settlement_orders_after_registers"]
+#: An order with no credit this many banking days (Mon–Fri) after its operational day is missing.
+SETTLEMENT_MISSING_AFTER_DAYS = int(os.environ.get("SETTLEMENT_MISSING_AFTER_DAYS", "2"))
+#: Credits are matched to orders of operational days at most this many days before their value date.
+SETTLEMENT_MATCH_WINDOW_DAYS = int(os.environ.get("SETTLEMENT_MATCH_WINDOW_DAYS", "60"))

@@ -3,9 +3,15 @@
 `settings.MEREZHA_AFTER_IMPORT` lists dotted paths of functions taking `report=` (an applied
 `ImportReport`); by default the cashier's search index refreshes the dwellings the import changed.
 Imports of the register and of provider snapshots call `imports_applied` after their transaction.
+
+`settings.MEREZHA_AFTER_REGISTERS` lists functions taking `registers=` and `day=`, called by
+`registers.services.registers_issue` inside the day close's transaction (`registers_issued`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -18,3 +24,12 @@ def imports_applied(*, report: ImportReport) -> None:
         return
     for path in getattr(settings, "MEREZHA_AFTER_IMPORT", []):
         import_string(path)(report=report)
+
+
+def registers_issued(*, registers: list[Any], day: dt.date) -> None:
+    """After a day close issued registers, inside its transaction: the functions listed in
+    `settings.MEREZHA_AFTER_REGISTERS` (by default the settlement orders of those registers)."""
+    if not registers:
+        return
+    for path in getattr(settings, "MEREZHA_AFTER_REGISTERS", []):
+        import_string(path)(registers=registers, day=day)

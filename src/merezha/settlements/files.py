@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO
 from xml.etree import ElementTree as ET
 
 from merezha.core.money import Money, MoneyError
@@ -232,7 +232,7 @@ def camt053_read(fh: IO[bytes]) -> StatementIn:
 
     Raises FormatError naming the element (Stmt n, Ntry n, path) or the line and column of broken XML.
     """
-    parser = ET.XMLPullParser(events=("start", "end"))
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     stmt = StatementIn(statement_id="", credits=[])
     root_seen = False
     stmt_no = entry_no = 0
@@ -241,13 +241,15 @@ def camt053_read(fh: IO[bytes]) -> StatementIn:
     try:
         for chunk in _xml_chunks(fh):
             parser.feed(chunk)
-            for event, elem in parser.read_events():
-                name = _local(elem.tag)  # type: ignore[union-attr]
+            for ev in parser.read_events():
+                event, elem = ev  # type: ignore[misc]  # start/end events are (event, element)
+                assert isinstance(elem, ET.Element)  # start/end events give elements
+                name = _local(elem.tag)
                 if event == "start":
                     depth_path.append(name)
                     if not root_seen:
                         root_seen = True
-                        ns = elem.tag[1:].split("}")[0] if elem.tag.startswith("{") else ""  # type: ignore[union-attr]
+                        ns = elem.tag[1:].split("}")[0] if elem.tag.startswith("{") else ""
                         if name != "Document" or not ns.startswith(
                             "urn:iso:std:iso:20022:tech:xsd:camt.053."
                         ):
@@ -275,9 +277,7 @@ def camt053_read(fh: IO[bytes]) -> StatementIn:
         parser.close()
     except ET.ParseError as exc:
         line, column = exc.position
-        raise FormatError(
-            f"broken XML: {exc.msg if hasattr(exc, 'msg') else exc}", line=line, column=str(column)
-        ) from None
+        raise FormatError(f"broken XML: {str(exc).split(':')[0]}", line=line, column=str(column)) from None
     if not root_seen:
         raise FormatError("the file is empty")
     if not stmt.statement_id:
@@ -438,7 +438,7 @@ def statement_csv_read(fh: IO[bytes], *, name: str = "statement.csv") -> Stateme
             account = row.get("account_iban", "").replace(" ", "").upper()
             if not account:
                 raise FormatError("account_iban is empty", line=line, column="account_iban")
-            dates = {}
+            dates: dict[str, dt.date | None] = {}
             for col in ("value_date", "booking_date"):
                 raw = row.get(col, "").strip()
                 if not raw:
@@ -455,7 +455,7 @@ def statement_csv_read(fh: IO[bytes], *, name: str = "statement.csv") -> Stateme
                     line=line,
                     account_iban=account,
                     amount=amount,
-                    value_date=dates["value_date"],  # type: ignore[arg-type]
+                    value_date=dates["value_date"] or dt.date.min,
                     booking_date=dates["booking_date"],
                     payer_iban=row.get("payer_iban", "").replace(" ", "").upper(),
                     payer_name=row.get("payer_name", "").strip()[:140],

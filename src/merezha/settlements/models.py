@@ -130,3 +130,6 @@ class SettlementMatch(models.Model):
     class Meta:
         ordering = ["order_id", "credit_id"]
         constraints = [models.UniqueConstraint(fields=["order", "credit"], name="uniq_settlement_match")]
+
+    def __str__(self) -> str:
+        return f"order {self.order_id} ← credit {self.credit_id}: {self.amount}"

@@ -305,3 +305,18 @@ def settlement_reconciliation_xlsx(*, rec: SettlementReconciliation, path: str) 
         ],
     )
     return len(rows)
+
+
+def settlement_scope(*, user: Any, provider_code: str) -> tuple[Organisation | None, bool]:
+    """Which provider `user` may see: (provider or None for all, allowed).
+
+    An admin sees any provider (or all when no code is given); a provider only its own — another's
+    code is not allowed (callers answer 404, as for an unknown code)."""
+    code = (provider_code or "").strip()
+    if getattr(user, "role", "") == "provider":
+        own = user.organisation
+        return (own, True) if code in ("", own.code) else (None, False)
+    if not code:
+        return None, True
+    found = Organisation.objects.filter(code=code, kind="provider").first()
+    return found, found is not None

@@ -25,7 +25,7 @@ from merezha.formats.errors import FormatError
 from merezha.organisations.locks import organisations_lock
 from merezha.organisations.models import Organisation, ProviderService, User
 from merezha.registers.models import Register, RegisterLine
-from merezha.settlements.files import CreditIn, statement_read
+from merezha.settlements.files import statement_read
 from merezha.settlements.models import (
     BankCredit,
     BankStatement,
@@ -196,7 +196,7 @@ def _orders_create(registers: list[Register]) -> list[SettlementOrder]:
             pts = sorted(g["points"])
             numbers[reg.provider_id] = (numbers.get(reg.provider_id) or 0) + 1
             orders.append(
-                SettlementOrder(
+                SettlementOrder(  # type: ignore[misc]  # MoneyField takes Money
                     provider_id=reg.provider_id,
                     number=numbers[reg.provider_id],
                     register=reg,
@@ -260,7 +260,7 @@ def statement_import(*, data: bytes, name: str = "", user: User | None = None) -
             raise SettlementError(f"credit {c.line}: the account {c.account_iban!r} is not a valid IBAN")
     provider_ids = _providers_of_accounts({c.account_iban for c in parsed.credits})
     if user is not None and getattr(user, "role", "") == "provider":
-        own = _accounts_of(user.organisation_id)
+        own = _accounts_of(int(user.organisation_id or 0))
         foreign = sorted({c.account_iban for c in parsed.credits} - own)
         if foreign:
             raise SettlementError(
@@ -287,7 +287,7 @@ def statement_import(*, data: bytes, name: str = "", user: User | None = None) -
         )
         credits = BankCredit.objects.bulk_create(
             [
-                BankCredit(
+                BankCredit(  # type: ignore[misc]  # MoneyField takes Money
                     statement=stmt,
                     line=c.line,
                     account_iban=c.account_iban,
@@ -394,7 +394,7 @@ def credits_match(*, credits: list[BankCredit]) -> list[SettlementMatch]:
         found = _match_one(credit, pool, paid)
         for order, amount, rule in found:
             paid[order.pk] += amount
-            out.append(SettlementMatch(order=order, credit=credit, amount=amount, rule=rule))
+            out.append(SettlementMatch(order=order, credit=credit, amount=amount, rule=rule))  # type: ignore[misc]
     return out
 
 

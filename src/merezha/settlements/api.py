@@ -51,7 +51,7 @@ class OrderOut(Schema):
     number: int
     end_to_end_id: str
     operational_day: dt.date
-    register: int
+    register_number: int
     payer: str
     payer_iban: str
     payee_iban: str
@@ -127,7 +127,7 @@ def orders_list(request: HttpRequest, day: dt.date, provider: str = "") -> list[
             "number": s.order.number,
             "end_to_end_id": s.order.end_to_end_id,
             "operational_day": s.order.operational_day,
-            "register": s.order.register_number,
+            "register_number": s.order.register_number,
             "payer": s.order.payer.code,
             "payer_iban": s.order.payer_iban,
             "payee_iban": s.order.payee_iban,

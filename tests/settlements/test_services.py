@@ -289,3 +289,32 @@ def test_a_provider_imports_only_credits_to_its_own_accounts(city, closed_day):
         statement_import(data=a.encode(), user=city.users["VODA"])
     assert "not yours" in str(exc.value)
     assert statement_import(data=a.encode(), user=city.users["TEPLO"]).created
+
+
+def test_days_closed_without_the_hook_get_their_orders_later(city, settings):
+    from merezha.settlements.models import SettlementOrder
+    from merezha.settlements.selectors import settlement_status_by_provider
+    from merezha.settlements.services import settlement_orders_issue
+
+    settings.MEREZHA_AFTER_REGISTERS = []
+    from merezha.payments.services import PaymentLineIn, payment_create
+    from merezha.registers.services import days_close
+    from tests.payments.conftest import at
+
+    payment_create(
+        cashier=city.cashiers["P001"],
+        point=city.points["P001"],
+        lines=[PaymentLineIn(account_id=city.accounts["heat"].pk, amount=Money.parse("12.34"))],
+        method="cash",
+        tendered=None,
+        idempotency_key="late",
+        now=at(DAY.isoformat(), 10),
+    )
+    days_close(day=DAY)
+    assert SettlementOrder.objects.count() == 0
+    issued = settlement_orders_issue(day=DAY)
+    assert [(o.provider.code, o.number, str(o.amount)) for o in issued] == [("TEPLO", 1, "12.34")]
+    assert settlement_orders_issue(day=DAY) == []
+    assert settlement_status_by_provider(day=DAY, today=LATER) == {
+        "TEPLO": {"matched": 0, "partial": 0, "missing": 1, "pending": 0}
+    }

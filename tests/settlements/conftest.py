@@ -86,21 +86,27 @@ def city(db, make_org, make_user) -> City:
     return c
 
 
+def take(city: City, code: str, service: str, amount: str, *, day: dt.date = DAY) -> Any:
+    """One cash payment of `amount` for `service` at point `code` on `day`."""
+    from merezha.payments.services import PaymentLineIn, payment_create
+
+    return payment_create(
+        cashier=city.cashiers[code],
+        point=city.points[code],
+        lines=[PaymentLineIn(account_id=city.accounts[service].pk, amount=Money.parse(amount))],
+        method="cash",
+        tendered=None,
+        idempotency_key=f"s-{next(_n)}",
+        now=at(day.isoformat(), 11),
+    )
+
+
 @pytest.fixture
 def closed_day(city):
     """Every point's payments of DAY taken, and DAY closed network-wide (registers and orders issued)."""
-    from merezha.payments.services import PaymentLineIn, payment_create
     from merezha.registers.services import days_close
 
     for code, lines in TAKINGS.items():
         for service, amount in lines.items():
-            payment_create(
-                cashier=city.cashiers[code],
-                point=city.points[code],
-                lines=[PaymentLineIn(account_id=city.accounts[service].pk, amount=Money.parse(amount))],
-                method="cash",
-                tendered=None,
-                idempotency_key=f"s-{next(_n)}",
-                now=at(DAY.isoformat(), 11),
-            )
+            take(city, code, service, amount)
     return days_close(day=DAY)

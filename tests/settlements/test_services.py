@@ -8,7 +8,7 @@ import io
 import pytest
 
 from merezha.core.money import Money
-from tests.settlements.conftest import DAY, iban
+from tests.settlements.conftest import DAY, iban, take
 
 NS_CAMT = "{urn:iso:std:iso:20022:tech:xsd:camt.053.001.08}"
 LATER = DAY + dt.timedelta(days=30)
@@ -174,23 +174,13 @@ def test_statement_with_a_missing_a_short_and_an_unexpected_credit(city, closed_
 
 def test_a_transfer_merging_two_days_and_a_purpose_cut_at_140(city, closed_day):
     """P001 pays its water of two days in one transfer whose purpose names both registers, cut."""
-    from merezha.payments.services import PaymentLineIn, payment_create
     from merezha.registers.services import days_close
     from merezha.settlements.files import CreditIn, statement_csv_write
     from merezha.settlements.selectors import order_states, settlement_orders
     from merezha.settlements.services import statement_import
-    from tests.payments.conftest import at
 
     day2 = DAY + dt.timedelta(days=1)
-    payment_create(
-        cashier=city.cashiers["P001"],
-        point=city.points["P001"],
-        lines=[PaymentLineIn(account_id=city.accounts["water"].pk, amount=Money.parse("25.50"))],
-        method="cash",
-        tendered=None,
-        idempotency_key="day2",
-        now=at(day2.isoformat(), 12),
-    )
+    take(city, "P001", "water", "25.50", day=day2)
     days_close(day=day2)
     water = city.ibans["VODA:water"]
     o1 = _orders()[("VODA", "P001", water)]
@@ -297,19 +287,9 @@ def test_days_closed_without_the_hook_get_their_orders_later(city, settings):
     from merezha.settlements.services import settlement_orders_issue
 
     settings.MEREZHA_AFTER_REGISTERS = []
-    from merezha.payments.services import PaymentLineIn, payment_create
     from merezha.registers.services import days_close
-    from tests.payments.conftest import at
 
-    payment_create(
-        cashier=city.cashiers["P001"],
-        point=city.points["P001"],
-        lines=[PaymentLineIn(account_id=city.accounts["heat"].pk, amount=Money.parse("12.34"))],
-        method="cash",
-        tendered=None,
-        idempotency_key="late",
-        now=at(DAY.isoformat(), 10),
-    )
+    take(city, "P001", "heat", "12.34", day=DAY)
     days_close(day=DAY)
     assert SettlementOrder.objects.count() == 0
     issued = settlement_orders_issue(day=DAY)

@@ -13,13 +13,11 @@ Who may call what:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 import tempfile
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from django.utils import timezone
 from ninja import File, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -28,16 +26,15 @@ from merezha.api_auth import require_role
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
-from merezha.settlements.files import orders_csv_write, pain001_write
 from merezha.settlements.selectors import (
-    order_rows,
     order_states,
     settlement_orders,
+    settlement_orders_file,
     settlement_reconciliation,
     settlement_reconciliation_xlsx,
     settlement_scope,
 )
-from merezha.settlements.services import SettlementError, banking_days_after, statement_import
+from merezha.settlements.services import SettlementError, statement_import
 
 router = Router(tags=["settlement"])
 
@@ -151,30 +148,22 @@ def orders_file(request: HttpRequest, day: dt.date, format: str = "pain001", pro
     scope = _scope(request, provider)
     if format not in ("pain001", "csv"):
         return Status(422, {"detail": f"unknown format {format!r}: use pain001 or csv"})
-    rows = order_rows(orders=settlement_orders(day=day, provider_id=scope.pk if scope else None))
     who = scope.code if scope else "all"
-    if format == "pain001":
-        buf = io.BytesIO()
-        pain001_write(
-            buf,
-            message_id=f"MRZ-{day:%Y%m%d}-{who}",
-            orders=rows,
-            created=timezone.now(),
-            execution=banking_days_after(day, 1),
-        )
-        buf.seek(0)
-        return FileResponse(
-            buf, as_attachment=True, filename=f"settlement-{who}-{day}.xml", content_type="application/xml"
-        )
-    fd, path = tempfile.mkstemp(suffix=".csv")
+    suffix = "xml" if format == "pain001" else "csv"
+    fd, path = tempfile.mkstemp(suffix="." + suffix)
     os.close(fd)
     try:
-        orders_csv_write(path, orders=rows)
+        settlement_orders_file(
+            day=day, provider_id=scope.pk if scope else None, fmt=format, path=path, name=who
+        )
         fh = open(path, "rb")  # noqa: SIM115  (closed by the response)
     finally:
-        os.unlink(path)
+        os.unlink(path)  # the open handle keeps the data readable
     return FileResponse(
-        fh, as_attachment=True, filename=f"settlement-{who}-{day}.csv", content_type="text/csv"
+        fh,
+        as_attachment=True,
+        filename=f"settlement-{who}-{day}.{suffix}",
+        content_type="application/xml" if suffix == "xml" else "text/csv",
     )
 
 

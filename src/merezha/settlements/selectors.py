@@ -320,3 +320,21 @@ def settlement_scope(*, user: Any, provider_code: str) -> tuple[Organisation | N
         return None, True
     found = Organisation.objects.filter(code=code, kind="provider").first()
     return found, found is not None
+
+
+def settlement_orders_file(*, day: dt.date, provider_id: int | None, fmt: str, path: str, name: str) -> int:
+    """Write the day's payable orders (of one provider, if given) as pain.001 (fmt "pain001") or
+    CSV (fmt "csv") to `path`; `name` goes into the pain.001 message id. Returns the order count."""
+    from merezha.settlements.files import orders_csv_write, pain001_write
+
+    rows = order_rows(orders=settlement_orders(day=day, provider_id=provider_id))
+    if fmt == "csv":
+        return orders_csv_write(path, orders=rows)
+    with open(path, "wb") as fh:
+        return pain001_write(
+            fh,
+            message_id=f"MRZ-{day:%Y%m%d}-{name}",
+            orders=rows,
+            created=timezone.now(),
+            execution=banking_days_after(day, 1),
+        )

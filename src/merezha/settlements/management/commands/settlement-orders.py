@@ -1,12 +1,10 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from merezha.core.identifiers import parse_date
-from merezha.settlements.files import orders_csv_write, pain001_write
-from merezha.settlements.selectors import order_rows, settlement_orders
-from merezha.settlements.services import banking_days_after, settlement_orders_issue
+from merezha.settlements.selectors import settlement_orders, settlement_orders_file
+from merezha.settlements.services import settlement_orders_issue
 
 
 class Command(BaseCommand):
@@ -32,18 +30,8 @@ class Command(BaseCommand):
         out = options.get("out")
         if not out:
             return
-        rows = order_rows(orders=orders)
-        if out.endswith(".csv"):
-            orders_csv_write(out, orders=rows)
-        elif out.endswith(".xml"):
-            with open(out, "wb") as fh:
-                pain001_write(
-                    fh,
-                    message_id=f"MRZ-{day:%Y%m%d}-all",
-                    orders=rows,
-                    created=timezone.now(),
-                    execution=banking_days_after(day, 1),
-                )
-        else:
+        if not out.endswith((".xml", ".csv")):
             raise CommandError("--out must end in .xml (pain.001) or .csv")
-        self.stdout.write(f"wrote {len(rows)} order(s) to {out}")
+        fmt = "csv" if out.endswith(".csv") else "pain001"
+        n = settlement_orders_file(day=day, provider_id=None, fmt=fmt, path=out, name="all")
+        self.stdout.write(f"wrote {n} order(s) to {out}")

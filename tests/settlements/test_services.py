@@ -298,3 +298,30 @@ def test_days_closed_without_the_hook_get_their_orders_later(city, settings):
     assert settlement_status_by_provider(day=DAY, today=LATER) == {
         "TEPLO": {"matched": 0, "partial": 0, "missing": 1, "pending": 0}
     }
+
+
+def test_a_row_is_in_order_once_acknowledged_and_credited(city, closed_day):
+    from merezha.registers.models import Register
+    from merezha.registers.services import register_acknowledge
+    from merezha.settlements.selectors import settlement_reconciliation
+    from merezha.settlements.services import statement_import
+
+    heat = city.ibans["TEPLO:heat"]
+    csv = (
+        "statement_id;account_iban;value_date;amount;payer_iban;purpose\r\n"
+        f"A-1;{heat};2026-11-03;1000.00;{iban(11)};згідно реєстру № 1 від 02.11.2026, пункт P001\r\n"
+    )
+    statement_import(data=csv.encode())
+
+    def p001():
+        rec = settlement_reconciliation(day=DAY, provider=city.providers["TEPLO"], today=LATER)
+        return next(r for r in rec.rows if r.payer == "P001")
+
+    row = p001()
+    assert (row.acknowledged, row.status, row.ok, row.problem) == ("delivered", "matched", False, False)
+    register_acknowledge(
+        register=Register.objects.get(provider=city.providers["TEPLO"]), user=city.users["TEPLO"]
+    )
+    row = p001()
+    assert (row.takings, row.registered, row.ordered, row.credited) == (Money.parse("1000.00"),) * 4
+    assert (row.acknowledged, row.status, row.ok) == ("acknowledged", "matched", True)

@@ -141,6 +141,11 @@ class SettlementRow:
     status: str = "no_order"  # matched / partial / missing / pending / no_order
 
     @property
+    def problem(self) -> bool:
+        """Money short or late, or a register that does not match the points (not just unacknowledged)."""
+        return self.takings != self.registered or self.status in ("missing", "partial", "no_order")
+
+    @property
     def ok(self) -> bool:
         return (
             self.takings == self.registered
@@ -161,6 +166,7 @@ class SettlementReconciliation:
         return sum(1 for r in self.rows if r.status == status)
 
 
+_ACK_RANK = {"delivered": 0, "read": 1, "acknowledged": 2}
 _WORST = {"missing": 0, "partial": 1, "pending": 2, "no_order": 3, "matched": 4}
 
 
@@ -189,9 +195,8 @@ def settlement_reconciliation(
             row.registers.append(o.register_number)
         reg = regs[o.register_id]
         doc_status = reg.document.status if reg.document else "delivered"
-        row.acknowledged = (
-            doc_status if not row.acknowledged or doc_status != "acknowledged" else row.acknowledged
-        )
+        if not row.acknowledged or _ACK_RANK[doc_status] < _ACK_RANK[row.acknowledged]:
+            row.acknowledged = doc_status  # the least advanced of the row's registers
         row.ordered += o.amount
         row.commission += o.commission
         row.credited += st.paid

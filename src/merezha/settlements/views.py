@@ -114,7 +114,7 @@ def statement_upload(request: MemberRequest) -> HttpResponse:
     if result.created:
         messages.success(
             request,
-            _("Statement %(id)s imported: %(matched)s credits matched, %(unexpected)s unexpected.")
+            _("Statement %(id)s imported: matched %(matched)s, unexpected %(unexpected)s.")
             % {
                 "id": result.statement.statement_id,
                 "matched": result.matched,

@@ -34,7 +34,7 @@ from merezha.settlements.selectors import (
     settlement_reconciliation_xlsx,
     settlement_scope,
 )
-from merezha.settlements.services import SettlementError, statement_import
+from merezha.settlements.services import STATEMENT_MAX_BYTES, SettlementError, statement_import
 
 router = Router(tags=["settlement"])
 
@@ -178,6 +178,9 @@ def statements_upload(
     before (nothing changes); a refused file answers 422 with the reason and changes nothing."""
     user = require_role(request, Role.ADMIN, Role.PROVIDER)
     name = file.name or "statement"
+
+    if file.size is not None and file.size > STATEMENT_MAX_BYTES:
+        return Status(422, {"detail": f"the file is larger than {STATEMENT_MAX_BYTES // (1024 * 1024)} MB"})
 
     def write() -> Status[dict[str, Any]]:
         file.seek(0)

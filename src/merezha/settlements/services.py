@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 from schwifty import IBAN
@@ -35,6 +35,8 @@ from merezha.settlements.models import (
 )
 
 PURPOSE_MAX = 140
+#: a statement larger than this is refused (a day of 720 credits is about 1 MB)
+STATEMENT_MAX_BYTES = 20 * 1024 * 1024
 PURPOSE_TEXT = "Оплата за житлово-комунальні послуги згідно реєстру № {number} від {day}, {who}"
 
 
@@ -245,6 +247,8 @@ def statement_import(*, data: bytes, name: str = "", user: User | None = None) -
     statement id with other content is refused. A provider's user may import only credits to its
     own accounts. Any fault refuses the whole file (SettlementError naming where).
     """
+    if len(data) > STATEMENT_MAX_BYTES:
+        raise SettlementError(f"the file is larger than {STATEMENT_MAX_BYTES // (1024 * 1024)} MB")
     checksum = hashlib.sha256(data).hexdigest()
     existing = BankStatement.objects.filter(checksum=checksum).first()
     if existing is not None:
@@ -255,6 +259,8 @@ def statement_import(*, data: bytes, name: str = "", user: User | None = None) -
         fmt, parsed = statement_read(data, name=name)
     except FormatError as exc:
         raise SettlementError(str(exc)) from None
+    if len(parsed.statement_id) > 64:
+        raise SettlementError(f"the statement id is longer than 64 characters: {parsed.statement_id[:70]!r}")
     for c in parsed.credits:
         if not iban_normal(c.account_iban):
             raise SettlementError(f"credit {c.line}: the account {c.account_iban!r} is not a valid IBAN")
@@ -266,44 +272,52 @@ def statement_import(*, data: bytes, name: str = "", user: User | None = None) -
             raise SettlementError(
                 f"the statement has credits to accounts that are not yours: {', '.join(foreign)}"
             )
-    with transaction.atomic():
-        # one matcher per provider at a time: the orders' remaining amounts are read under this lock
-        organisations_lock(organisation_ids=provider_ids)
-        if BankStatement.objects.filter(checksum=checksum).exists():  # a concurrent twin won
-            return StatementResult(statement=BankStatement.objects.get(checksum=checksum), created=False)
-        if BankStatement.objects.filter(statement_id=parsed.statement_id).exists():
+    try:
+        with transaction.atomic():
+            # one matcher per provider at a time: the orders' remaining amounts are read under this lock
+            organisations_lock(organisation_ids=provider_ids)
+            if BankStatement.objects.filter(checksum=checksum).exists():  # a concurrent twin won
+                return StatementResult(statement=BankStatement.objects.get(checksum=checksum), created=False)
+            if BankStatement.objects.filter(statement_id=parsed.statement_id).exists():
+                raise SettlementError(
+                    f"statement {parsed.statement_id!r} was imported already with other content"
+                )
+            stmt = BankStatement.objects.create(  # type: ignore[misc]  # MoneyField takes Money
+                statement_id=parsed.statement_id,
+                checksum=checksum,
+                format=fmt,
+                filename=name[:200],
+                imported_at=timezone.now(),
+                imported_by=user if getattr(user, "pk", None) else None,
+                credits=len(parsed.credits),
+                total=Money.total(c.amount for c in parsed.credits),
+            )
+            credits = BankCredit.objects.bulk_create(
+                [
+                    BankCredit(  # type: ignore[misc]  # MoneyField takes Money
+                        statement=stmt,
+                        line=c.line,
+                        account_iban=c.account_iban,
+                        amount=c.amount,
+                        value_date=c.value_date,
+                        booking_date=c.booking_date,
+                        payer_iban=c.payer_iban,
+                        payer_name=c.payer_name,
+                        purpose=c.purpose,
+                        reference=c.reference,
+                    )
+                    for c in parsed.credits
+                ]
+            )
+            matches = credits_match(credits=credits)
+            SettlementMatch.objects.bulk_create(matches)
+    except IntegrityError:  # the same statement imported at the same moment (accounts of no provider)
+        twin = BankStatement.objects.filter(checksum=checksum).first()
+        if twin is None:
             raise SettlementError(
                 f"statement {parsed.statement_id!r} was imported already with other content"
-            )
-        stmt = BankStatement.objects.create(  # type: ignore[misc]  # MoneyField takes Money
-            statement_id=parsed.statement_id[:64],
-            checksum=checksum,
-            format=fmt,
-            filename=name[:200],
-            imported_at=timezone.now(),
-            imported_by=user if getattr(user, "pk", None) else None,
-            credits=len(parsed.credits),
-            total=Money.total(c.amount for c in parsed.credits),
-        )
-        credits = BankCredit.objects.bulk_create(
-            [
-                BankCredit(  # type: ignore[misc]  # MoneyField takes Money
-                    statement=stmt,
-                    line=c.line,
-                    account_iban=c.account_iban,
-                    amount=c.amount,
-                    value_date=c.value_date,
-                    booking_date=c.booking_date,
-                    payer_iban=c.payer_iban,
-                    payer_name=c.payer_name,
-                    purpose=c.purpose,
-                    reference=c.reference,
-                )
-                for c in parsed.credits
-            ]
-        )
-        matches = credits_match(credits=credits)
-        SettlementMatch.objects.bulk_create(matches)
+            ) from None
+        return StatementResult(statement=twin, created=False)
     matched_credits = {m.credit_id for m in matches}
     return StatementResult(
         statement=stmt,

@@ -29,9 +29,7 @@ from merezha.settlements.selectors import (
     settlement_reconciliation_xlsx,
     settlement_scope,
 )
-from merezha.settlements.services import SettlementError, statement_import
-
-_MAX_UPLOAD = 20 * 1024 * 1024
+from merezha.settlements.services import STATEMENT_MAX_BYTES, SettlementError, statement_import
 
 
 def _params(request: HttpRequest) -> tuple[dt.date, str, Organisation | None]:
@@ -103,7 +101,7 @@ def statement_upload(request: MemberRequest) -> HttpResponse:
     if upload is None:
         messages.error(request, _("Choose a statement file."))
         return redirect(back)
-    if upload.size is not None and upload.size > _MAX_UPLOAD:
+    if upload.size is not None and upload.size > STATEMENT_MAX_BYTES:
         messages.error(request, _("The file is too large."))
         return redirect(back)
     try:

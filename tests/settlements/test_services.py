@@ -23,17 +23,6 @@ def _orders():
     }
 
 
-def test_commission_rounds_half_up_exactly():
-    from merezha.settlements.services import commission_of
-
-    assert commission_of(subtotal=Money.parse("1.00"), bp=50) == Money(1)  # 0.5 kopeck → 1
-    assert commission_of(subtotal=Money.parse("0.99"), bp=50) == Money(0)  # 0.495 → 0
-    assert commission_of(subtotal=Money.parse("1874.56"), bp=150) == Money.parse("28.12")  # 28.1184
-    assert commission_of(subtotal=Money.parse("8.78"), bp=150) == Money.parse("0.13")  # 0.1317
-    assert commission_of(subtotal=Money.parse("110.00"), bp=150) == Money.parse("1.65")
-    assert commission_of(subtotal=Money.parse("123.45"), bp=0) == Money(0)
-
-
 def test_day_close_issues_orders_per_payer_and_payee_iban(city, closed_day):
     orders = _orders()  # numbered per provider by payer code, then payee IBAN (sewer's sorts first)
     water, sewer, heat = city.ibans["VODA:water"], city.ibans["VODA:sewer"], city.ibans["TEPLO:heat"]
@@ -211,14 +200,6 @@ def test_a_transfer_merging_two_days_and_a_purpose_cut_at_140(city, closed_day):
     assert (result.matched, result.unexpected) == (1, 0)
     states = {s.order.pk: (s.status, s.paid) for s in order_states(orders=[o1, o2], today=LATER)}
     assert states == {o1.pk: ("matched", o1.amount), o2.pk: ("matched", o2.amount)}
-
-
-def test_purpose_numbers_tolerate_a_cut():
-    from merezha.settlements.services import purpose_numbers
-
-    assert purpose_numbers("згідно реєстрів № 15, 16 від 07.12.2026") == ({15, 16}, "")
-    cut = ("x" * 137) + "№ 1"
-    assert len(cut) == 140 and purpose_numbers(cut) == (set(), "1")
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from merezha.api_auth import require_role
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
+from merezha.settlements.rules import STATEMENT_MAX_BYTES
 from merezha.settlements.selectors import (
     order_states,
     settlement_orders,
@@ -34,7 +35,7 @@ from merezha.settlements.selectors import (
     settlement_reconciliation_xlsx,
     settlement_scope,
 )
-from merezha.settlements.services import STATEMENT_MAX_BYTES, SettlementError, statement_import
+from merezha.settlements.services import SettlementError, statement_import
 
 router = Router(tags=["settlement"])
 

@@ -23,7 +23,7 @@ from merezha.organisations.models import Organisation, ProviderService
 from merezha.registers.selectors import reconciliation
 from merezha.settlements.files import OrderRow
 from merezha.settlements.models import BankCredit, SettlementMatch, SettlementOrder
-from merezha.settlements.services import banking_days_after, iban_normal
+from merezha.settlements.rules import banking_days_after, iban_normal
 
 ORDER_STATUSES = ("matched", "partial", "missing", "pending")
 

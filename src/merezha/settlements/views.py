@@ -23,13 +23,14 @@ from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import MemberRequest, role_required
 from merezha.organisations.selectors import organisation_names
+from merezha.settlements.rules import STATEMENT_MAX_BYTES
 from merezha.settlements.selectors import (
     STATUS_UK,
     settlement_reconciliation,
     settlement_reconciliation_xlsx,
     settlement_scope,
 )
-from merezha.settlements.services import STATEMENT_MAX_BYTES, SettlementError, statement_import
+from merezha.settlements.services import SettlementError, statement_import
 
 
 def _params(request: HttpRequest) -> tuple[dt.date, str, Organisation | None]:

@@ -172,12 +172,12 @@ def test_a_transfer_merging_two_days_and_a_purpose_cut_at_140(city, closed_day):
     take(city, "P001", "water", "25.50", day=day2)
     days_close(day=day2)
     water = city.ibans["VODA:water"]
-    o1 = _orders()[("VODA", "P001", water)]
+    o1 = next(o for o in settlement_orders(day=DAY) if o.payee_iban == water and o.payer.code == "P001")
     o2 = next(o for o in settlement_orders(day=day2) if o.payee_iban == water)
+    assert (o1.register_number, o1.amount) == (1, Money.parse("100.00"))
     assert (o2.register_number, o2.amount) == (2, Money.parse("25.50"))
-    purpose = ("Оплата за житлово-комунальні послуги згідно реєстру № 1 від 02.11.2026, пункт P001; " * 2)[
-        :140
-    ]
+    purpose = (o1.purpose + "; " + o2.purpose)[:140]  # the bank cut the second purpose
+    assert purpose.endswith("реєстру № 2 ")
     buf = io.StringIO()
     statement_csv_write(
         buf,
@@ -200,6 +200,27 @@ def test_a_transfer_merging_two_days_and_a_purpose_cut_at_140(city, closed_day):
     assert (result.matched, result.unexpected) == (1, 0)
     states = {s.order.pk: (s.status, s.paid) for s in order_states(orders=[o1, o2], today=LATER)}
     assert states == {o1.pk: ("matched", o1.amount), o2.pk: ("matched", o2.amount)}
+    from merezha.settlements.models import SettlementMatch
+
+    assert sorted(SettlementMatch.objects.values_list("order_id", "rule")) == [
+        (o1.pk, "reference"),
+        (o2.pk, "reference"),
+    ]
+
+
+def test_a_credit_without_a_register_number_matches_by_amount(city, closed_day):
+    from merezha.settlements.models import SettlementMatch
+    from merezha.settlements.services import statement_import
+
+    o = _orders()[("TEPLO", "P002", city.ibans["TEPLO:heat"])]
+    csv = (
+        "statement_id;account_iban;value_date;amount;payer_iban;purpose\r\n"
+        f"N-1;{o.payee_iban};2026-11-04;333.33;{o.payer_iban};за комунальні послуги\r\n"
+        f"N-1;{o.payee_iban};2026-11-01;1000.00;{city.points['P001'].iban};valued before the day: not its order\r\n"
+    )
+    result = statement_import(data=csv.encode())
+    assert (result.matched, result.unexpected) == (1, 1)
+    assert list(SettlementMatch.objects.values_list("order_id", "rule")) == [(o.pk, "amount")]
 
 
 @pytest.mark.parametrize(

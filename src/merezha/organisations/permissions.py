@@ -46,3 +46,22 @@ class MemberRequest(HttpRequest):
     needs the member."""
 
     user: User
+
+
+def org_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """An organisation's own administrator (`User.is_org_admin`, any role, an active user of an
+    organisation) may call the view; anyone else gets 403, a visitor the login page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (
+            user.is_active and getattr(user, "organisation_id", None) and getattr(user, "is_org_admin", False)
+        ):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.org_admin_only = True  # type: ignore[attr-defined]
+    return wrapped

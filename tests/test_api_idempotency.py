@@ -20,6 +20,7 @@ WRITES = {
     "/api/v1/subsidy/decisions/upload": "optional; the first answer is kept",
     "/api/v1/service-aliases": "optional; the first answer is kept",
     "/api/v1/service-aliases/{alias_id}": "optional; the first answer is kept",
+    "/api/v1/settlement/statements": "optional; the first answer is kept",
 }
 #: The method of a write that is not a POST.
 METHODS = {"/api/v1/service-aliases/{alias_id}": "delete"}

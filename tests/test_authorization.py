@@ -56,6 +56,7 @@ def A(*roles: str, own: tuple[str, ...] = (), method: str = "GET", **kwargs: Any
 
 C, P, H, S, M, AD = Role.CASHIER, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.MANAGER, Role.ADMIN
 ON = {"date": "2026-11-15", "family_type": "regular"}
+SETTLE = {"day": "2026-11-02", "provider": "heat-other"}
 
 #: every page, by URL name
 PAGES: dict[str, Access] = {
@@ -153,6 +154,10 @@ PAGES: dict[str, Access] = {
     "exchange-monitor-csv": A(AD, M),
     "exchange-charts": A(AD, M),
     "exchange-webhook": A(P, H, S, C),
+    # settlement: the information centre sees every provider's, a provider its own (another's 404)
+    "settlement-reconciliation": A(AD, P, own=(P,), query=SETTLE),
+    "settlement-xlsx": A(AD, P, own=(P,), query=SETTLE),
+    "settlement-statement-upload": A(AD, P, method="POST"),
 }
 
 DECISION = {
@@ -206,6 +211,11 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/change-reports/{report_id}"): A(P, own=(P,)),
     ("GET", "/api/v1/exchange/jobs"): A(AD),
     ("GET", "/api/v1/exchange/monitor"): A(AD, M),
+    ("GET", "/api/v1/settlement/orders"): A(AD, P, own=(P,), query=SETTLE),
+    ("GET", "/api/v1/settlement/orders/file"): A(AD, P, own=(P,), query=SETTLE),
+    ("POST", "/api/v1/settlement/statements"): A(AD, P, data={"file": "FILE"}),
+    ("GET", "/api/v1/settlement/reconciliation"): A(AD, P, own=(P,), query=SETTLE),
+    ("GET", "/api/v1/settlement/reconciliation.xlsx"): A(AD, P, own=(P,), query=SETTLE),
 }
 
 

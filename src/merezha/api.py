@@ -56,6 +56,7 @@ from merezha.providers.api import router as providers_router  # noqa: E402
 from merezha.registers.api import router as registers_router  # noqa: E402
 from merezha.registry.api import router as registry_router  # noqa: E402
 from merezha.search.api import router as search_router  # noqa: E402
+from merezha.settlements.api import router as settlements_router  # noqa: E402
 from merezha.subsidies.api import router as subsidies_router  # noqa: E402
 
 api.add_router("/", core_router)
@@ -67,3 +68,4 @@ api.add_router("/", subsidies_router)
 api.add_router("/", search_router)
 api.add_router("/", housing_router)
 api.add_router("/", exchange_router)
+api.add_router("/", settlements_router)

@@ -259,3 +259,11 @@ MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_deli
 DB_SERVER_SIDE_BINDING = os.environ.get("DB_SERVER_SIDE_BINDING", "0") == "1"
 if DB_SERVER_SIDE_BINDING and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
+# --- Settlement orders and bank statements (merezha.settlements, issue #19) ---
+INSTALLED_APPS += ["merezha.settlements"]
+#: Called inside the day close's transaction with registers= and day= (core.hooks.registers_issued).
+MEREZHA_AFTER_REGISTERS = ["merezha.settlements.services.settlement_orders_after_registers"]
+#: An order with no credit this many banking days (Mon–Fri) after its operational day is missing.
+SETTLEMENT_MISSING_AFTER_DAYS = int(os.environ.get("SETTLEMENT_MISSING_AFTER_DAYS", "2"))
+#: Credits are matched to orders of operational days at most this many days before their value date.
+SETTLEMENT_MATCH_WINDOW_DAYS = int(os.environ.get("SETTLEMENT_MATCH_WINDOW_DAYS", "60"))

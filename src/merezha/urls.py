@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("merezha.providers.urls")),
     path("", include("merezha.payments.urls")),
     path("", include("merezha.registers.urls")),
+    path("", include("merezha.settlements.urls")),
     path("", include("merezha.subsidies.urls")),
     path("", include("merezha.housing.urls")),
     path("", include("merezha.exchange.urls")),

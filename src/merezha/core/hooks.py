@@ -1,14 +1,18 @@
-"""What runs after an import has been applied or a document delivered, wired in settings so that lower
-apps need not know higher ones.
+"""What runs after an import has been applied, a document delivered or registers issued, wired in
+settings so that lower apps need not know higher ones.
 
 `settings.MEREZHA_AFTER_IMPORT` lists dotted paths of functions taking `report=` (an applied
 `ImportReport`); by default the cashier's search index refreshes the dwellings the import changed.
 Imports of the register and of provider snapshots call `imports_applied` after their transaction.
+
+`settings.MEREZHA_AFTER_REGISTERS` lists functions taking `registers=` and `day=`, called by
+`registers.services.registers_issue` inside the day close's transaction (`registers_issued`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -31,3 +35,12 @@ def documents_delivered(*, document: InboxDocument) -> None:
     document just filed, inside the deliverer's transaction); by default the exchange's webhooks."""
     for path in getattr(settings, "MEREZHA_AFTER_DELIVERY", []):
         import_string(path)(document=document)
+
+
+def registers_issued(*, registers: list[Any], day: dt.date) -> None:
+    """After a day close issued registers, inside its transaction: the functions listed in
+    `settings.MEREZHA_AFTER_REGISTERS` (by default the settlement orders of those registers)."""
+    if not registers:
+        return
+    for path in getattr(settings, "MEREZHA_AFTER_REGISTERS", []):
+        import_string(path)(registers=registers, day=day)

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from merezha.core.dates import ImplausibleDate, plausible_day_check
+from merezha.core.hooks import registers_issued
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
@@ -181,6 +182,7 @@ def registers_issue(*, day: dt.date, user: User | None = None) -> list[Register]
         )
         register.save(update_fields=["count", "total", "points", "checksum", "document"])
         out.append(register)
+    registers_issued(registers=out, day=day)  # settings.MEREZHA_AFTER_REGISTERS (settlement orders)
     return out
 
 

@@ -1,0 +1,209 @@
+"""XLSX: the first sheet, read row by row (openpyxl's read-only mode); `line` is the sheet's row number
+(the header is the first row that is not empty)."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from functools import cache
+from typing import IO, Any
+
+from merezha.formats.errors import FormatError
+from merezha.formats.table import Row, Table, cell_text, header_check, norm_header
+
+#: A formula cell with no computed value (`<f>…</f>` then the cell's end, or an empty `<v/>`).
+_FORMULA_WITHOUT_VALUE = re.compile(
+    rb"<(?:\w+:)?f\b[^>]*(?:/>|>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*</(?:\w+:)?c>"
+)
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*\br="([A-Z]+)([0-9]+)"')
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _xlsx_formulas_check(wb: Any, ws: Any, header: list[str]) -> None:
+    """Refuse a sheet with a formula whose value was never computed (a file written by a program, not
+    saved by Excel or LibreOffice): its cells would read as empty. One pass over the sheet's XML in C."""
+    archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
+    if archive is None or path is None:
+        return
+    tail = b""
+    with archive.open(path) as xml:
+        while True:
+            chunk = xml.read(1 << 20)
+            if not chunk:
+                return
+            data = tail + chunk
+            # most sheets have no formula at all: a substring test in C spares the regex
+            has_formula = b"<f" in data or b":f>" in data or b":f " in data
+            found = _FORMULA_WITHOUT_VALUE.search(data) if has_formula else None
+            if found is not None:
+                cells = list(_CELL_REF.finditer(data, 0, found.start()))
+                letters, row = (cells[-1].group(1).decode(), int(cells[-1].group(2))) if cells else ("?", 0)
+                index = _column_index(letters) if cells else -1
+                column = header[index] if 0 <= index < len(header) else ""
+                raise FormatError(
+                    f"cell {letters}{row} holds a formula without a computed value: open the file in "
+                    "Excel or LibreOffice and save it, or write the values instead of formulas",
+                    line=row or None,
+                    column=column,
+                )
+            tail = data[-4096:]
+
+
+#: A number format of zeros only (`0000000000`, `00000000`): Excel's way of showing an identifier's
+#: leading zeros (a РНОКПП, an ЄДРПОУ, an account number) in a number cell. `0` alone is a plain integer.
+_ZEROS_FORMAT = re.compile(r"0{2,}")
+
+
+def _xlsx_zero_formats(wb: Any) -> set[str]:
+    """The workbook's all-zeros number formats that some cell style uses (usually none).
+
+    openpyxl keeps the custom formats the styles refer to in `_number_formats` (no built-in format is
+    all zeros but `0`); a sheet without one is read by the fast path of plain values."""
+    return {code for code in getattr(wb, "_number_formats", ()) if _ZEROS_FORMAT.fullmatch(str(code))}
+
+
+def _xlsx_padded_values(rows: Iterator[tuple[Any, ...]], formats: set[str]) -> Iterator[tuple[Any, ...]]:
+    """Cell values as `values_only` gives them, except that a whole non-negative number in a cell with an
+    all-zeros format is its digits padded with zeros to the format's width, as Excel shows it."""
+    for cells in rows:
+        values = []
+        for cell in cells:
+            value = cell.value
+            if (type(value) is int or type(value) is float and value.is_integer()) and value >= 0:
+                code = cell.number_format
+                if code in formats:
+                    value = str(int(value)).zfill(len(code))
+            values.append(value)
+        yield tuple(values)
+
+
+#: What openpyxl raises for a damaged workbook: a broken zip (BadZipFile, a CRC or `zlib.error` in a
+#: part's compressed data, EOFError when it stops short, NotImplementedError or RuntimeError for a
+#: compression method Python lacks or an encrypted part), a missing part (KeyError), malformed XML
+#: (ElementTree's or lxml's ParseError, both SyntaxError) or a value its descriptors refuse.
+_XLSX_ERRORS = (
+    zipfile.BadZipFile,
+    RuntimeError,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    SyntaxError,
+)
+
+
+def _xlsx_unreadable(exc: BaseException, part: str, after: int = 0) -> FormatError:
+    """A damaged workbook refused with what is wrong with it, on one line; `after`: the last row read."""
+    text = str(exc).strip().strip("\"'")
+    detail = text.splitlines()[0] if text else type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        where = f" after row {after}" if after else ""
+        detail = f"{part}'s XML is malformed{where} ({detail})"
+    elif isinstance(exc, (zlib.error, EOFError)) or "CRC" in detail:
+        detail = f"its compressed data is damaged: {detail}"
+    # the row where the sheet breaks off, when it does
+    return FormatError(f"not a readable XLSX workbook: {detail}", line=after + 1 if after else None)
+
+
+def _blank(value: Any) -> bool:
+    """An empty cell: nothing, or a text of spaces only (as a blank CSV line, it is no row)."""
+    return value is None or type(value) is str and not value.strip()
+
+
+def _dimensions_before_the_data(parser: Any) -> tuple[int, int, int, int] | None:
+    """`WorkSheetParser.parse_dimensions` of openpyxl, stopping where the sheet's data starts.
+
+    openpyxl's own listens to end events only, and the end of `<sheetData>` is the end of the sheet:
+    a sheet without a `<dimension>` (openpyxl's write-only mode, XlsxWriter's constant-memory mode and
+    `formats.writers` write none) was parsed whole before its first row was read, 19 s of the 40 s a
+    126 MB sheet of 180,914 rows took. The schema puts `<dimension>` before `<sheetData>`, so the
+    search can stop at the latter's start. The read-only worksheet calls this once, when it is opened.
+    """
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    for event, element in iterparse(parser.source, events=("start", "end")):
+        if event == "start":
+            if element.tag == DATA_TAG:
+                return None
+            continue
+        if element.tag == DIMENSION_TAG:
+            return SheetDimension.from_tree(element).boundaries  # type: ignore[no-any-return]
+        element.clear()
+    return None
+
+
+@cache
+def _openpyxl_prepared() -> None:
+    """openpyxl with `_dimensions_before_the_data` (once per process; openpyxl is pinned)."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    WorkSheetParser.parse_dimensions = _dimensions_before_the_data  # type: ignore[method-assign]
+
+
+def open_xlsx(fh: IO[bytes], display: str) -> Table:
+    import openpyxl
+
+    _openpyxl_prepared()
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except _XLSX_ERRORS as exc:
+        raise _xlsx_unreadable(exc, "the workbook") from None
+    if not wb.worksheets:
+        wb.close()
+        raise FormatError("the workbook has no worksheet")
+    ws = wb.worksheets[0]
+    # the sheet's `<dimension>` is a writer's hint, and some write a stale one (`A1`): read every
+    # cell there is, or rows and columns beyond it would silently be missing from the snapshot
+    ws.reset_dimensions()
+    zero_formats = _xlsx_zero_formats(wb)
+    # a cell's number format costs a cell object per cell: only sheets that have such a format pay it
+    it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
+    header_row: tuple[Any, ...] | None = None
+    header_line = 0
+    try:
+        for header_line, candidate in enumerate(it, start=1):  # noqa: B007
+            if candidate and not all(map(_blank, candidate)):
+                header_row = candidate
+                break
+        if header_row is None:
+            raise FormatError("the workbook's first sheet is empty")
+        header = [norm_header(h) for h in header_row]
+        header_check(header, header_line)
+        _xlsx_formulas_check(wb, ws, header)
+    except _XLSX_ERRORS as exc:
+        wb.close()
+        raise _xlsx_unreadable(exc, "the sheet") from None
+    except FormatError:
+        wb.close()
+        raise
+
+    def rows() -> Iterator[Row]:
+        number = header_line
+        try:
+            for number, values in enumerate(it, start=header_line + 1):  # noqa: B007
+                if not values or all(map(_blank, values)):
+                    continue
+                yield (
+                    number,
+                    {h: cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
+                )
+        except _XLSX_ERRORS as exc:
+            raise _xlsx_unreadable(exc, "the sheet", number) from None
+        finally:
+            wb.close()
+
+    return Table(display, "xlsx", None, header, rows(), header_line=header_line)

@@ -13,10 +13,11 @@ from typing import IO, Any
 
 from merezha.formats.encoding import best_decoding
 from merezha.formats.errors import FormatError
+from merezha.formats.limits import Limits
 from merezha.formats.table import SAMPLE_BYTES, Row, Table, header_check, norm_header
 
 
-def _detect_text_encoding(fh: IO[bytes]) -> str:
+def _detect_text_encoding(fh: IO[bytes], line_bytes: int) -> str:
     start = fh.read(3)
     if start == codecs.BOM_UTF8:
         fh.seek(0)
@@ -29,7 +30,7 @@ def _detect_text_encoding(fh: IO[bytes]) -> str:
             return "utf-8"
         if any(b > 127 for b in chunk):
             # complete the last line so that no multi-byte character is cut
-            chunk += fh.readline()
+            chunk += fh.readline(line_bytes)
             fh.seek(0)
             try:
                 chunk.decode("utf-8")
@@ -151,17 +152,34 @@ def _without_dos_eof(fh: IO[bytes]) -> IO[bytes]:
     return io.BufferedReader(_Prefix(fh, end), buffer_size=SAMPLE_BYTES)
 
 
-def open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
+def _bounded_lines(text: IO[str], limit: int, first: int) -> Iterator[str]:
+    """The lines of `text`, refusing one longer than `limit` characters (a FormatError at its line,
+    `first` being the line number of the first) before it is read whole."""
+    readline, size, line = text.readline, limit + 1, first
+    while True:
+        chunk = readline(size)
+        if not chunk:
+            return
+        if len(chunk) == size and chunk[-1] not in "\r\n":
+            raise FormatError(f"the line is longer than {limit} characters", line=line)
+        yield chunk
+        line += 1
+
+
+def open_csv(fh: IO[bytes], display: str, *, limits: Limits, row_faults: bool = False) -> Table:
+    """A CSV table; `limits`: line length, field length (the csv module's field limit), columns, rows."""
     fh = _without_dos_eof(fh)
-    encoding = _detect_text_encoding(fh)
+    encoding = _detect_text_encoding(fh, limits.line_chars * 4)
     _check_nul(fh)
     text = io.TextIOWrapper(fh, encoding=encoding, newline="", errors="strict")
     header_line = 1
+    csv.field_size_limit(limits.cell_chars)  # the module's one limit: the same for every reader
+    lines = _bounded_lines(text, limits.line_chars, 1)
     try:
-        first = text.readline()
+        first = next(lines, "")
         while first and not first.strip():
             header_line += 1
-            first = text.readline()
+            first = next(lines, "")
     except UnicodeDecodeError:
         raise _decoding_error(fh, encoding) from None
     if not first:
@@ -174,14 +192,22 @@ def open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
     except csv.Error as exc:
         raise FormatError(_csv_error(exc), line=header_line) from None
     header = [norm_header(h) for h in names]
+    if len(header) > limits.columns:
+        raise FormatError(
+            f"the header has {len(header)} columns, more than {limits.columns}", line=header_line
+        )
     header_check(header, header_line)
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    reader = csv.reader(
+        _bounded_lines(text, limits.line_chars, header_line + 1), delimiter=delimiter, strict=True
+    )
+    most_rows = limits.rows
     width = len(header)
     offset = header_line + 1  # line of the text reader's first line
     faults: list[tuple[int, str, str]] | None = [] if row_faults else None
 
     def records() -> Iterator[tuple[int, list[str]]]:
         line = offset  # where the next row starts: the line a malformed row is reported at
+        count = 0
         try:
             for values in reader:
                 start = line
@@ -189,6 +215,9 @@ def open_csv(fh: IO[bytes], display: str, *, row_faults: bool = False) -> Table:
                 stripped = list(map(str.strip, values))
                 if not any(stripped):
                     continue
+                count += 1
+                if count > most_rows:
+                    raise FormatError(f"the file has more than {most_rows} rows", line=start)
                 if len(stripped) != width:
                     if len(stripped) > width and any(stripped[width:]):
                         reason = (

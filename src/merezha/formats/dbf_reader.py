@@ -11,6 +11,7 @@ from typing import IO
 
 from merezha.formats.encoding import best_decoding
 from merezha.formats.errors import FormatError
+from merezha.formats.limits import Limits
 from merezha.formats.table import SAMPLE_BYTES, Row, Table, header_check
 
 #: DBF language-driver bytes of exchange-v1.
@@ -96,7 +97,8 @@ def _dbf_sample(fh: IO[bytes], header_len: int, record_len: int, numrecords: int
     return b"".join(parts)
 
 
-def open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
+def open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str], *, limits: Limits) -> Table:
+    """A DBF table; `limits`: its fields (columns) and records (rows), as the header announces them."""
     header = fh.read(32)
     numrecords, header_len, record_len = struct.unpack("<IHH", header[4:12])
     language_driver = header[29]
@@ -115,6 +117,10 @@ def open_dbf(fh: IO[bytes], display: str, dbf_fields: dict[str, str]) -> Table:
         fields.append((fname, ftype, d[16] | d[17] << 8 if ftype == "C" else d[16]))
     if not fields or sum(f[2] for f in fields) + 1 != record_len:
         raise FormatError("not a valid dBase III file: the field descriptors do not add up")
+    if len(fields) > limits.columns:
+        raise FormatError(f"the DBF header has {len(fields)} fields, more than {limits.columns}")
+    if numrecords > limits.rows:
+        raise FormatError(f"the DBF header announces {numrecords} records, more than {limits.rows}")
     for fname in written:
         if written.count(fname) > 1:
             raise FormatError(f"field {fname} appears twice in the DBF header", column=fname)

@@ -8,9 +8,12 @@ from collections.abc import Iterator
 from typing import IO
 
 from merezha.formats.errors import FormatError
+from merezha.formats.limits import Limits
 from merezha.formats.table import Row, Table, cell_text, norm_header
 
 _JSON_SCALARS = ("string", "number", "boolean", "null")
+_OPENING = ("start_map", "start_array")
+_CLOSING = ("end_map", "end_array")
 
 
 def _json_error(exc: Exception) -> str:
@@ -23,13 +26,16 @@ def _json_error(exc: Exception) -> str:
     return f"malformed JSON: {first}"
 
 
-def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = False) -> Table:
+def open_json(
+    fh: IO[bytes], display: str, rows_key: str, *, limits: Limits, row_faults: bool = False
+) -> Table:
     """An object whose `rows_key` (any case) is an array of row objects, other top-level scalar keys
     being metadata; or a bare array of row objects. A row's values are texts, numbers, booleans or
     null: an object or an array inside a row, a key given twice in a row, a NUL character, or a row
     that is not an object is refused (FormatError with the row's line and the key as column); with
     `row_faults`, that row alone is given with its faults in `Table.row_faults` (a row that is not an
-    object as `{}`), and the rows after it are read on."""
+    object as `{}`), and the rows after it are read on. `limits`: the depth of nesting, rows, keys of
+    a row (columns) and the length of a value, checked event by event."""
     import ijson
 
     if fh.read(3) != codecs.BOM_UTF8:
@@ -52,8 +58,21 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
         top_keys: list[str] = []
         items: str | None = None  # ijson's prefix of the row objects
         array: str | None = None  # ijson's prefix of the rows array
+        depth = 0
+        most_depth, most_rows, most_columns, most_chars = (
+            limits.json_depth,
+            limits.rows + 1,
+            limits.columns,
+            limits.cell_chars,
+        )
         try:
             for prefix, event, value in ijson.parse(fh, use_float=False):
+                if event in _OPENING:
+                    depth += 1
+                    if depth > most_depth:
+                        raise FormatError(f"the JSON nests deeper than {most_depth} levels", line=number)
+                elif event in _CLOSING:
+                    depth -= 1
                 if skip:
                     if event in ("start_map", "start_array"):
                         skip += 1
@@ -65,6 +84,8 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
                         key = norm_header(value)
                         if key in current:
                             fault(f"the key {value!r} appears twice in the row", number, key)
+                        elif len(current) >= most_columns:
+                            raise FormatError(f"the row has more than {most_columns} keys", line=number)
                     elif event == "end_map" and prefix == items:
                         for name in current:
                             if name not in columns:
@@ -81,6 +102,9 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
                         if "\x00" in text:
                             fault("the value holds a NUL character", number, key)
                             text = text.replace("\x00", "")
+                        if len(text) > most_chars:
+                            fault(f"the value is longer than {most_chars} characters", number, key)
+                            text = text[:most_chars]
                         current[key] = text
                     continue
                 if top is None:
@@ -89,7 +113,8 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
                         array, items = "", "item"
                     continue
                 if top == "map" and prefix == "" and event == "map_key":
-                    top_keys.append(value)
+                    if len(top_keys) < 8:  # as many as a refusal quotes
+                        top_keys.append(value)
                     if norm_header(value) == rows_key and array is None:
                         array, items = value, f"{value}.item"
                     continue
@@ -104,6 +129,8 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
                     continue
                 if prefix == items:
                     number += 1
+                    if number > most_rows:
+                        raise FormatError(f"the file has more than {most_rows - 1} rows", line=number)
                     if event == "start_map":
                         current = {}
                         continue
@@ -113,7 +140,9 @@ def open_json(fh: IO[bytes], display: str, rows_key: str, *, row_faults: bool = 
                     yield number, {}
                     continue
                 if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
-                    metadata[norm_header(prefix)] = cell_text(value)
+                    if len(metadata) >= most_columns:
+                        raise FormatError(f"the JSON object has more than {most_columns} keys")
+                    metadata[norm_header(prefix)] = cell_text(value)[:most_chars]
         except ijson.JSONError as exc:
             raise FormatError(_json_error(exc), line=number) from None
         except UnicodeDecodeError:

@@ -30,6 +30,7 @@ from merezha.formats.csv_reader import open_csv
 from merezha.formats.dbf_reader import DBF_LANGUAGE_DRIVERS, open_dbf
 from merezha.formats.errors import FormatError
 from merezha.formats.json_reader import open_json
+from merezha.formats.limits import Limits, limits_in_force
 from merezha.formats.sniff import sniff_format
 from merezha.formats.table import Row, Table, source_name
 from merezha.formats.xlsx_reader import _dimensions_before_the_data, _xlsx_zero_formats, open_xlsx
@@ -37,6 +38,7 @@ from merezha.formats.xlsx_reader import _dimensions_before_the_data, _xlsx_zero_
 __all__ = [
     "DBF_LANGUAGE_DRIVERS",
     "FormatError",
+    "Limits",
     "Row",
     "Table",
     "_dimensions_before_the_data",
@@ -55,13 +57,18 @@ def open_table(
     name: str | None = None,
     rows_key: str = "rows",
     row_faults: bool = False,
+    limits: Limits | None = None,
 ) -> Iterator[Table]:
     """Open a table in any exchange format. `dbf_fields` maps DBF field names to column names.
+
+    `limits`: what the file may hold (`formats.limits`), checked while it streams; by default the
+    limits in force (the settings' `FILE_LIMITS` under Django).
 
     `row_faults`: a row broken on its own is given with its fault in `Table.row_faults` rather than
     refusing the file (see there).
     """
     display = source_name(source, name)
+    limits = limits or limits_in_force()
     with ExitStack() as stack:
         if isinstance(source, (str, os.PathLike)):
             try:
@@ -76,10 +83,10 @@ def open_table(
             raise FormatError("the file is empty")
         kind = sniff_format(head)
         if kind == "xlsx":
-            yield open_xlsx(fh, display)
+            yield open_xlsx(fh, display, limits=limits)
         elif kind == "dbf":
-            yield open_dbf(fh, display, dbf_fields or {})
+            yield open_dbf(fh, display, dbf_fields or {}, limits=limits)
         elif kind == "json":
-            yield open_json(fh, display, rows_key, row_faults=row_faults)
+            yield open_json(fh, display, rows_key, limits=limits, row_faults=row_faults)
         else:
-            yield open_csv(fh, display, row_faults=row_faults)
+            yield open_csv(fh, display, limits=limits, row_faults=row_faults)

@@ -11,6 +11,7 @@ from functools import cache
 from typing import IO, Any
 
 from merezha.formats.errors import FormatError
+from merezha.formats.limits import XLSX_SHEET_ROWS, Limits, size_text
 from merezha.formats.table import Row, Table, cell_text, header_check, norm_header
 
 #: A formula cell with no computed value (`<f>…</f>` then the cell's end, or an empty `<v/>`).
@@ -27,34 +28,147 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _xlsx_formulas_check(wb: Any, ws: Any, header: list[str]) -> None:
-    """Refuse a sheet with a formula whose value was never computed (a file written by a program, not
-    saved by Excel or LibreOffice): its cells would read as empty. One pass over the sheet's XML in C."""
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_CELL_COLUMN = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,4})')
+_SHARED_STRING_TAG = re.compile(rb"<(?:\w+:)?si[\s>/]")
+#: A tag is never longer than this: a `<` farther from a chunk's end belongs to a tag that is complete.
+_TAG_BYTES = 4096
+
+
+def _complete_tags(xml: IO[bytes]) -> Iterator[bytes]:
+    """The XML of a zip part in pieces of about 1 MiB, each cut just before a tag's `<` so that no tag
+    is split between two pieces."""
+    rest = b""
+    while True:
+        chunk = xml.read(1 << 20)
+        data = rest + chunk
+        if not chunk:
+            if data:
+                yield data
+            return
+        cut = data.rfind(b"<")
+        if cut <= 0 or len(data) - cut > _TAG_BYTES:
+            cut = len(data)
+        rest = data[cut:]
+        yield data[:cut]
+
+
+def _xlsx_zip_check(fh: IO[bytes], limits: Limits) -> None:
+    """Refuse a workbook whose zip would unpack beyond the limits, from its directory alone (the sizes
+    it declares bound what Python unpacks: a part that unpacks to more fails its CRC), and one with too
+    many shared strings, counted while the part streams. A file that is no zip is left to openpyxl."""
+    fh.seek(0)
+    try:
+        end = zipfile._EndRecData(fh)  # type: ignore[attr-defined]
+        if end is None:
+            return
+        parts = end[zipfile._ECD_ENTRIES_TOTAL]  # type: ignore[attr-defined]
+        if parts > limits.xlsx_parts:  # before the directory is read into memory
+            raise FormatError(f"the workbook has {parts} parts, more than {limits.xlsx_parts}")
+        fh.seek(0)
+        with zipfile.ZipFile(fh) as archive:
+            total = 0
+            strings: zipfile.ZipInfo | None = None
+            for info in archive.infolist():
+                size, name = info.file_size, info.filename
+                total += size
+                if size > 1 << 20 and size > limits.xlsx_ratio * max(info.compress_size, 1):
+                    raise FormatError(
+                        f"part {name} unpacks to {size // max(info.compress_size, 1)} times its packed "
+                        f"size, more than {limits.xlsx_ratio} (a zip bomb?)"
+                    )
+                lower = name.lower()
+                if lower.endswith("sharedstrings.xml"):
+                    strings = info
+                    if size > limits.xlsx_shared_strings_bytes:
+                        raise FormatError(
+                            f"the shared strings unpack to {size_text(size)}, more than "
+                            f"{size_text(limits.xlsx_shared_strings_bytes)}"
+                        )
+                elif not lower.startswith("xl/worksheets/") and size > limits.xlsx_part_bytes:
+                    raise FormatError(
+                        f"part {name} unpacks to {size_text(size)}, more than {size_text(limits.xlsx_part_bytes)}"
+                    )
+            if total > limits.xlsx_unpacked_bytes:
+                raise FormatError(
+                    f"the workbook unpacks to {size_text(total)}, more than {size_text(limits.xlsx_unpacked_bytes)}"
+                )
+            if strings is not None:
+                count = 0
+                with archive.open(strings) as xml:
+                    for piece in _complete_tags(xml):
+                        count += len(_SHARED_STRING_TAG.findall(piece))
+                        if count > limits.xlsx_shared_strings:
+                            raise FormatError(
+                                f"the workbook has more than {limits.xlsx_shared_strings} shared strings"
+                            )
+    except _XLSX_ERRORS:
+        return  # a damaged zip: openpyxl refuses it with what is wrong
+    finally:
+        fh.seek(0)
+
+
+def _xlsx_sheet_scan(wb: Any, ws: Any, limits: Limits) -> tuple[str, int] | None:
+    """One pass over the sheet's XML in C before its rows are read: refuse a sheet with more rows than
+    the limit, or a row with more cells, or a cell beyond the last column a file may have (openpyxl
+    would build every row that wide). Returns the first formula cell whose value was never computed
+    (a file written by a program, not saved by Excel or LibreOffice: its cells would read as empty),
+    as (column letters, row), for `_xlsx_formula_refusal`; None when there is none."""
     archive, path = getattr(wb, "_archive", None), getattr(ws, "_worksheet_path", None)
     if archive is None or path is None:
-        return
+        return None
+    most_rows = min(limits.rows, XLSX_SHEET_ROWS) + 1  # and the header
+    most_cells = limits.columns
+    rows = cells = 0
+    formula: tuple[str, int] | None = None
     tail = b""
+
+    def row_check(piece: bytes, start: int, end: int) -> None:
+        nonlocal cells
+        cells += len(_CELL_TAG.findall(piece, start, end))
+        if cells > most_cells:
+            raise FormatError(f"row {rows} has more than {most_cells} cells", line=rows or None)
+        columns = _CELL_COLUMN.findall(piece, start, end)
+        if columns and _column_index(columns[-1].decode()) >= most_cells:
+            raise FormatError(
+                f"row {rows} has a cell in column {columns[-1].decode()}, beyond the first "
+                f"{most_cells} columns a file may have",
+                line=rows or None,
+            )
+
     with archive.open(path) as xml:
-        while True:
-            chunk = xml.read(1 << 20)
-            if not chunk:
-                return
-            data = tail + chunk
-            # most sheets have no formula at all: a substring test in C spares the regex
-            has_formula = b"<f" in data or b":f>" in data or b":f " in data
-            found = _FORMULA_WITHOUT_VALUE.search(data) if has_formula else None
-            if found is not None:
-                cells = list(_CELL_REF.finditer(data, 0, found.start()))
-                letters, row = (cells[-1].group(1).decode(), int(cells[-1].group(2))) if cells else ("?", 0)
-                index = _column_index(letters) if cells else -1
-                column = header[index] if 0 <= index < len(header) else ""
-                raise FormatError(
-                    f"cell {letters}{row} holds a formula without a computed value: open the file in "
-                    "Excel or LibreOffice and save it, or write the values instead of formulas",
-                    line=row or None,
-                    column=column,
-                )
-            tail = data[-4096:]
+        for piece in _complete_tags(xml):
+            if formula is None:
+                data = tail + piece
+                # most sheets have no formula at all: a substring test in C spares the regex
+                has_formula = b"<f" in data or b":f>" in data or b":f " in data
+                found = _FORMULA_WITHOUT_VALUE.search(data) if has_formula else None
+                if found is not None:
+                    refs = list(_CELL_REF.finditer(data, 0, found.start()))
+                    formula = (refs[-1].group(1).decode(), int(refs[-1].group(2))) if refs else ("?", 0)
+                tail = data[-_TAG_BYTES:]
+            position = 0
+            for tag in _ROW_TAG.finditer(piece):
+                row_check(piece, position, tag.start())
+                rows += 1
+                if rows > most_rows:
+                    raise FormatError(f"the sheet has more than {most_rows - 1} rows", line=rows)
+                cells, position = 0, tag.start()
+            row_check(piece, position, len(piece))
+    return formula
+
+
+def _xlsx_formula_refusal(formula: tuple[str, int], header: list[str]) -> FormatError:
+    letters, row = formula
+    index = _column_index(letters) if letters != "?" else -1
+    column = header[index] if 0 <= index < len(header) else ""
+    return FormatError(
+        f"cell {letters}{row} holds a formula without a computed value: open the file in "
+        "Excel or LibreOffice and save it, or write the values instead of formulas",
+        line=row or None,
+        column=column,
+    )
 
 
 #: A number format of zeros only (`0000000000`, `00000000`): Excel's way of showing an identifier's
@@ -154,10 +268,14 @@ def _openpyxl_prepared() -> None:
     WorkSheetParser.parse_dimensions = _dimensions_before_the_data  # type: ignore[method-assign]
 
 
-def open_xlsx(fh: IO[bytes], display: str) -> Table:
+def open_xlsx(fh: IO[bytes], display: str, *, limits: Limits) -> Table:
+    """The first sheet of a workbook; `limits`: the zip (unpacked size, ratio, parts, shared strings)
+    checked before openpyxl opens it, the sheet's rows and cells before its rows are read, and the
+    length of each value as they are."""
     import openpyxl
 
     _openpyxl_prepared()
+    _xlsx_zip_check(fh, limits)
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
     except _XLSX_ERRORS as exc:
@@ -174,8 +292,13 @@ def open_xlsx(fh: IO[bytes], display: str) -> Table:
     it = _xlsx_padded_values(ws.iter_rows(), zero_formats) if zero_formats else ws.iter_rows(values_only=True)
     header_row: tuple[Any, ...] | None = None
     header_line = 0
+    most_rows = min(limits.rows, XLSX_SHEET_ROWS) + 1  # and the header
+    most_chars = limits.cell_chars
     try:
+        formula = _xlsx_sheet_scan(wb, ws, limits)
         for header_line, candidate in enumerate(it, start=1):  # noqa: B007
+            if header_line > most_rows:
+                raise FormatError(f"the sheet has more than {most_rows - 1} rows", line=header_line)
             if candidate and not all(map(_blank, candidate)):
                 header_row = candidate
                 break
@@ -183,7 +306,8 @@ def open_xlsx(fh: IO[bytes], display: str) -> Table:
             raise FormatError("the workbook's first sheet is empty")
         header = [norm_header(h) for h in header_row]
         header_check(header, header_line)
-        _xlsx_formulas_check(wb, ws, header)
+        if formula is not None:
+            raise _xlsx_formula_refusal(formula, header)
     except _XLSX_ERRORS as exc:
         wb.close()
         raise _xlsx_unreadable(exc, "the sheet") from None
@@ -195,12 +319,17 @@ def open_xlsx(fh: IO[bytes], display: str) -> Table:
         number = header_line
         try:
             for number, values in enumerate(it, start=header_line + 1):  # noqa: B007
+                if number > most_rows:
+                    raise FormatError(f"the sheet has more than {most_rows - 1} rows", line=number)
                 if not values or all(map(_blank, values)):
                     continue
-                yield (
-                    number,
-                    {h: cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)},
-                )
+                row = {h: cell_text(values[i]) if i < len(values) else "" for i, h in enumerate(header)}
+                if max(map(len, row.values()), default=0) > most_chars:
+                    column = next(h for h, text in row.items() if len(text) > most_chars)
+                    raise FormatError(
+                        f"the value is longer than {most_chars} characters", line=number, column=column
+                    )
+                yield number, row
         except _XLSX_ERRORS as exc:
             raise _xlsx_unreadable(exc, "the sheet", number) from None
         finally:

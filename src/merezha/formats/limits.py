@@ -31,7 +31,7 @@ class Limits:
     #: XLSX: bytes of all the zip's parts together, once unpacked.
     xlsx_unpacked_bytes: int = 1 << 30
     #: XLSX: how many times bigger than packed a part of over 1 MiB may unpack (zip bombs: thousands).
-    xlsx_ratio: int = 200
+    xlsx_ratio: int = 500
     #: XLSX: parts of the zip (a workbook has a dozen or two).
     xlsx_parts: int = 1_000
     #: XLSX: bytes of one part other than a worksheet or the shared strings, unpacked (styles, …).

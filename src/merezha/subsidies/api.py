@@ -24,6 +24,7 @@ from merezha.core.identifiers import parse_date
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.core.services import IdempotencyConflict, IdempotencyKeyInvalid, idempotency_key_clean
+from merezha.core.uploads import upload_kind
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
@@ -264,6 +265,7 @@ def _check_out(check: BatchCheck) -> dict[str, Any]:
 
 
 @router.post("/subsidy/batch-checks", response={201: BatchCheckOut})
+@upload_kind("batch_check")
 def batch_check_create(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -405,6 +407,7 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
 
 
 @router.post("/subsidy/decisions/upload", response={201: DecisionsUploadOut, 422: RejectedOut})
+@upload_kind("decisions")
 def decisions_upload(
     request: HttpRequest, file: File[UploadedFile], idempotency_key: IdempotencyKeyHeader = ""
 ) -> Status[Any]:

@@ -30,6 +30,7 @@ from merezha.core.services import (
     inbox_deliver,
     request_fingerprint,
 )
+from merezha.core.uploads import file_limits
 from merezha.formats import FormatError, open_table, source_name
 from merezha.organisations.models import Organisation, Service
 from merezha.providers.models import Account
@@ -257,7 +258,7 @@ def batch_check_run(
     params = rule_parameters_in_force(on=application_date)
     checksum = file_checksum(source)
     applicants: list[_Applicant] = []
-    with open_table(source, name=file_name or None) as table:
+    with open_table(source, name=file_name or None, limits=file_limits("batch_check")) as table:
         for line, row in table.rows:
             if not any(row.values()):
                 continue
@@ -752,7 +753,9 @@ def decisions_import(
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)
     try:
-        with open_table(source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS) as table:
+        with open_table(
+            source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS, limits=file_limits("decisions")
+        ) as table:
             report = ImportReport(file_name=table.name, file_format=table.format)
             if table.format != "json" and not columns_check(
                 report,

@@ -12,7 +12,7 @@ from merezha.organisations.models import User
 from merezha.registry.models import Street
 
 #: The demo's background task worker (one process, picking up uploads within a second).
-WORKER_COMMAND = [sys.executable, "-m", "merezha.cli", "db_worker", "--no-reload", "--interval", "1"]
+WORKER_COMMAND = [sys.executable, "-m", "merezha.cli", "worker", "--no-reload", "--interval", "1"]
 
 
 def _stop(signum: int, frame: Any) -> None:

@@ -56,28 +56,28 @@ def open_json(
         key = ""
         top: str | None = None  # "map" or "array"
         top_keys: list[str] = []
-        items: str | None = None  # ijson's prefix of the row objects
-        array: str | None = None  # ijson's prefix of the rows array
-        depth = 0
+        top_key = ""  # the top-level key whose value comes next
+        rows_depth = 0  # depth of the rows array's items (0: not found yet; -1: closed)
+        depth = 0  # containers open around the event
         most_depth, most_rows, most_columns, most_chars = (
             limits.json_depth,
             limits.rows + 1,
             limits.columns,
             limits.cell_chars,
         )
+        # events without ijson's prefixes: building a prefix per event costs its depth, so a file
+        # nested a million deep would take minutes before the depth limit could refuse it
         try:
-            for prefix, event, value in ijson.parse(fh, use_float=False):
-                if event in _OPENING:
+            for event, value in ijson.basic_parse(fh, use_float=False):
+                opening = event in _OPENING
+                if opening:
                     depth += 1
                     if depth > most_depth:
                         raise FormatError(f"the JSON nests deeper than {most_depth} levels", line=number)
                 elif event in _CLOSING:
                     depth -= 1
                 if skip:
-                    if event in ("start_map", "start_array"):
-                        skip += 1
-                    elif event in ("end_map", "end_array"):
-                        skip -= 1
+                    skip += 1 if opening else -1 if event in _CLOSING else 0
                     continue
                 if current is not None:
                     if event == "map_key":
@@ -86,13 +86,13 @@ def open_json(
                             fault(f"the key {value!r} appears twice in the row", number, key)
                         elif len(current) >= most_columns:
                             raise FormatError(f"the row has more than {most_columns} keys", line=number)
-                    elif event == "end_map" and prefix == items:
+                    elif event == "end_map" and depth == rows_depth - 1:
                         for name in current:
                             if name not in columns:
                                 columns.append(name)
                         yield number, current
                         current = None
-                    elif event in ("start_map", "start_array"):
+                    elif opening:
                         kind = "an object" if event == "start_map" else "a list"
                         fault(f"a value must be a text or a number, not {kind}", number, key)
                         current.pop(key, None)
@@ -110,24 +110,13 @@ def open_json(
                 if top is None:
                     top = "array" if event == "start_array" else "map"
                     if top == "array":
-                        array, items = "", "item"
+                        rows_depth = 2
                     continue
-                if top == "map" and prefix == "" and event == "map_key":
-                    if len(top_keys) < 8:  # as many as a refusal quotes
-                        top_keys.append(value)
-                    if norm_header(value) == rows_key and array is None:
-                        array, items = value, f"{value}.item"
+                if rows_depth > 0 and depth == rows_depth - 2 and event == "end_array":
+                    rows_depth = -1  # the rows array ends
                     continue
-                if (
-                    array is not None
-                    and prefix == array
-                    and prefix != ""
-                    or (top == "array" and prefix == "")
-                ):
-                    if event not in ("start_array", "end_array"):
-                        raise FormatError(f"`{rows_key}` must be an array of row objects")
-                    continue
-                if prefix == items:
+                if rows_depth > 0 and (depth == rows_depth or (depth == rows_depth - 1 and not opening)):
+                    # an item of the rows array (its opening raised the depth to the items' depth)
                     number += 1
                     if number > most_rows:
                         raise FormatError(f"the file has more than {most_rows - 1} rows", line=number)
@@ -139,15 +128,29 @@ def open_json(
                         skip = 1
                     yield number, {}
                     continue
-                if top == "map" and "." not in prefix and prefix and event in _JSON_SCALARS[:3]:
-                    if len(metadata) >= most_columns:
-                        raise FormatError(f"the JSON object has more than {most_columns} keys")
-                    metadata[norm_header(prefix)] = cell_text(value)[:most_chars]
+                if top == "map" and depth == 1 and event == "map_key":
+                    top_key = value
+                    if len(top_keys) < 8:  # as many as a refusal quotes
+                        top_keys.append(value)
+                    continue
+                if top == "map" and top_key and (depth == 1 or (depth == 2 and opening)):
+                    name, top_key = top_key, ""
+                    if norm_header(name) == rows_key and rows_depth == 0:
+                        if event != "start_array":
+                            raise FormatError(f"`{rows_key}` must be an array of row objects")
+                        rows_depth = 3
+                        continue
+                    if opening:
+                        skip = 1  # an object or a list under another key: not the file's business
+                    elif event in _JSON_SCALARS[:3]:
+                        if len(metadata) >= most_columns:
+                            raise FormatError(f"the JSON object has more than {most_columns} keys")
+                        metadata[norm_header(name)] = cell_text(value)[:most_chars]
         except ijson.JSONError as exc:
             raise FormatError(_json_error(exc), line=number) from None
         except UnicodeDecodeError:
             raise FormatError("the JSON text is not valid UTF-8") from None
-        if top == "map" and array is None:
+        if top == "map" and rows_depth == 0:
             keys = ", ".join(top_keys[:8]) or "none"
             raise FormatError(f"no `{rows_key}` array of rows in the JSON object (its keys: {keys})")
 

@@ -37,9 +37,9 @@ class Limits:
     #: XLSX: bytes of one part other than a worksheet or the shared strings, unpacked (styles, …).
     xlsx_part_bytes: int = 32 << 20
     #: XLSX: count of shared strings (the texts the cells refer to).
-    xlsx_shared_strings: int = 2_000_000
+    xlsx_shared_strings: int = 1_000_000
     #: XLSX: bytes of the shared strings part, unpacked.
-    xlsx_shared_strings_bytes: int = 128 << 20
+    xlsx_shared_strings_bytes: int = 64 << 20
     #: JSON: depth of nested objects and arrays (a snapshot needs 3).
     json_depth: int = 32
 

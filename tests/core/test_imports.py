@@ -7,16 +7,16 @@ import time
 from merezha.core.imports import ImportReport, RowError, RowErrors
 
 
-def test_three_million_faults_keep_the_first_lines_and_count_them_all():
+def test_300_000_faults_keep_the_first_lines_and_count_them_all():
     errors = RowErrors(kept=1000)
     started = time.perf_counter()
-    errors.extend(RowError(line, "account", "repeated") for line in range(2, 3_000_002))
+    errors.extend(RowError(line, "account", "repeated") for line in range(2, 300_002))
     errors.append(RowError(1, "period", "no period"))  # found last, kept first
-    assert time.perf_counter() - started < 20
-    assert (errors.total, errors.rows, errors.shown, len(errors)) == (3_000_001, 3_000_001, 1000, 3_000_001)
+    assert time.perf_counter() - started < 5
+    assert (errors.total, errors.rows, errors.shown, len(errors)) == (300_001, 300_001, 1000, 300_001)
     kept = sorted(errors)
     assert kept[0] == RowError(1, "period", "no period")
-    assert kept[-1] == RowError(999, "account", "repeated")
+    assert kept[-1] == RowError(1000, "account", "repeated")
     assert errors[-1] == RowError(1, "period", "no period")  # the last kept, in the order found
 
 

@@ -77,7 +77,9 @@ def test_a_300_mb_snapshot_is_refused_413_without_reading_its_body(client, provi
 def test_a_body_that_says_less_than_it_sends_is_counted_while_it_streams(client, provider_user, settings):
     """Content-Length within the limit, the file beyond it: the files' bytes are counted and stopped."""
     settings.UPLOAD_MAX_BYTES = settings.UPLOAD_MAX_BYTES | {"snapshot": 16 << 10}
-    body = multipart(b"account;closing\n" + b"A;1\n" * 20_000, period="2026-10", payments_through="2026-10-31")
+    body = multipart(
+        b"account;closing\n" + b"A;1\n" * 20_000, period="2026-10", payments_through="2026-10-31"
+    )
     assert len(body) < (16 << 10) + (1 << 20)
     r = post(client, "/api/v1/snapshots", body, headers=bearer(provider_user))
     assert r.status_code == 413
@@ -115,7 +117,10 @@ def test_a_page_shows_the_refusal_on_its_form_without_reading_the_body(client, p
     assert not Snapshot.objects.exists()
 
 
-@pytest.mark.parametrize(("path", "kind"), [("/subsidies/batch-checks/", "batch check"), ("/subsidies/decisions/upload/", "decisions")])
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [("/subsidies/batch-checks/", "batch check"), ("/subsidies/decisions/upload/", "decisions")],
+)
 def test_the_subsidy_pages_show_the_refusal_on_their_forms(client, make_user, settings, path, kind):
     client.force_login(make_user(Role.SUBSIDY))
     settings.UPLOAD_MAX_BYTES = settings.UPLOAD_MAX_BYTES | {"batch_check": 1 << 10, "decisions": 1 << 10}

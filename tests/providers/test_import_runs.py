@@ -178,11 +178,15 @@ def test_a_worker_killed_mid_merge_leaves_an_upload_that_ends_within_a_minute(tm
     progress = home / "progress" / f"snapshot-{snapshot_id}.json"
 
     def status() -> tuple[str, dict]:
+        """The upload's status and report; `running` while a task of it has not ended."""
         with sqlite3.connect(database, timeout=30) as db:
             row = db.execute(
                 "SELECT status, report FROM providers_snapshot WHERE id = ?", (snapshot_id,)
             ).fetchone()
-        return row[0], json.loads(row[1] or "{}")
+            unfinished = db.execute(
+                "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')"
+            ).fetchone()[0]
+        return row[0] if not unfinished else "running", json.loads(row[1] or "{}")
 
     worker_command = [*merezha, "worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"]
     worker = subprocess.Popen(worker_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -506,6 +506,8 @@ class CheckedTable:
 #: A file at least this big is read and checked in a reader process of its own; a smaller one is
 #: read in the import's process (starting a process takes about a tenth of a second).
 READER_PROCESS_MIN_BYTES = 4 << 20
+#: The process id of the last reader process started (for the tests).
+_last_reader_pid = 0
 #: Bytes of a reader process's batches the pipe holds while the import is busy (Linux may refuse).
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
@@ -578,6 +580,8 @@ def _reader_start(
         )
     except OSError:
         return None
+    global _last_reader_pid
+    _last_reader_pid = process.pid
     assert process.stdin is not None and process.stdout is not None
     try:
         import fcntl

@@ -137,3 +137,15 @@ def test_file_limits_come_from_the_settings(settings):
     settings.FILE_LIMITS = {"colums": 1}
     with pytest.raises(ValueError, match="unknown file limit"):
         file_limits()
+
+
+def test_a_malformed_multipart_body_is_a_400_with_its_reason(client, provider_user):
+    r = client.generic(
+        "POST",
+        "/api/v1/snapshots",
+        b"--other\r\nnonsense",
+        content_type="multipart/form-data; boundary=",
+        headers=bearer(provider_user),
+    )
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith("malformed multipart body: ")

@@ -22,6 +22,7 @@ from django import forms
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
@@ -144,6 +145,10 @@ class UploadLimitMiddleware:
             request.POST  # noqa: B018 - the body is read here, within the limit, not later by CSRF or a form
         except UploadTooLarge:
             return self._refused(request, kind)
+        except MultiPartParserError as exc:
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"detail": f"malformed multipart body: {exc}"}, status=400)
+            raise  # a page: Django answers 400
         return None
 
     def _refused(self, request: HttpRequest, kind: str) -> HttpResponse | None:

@@ -48,7 +48,7 @@ def worker(folder: Path) -> None:
     from django.core.management import call_command
 
     from merezha.core.roles import OrgKind
-    from merezha.organisations.services import organisation_ensure
+    from merezha.organisations.services import organisation_register
     from merezha.registry.services import registry_import, streets_import
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -57,13 +57,17 @@ def worker(folder: Path) -> None:
     rows = 0
     started = time.perf_counter()
     for path in files:
-        office, _ = organisation_ensure(code=path.stem.removeprefix("registry-"), kind=OrgKind.HOUSING_OFFICE)
+        office, _ = organisation_register(
+            code=path.stem.removeprefix("registry-"), name=path.stem, kind=OrgKind.HOUSING_OFFICE
+        )
         rows += registry_import(str(path), office=office).rows_applied
     first = time.perf_counter() - started
     started = time.perf_counter()
     changes = 0
     for path in files:
-        office, _ = organisation_ensure(code=path.stem.removeprefix("registry-"), kind=OrgKind.HOUSING_OFFICE)
+        office, _ = organisation_register(
+            code=path.stem.removeprefix("registry-"), name=path.stem, kind=OrgKind.HOUSING_OFFICE
+        )
         changes += sum(registry_import(str(path), office=office).changes.values())
     second = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

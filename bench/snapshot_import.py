@@ -83,12 +83,12 @@ def _bench_database_url(tmp: Path) -> str:
 def _generate_register(dwellings: int, seed: int) -> list[tuple[int, str, str, str, str]]:
     """Streets, buildings, dwellings and residents; returns (dwelling, street, house, apartment, payer)."""
     from merezha.core.roles import OrgKind
-    from merezha.organisations.services import organisation_ensure
+    from merezha.organisations.services import organisation_register
     from merezha.registry.matching import apartment_key, fold, house_key
     from merezha.registry.models import Building, Dwelling, Person, Street
 
     rnd = random.Random(seed)
-    office, _ = organisation_ensure(code="BENCH-ZHEK", kind=OrgKind.HOUSING_OFFICE)
+    office, _ = organisation_register(code="BENCH-ZHEK", name="BENCH-ZHEK", kind=OrgKind.HOUSING_OFFICE)
     streets = Street.objects.bulk_create(
         [Street(type="вул.", name=f"Тестова {i}", key=fold(f"Тестова {i}")) for i in range(STREETS)]
     )
@@ -243,10 +243,10 @@ def child(database_url: str, file: str, month: str) -> None:
 
     _setup_django(database_url)
     from merezha.core.roles import OrgKind
-    from merezha.organisations.services import organisation_ensure
+    from merezha.organisations.services import organisation_register
     from merezha.providers.services import snapshot_import
 
-    provider, _ = organisation_ensure(code="BENCH-PROVIDER", kind=OrgKind.PROVIDER)
+    provider, _ = organisation_register(code="BENCH-PROVIDER", name="BENCH-PROVIDER", kind=OrgKind.PROVIDER)
     started = time.perf_counter()
     cpu_started = time.process_time()
     period = dt.date.fromisoformat(f"{month}-01")

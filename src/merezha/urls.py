@@ -22,6 +22,7 @@ urlpatterns = [
     path("verify/<str:number>/", core_views.certificate_verify_view, name="certificate-verify"),
     path("centre/", org_views.centre_home, name="centre-home"),
     path("manager/", org_views.manager_home, name="manager-home"),
+    path("", include("merezha.organisations.urls")),  # the centre's onboarding, organisation administrators
     path("", include("merezha.search.urls")),  # the cashier's desk, before payments: it owns desk-home
     path("", include("merezha.providers.urls")),
     path("", include("merezha.payments.urls")),

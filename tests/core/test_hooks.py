@@ -27,7 +27,9 @@ def test_hooks_run_only_for_applied_imports(settings):
     assert len(CALLS) == 1 and CALLS[0] is applied
 
 
-def test_registry_and_snapshot_commands_refresh_the_search_index(sample_streets, samples):
+def test_registry_and_snapshot_commands_refresh_the_search_index(sample_streets, samples, make_org):
+    make_org("housing_office", code="ZHEK-02")
+    make_org("provider", code="heat")
     assert dwelling_search(query="Марченко") == []
     call_command(
         "import-registry",
@@ -52,7 +54,10 @@ def test_registry_and_snapshot_commands_refresh_the_search_index(sample_streets,
     assert dwelling_search(query="H10000004h")  # an account number the provider's snapshot brought
 
 
-def test_the_street_directory_command_refreshes_the_search_street_names(sample_streets, samples, tmp_path):
+def test_the_street_directory_command_refreshes_the_search_street_names(
+    sample_streets, samples, tmp_path, make_org
+):
+    make_org("housing_office", code="ZHEK-02")
     call_command(
         "import-registry", "--office", "ZHEK-02", str(samples / "registry-ZHEK-02.json"), stdout=io.StringIO()
     )

@@ -139,3 +139,43 @@ def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them
     assert '<th class="num">1\u202f620,50</th>' in html
     assert "1500.00" not in html and "1620.50" not in html
     assert f"від {timezone.localtime(cert.issued_at):%Y-%m-%d}</p>" in html  # dates as on every page
+
+
+def test_a_family_composition_shows_the_registers_dates_and_invents_none(sample_streets, make_org, tmp_path):
+    """After a register import, a person the file gives no registration date for has none on the
+    certificate: a dash, never the day of the import."""
+    import datetime as dt
+
+    from django.template.loader import render_to_string
+
+    from merezha.core.certificates import certificate_verify_url, qr_data_uri
+    from merezha.registry.models import Dwelling
+    from merezha.registry.services import registry_import
+
+    office = make_org("housing_office", code="ZHEK-01")
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "dwelling;street;house;apartment;surname;name;birth_date;relation;registered_from\n"
+        "D1;вул. Свободи;5;1;Коваль;Ія;1980-01-02;голова;15.03.2005\n"
+        "D1;вул. Свободи;5;1;Коваль;Ян;2010-06-07;син;\n",
+        encoding="utf-8",
+    )
+    registry_import(str(path), office=office, today=dt.date(2026, 11, 20))
+    cert = services.family_composition_issue(
+        office=office, dwelling_id=Dwelling.objects.get(office_ref="D1").pk, user=None
+    )
+    assert [(x["name"], x["birth_date"], x["registered_from"]) for x in cert.payload["persons"]] == [
+        ("Коваль Ія", "1980-01-02", "2005-03-15"),
+        ("Коваль Ян", "2010-06-07", ""),
+    ]
+    url = certificate_verify_url(certificate=cert)
+    html = render_to_string(
+        "housing/certificate_family.html",
+        {"cert": cert, "p": cert.payload, "verify_url": url, "qr": qr_data_uri(url)},
+    )
+    assert (
+        "<td>1</td><td>Коваль Ія</td><td>1980-01-02</td><td>голова домогосподарства</td><td>2005-03-15</td>"
+        in html
+    )
+    assert "<td>2</td><td>Коваль Ян</td><td>2010-06-07</td><td>син / дочка</td><td>—</td>" in html
+    assert "2026-11-20" not in html

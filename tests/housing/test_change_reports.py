@@ -195,7 +195,9 @@ def test_command(november, capsys):
     assert "offices 2, reports 4, changes 7" in capsys.readouterr().out
     with pytest.raises(CommandError, match="--month: not a period"):
         call_command("change-reports", "--month", "2026-13")
-    with pytest.raises(CommandError, match="--office: no housing office NOPE"):
+    with pytest.raises(
+        CommandError, match=r"^--office: unknown housing office 'NOPE': known codes are ZHEK-1, ZHEK-2 "
+    ):
         call_command("change-reports", "--month", "2026-11", "--office", "NOPE")
 
 
@@ -300,3 +302,41 @@ def test_a_change_on_the_page_reaches_each_concerned_provider_and_nobody_else(ci
     inbox = client.get("/inbox/").content.decode()
     assert "Change report ZHEK-1 2026-11 (1)" in inbox
     assert InboxDocument.objects.filter(recipient_code="HEAT-P").count() == 0
+
+
+def test_a_first_register_brings_no_arrivals_and_a_later_arrival_its_own_date(
+    sample_streets, samples, make_org, tmp_path
+):
+    """A first import is the register's starting state: the month's report is empty. A later
+    arrival is reported on the registration date the file gives."""
+    from merezha.providers.models import Account
+    from merezha.providers.services import snapshot_import
+    from merezha.registry.services import registry_import
+
+    office = make_org("housing_office", code="ZHEK-01")
+    water = make_org("provider", code="water")
+    register = samples / "registry-ZHEK-01.csv"
+    registry_import(str(register), office=office, today=dt.date(2026, 10, 5))
+    snapshot_import(
+        str(samples / "snapshot-water-2026-10.csv"),
+        provider=water,
+        period=dt.date(2026, 10, 1),
+        payments_through=dt.date(2026, 10, 31),
+    )
+    [october] = services.change_report_issue(office=office, month=dt.date(2026, 10, 1))
+    assert (october.provider.code, october.lines) == ("water", [])
+
+    # the next register: one more person in a dwelling with a water account, registered on 25 November
+    dwelling = Account.objects.filter(provider=water, dwelling__office=office).order_by("number")[0].dwelling
+    header, *rows = register.read_text(encoding="cp1251").splitlines()
+    row = next(r for r in rows if r.split(";")[0] == dwelling.office_ref).split(";")
+    arrival = ";".join([*row[:5], "Нова", "Олена", "Петрівна", "1990-04-04", "", "", "", "2026-11-25"])
+    nxt = tmp_path / "registry-ZHEK-01-next.csv"
+    nxt.write_text("\n".join([header + ";registered_from", *rows, arrival]) + "\n", encoding="cp1251")
+    report = registry_import(str(nxt), office=office, today=dt.date(2026, 11, 26))
+    assert report.changes == {"arrived": 1}
+
+    [november] = services.change_report_issue(office=office, month=NOV)
+    assert [
+        (x["event"], x["effective_date"], x["dwelling"], x["surname"], x["name"]) for x in november.lines
+    ] == [("arrived", "2026-11-25", dwelling.office_ref, "Нова", "Олена")]

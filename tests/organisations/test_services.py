@@ -7,7 +7,6 @@ from merezha.organisations.services import (
     api_token_authenticate,
     api_token_create,
     api_token_revoke,
-    organisation_ensure,
     user_create,
 )
 
@@ -28,14 +27,6 @@ def test_token_is_stored_hashed_and_revocable(make_user):
     assert api_token_authenticate(plain=plain + "x") is None
     api_token_revoke(token=token)
     assert api_token_authenticate(plain=plain) is None
-
-
-def test_organisation_ensure(db):
-    org, created = organisation_ensure(code="water", kind=OrgKind.PROVIDER)
-    assert created and org.name == "water"
-    assert organisation_ensure(code="water", kind=OrgKind.PROVIDER) == (org, False)
-    with pytest.raises(ValueError, match="is a provider"):
-        organisation_ensure(code="water", kind=OrgKind.HOUSING_OFFICE)
 
 
 def test_service_alias_add_strips_and_lists(make_org):

@@ -24,9 +24,9 @@ def city(db, samples, sample_streets):
     from merezha.registry.services import registry_import
 
     for code, file in (("ZHEK-01", "registry-ZHEK-01.csv"), ("ZHEK-02", "registry-ZHEK-02.dbf")):
-        from merezha.organisations.services import organisation_ensure
+        from merezha.organisations.services import organisation_register
 
-        office, _ = organisation_ensure(code=code, kind=OrgKind.HOUSING_OFFICE)
+        office, _ = organisation_register(code=code, name=code, kind=OrgKind.HOUSING_OFFICE)
         registry_import(str(samples / file), office=office)
 
 

@@ -162,12 +162,12 @@ def test_a_failed_background_import_changes_nothing(client, city, samples, water
 
     first = upload(client, water_user, samples / "snapshot-water-2026-10.csv").json()
     before = sorted(Account.objects.values_list("number", "service_id", "closing", "snapshot_id"))
-    module = importlib.import_module("merezha.providers.services.snapshot_import")
+    module = importlib.import_module("merezha.providers.services.merge")
 
     def crash(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(module, "_merge_periods", crash)
+    monkeypatch.setattr(module, "periods_merge", crash)
     r = upload(client, water_user, samples / "snapshot-water-2026-10.csv")
     data = client.get(f"/api/v1/snapshots/{r.json()['id']}", headers=bearer(water_user)).json()
     assert data["status"] == "failed" and data["failure"] == "RuntimeError: worker killed"
@@ -179,8 +179,8 @@ def test_a_failed_background_import_changes_nothing(client, city, samples, water
 def test_a_running_import_shows_its_progress(client, city, samples, water_user, monkeypatch, settings):
     import importlib
 
-    module = importlib.import_module("merezha.providers.services.snapshot_import")
-    merge, seen = module._merge_accounts, []
+    module = importlib.import_module("merezha.providers.services.merge")
+    merge, seen = module.accounts_merge, []
     headers = bearer(water_user)
 
     def merge_and_look(**kwargs):
@@ -189,7 +189,7 @@ def test_a_running_import_shows_its_progress(client, city, samples, water_user, 
         seen.append(client.get(f"/api/v1/snapshots/{snapshot_id}", headers=headers).json())
         return merge(**kwargs)
 
-    monkeypatch.setattr(module, "_merge_accounts", merge_and_look)
+    monkeypatch.setattr(module, "accounts_merge", merge_and_look)
     done = upload(client, water_user, samples / "snapshot-water-2026-10.csv").json()
     assert [(s["status"], s["progress"]) for s in seen] == [
         ("running", {"phase": "merging", "rows": done["rows_read"], "percent": 100})

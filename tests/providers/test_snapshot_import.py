@@ -165,12 +165,12 @@ def test_a_crash_in_the_merge_leaves_the_previous_snapshot_in_force(
         payments_through=THROUGH,
     )
     before = state(provider)
-    module = importlib.import_module("merezha.providers.services.snapshot_import")
+    module = importlib.import_module("merezha.providers.services.merge")
 
     def crash(**kwargs):
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(module, "_merge_periods", crash)
+    monkeypatch.setattr(module, "periods_merge", crash)
     path = write_snapshot("NEW1;water;вул. Проскурівська;2;;;;0;10;0;0;0;0;10")
     with pytest.raises(RuntimeError):
         snapshot_import(str(path), provider=provider, period=PERIOD, payments_through=THROUGH)

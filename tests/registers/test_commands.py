@@ -83,13 +83,17 @@ def test_close_day_and_export(world, pay, tmp_path):
     )
     assert "register water #1 of 2026-11-02, 2 lines, total 11.50" in out
     assert json.loads(target.read_text())["total"] == "11.50"
-    with pytest.raises(CommandError, match="no register of provider gas for 2026-11-02"):
+    with pytest.raises(
+        CommandError, match=r"^--provider: unknown provider 'gas': known codes are heat, water "
+    ):
+        run("export-register", "--provider", "gas", "--date", "2026-11-02", "--format", "csv", "-o", "x")
+    with pytest.raises(CommandError, match="no register of provider heat for 2026-11-03"):
         run(
             "export-register",
             "--provider",
-            "gas",
+            "heat",
             "--date",
-            "2026-11-02",
+            "2026-11-03",
             "--format",
             "csv",
             "-o",

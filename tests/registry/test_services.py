@@ -540,7 +540,8 @@ def test_a_building_handed_over_by_its_office_passes_to_the_next_one(
     # office 1's register no longer has house 5: it has handed the building over
     registry_import(write(tmp_path, "c.csv", "D2;вул. Свободи;7;1;;;;;;;;\n"), office=office)
     report = registry_import(write(tmp_path, "b.csv", "A1;Свободи;5;1;;;;;;;;\n"), office=office2)
-    assert report.changes == {"dwelling_added": 1}
+    # office 2's first register: its starting state, not a change
+    assert report.changes == {}
     building = Building.objects.get(key="5")
     assert building.office == office2
     assert sorted(building.dwellings.values_list("office__code", "office_ref", "is_active")) == [
@@ -659,3 +660,147 @@ def test_a_rntrc_that_lost_its_leading_zero_in_a_spreadsheet(
     report = registry_import(str(p), office=office, today=dt.date(2026, 10, 1))
     assert (report.applied, report.errors) == (True, [])
     assert Person.objects.get().tax_id == stored
+
+
+# --- registration dates (`registered_from`) and the first register -------------------------------
+
+DATED_HEADER = HEADER.rstrip("\n") + ";registered_from\n"
+
+
+def write_dated(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(DATED_HEADER + text, encoding="utf-8")
+    return str(p)
+
+
+def registration_dates():
+    return sorted(Person.objects.values_list("name", "registered_from", "is_active"))
+
+
+def test_a_first_register_is_the_starting_state_with_no_change_and_no_invented_date(
+    sample_streets, tmp_path, office
+):
+    report = registry_import(
+        write(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;1980-01-02;;;\nD2;вул. Свободи;5;2;;Бондар;Ян;;;;;\n",
+        ),
+        office=office,
+        today=dt.date(2026, 11, 20),
+    )
+    assert registration_dates() == [("Ія", None, True), ("Ян", None, True)]
+    assert report.changes == {}
+    assert RegisterChange.objects.count() == 0
+    assert RegistryImport.objects.get().changes == 0
+    assert report.notes == [
+        "the office's first register: 2 dwellings and 2 persons taken as the register's starting state, "
+        "no change recorded"
+    ]
+    # the cashier's search still learns every dwelling of it
+    assert report.touched_dwellings == set(Dwelling.objects.values_list("pk", flat=True))
+
+
+def test_the_registration_dates_of_the_file_are_kept_and_unknown_where_it_has_none(
+    sample_streets, tmp_path, office
+):
+    registry_import(
+        write_dated(
+            tmp_path,
+            "a.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;1980-01-02;;;;15.03.2005\n"
+            "D1;вул. Свободи;5;1;;Коваль;Ян;;;;;;\n",
+        ),
+        office=office,
+        today=dt.date(2026, 11, 20),
+    )
+    assert registration_dates() == [("Ія", dt.date(2005, 3, 15), True), ("Ян", None, True)]
+
+
+def test_a_later_arrival_is_dated_by_the_file_or_the_import_and_its_date_kept(
+    sample_streets, tmp_path, office
+):
+    registry_import(
+        write_dated(tmp_path, "a.csv", "D1;вул. Свободи;5;1;;Коваль;Ія;;;;;;2005-03-15\n"),
+        office=office,
+        today=dt.date(2026, 10, 1),
+    )
+    report = registry_import(
+        write_dated(
+            tmp_path,
+            "b.csv",
+            "D1;вул. Свободи;5;1;;Коваль;Ія;;;;;;\n"  # an empty date keeps the date the register knows
+            "D1;вул. Свободи;5;1;;Коваль;Ян;;;;;;2026-11-03\n"
+            "D1;вул. Свободи;5;1;;Коваль;Ол;;;;;;\n",
+        ),
+        office=office,
+        today=dt.date(2026, 11, 20),
+    )
+    assert report.changes == {"arrived": 2}
+    assert sorted(RegisterChange.objects.values_list("person__name", "kind", "effective_date")) == [
+        ("Ол", "arrived", dt.date(2026, 11, 20)),
+        ("Ян", "arrived", dt.date(2026, 11, 3)),
+    ]
+    assert registration_dates() == [
+        ("Ія", dt.date(2005, 3, 15), True),
+        ("Ол", None, True),
+        ("Ян", dt.date(2026, 11, 3), True),
+    ]
+
+
+def test_a_corrected_registration_date_is_a_recorded_change(sample_streets, tmp_path, office):
+    registry_import(write_dated(tmp_path, "a.csv", "D1;вул. Свободи;5;1;;Коваль;Ія;;;;;;\n"), office=office)
+    report = registry_import(
+        write_dated(tmp_path, "b.csv", "D1;вул. Свободи;5;1;;Коваль;Ія;;;;;;2005-03-15\n"),
+        office=office,
+        today=dt.date(2026, 11, 20),
+    )
+    assert report.changes == {"person_changed": 1}
+    assert list(RegisterChange.objects.values_list("kind", "field", "old_value", "new_value")) == [
+        ("person_changed", "registered_from", "", "2005-03-15")
+    ]
+    assert registration_dates() == [("Ія", dt.date(2005, 3, 15), True)]
+
+
+@pytest.mark.parametrize(
+    ("birth", "registered", "reason"),
+    [
+        ("", "2099-01-01", "registration date 2099-01-01 is in the future"),
+        ("1980-01-02", "1979-12-31", "registration date 1979-12-31 is before the birth date 1980-01-02"),
+        ("", "31.02.2005", "not a date: '31.02.2005' (expected YYYY-MM-DD or DD.MM.YYYY)"),
+    ],
+)
+def test_a_wrong_registration_date_rejects_its_row(
+    sample_streets, tmp_path, office, birth, registered, reason
+):
+    with pytest.raises(ImportRejected) as exc:
+        registry_import(
+            write_dated(tmp_path, "a.csv", f"D1;вул. Свободи;5;1;;Коваль;Ія;;{birth};;;;{registered}\n"),
+            office=office,
+        )
+    assert [str(e) for e in exc.value.report.errors] == [f"line 2, column registered_from: {reason}"]
+    assert Person.objects.count() == 0
+
+
+def test_a_dbf_register_carries_its_registration_dates_in_datareg(sample_streets, tmp_path, office):
+    p = tmp_path / "r.dbf"
+    cols = [
+        Column("dwelling", "KOD", "C", 10),
+        Column("street", "STREET", "C", 40),
+        Column("house", "HOUSE", "C", 10),
+        Column("surname", "FAM", "C", 40),
+        Column("registered_from", "DATAREG", "D", 8),
+    ]
+    write_dbf(
+        p,
+        cols,
+        [
+            ["D1", "вул. Свободи", "5", "Коваль", dt.date(2005, 3, 15)],
+            ["D2", "вул. Свободи", "6", "Бондар", None],
+        ],
+    )
+    registry_import(str(p), office=office)
+    assert sorted(Person.objects.values_list("surname", "registered_from")) == [
+        ("Бондар", None),
+        ("Коваль", dt.date(2005, 3, 15)),
+    ]

@@ -24,7 +24,7 @@ from merezha.core.models import Certificate, InboxDocument
 from merezha.core.services import inbox_deliver
 from merezha.housing.models import Absence, ChangeReport
 from merezha.organisations.locks import organisation_lock
-from merezha.organisations.models import Organisation
+from merezha.organisations.models import Organisation, User
 from merezha.registry.matching import canonical_name, fold
 from merezha.registry.models import BenefitCategory, Dwelling, Person, RegisterChange, Relation
 
@@ -50,7 +50,7 @@ class DeregistrationReason:
     CHOICES = (MOVED_OUT, DIED)
 
 
-def _recorder(user: Any) -> Any:
+def _recorder(user: User | None) -> User | None:
     return user if getattr(user, "pk", None) else None
 
 
@@ -92,7 +92,7 @@ def _change(
     dwelling_id: int,
     kind: str,
     effective_date: dt.date,
-    user: Any,
+    user: User | None,
     person_id: int | None = None,
     field: str = "",
     old: Any = "",
@@ -127,7 +127,7 @@ def person_register(
     *,
     office: Organisation,
     dwelling_id: int,
-    user: Any,
+    user: User | None,
     surname: str,
     name: str = "",
     patronymic: str = "",
@@ -182,7 +182,7 @@ def person_register(
 
 @transaction.atomic
 def person_deregister(
-    *, office: Organisation, person_id: int, user: Any, date: dt.date, reason: str
+    *, office: Organisation, person_id: int, user: User | None, date: dt.date, reason: str
 ) -> Person:
     """End a registration on `date`: the person moved out or died. The row stays for history."""
     if reason not in DeregistrationReason.CHOICES:
@@ -213,7 +213,7 @@ def person_deregister(
 
 @transaction.atomic
 def person_relation_change(
-    *, office: Organisation, person_id: int, user: Any, relation: str, date: dt.date
+    *, office: Organisation, person_id: int, user: User | None, relation: str, date: dt.date
 ) -> Person:
     if relation not in Relation.values:
         raise RegisterEditError("relation", f"unknown relation {relation!r}")
@@ -238,7 +238,7 @@ def person_relation_change(
 
 @transaction.atomic
 def person_benefit_change(
-    *, office: Organisation, person_id: int, user: Any, benefit_code: str, date: dt.date
+    *, office: Organisation, person_id: int, user: User | None, benefit_code: str, date: dt.date
 ) -> Person:
     """Grant, change or (with an empty code) end a person's benefit category from `date`."""
     benefit = _benefit(benefit_code)
@@ -273,7 +273,7 @@ def parse_area(text: str) -> Decimal:
 
 @transaction.atomic
 def dwelling_area_change(
-    *, office: Organisation, dwelling_id: int, user: Any, area: Decimal, date: dt.date
+    *, office: Organisation, dwelling_id: int, user: User | None, area: Decimal, date: dt.date
 ) -> Dwelling:
     dwelling = _lock_dwelling(office=office, dwelling_id=dwelling_id)
     area = parse_area(str(area))
@@ -299,7 +299,7 @@ def absence_record(
     *,
     office: Organisation,
     person_id: int,
-    user: Any,
+    user: User | None,
     date_from: dt.date,
     date_to: dt.date,
     reason: str,
@@ -331,7 +331,9 @@ def absence_record(
 
 
 @transaction.atomic
-def change_report_issue(*, office: Organisation, month: dt.date, user: Any = None) -> list[ChangeReport]:
+def change_report_issue(
+    *, office: Organisation, month: dt.date, user: User | None = None
+) -> list[ChangeReport]:
     """Issue the office's change report for `month` to every provider with active accounts in its dwellings.
 
     Idempotent per (office, month, provider): a provider that already has this month's report
@@ -390,7 +392,7 @@ RELATION_UK = {
 }
 
 
-def family_composition_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
+def family_composition_issue(*, office: Organisation, dwelling_id: int, user: User | None) -> Certificate:
     """The family composition extract (витяг про склад зареєстрованих осіб) of a dwelling of the office.
 
     Frozen into the certificate: the address, area, and each registered person's full name, birth
@@ -430,7 +432,7 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: An
     )
 
 
-def payment_status_issue(*, office: Organisation, dwelling_id: int, user: Any) -> Certificate:
+def payment_status_issue(*, office: Organisation, dwelling_id: int, user: User | None) -> Certificate:
     """The payment status of a dwelling of the office: every active account's current debt, and the total owed."""
     from merezha.core.certificates import certificate_issue
     from merezha.core.money import Money

@@ -23,7 +23,7 @@ from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.housing import charts, forms, reports, selectors, services
 from merezha.housing.exports import xlsx_response
-from merezha.organisations.permissions import role_required
+from merezha.organisations.permissions import MemberRequest, role_required
 from merezha.registry.models import Building, Street
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ def _person_dwelling(request: HttpRequest, person_id: int) -> int:
 
 @require_POST
 @role_required(Role.HOUSING)
-def person_register(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def person_register(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """HOUSING: register a person (or a birth) in a dwelling of the own office."""
     if selectors.dwelling_for_office(office=_office(request), dwelling_id=dwelling_id) is None:
         raise Http404
@@ -206,7 +206,7 @@ def person_register(request: HttpRequest, dwelling_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def person_deregister(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_deregister(request: MemberRequest, person_id: int) -> HttpResponse:
     """HOUSING: end the registration of a person of the own office (moved out or died)."""
     did = _person_dwelling(request, person_id)
     return _edit(
@@ -226,7 +226,7 @@ def person_deregister(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def person_relation(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_relation(request: MemberRequest, person_id: int) -> HttpResponse:
     """HOUSING: change a person's relation to the head of household (own office)."""
     did = _person_dwelling(request, person_id)
     return _edit(
@@ -246,7 +246,7 @@ def person_relation(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def person_benefit(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_benefit(request: MemberRequest, person_id: int) -> HttpResponse:
     """HOUSING: grant, change or end a person's benefit category (own office)."""
     did = _person_dwelling(request, person_id)
     return _edit(
@@ -266,7 +266,7 @@ def person_benefit(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def person_absence(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_absence(request: MemberRequest, person_id: int) -> HttpResponse:
     """HOUSING: record a temporary absence of a person (own office)."""
     did = _person_dwelling(request, person_id)
     return _edit(
@@ -287,7 +287,7 @@ def person_absence(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def dwelling_area(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def dwelling_area(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """HOUSING: change the area of a dwelling of the own office."""
     if selectors.dwelling_for_office(office=_office(request), dwelling_id=dwelling_id) is None:
         raise Http404
@@ -320,7 +320,7 @@ def _certificate_pdf(request: HttpRequest, cert: Any, template: str) -> HttpResp
 
 @require_POST
 @role_required(Role.HOUSING)
-def certificate_family(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def certificate_family(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """HOUSING: issue the family composition extract of a dwelling of the own office (PDF)."""
     try:
         cert = services.family_composition_issue(
@@ -333,7 +333,7 @@ def certificate_family(request: HttpRequest, dwelling_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.HOUSING)
-def certificate_payments(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def certificate_payments(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """HOUSING: issue the payment status certificate of a dwelling of the own office (PDF)."""
     try:
         cert = services.payment_status_issue(
@@ -579,7 +579,7 @@ def debtors_export(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.HOUSING)
-def change_reports(request: HttpRequest) -> HttpResponse:
+def change_reports(request: MemberRequest) -> HttpResponse:
     """HOUSING: the own office's change reports; POST `month=YYYY-MM` issues that month's (idempotent)."""
     office = _office(request)
     error = ""

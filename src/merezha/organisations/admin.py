@@ -43,10 +43,31 @@ class ServiceAdmin(admin.ModelAdmin):
 class MerezhaUserAdmin(UserAdmin):
     list_display = ("username", "get_full_name", "organisation", "role", "is_active")
     list_filter = ("role", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Merezha", {"fields": ("organisation", "role")}))  # type: ignore[misc]
+    fieldsets = (*UserAdmin.fieldsets, ("Merezha", {"fields": ("organisation", "role", "is_org_admin")}))  # type: ignore[misc]
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ("prefix", "name", "user", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
+    """Tokens to look at, never to add or edit here: a token is issued on the information centre's
+    pages (`/centre/users/<id>/`), where its plain text is shown once; an admin "add" would store a
+    row with no digest and show no token."""
+
+    list_display = ("prefix", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    readonly_fields = (
+        "user",
+        "name",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "issued_by",
+    )
+    exclude = ("digest",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -85,6 +85,8 @@ class User(AbstractUser):
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, blank=True)
+    #: The organisation's own administrator: issues, rotates and revokes its users' API tokens.
+    is_org_admin = models.BooleanField(_("organisation administrator"), default=False)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.is_active and self.organisation_id and self.role in roles)
@@ -101,6 +103,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: Who issued it (the user itself, its organisation's administrator or the information centre).
+    issued_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

@@ -47,6 +47,8 @@ def _role_home(request: HttpRequest, title: str, links: list[dict[str, str]] | N
 def centre_home(request: HttpRequest) -> HttpResponse:
     """Information centre administrators: the hub's figures and its tools."""
     links = [
+        {"url": reverse("centre-organisations"), "label": _("Organisations")},
+        {"url": reverse("centre-tokens"), "label": _("API tokens")},
         {"url": reverse("admin:index"), "label": _("Administration")},
         {"url": reverse("registers-reconciliation"), "label": _("Reconciliation")},
         {"url": reverse("subsidy-rule"), "label": _("Subsidy rule")},

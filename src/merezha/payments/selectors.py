@@ -113,14 +113,14 @@ def account_debts(*, account_ids: list[int]) -> dict[int, Money]:
 # --- payments -------------------------------------------------------------------------
 
 
-def payment_id_parse(value: Any) -> uuid.UUID | None:
+def payment_id_parse(value: object) -> uuid.UUID | None:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
         return None
 
 
-def payment_get(*, payment_id: Any, point_id: int) -> Payment | None:
+def payment_get(*, payment_id: uuid.UUID | str, point_id: int) -> Payment | None:
     """The payment when it was taken at this point; None otherwise (callers answer 404)."""
     pid = payment_id_parse(payment_id)
     if pid is None:

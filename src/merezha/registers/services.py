@@ -22,7 +22,7 @@ from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
 from merezha.organisations.locks import organisations_lock
-from merezha.organisations.models import Organisation
+from merezha.organisations.models import Organisation, User
 from merezha.payments.models import OperationalDay, PaymentLine
 from merezha.payments.services import PaymentError, operational_day_close, operational_days_close
 from merezha.registers.models import Register, RegisterLine
@@ -102,7 +102,7 @@ def _insert_lines_sql(count: int) -> str:
     )
 
 
-def registers_issue(*, day: dt.date, user: Any = None) -> list[Register]:
+def registers_issue(*, day: dt.date, user: User | None = None) -> list[Register]:
     """Issue the registers of `day` for every closed point-day's unregistered lines (caller's transaction).
 
     Set-based: one INSERT … SELECT takes every provider's lines, numbered per register in order of
@@ -213,7 +213,7 @@ def point_day_close(*, point: Organisation, user: Any, day: dt.date) -> DayClose
     return result
 
 
-def days_close(*, day: dt.date, user: Any = None) -> DayCloseResult:
+def days_close(*, day: dt.date, user: User | None = None) -> DayCloseResult:
     """Close `day` at every active payment point that has not closed it, and issue the registers.
 
     Points that took no payment get a closed day too, so a payment taken later goes to the next day.
@@ -230,7 +230,7 @@ def days_close(*, day: dt.date, user: Any = None) -> DayCloseResult:
     return result
 
 
-def register_acknowledge(*, register: Register, user: Any) -> Register:
+def register_acknowledge(*, register: Register, user: User) -> Register:
     """The provider acknowledges a register (once; again changes nothing)."""
     if register.document is not None:
         inbox_acknowledge(document=register.document, user=user)

@@ -23,7 +23,8 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
@@ -34,6 +35,9 @@ from merezha.registry.matching import address_split, apartment_key, fold, house_
 from merezha.registry.models import Building, Dwelling, Person
 from merezha.search.models import SearchEntry, SearchStreet, SearchTerm
 from merezha.search.translit import is_latin_word, latin_fold, transliterate
+
+if TYPE_CHECKING:
+    from merezha.payments.selectors import AccountDebt
 
 #: How many results the box shows.
 RESULT_LIMIT = 20
@@ -486,9 +490,9 @@ class DwellingCard:
     address: str
     office: str
     office_ref: str
-    area: Any
+    area: Decimal | None
     residents: list[ResidentLine]
-    accounts: list[Any]
+    accounts: list[AccountDebt]
     stale_after_days: int
 
     @property

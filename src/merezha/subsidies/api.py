@@ -27,6 +27,7 @@ from merezha.core.services import IdempotencyConflict, IdempotencyKeyInvalid, id
 from merezha.core.uploads import upload_kind
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
+from merezha.organisations.models import User
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
 from merezha.subsidies.models import BatchCheck, FamilyType, SubsidyDecision
 from merezha.subsidies.selectors import (
@@ -153,12 +154,12 @@ def _rejected(exc: ImportRejected) -> Status[dict[str, Any]]:
     return Status(422, {"detail": f"nothing was applied: {len(errors)} error(s)", "errors": errors})
 
 
-def _household(request: HttpRequest, dwelling_id: int | None, tax_id: str, address: str) -> int:
+def _household(user: User, dwelling_id: int | None, tax_id: str, address: str) -> int:
     if dwelling_id is not None:
         return dwelling_id
     if not (tax_id or address):
         raise HttpError(400, "give dwelling_id, tax_id or address")
-    found = households_find(tax_id=tax_id, address=address, user=request.user)
+    found = households_find(tax_id=tax_id, address=address, user=user)
     if found.one is None:
         if found.dwelling_ids:
             raise HttpError(409, f"{found.reason}: {', '.join(map(str, found.dwelling_ids))}")
@@ -179,7 +180,7 @@ def debt_status(
     (default today) with the parameters it used. Find it by dwelling_id, tax_id or address. Audit-logged."""
     user = require_role(request, *READ)
     on, family = _date(date), _family(family_type)
-    target = _household(request, dwelling_id, tax_id, address)
+    target = _household(user, dwelling_id, tax_id, address)
     try:
         status = household_status(dwelling_id=target, on=on, family_type=family, user=user)
     except NoRuleInForce as exc:

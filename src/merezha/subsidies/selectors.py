@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.money import Money, MoneyError
 from merezha.core.services import audit_record
-from merezha.organisations.models import Organisation, Service
+from merezha.organisations.models import Organisation, Service, User
 from merezha.organisations.selectors import organisation_names, service_names
 from merezha.payments.selectors import account_debts
 from merezha.providers.models import Account, AccountPeriod, Snapshot
@@ -41,6 +41,9 @@ from merezha.subsidies.rule import (
     month_back,
     verdict_compute,
 )
+
+if TYPE_CHECKING:
+    from merezha.core.models import Certificate
 
 #: Ids per `IN (...)` query: well under SQLite's limit of bound variables.
 CHUNK = 5000
@@ -212,7 +215,7 @@ def dwelling_label(dwelling: Dwelling) -> str:
 
 
 def household_status(
-    *, dwelling_id: int, on: dt.date, family_type: str = "regular", user: Any = None
+    *, dwelling_id: int, on: dt.date, family_type: str = "regular", user: User | None = None
 ) -> HouseholdStatus | None:
     """A household's debt status and verdict as of `on`; the look-up is audit-logged for `user`.
 
@@ -297,7 +300,7 @@ def _found_by_address(text: str, index: DwellingIndex, parts: tuple[str, str, st
     return Found(tuple(match.candidates), f"address {text!r}: {match.reason or match.status.value}")
 
 
-def households_find(*, tax_id: str = "", address: str = "", user: Any = None) -> Found:
+def households_find(*, tax_id: str = "", address: str = "", user: User | None = None) -> Found:
     """One look-up by tax id or by address, as the subsidy office types it; audit-logged for `user`."""
     tax_id, address = text_clean(tax_id), text_clean(address)
     if tax_id.strip():
@@ -486,7 +489,7 @@ def decision_part_get(*, decision_id: int, provider_id: int) -> DecisionDelivery
     )
 
 
-def debt_certificate_get(*, number: str, issuer_code: str | None) -> Any:
+def debt_certificate_get(*, number: str, issuer_code: str | None) -> Certificate | None:
     """A payment-status certificate issued by this office (None: any office, for the information centre)."""
     from merezha.core.models import Certificate
 

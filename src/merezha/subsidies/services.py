@@ -32,7 +32,7 @@ from merezha.core.services import (
 )
 from merezha.core.uploads import file_limits
 from merezha.formats import FormatError, open_table, source_name
-from merezha.organisations.models import Organisation, Service
+from merezha.organisations.models import Organisation, Service, User
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
 from merezha.registry.models import Dwelling, Person
@@ -47,7 +47,7 @@ from merezha.subsidies.models import (
     SubsidyDecisionLine,
     SubsidyRuleParameters,
 )
-from merezha.subsidies.rule import BLOCKED, verdict_compute
+from merezha.subsidies.rule import BLOCKED, Verdict, verdict_compute
 from merezha.subsidies.selectors import (
     HouseholdStatus,
     _found_by_address,
@@ -68,7 +68,7 @@ class InvalidInput(ValueError):
 
 def rule_parameters_create(
     *,
-    user: Any,
+    user: User | None,
     valid_from: dt.date,
     months: int,
     threshold: Money,
@@ -145,7 +145,7 @@ def exemption_create(
 # --- certificate ------------------------------------------------------------------------------
 
 
-def debt_certificate_issue(*, user: Any, status: HouseholdStatus) -> Certificate:
+def debt_certificate_issue(*, user: User, status: HouseholdStatus) -> Certificate:
     """A numbered, verifiable certificate of the household's payment status with every figure printed."""
     payload = status.as_dict()
     with transaction.atomic():
@@ -205,7 +205,7 @@ def family_type_parse(text: str) -> str:
     return FAMILY_WORDS[value]
 
 
-def _figures_text(verdict: Any) -> str:
+def _figures_text(verdict: Verdict) -> str:
     parts = []
     for a in verdict.accounts:
         overdue = "?" if a.overdue is None else str(a.overdue)
@@ -748,7 +748,7 @@ def _service_ids(codes: list[str]) -> list[int]:
 
 
 def decisions_import(
-    *, user: Any, source: str | IO[bytes], file_name: str = ""
+    *, user: User, source: str | IO[bytes], file_name: str = ""
 ) -> tuple[list[SubsidyDecision], ImportReport]:
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)

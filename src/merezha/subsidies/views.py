@@ -23,7 +23,7 @@ from merezha.core.roles import Role
 from merezha.core.uploads import upload_form_refusal, upload_kind
 from merezha.formats import FormatError
 from merezha.formats.writers import CONTENT_TYPES
-from merezha.organisations.permissions import role_required
+from merezha.organisations.permissions import MemberRequest, role_required
 from merezha.organisations.selectors import service_names
 from merezha.subsidies.documents import batch_check_file, debt_certificate_pdf
 from merezha.subsidies.forms import (
@@ -71,7 +71,7 @@ def _office_scope(request: HttpRequest) -> int | None:
 
 
 @role_required(Role.SUBSIDY)
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: MemberRequest) -> HttpResponse:
     """SUBSIDY only (the role's home page): find a household by tax id or address; one match opens
     its debt status. The information centre reads households, checks and decisions by their pages."""
     form = SearchForm(request.GET or None)
@@ -101,7 +101,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(*READ)
-def household(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def household(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """SUBSIDY, ADMIN: a household's accounts at every provider, its debt, the verdict; audit-logged."""
     form = CheckForm(request.GET or None)
     on = form.on() if form.is_valid() else timezone.localdate()
@@ -135,7 +135,7 @@ def household(request: HttpRequest, dwelling_id: int) -> HttpResponse:
 
 @require_POST
 @role_required(Role.SUBSIDY)
-def certificate_issue_view(request: HttpRequest, dwelling_id: int) -> HttpResponse:
+def certificate_issue_view(request: MemberRequest, dwelling_id: int) -> HttpResponse:
     """SUBSIDY only: issue a numbered certificate of the household's payment status, then show its PDF."""
     form = CheckForm(request.POST)
     if not form.is_valid():
@@ -154,7 +154,7 @@ def certificate_issue_view(request: HttpRequest, dwelling_id: int) -> HttpRespon
 
 
 @role_required(*READ)
-def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
+def certificate_pdf(request: MemberRequest, number: str) -> HttpResponse:
     """SUBSIDY: a certificate its own office issued (others: 404); ADMIN: any."""
     user: Any = request.user
     cert = debt_certificate_get(
@@ -288,7 +288,7 @@ def decision_new(request: HttpRequest) -> HttpResponse:
 @upload_kind("decisions")
 @require_POST
 @role_required(Role.SUBSIDY)
-def decision_upload(request: HttpRequest) -> HttpResponse:
+def decision_upload(request: MemberRequest) -> HttpResponse:
     """SUBSIDY only: upload a decisions file; all of it is applied, or nothing (every error listed)."""
     form = DecisionUploadForm(request.POST, request.FILES)
     errors: list[Any] = []
@@ -311,7 +311,7 @@ def decision_upload(request: HttpRequest) -> HttpResponse:
 
 
 @role_required(Role.ADMIN)
-def rule_parameters(request: HttpRequest) -> HttpResponse:
+def rule_parameters(request: MemberRequest) -> HttpResponse:
     """ADMIN (information centre) only: the rule's dated parameter sets; add a new set (POST)."""
     form = RuleParametersForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -7,7 +7,9 @@ in which case every dwelling with a rejected row is left exactly as it was.
 
 Persons are recognised across files by their tax id, or else by surname, name, patronymic and
 birth date within the dwelling. Every difference is written to `RegisterChange` with the import
-as its source, dated the day of the import.
+as its source, dated the day of the import (an arrival or a birth by the registration date the file
+gives, `registered_from`). The office's first register is the register's starting state and records
+no change; a registration date the file does not give stays unknown, never the import's day.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -49,6 +51,9 @@ from merezha.registry.models import (
 )
 from merezha.registry.selectors import street_index_build
 
+if TYPE_CHECKING:  # organisations sits above the register: types only
+    from merezha.organisations.models import Organisation, User
+
 REGISTRY_DBF_FIELDS = {
     "KOD": "dwelling",
     "STREET": "street",
@@ -62,6 +67,7 @@ REGISTRY_DBF_FIELDS = {
     "IDCODE": "tax_id",
     "ROD": "relation",
     "LGCODE": "benefit",
+    "DATAREG": "registered_from",
 }
 REQUIRED = ("dwelling", "street", "house")
 #: Longest value of each stored text column (the models' field lengths).
@@ -75,7 +81,16 @@ MAX_LENGTH = {
     "patronymic": 80,
     "benefit": 32,
 }
-PERSON_COLUMNS = ("surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit")
+PERSON_COLUMNS = (
+    "surname",
+    "name",
+    "patronymic",
+    "birth_date",
+    "tax_id",
+    "relation",
+    "benefit",
+    "registered_from",
+)
 
 #: The relation to the head of the household (exchange-v1 §1: `head`, `spouse`, `child`, `parent`, `other`,
 #: Ukrainian words accepted), and the words housing office software writes for each, in Ukrainian and
@@ -216,6 +231,8 @@ class PersonRow:
     tax_id: str
     relation: str
     benefit: str
+    #: Since when the person is registered in the dwelling, when the file says (None: unknown).
+    registered_from: dt.date | None = None
 
     @property
     def name_key(self) -> str:
@@ -318,6 +335,13 @@ def _parse_row(
         if not row.get("surname", "").strip():
             report.reject(line, "surname", "a person row needs a surname")
             ok = False
+        registered_from: dt.date | None = None
+        if row.get("registered_from", "").strip():
+            try:
+                registered_from = _registered_from_parse(row["registered_from"], birth=birth)
+            except ValueError as exc:
+                report.reject(line, "registered_from", str(exc))
+                ok = False
         person = PersonRow(
             line=line,
             surname=canonical_name(row.get("surname", "")),
@@ -327,17 +351,29 @@ def _parse_row(
             tax_id=tax_id,
             relation=relation,
             benefit=row.get("benefit", "").strip(),
+            registered_from=registered_from,
         )
     if not ok:
         return None
     return {"area": area}, person
 
 
+def _registered_from_parse(text: str, *, birth: dt.date | None) -> dt.date:
+    """A row's registration date; ValueError when it is no date, lies in the future or before the
+    person's birth."""
+    registered_from = parse_date(text)
+    if registered_from > timezone.localdate():
+        raise ValueError(f"registration date {registered_from} is in the future")
+    if birth is not None and registered_from < birth:
+        raise ValueError(f"registration date {registered_from} is before the birth date {birth}")
+    return registered_from
+
+
 def registry_import(
     source: str | IO[bytes],
     *,
-    office: Any,
-    user: Any = None,
+    office: Organisation,
+    user: User | None = None,
     accept_partial: bool = False,
     name: str | None = None,
     today: dt.date | None = None,
@@ -473,46 +509,141 @@ def registry_import(
     return report
 
 
-def _apply(
-    *,
-    office: Any,
-    dwellings: dict[str, DwellingRow],
-    partial: bool,
-    user: Any,
-    source: str,
-    today: dt.date,
-    report: ImportReport,
-) -> int:
-    """Diff the file against the office's register and write the differences set-based."""
-    ops = connection.ops
-    recorded_by_id = user.pk if getattr(user, "pk", None) else None
-    recorded_at = ops.adapt_datetimefield_value(timezone.now())
-    effective = ops.adapt_datefield_value(today)
-    changes: list[tuple[Any, ...]] = []
-    counts: dict[str, int] = {}
+@dataclass
+class _ChangeLog:
+    """The `RegisterChange` rows of one import, in the order they happen, and their count per kind."""
 
-    def change(
-        dwelling_id: int, kind: str, person_id: int | None = None, f: str = "", old: Any = "", new: Any = ""
+    office_id: int
+    source: str
+    #: The day the changes take effect (the import's day), as the database stores a date.
+    effective: Any
+    recorded_at: Any
+    recorded_by_id: int | None
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def record(
+        self,
+        dwelling_id: int,
+        kind: str,
+        person_id: int | None = None,
+        f: str = "",
+        old: Any = "",
+        new: Any = "",
+        effective: Any = None,
     ) -> None:
-        counts[kind] = counts.get(kind, 0) + 1
-        changes.append(
+        """`effective`: the day the change took effect, when it is not the import's day."""
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        self.rows.append(
             (
-                office.pk,
+                self.office_id,
                 dwelling_id,
                 person_id,
                 kind,
                 f,
                 "" if old is None else str(old),
                 "" if new is None else str(new),
-                effective,
-                recorded_at,
-                recorded_by_id,
-                source,
+                self.effective if effective is None else effective,
+                self.recorded_at,
+                self.recorded_by_id,
+                self.source,
             )
         )
 
-    # buildings: owned by the office; another office's building is refused while that office still has
-    # dwellings in it (a building it has handed over, with none left in its register, passes to this one)
+
+def _apply(
+    *,
+    office: Organisation,
+    dwellings: dict[str, DwellingRow],
+    partial: bool,
+    user: User | None,
+    source: str,
+    today: dt.date,
+    report: ImportReport,
+) -> int:
+    """Diff the file against the office's register and write the differences set-based.
+
+    The steps, in order: the buildings (`_buildings_resolve`), the dwellings of the file
+    (`_dwellings_apply`), the dwellings missing from it (`_dwellings_remove_missing`), the persons
+    (`_persons_apply`, `_persons_insert`), and the change log (`_changes_write`).
+
+    The office's first register (it has no dwelling in the register yet) is the register's
+    starting state, not a change: nobody arrived and no dwelling was added that day, so it
+    records no change at all (see docs/reference/registry-format.md).
+    """
+    ops = connection.ops
+    log = _ChangeLog(
+        office_id=office.pk,
+        source=source,
+        effective=ops.adapt_datefield_value(today),
+        recorded_at=ops.adapt_datetimefield_value(timezone.now()),
+        recorded_by_id=getattr(user, "pk", None) or None,
+    )
+    buildings = _buildings_resolve(office=office, dwellings=dwellings, partial=partial, report=report)
+    existing = {d.office_ref: d for d in Dwelling.objects.filter(office=office)}
+    first = not existing
+    persons_by_dwelling: dict[int, list[Person]] = {}
+    for p in Person.objects.filter(dwelling__office=office, is_active=True):
+        persons_by_dwelling.setdefault(p.dwelling_id, []).append(p)
+    benefits = {b.code: b.pk for b in BenefitCategory.objects.all()}
+
+    dwelling_ids = _dwellings_apply(
+        office=office, dwellings=dwellings, buildings=buildings, existing=existing, log=log
+    )
+    # dwellings that left the register (only when the whole file was accepted: a partial file is not complete)
+    left_persons = (
+        []
+        if partial
+        else _dwellings_remove_missing(
+            dwellings=dwellings,
+            existing=existing,
+            persons_by_dwelling=persons_by_dwelling,
+            today=today,
+            log=log,
+        )
+    )
+    outcome = _persons_apply(
+        dwellings=dwellings,
+        dwelling_ids=dwelling_ids,
+        persons_by_dwelling=persons_by_dwelling,
+        benefits=benefits,
+        today=today,
+        log=log,
+    )
+    left_persons += outcome.left
+    _persons_insert(new_persons=outcome.new, benefits=benefits, today=today, log=log)
+    if outcome.updated:
+        Person.objects.bulk_update(
+            outcome.updated,
+            [*PERSON_COLUMNS, "surname_key"],  # the person columns are the fields of the same names
+            batch_size=2000,
+        )
+    if left_persons:
+        Person.objects.bulk_update(left_persons, ["is_active", "registered_until"], batch_size=2000)
+    report.rows_applied = outcome.applied_rows
+    # the dwellings the cashier's search must learn, of a first register too
+    report.touched_dwellings = {c[1] for c in log.rows} | outcome.respelt
+    if first:
+        report.notes.append(
+            f"the office's first register: {len(dwelling_ids)} dwellings and {len(outcome.new)} persons "
+            "taken as the register's starting state, no change recorded"
+        )
+        return 0
+    _changes_write(log=log)
+    report.changes = log.counts
+    return len(log.rows)
+
+
+def _buildings_resolve(
+    *, office: Organisation, dwellings: dict[str, DwellingRow], partial: bool, report: ImportReport
+) -> dict[tuple[int, str], Building]:
+    """The building of every dwelling of the file, by (street, house key), created where missing.
+
+    Buildings are owned by the office; another office's building is refused while that office
+    still has dwellings in it (a building it has handed over, with none left in its register,
+    passes to this one). A refused building rejects its dwellings' rows; without `partial` that
+    refuses the file.
+    """
     wanted_buildings = {(d.street_id, d.house_key): d for d in dwellings.values() if not d.rejected}
     buildings = {
         (b.street_id, b.key): b
@@ -547,14 +678,20 @@ def _apply(
         raise ImportRejected(report)
     for b in Building.objects.bulk_create(new_buildings, batch_size=2000):
         buildings[(b.street_id, b.key)] = b
+    return buildings
 
-    existing = {d.office_ref: d for d in Dwelling.objects.filter(office=office)}
-    persons_by_dwelling: dict[int, list[Person]] = {}
-    for p in Person.objects.filter(dwelling__office=office, is_active=True):
-        persons_by_dwelling.setdefault(p.dwelling_id, []).append(p)
-    benefits = {b.code: b.pk for b in BenefitCategory.objects.all()}
 
-    # dwellings
+def _dwellings_apply(
+    *,
+    office: Organisation,
+    dwellings: dict[str, DwellingRow],
+    buildings: dict[tuple[int, str], Building],
+    existing: dict[str, Dwelling],
+    log: _ChangeLog,
+) -> dict[str, int]:
+    """Write the file's dwellings (new ones inserted, changed ones updated); returns every
+    accepted dwelling's id by the office's reference."""
+    ops = connection.ops
     new_dwellings: list[DwellingRow] = []
     updated_dwellings: list[Dwelling] = []
     for ref, d in dwellings.items():
@@ -567,7 +704,7 @@ def _apply(
             continue
         dirty = False
         if dw.building_id != building.pk or dw.apartment_key != d.apartment_key:
-            change(
+            log.record(
                 dw.pk,
                 RegisterChange.Kind.DWELLING_CHANGED,
                 f="address",
@@ -577,12 +714,12 @@ def _apply(
             dw.building, dw.apartment, dw.apartment_key = building, d.apartment, d.apartment_key
             dirty = True
         if d.area is not None and dw.area != d.area:
-            change(dw.pk, RegisterChange.Kind.DWELLING_CHANGED, f="area", old=dw.area, new=d.area)
+            log.record(dw.pk, RegisterChange.Kind.DWELLING_CHANGED, f="area", old=dw.area, new=d.area)
             dw.area = d.area
             dirty = True
         if not dw.is_active:
             dw.is_active = True
-            change(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
+            log.record(dw.pk, RegisterChange.Kind.DWELLING_ADDED)
             dirty = True
         if dirty:
             updated_dwellings.append(dw)
@@ -609,41 +746,73 @@ def _apply(
     }
     for pk, d in zip(ids, new_dwellings, strict=True):
         dwelling_ids[d.ref] = pk
-        change(pk, RegisterChange.Kind.DWELLING_ADDED)
+        log.record(pk, RegisterChange.Kind.DWELLING_ADDED)
     if updated_dwellings:
         Dwelling.objects.bulk_update(
             updated_dwellings,
             ["building", "apartment", "apartment_key", "area", "is_active"],
             batch_size=2000,
         )
+    return dwelling_ids
 
-    # dwellings that left the register (only when the whole file was accepted: a partial file is not complete)
+
+def _dwellings_remove_missing(
+    *,
+    dwellings: dict[str, DwellingRow],
+    existing: dict[str, Dwelling],
+    persons_by_dwelling: dict[int, list[Person]],
+    today: dt.date,
+    log: _ChangeLog,
+) -> list[Person]:
+    """Close the office's dwellings missing from a complete file; returns their persons, who left
+    today (written by the caller with the other persons who left)."""
     removed: list[Dwelling] = []
     left_persons: list[Person] = []
-    if not partial:
-        for ref, dw in existing.items():
-            if ref not in dwellings and dw.is_active:
-                dw.is_active = False
-                removed.append(dw)
-                change(dw.pk, RegisterChange.Kind.DWELLING_REMOVED)
-                for p in persons_by_dwelling.get(dw.pk, []):
-                    p.is_active, p.registered_until = False, today
-                    left_persons.append(p)
-                    change(dw.pk, RegisterChange.Kind.LEFT, p.pk)
-        if removed:
-            Dwelling.objects.bulk_update(removed, ["is_active"], batch_size=2000)
+    for ref, dw in existing.items():
+        if ref not in dwellings and dw.is_active:
+            dw.is_active = False
+            removed.append(dw)
+            log.record(dw.pk, RegisterChange.Kind.DWELLING_REMOVED)
+            for p in persons_by_dwelling.get(dw.pk, []):
+                p.is_active, p.registered_until = False, today
+                left_persons.append(p)
+                log.record(dw.pk, RegisterChange.Kind.LEFT, p.pk)
+    if removed:
+        Dwelling.objects.bulk_update(removed, ["is_active"], batch_size=2000)
+    return left_persons
 
-    # persons
-    new_persons: list[tuple[int, PersonRow]] = []
-    updated_persons: list[Person] = []
-    born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
-    respelt: set[int] = set()  # dwellings where a name's spelling changed (no change recorded): re-index
-    applied_rows = 0
+
+@dataclass
+class _PersonsOutcome:
+    """What `_persons_apply` found, for the caller to write."""
+
+    #: The persons of the file not yet in the register, with their dwelling's id.
+    new: list[tuple[int, PersonRow]] = field(default_factory=list)
+    updated: list[Person] = field(default_factory=list)
+    #: The persons missing from their dwelling's rows: they left today.
+    left: list[Person] = field(default_factory=list)
+    #: Dwellings where a name's spelling changed (no change recorded): their search entries are redone.
+    respelt: set[int] = field(default_factory=set)
+    applied_rows: int = 0
+
+
+def _persons_apply(
+    *,
+    dwellings: dict[str, DwellingRow],
+    dwelling_ids: dict[str, int],
+    persons_by_dwelling: dict[int, list[Person]],
+    benefits: dict[str, int],
+    today: dt.date,
+    log: _ChangeLog,
+) -> _PersonsOutcome:
+    """Match each dwelling's persons in the file to those registered there, by tax id or else by
+    name and birth date, and record what changed; unknown benefit codes become categories."""
+    outcome = _PersonsOutcome()
     for ref, d in dwellings.items():
         if d.rejected:
             continue
         dwelling_id = dwelling_ids[ref]
-        applied_rows += d.rows
+        outcome.applied_rows += d.rows
         current = persons_by_dwelling.get(dwelling_id, [])
         by_tax = {p.tax_id: p for p in current if p.tax_id}
         by_name = {_person_name_key(p): p for p in current}
@@ -654,51 +823,95 @@ def _apply(
             benefit_id = benefits[pr.benefit] if pr.benefit else None
             person = (by_tax.get(pr.tax_id) if pr.tax_id else None) or by_name.get(pr.name_key)
             if person is None or person.pk in seen:
-                new_persons.append((dwelling_id, pr))
+                outcome.new.append((dwelling_id, pr))
                 continue
             seen.add(person.pk)
-            dirty = False
-            for attr, new in (
-                ("surname", pr.surname),
-                ("name", pr.name),
-                ("patronymic", pr.patronymic),
-                ("birth_date", pr.birth_date),
-                ("tax_id", pr.tax_id),
-                ("relation", pr.relation),
+            if _person_update(
+                person=person,
+                pr=pr,
+                dwelling_id=dwelling_id,
+                benefit_id=benefit_id,
+                log=log,
+                respelt=outcome.respelt,
             ):
-                old = getattr(person, attr)
-                if isinstance(new, str) and attr in NAME_FIELDS and old != new and fold(old) == fold(new):
-                    # another spelling of the same name (look-alike or legacy letters, case): no change
-                    kept = spelling_kept(old, new)
-                    if kept != old:
-                        setattr(person, attr, kept)
-                        respelt.add(dwelling_id)
-                        dirty = True
-                    continue
-                if (old or None) != (new or None):
-                    change(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
-                    setattr(person, attr, new)
-                    dirty = True
-            if person.benefit_id != benefit_id:
-                old_code = person.benefit.code if person.benefit_id and person.benefit else ""
-                change(
-                    dwelling_id,
-                    RegisterChange.Kind.PERSON_CHANGED,
-                    person.pk,
-                    "benefit",
-                    old_code,
-                    pr.benefit,
-                )
-                person.benefit_id = benefit_id
-                dirty = True
-            if dirty:
                 person.surname_key = fold(person.surname)
-                updated_persons.append(person)
+                outcome.updated.append(person)
         for p in current:
             if p.pk not in seen:
                 p.is_active, p.registered_until = False, today
-                left_persons.append(p)
-                change(dwelling_id, RegisterChange.Kind.LEFT, p.pk)
+                outcome.left.append(p)
+                log.record(dwelling_id, RegisterChange.Kind.LEFT, p.pk)
+    return outcome
+
+
+def _person_update(
+    *,
+    person: Person,
+    pr: PersonRow,
+    dwelling_id: int,
+    benefit_id: int | None,
+    log: _ChangeLog,
+    respelt: set[int],
+) -> bool:
+    """Bring a registered person in line with the file's row, recording each change; True if any
+    field changed (another spelling of the same name is kept without a change, see `spelling_kept`)."""
+    dirty = False
+    for attr, new in (
+        ("surname", pr.surname),
+        ("name", pr.name),
+        ("patronymic", pr.patronymic),
+        ("birth_date", pr.birth_date),
+        ("tax_id", pr.tax_id),
+        ("relation", pr.relation),
+    ):
+        old = getattr(person, attr)
+        if isinstance(new, str) and attr in NAME_FIELDS and old != new and fold(old) == fold(new):
+            # another spelling of the same name (look-alike or legacy letters, case): no change
+            kept = spelling_kept(old, new)
+            if kept != old:
+                setattr(person, attr, kept)
+                respelt.add(dwelling_id)
+                dirty = True
+            continue
+        if (old or None) != (new or None):
+            log.record(dwelling_id, RegisterChange.Kind.PERSON_CHANGED, person.pk, attr, old, new)
+            setattr(person, attr, new)
+            dirty = True
+    if pr.registered_from is not None and person.registered_from != pr.registered_from:
+        # a file without the date says nothing of it: the date the register knows stays
+        log.record(
+            dwelling_id,
+            RegisterChange.Kind.PERSON_CHANGED,
+            person.pk,
+            "registered_from",
+            person.registered_from,
+            pr.registered_from,
+        )
+        person.registered_from = pr.registered_from
+        dirty = True
+    if person.benefit_id != benefit_id:
+        old_code = person.benefit.code if person.benefit_id and person.benefit else ""
+        log.record(
+            dwelling_id,
+            RegisterChange.Kind.PERSON_CHANGED,
+            person.pk,
+            "benefit",
+            old_code,
+            pr.benefit,
+        )
+        person.benefit_id = benefit_id
+        dirty = True
+    return dirty
+
+
+def _persons_insert(
+    *, new_persons: list[tuple[int, PersonRow]], benefits: dict[str, int], today: dt.date, log: _ChangeLog
+) -> None:
+    """Insert the persons new to the register, each recorded as born (a birth date in the last
+    BIRTH_WINDOW_DAYS days) or arrived, on the registration date the file gives, else on the
+    import's day. Their registration date is the file's, or unknown (NULL): never the import's day."""
+    ops = connection.ops
+    born_cutoff = today - dt.timedelta(days=BIRTH_WINDOW_DAYS)
     ids = allocate_ids(Person, len(new_persons))
     insert_rows(
         Person,
@@ -729,7 +942,7 @@ def _apply(
                 pr.relation,
                 benefits[pr.benefit] if pr.benefit else None,
                 fold(pr.surname),
-                effective,
+                ops.adapt_datefield_value(pr.registered_from),  # unknown unless the file says
                 None,
                 True,
             )
@@ -738,15 +951,16 @@ def _apply(
     )
     for pk, (dwelling_id, pr) in zip(ids, new_persons, strict=True):
         born = pr.birth_date is not None and pr.birth_date >= born_cutoff
-        change(dwelling_id, RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED, pk)
-    if updated_persons:
-        Person.objects.bulk_update(
-            updated_persons,
-            ["surname", "name", "patronymic", "birth_date", "tax_id", "relation", "benefit", "surname_key"],
-            batch_size=2000,
+        log.record(
+            dwelling_id,
+            RegisterChange.Kind.BORN if born else RegisterChange.Kind.ARRIVED,
+            pk,
+            effective=ops.adapt_datefield_value(pr.registered_from) if pr.registered_from else None,
         )
-    if left_persons:
-        Person.objects.bulk_update(left_persons, ["is_active", "registered_until"], batch_size=2000)
+
+
+def _changes_write(*, log: _ChangeLog) -> None:
+    """Write the import's change log (`RegisterChange`) in one go."""
     insert_rows(
         RegisterChange,
         [
@@ -762,9 +976,5 @@ def _apply(
             "recorded_by_id",
             "source",
         ],
-        changes,
+        log.rows,
     )
-    report.rows_applied = applied_rows
-    report.changes = counts
-    report.touched_dwellings = {c[1] for c in changes} | respelt
-    return len(changes)

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from merezha.core.identifiers import parse_period
 from merezha.core.roles import OrgKind
 from merezha.housing.services import change_report_issue
-from merezha.organisations.selectors import organisation_get, organisation_list
+from merezha.organisations.selectors import UnknownOrganisation, organisation_list, organisation_require
 
 
 class Command(BaseCommand):
@@ -23,9 +23,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--month: {exc}") from None
         if options["office"]:
-            office = organisation_get(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
-            if office is None:
-                raise CommandError(f"--office: no housing office {options['office']}")
+            try:
+                office = organisation_require(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
+            except UnknownOrganisation as exc:
+                raise CommandError(f"--office: {exc}") from None
             offices = [office]
         else:
             offices = list(organisation_list(kind=OrgKind.HOUSING_OFFICE).filter(is_active=True))

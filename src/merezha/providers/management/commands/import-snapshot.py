@@ -9,7 +9,7 @@ from merezha.core.hooks import imports_applied
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
-from merezha.organisations.services import organisation_ensure
+from merezha.organisations.selectors import UnknownOrganisation, organisation_require
 from merezha.providers.services import snapshot_import
 
 
@@ -20,7 +20,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--provider", required=True, help="provider code (registered on first use)")
+        parser.add_argument(
+            "--provider", required=True, help="a registered provider's code (`merezha org add`)"
+        )
         parser.add_argument("--period", help="YYYY-MM (or the file's `period`)")
         parser.add_argument("--payments-through", help="YYYY-MM-DD (or the file's `payments_through`)")
         parser.add_argument(
@@ -35,11 +37,9 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         try:
-            provider, created = organisation_ensure(code=options["provider"], kind=OrgKind.PROVIDER)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
-        if created:
-            self.stdout.write(f"registered a new provider {provider.code}")
+            provider = organisation_require(code=options["provider"], kind=OrgKind.PROVIDER)
+        except UnknownOrganisation as exc:
+            raise CommandError(f"--provider: {exc}") from None
         try:
             report = snapshot_import(
                 options["file"],

@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from merezha.core.identifiers import parse_date
 from merezha.core.money import Money
+from merezha.core.roles import OrgKind
+from merezha.organisations.selectors import UnknownOrganisation, organisation_require
 from merezha.registers.files import FORMATS, RegisterFileError, register_file_write
 from merezha.registers.selectors import registers_of_day
 
@@ -27,6 +29,10 @@ class Command(BaseCommand):
             day = parse_date(options["date"])
         except ValueError as exc:
             raise CommandError(f"--date: {exc}") from None
+        try:
+            organisation_require(code=options["provider"], kind=OrgKind.PROVIDER)
+        except UnknownOrganisation as exc:
+            raise CommandError(f"--provider: {exc}") from None
         registers = registers_of_day(provider_code=options["provider"], day=day)
         if options["number"] is not None:
             registers = [r for r in registers if r.number == options["number"]]

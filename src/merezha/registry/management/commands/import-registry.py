@@ -7,7 +7,7 @@ from merezha.core.commands import fail_report, write_report
 from merezha.core.hooks import imports_applied
 from merezha.core.imports import ImportRejected, ImportReport
 from merezha.core.roles import OrgKind
-from merezha.organisations.services import organisation_ensure
+from merezha.organisations.selectors import UnknownOrganisation, organisation_require
 from merezha.registry.services import registry_import
 
 
@@ -15,7 +15,9 @@ class Command(BaseCommand):
     help = "Apply a housing office register (exchange-v1 §1) in CSV, XLSX, DBF or JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--office", required=True, help="housing office code")
+        parser.add_argument(
+            "--office", required=True, help="a registered housing office's code (`merezha org add`)"
+        )
         parser.add_argument(
             "--accept-partial", action="store_true", help="apply the valid dwellings, report the rest"
         )
@@ -23,12 +25,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         refused: ImportReport | None = None
-        # an office the hub does not know is registered with its first register, not by a refused file
+        try:
+            office = organisation_require(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
+        except UnknownOrganisation as exc:
+            raise CommandError(f"--office: {exc}") from None
         with transaction.atomic():
-            try:
-                office, created = organisation_ensure(code=options["office"], kind=OrgKind.HOUSING_OFFICE)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from None
             try:
                 report = registry_import(
                     options["file"], office=office, accept_partial=options["accept_partial"]
@@ -38,7 +39,5 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         if refused is not None:
             raise fail_report(self, refused)
-        if created:
-            self.stdout.write(f"registered a new housing office {office.code}")
         imports_applied(report=report)
         write_report(self, report)

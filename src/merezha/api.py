@@ -38,6 +38,7 @@ def me(request: HttpRequest) -> dict[str, str]:
 
 
 from merezha.core.api import router as core_router  # noqa: E402
+from merezha.exchange.api import router as exchange_router  # noqa: E402
 from merezha.housing.api import router as housing_router  # noqa: E402
 from merezha.payments.api import router as payments_router  # noqa: E402
 from merezha.providers.api import router as providers_router  # noqa: E402
@@ -54,3 +55,4 @@ api.add_router("/", registers_router)
 api.add_router("/", subsidies_router)
 api.add_router("/", search_router)
 api.add_router("/", housing_router)
+api.add_router("/", exchange_router)

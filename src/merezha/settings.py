@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "merezha.registers",
     "merezha.subsidies",
     "merezha.housing",
+    "merezha.exchange",
+    "merezha.audit",
     "merezha.demo",
 ]
 
@@ -150,6 +152,34 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+
+# --- The exchange: scheduler, webhooks, monitor (merezha.exchange; docs/reference/scheduler.md) ---
+#: "0" stops the task worker's scheduler (`merezha worker` then only runs tasks)
+EXCHANGE_SCHEDULER = os.environ.get("EXCHANGE_SCHEDULER", "1") == "1"
+#: how often the worker's scheduler looks for due jobs, in seconds
+EXCHANGE_TICK_SECONDS = int(os.environ.get("EXCHANGE_TICK_SECONDS", "60"))
+#: local time (TIME_ZONE) at which every point's operational day is closed and the registers issued
+EXCHANGE_DAY_CLOSE_AT = os.environ.get("EXCHANGE_DAY_CLOSE_AT", "21:00")
+#: how many past days the day close catches up on when the worker was not running
+EXCHANGE_DAY_CLOSE_CATCH_UP_DAYS = int(os.environ.get("EXCHANGE_DAY_CLOSE_CATCH_UP_DAYS", "3"))
+#: the day of the month and local time at which the last month's change reports are issued
+EXCHANGE_CHANGE_REPORTS_DAY = int(os.environ.get("EXCHANGE_CHANGE_REPORTS_DAY", "1"))
+EXCHANGE_CHANGE_REPORTS_AT = os.environ.get("EXCHANGE_CHANGE_REPORTS_AT", "06:00")
+#: local time of the daily reminders to organisations whose snapshot or acknowledgement is late
+EXCHANGE_REMINDERS_AT = os.environ.get("EXCHANGE_REMINDERS_AT", "09:00")
+#: a provider's data is late when its last applied snapshot is older than this many days
+EXCHANGE_SNAPSHOT_LATE_DAYS = int(os.environ.get("EXCHANGE_SNAPSHOT_LATE_DAYS", "35"))
+#: a document is late when it is not acknowledged this many days after delivery (the monitor's red)
+EXCHANGE_ACK_LATE_DAYS = int(os.environ.get("EXCHANGE_ACK_LATE_DAYS", "3"))
+#: how many times a failed job is tried for one slot
+EXCHANGE_JOB_ATTEMPTS = int(os.environ.get("EXCHANGE_JOB_ATTEMPTS", "3"))
+#: webhooks: attempts per document, the first back-off (doubling after each failure), the HTTP timeout
+EXCHANGE_WEBHOOK_ATTEMPTS = int(os.environ.get("EXCHANGE_WEBHOOK_ATTEMPTS", "8"))
+EXCHANGE_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_BACKOFF_SECONDS", "30"))
+EXCHANGE_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_TIMEOUT_SECONDS", "10"))
+#: Run for every inbox document filed (core.hooks.documents_delivered): queues its webhook push.
+MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_delivery"]
 
 # --- Limits on uploaded files and imports that always end (issue #20; docs/reference/limits.md) ---
 _MIB = 1 << 20

@@ -29,4 +29,6 @@ urlpatterns = [
     path("", include("merezha.registers.urls")),
     path("", include("merezha.subsidies.urls")),
     path("", include("merezha.housing.urls")),
+    path("", include("merezha.exchange.urls")),
+    path("", include("merezha.audit.urls")),
 ]

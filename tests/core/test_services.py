@@ -13,7 +13,9 @@ from merezha.core.services import (
     IdempotencyConflict,
     IdempotencyKeyInvalid,
     IdempotentAnswer,
+    audit_query_mask,
     audit_record,
+    audit_tax_id_hash,
     idempotency_answer,
     idempotency_claim,
     idempotency_key_clean,
@@ -166,3 +168,60 @@ def test_concurrent_duplicates_run_the_write_once():
     assert sorted(a.replayed for a in answers) == [False] + [True] * (n - 1)  # type: ignore[attr-defined]
     assert {(a.status, a.body["entry"]) for a in answers} == {(201, entry)}  # type: ignore[attr-defined]
     assert IdempotencyKey.objects.count() == 1
+
+
+# --- the audit log --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "kept", "hashed"),
+    [
+        ("1779483742", "******3742", "1779483742"),
+        ("1779-483-742", "******3742", "1779483742"),
+        ("Коваленко 1779483742", "Коваленко ******3742", "1779483742"),
+        ("КВ123456", "****3456", "КВ123456"),
+        ("кв 123456", "****3456", "КВ123456"),
+        ("вул. Свободи, 12, кв. 5", "вул. Свободи, 12, кв. 5", ""),
+        ("W-0001", "W-0001", ""),
+        ("1779483743", "******3743", ""),  # ten digits with a wrong check digit: masked, nothing to hash
+    ],
+)
+def test_audit_query_mask(query, kept, hashed):
+    assert audit_query_mask(query) == (kept, audit_tax_id_hash(hashed) if hashed else "")
+
+
+def test_the_tax_id_hash_is_keyed_and_ignores_spelling(settings):
+    first = audit_tax_id_hash("1779483742")
+    assert len(first) == 64 and first == audit_tax_id_hash(" 1779 483 742")
+    assert audit_tax_id_hash("КВ123456") == audit_tax_id_hash("KB123456")  # Latin look-alikes
+    assert audit_tax_id_hash("not a tax id") == ""
+    settings.SECRET_KEY = "another-key-for-another-installation-0123456789abcdef"
+    assert audit_tax_id_hash("1779483742") != first
+
+
+@pytest.mark.django_db
+def test_audit_record_keeps_who_what_and_whom_it_showed(make_user):
+    user = make_user("cashier")
+    entry = audit_record(
+        user=user,
+        action="dwelling_search",
+        query="Коваленко 1779483742",
+        channel="api",
+        dwelling_ids=[3, 1, 3],
+        person_ids=[7],
+    )
+    entry.refresh_from_db()
+    assert (entry.user, entry.organisation_code, entry.query, entry.channel) == (
+        user,
+        user.organisation.code,
+        "Коваленко ******3742",
+        "api",
+    )
+    assert entry.tax_id_hash == audit_tax_id_hash("1779483742")
+    assert list(entry.subjects.order_by("id").values_list("kind", "object_id")) == [
+        ("dwelling", 3),
+        ("dwelling", 1),
+        ("person", 7),
+    ]
+    anonymous = audit_record(user=None, action="certificate.verify")
+    assert (anonymous.user, anonymous.organisation_code, anonymous.subjects.count()) == (None, "", 0)

@@ -110,4 +110,4 @@ def test_demo_serves_with_a_task_worker_beside_it_and_stops_it(tmp_path, setting
         call_command("demo", "--scale", "tiny", "--addrport", "127.0.0.1:8111")
     assert started == [[sys.executable, "-m", "merezha.cli", "worker", "--no-reload", "--interval", "1"]]
     assert events == [f"signal {signal.SIGTERM}", "runserver 127.0.0.1:8111", "terminate", "wait 10", "kill"]
-    assert "background task worker: pid 4242" in capsys.readouterr().out
+    assert "background task worker with the scheduler: pid 4242" in capsys.readouterr().out

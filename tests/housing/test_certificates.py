@@ -141,6 +141,28 @@ def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them
     assert f"від {timezone.localtime(cert.issued_at):%Y-%m-%d}</p>" in html  # dates as on every page
 
 
+def test_issuing_a_certificate_is_audited_with_the_dwelling_and_persons_shown(city):
+    from merezha.core.models import AuditEntry
+    from merezha.registry.models import Person
+
+    dwelling = city.dwellings["D1"]
+    family = services.family_composition_issue(office=city.office, dwelling_id=dwelling.pk, user=city.clerk)
+    services.payment_status_issue(office=city.office, dwelling_id=dwelling.pk, user=city.clerk)
+    first, second = AuditEntry.objects.order_by("id")
+    assert (first.action, first.user, first.organisation_code, first.object_id, first.detail) == (
+        "housing.certificate_family",
+        city.clerk,
+        "ZHEK-1",
+        str(dwelling.pk),
+        {"certificate": family.number},
+    )
+    persons = sorted(Person.objects.filter(dwelling=dwelling, is_active=True).values_list("pk", flat=True))
+    assert sorted(first.subjects.filter(kind="person").values_list("object_id", flat=True)) == persons
+    assert list(first.subjects.filter(kind="dwelling").values_list("object_id", flat=True)) == [dwelling.pk]
+    assert second.action == "housing.certificate_payments"
+    assert list(second.subjects.values_list("kind", "object_id")) == [("dwelling", dwelling.pk)]
+
+
 def test_a_family_composition_shows_the_registers_dates_and_invents_none(sample_streets, make_org, tmp_path):
     """After a register import, a person the file gives no registration date for has none on the
     certificate: a dash, never the day of the import."""

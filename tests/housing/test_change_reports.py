@@ -143,8 +143,8 @@ def test_inbox_documents_with_checksum_and_idempotent_reissue(november):
     reports = services.change_report_issue(office=city.office, month=NOV)
     docs = InboxDocument.objects.filter(kind="change_report").order_by("recipient_code")
     assert [(d.sender_code, d.recipient_code, d.title) for d in docs] == [
-        ("ZHEK-1", "RENT-P", "Change report ZHEK-1 2026-11 (3)"),
-        ("ZHEK-1", "WATER-P", "Change report ZHEK-1 2026-11 (2)"),
+        ("ZHEK-1", "RENT-P", "Change report of ZHEK-1 for 11.2026: 3 changes"),
+        ("ZHEK-1", "WATER-P", "Change report of ZHEK-1 for 11.2026: 2 changes"),
     ]
     from merezha.housing.selectors import change_report_csv_bytes
 
@@ -300,7 +300,7 @@ def test_a_change_on_the_page_reaches_each_concerned_provider_and_nobody_else(ci
     # the provider sees it in its inbox, nobody else has it
     client.force_login(city.water_user)
     inbox = client.get("/inbox/").content.decode()
-    assert "Change report ZHEK-1 2026-11 (1)" in inbox
+    assert "Change report of ZHEK-1 for 11.2026: 1 change" in inbox
     assert InboxDocument.objects.filter(recipient_code="HEAT-P").count() == 0
 
 

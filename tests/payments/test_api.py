@@ -122,10 +122,19 @@ def test_dwelling_accounts(client, world, make_user):
     assert (
         AuditEntry.objects.filter(action="dwelling.accounts", object_id=str(world.dwelling.pk)).count() == 1
     )
+    entry = AuditEntry.objects.get(action="dwelling.accounts")
+    assert (entry.user, entry.channel, entry.detail) == (world.cashiers[1], "api", {"accounts": 3})
+    assert list(entry.subjects.values_list("kind", "object_id")) == [("dwelling", world.dwelling.pk)]
     assert client.get(url, headers=bearer(make_user(Role.SUBSIDY))).status_code == 200
     assert client.get(url, headers=bearer(make_user(Role.ADMIN))).status_code == 200
     assert client.get(url, headers=bearer(make_user(Role.PROVIDER))).status_code == 403
     assert client.get(url, headers=bearer(make_user(Role.HOUSING))).status_code == 403
+    # every look-up is logged, the information centre's too; a refused one reads nothing
+    assert [e.user.role for e in AuditEntry.objects.filter(action="dwelling.accounts").order_by("id")] == [
+        Role.CASHIER,
+        Role.SUBSIDY,
+        Role.ADMIN,
+    ]
     assert (
         client.get("/api/v1/dwellings/999999/accounts", headers=bearer(world.cashiers[0])).status_code == 404
     )

@@ -184,11 +184,20 @@ def test_a_worker_killed_mid_merge_leaves_an_upload_that_ends_within_a_minute(tm
                 "SELECT status, report FROM providers_snapshot WHERE id = ?", (snapshot_id,)
             ).fetchone()
             unfinished = db.execute(
-                "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING')"
+                "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status IN ('READY', 'RUNNING') "
+                "AND task_path LIKE '%snapshot_import_task'"
             ).fetchone()[0]
         return row[0] if not unfinished else "running", json.loads(row[1] or "{}")
 
-    worker_command = [*merezha, "worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"]
+    worker_command = [
+        *merezha,
+        "worker",
+        "--no-scheduler",
+        "--no-reload",
+        "--interval",
+        "0.2",
+        "--no-startup-delay",
+    ]
     worker = subprocess.Popen(worker_command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         phase, deadline = "", time.monotonic() + 120
@@ -225,7 +234,8 @@ def test_a_worker_killed_mid_merge_leaves_an_upload_that_ends_within_a_minute(tm
     )
     with sqlite3.connect(database) as db:
         tasks = db.execute(
-            "SELECT status, exception_class_path FROM django_tasks_database_dbtaskresult ORDER BY enqueued_at"
+            "SELECT status, exception_class_path FROM django_tasks_database_dbtaskresult "
+            "WHERE task_path LIKE '%snapshot_import_task' ORDER BY enqueued_at"
         ).fetchall()
         leases = db.execute("SELECT COUNT(*) FROM core_lease").fetchone()[0]
     assert tasks == [

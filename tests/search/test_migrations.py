@@ -47,14 +47,18 @@ def test_entries_and_streets_with_latin_letters_are_written_again(city):
     SearchStreet.objects.filter(street=street).update(key="мнріі")
     SearchStreet.objects.filter(key="садоbа").update(key="садова")
     SearchTerm.objects.filter(term__in=["ткачуkевич", "бобчуk", "мhріі", "садоbа"]).delete()
-    assert dwelling_search(query="Ткачуkевич") == []
+    assert dwelling_search(query="Ткачуkевич", user=None) == []
 
     refold.forward(apps, SimpleNamespace(connection=connection))
 
     assert state() == (entries, streets, terms)
     assert untouched - set(SearchEntry.objects.values_list("id")) == set()
-    assert [h.dwelling_id for h in dwelling_search(query="Ткачуkевич")] == [city.dwellings["0002"].id]
-    assert [h.dwelling_id for h in dwelling_search(query="Мhрії")] == []  # a street without dwellings
+    assert [h.dwelling_id for h in dwelling_search(query="Ткачуkевич", user=None)] == [
+        city.dwellings["0002"].id
+    ]
+    assert [
+        h.dwelling_id for h in dwelling_search(query="Мhрії", user=None)
+    ] == []  # a street without dwellings
     assert "ткачуkевич" in _fuzzy_candidates("s", "ткачуkевич", 2)  # the trigram index has the new word
 
 

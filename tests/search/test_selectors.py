@@ -8,7 +8,7 @@ from merezha.search.translit import latin_fold, transliterate
 
 def refs(city, query):
     by_id = {d.id: ref for ref, d in city.dwellings.items()}
-    return [by_id[h.dwelling_id] for h in dwelling_search(query=query)]
+    return [by_id[h.dwelling_id] for h in dwelling_search(query=query, user=None)]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_address_with_a_block_after_a_comma(city, query):
     dwelling = Dwelling.objects.create(
         building=building, apartment="5", apartment_key="5", office=city.office, office_ref="0012"
     )
-    assert [h.dwelling_id for h in dwelling_search(query=query)] == [dwelling.id]
+    assert [h.dwelling_id for h in dwelling_search(query=query, user=None)] == [dwelling.id]
 
 
 def test_address_without_apartment_lists_the_building(city):
@@ -85,7 +85,7 @@ def test_numbers(city, query, expected):
 
 
 def test_tax_id_result_shows_it_masked(city):
-    (hit,) = dwelling_search(query="1779483742")
+    (hit,) = dwelling_search(query="1779483742", user=None)
     assert hit.matched == "tax id ******3742"
     assert "1779483742" not in repr(hit)
 
@@ -157,19 +157,19 @@ def test_latin_letters_in_a_query(city, query, expected):
         Person.objects.create(dwelling=dwelling, surname=surname, name="Іван", surname_key=fold(surname))
         owners[dwelling.id] = surname
     search_index_refresh(dwelling_ids=list(owners))
-    assert [owners.get(h.dwelling_id) for h in dwelling_search(query=query)] == expected
+    assert [owners.get(h.dwelling_id) for h in dwelling_search(query=query, user=None)] == expected
 
 
 def test_ranking_exact_prefix_fuzzy(city):
-    hits = dwelling_search(query="Коваленко")
+    hits = dwelling_search(query="Коваленко", user=None)
     assert [h.rank for h in hits] == [0, 2]
-    hits = dwelling_search(query="Каваленоо")
+    hits = dwelling_search(query="Каваленоо", user=None)
     assert [h.rank for h in hits] == [6, 6]
-    assert [h.rank for h in dwelling_search(query="Ковалинко")] == [4]
+    assert [h.rank for h in dwelling_search(query="Ковалинко", user=None)] == [4]
 
 
 def test_result_shows_address_office_residents_and_initials(city):
-    (hit,) = dwelling_search(query="Коваленко Іван")
+    (hit,) = dwelling_search(query="Коваленко Іван", user=None)
     assert hit.address == "вул. Свободи, 12, кв. 1"
     assert hit.office == "ЖЕК № 1"
     assert hit.residents == 2
@@ -177,17 +177,17 @@ def test_result_shows_address_office_residents_and_initials(city):
 
 
 def test_former_name_shown_in_result(city):
-    (hit,) = dwelling_search(query="Комсомольська 12 1")
+    (hit,) = dwelling_search(query="Комсомольська 12 1", user=None)
     assert hit.matched == "вул. Свободи (Комсомольська)"
 
 
 def test_results_are_capped(city):
-    assert len(dwelling_search(query="Свободи", limit=2)) == 2
+    assert len(dwelling_search(query="Свободи", limit=2, user=None)) == 2
 
 
 @pytest.mark.parametrize("query", ["", " ", "к", "%%", "'''", '"', "*", "OR", "12", "a" * 500, "NEAR(x)"])
 def test_odd_queries_do_not_fail(city, query):
-    assert isinstance(dwelling_search(query=query), list)
+    assert isinstance(dwelling_search(query=query, user=None), list)
 
 
 def test_term_matches_ranks(city):
@@ -228,3 +228,49 @@ def test_one_edit_variants():
     assert {"лс", "ілс", "лис", "лісі", "ліст"} <= variants
     assert "ліс" not in variants
     assert len(variants) == len({v for v in variants if edit_distance("ліс", v, 1) == 1})
+
+
+# --- the audit of searches ------------------------------------------------------------------------
+
+
+def test_a_persons_search_is_audited_with_the_query_masked_and_the_dwellings_shown(city, make_user):
+    from merezha.core.models import AuditEntry
+    from merezha.core.roles import Role
+    from merezha.core.services import audit_tax_id_hash
+
+    cashier = make_user(Role.CASHIER)
+    hits = dwelling_search(query=" 1779 483 742 ", user=cashier)
+    assert [h.dwelling_id for h in hits] == [city.dwellings["0001"].pk]
+    surname = dwelling_search(query="Коваленко", user=cashier, channel="api")
+    entry, by_name = AuditEntry.objects.order_by("id")
+    assert (entry.action, entry.user, entry.organisation_code, entry.channel) == (
+        "dwelling_search",
+        cashier,
+        cashier.organisation.code,
+        "web",
+    )
+    assert (entry.query, entry.tax_id_hash, entry.object_id, entry.detail) == (
+        "******3742",
+        audit_tax_id_hash("1779483742"),
+        str(city.dwellings["0001"].pk),
+        {"results": 1},
+    )
+    assert (by_name.query, by_name.tax_id_hash, by_name.channel, by_name.object_id) == (
+        "Коваленко",
+        "",
+        "api",
+        "",
+    )
+    shown = sorted(by_name.subjects.values_list("object_id", flat=True))
+    assert shown == sorted(h.dwelling_id for h in surname) and len(shown) > 1
+
+
+def test_no_audit_without_a_person_or_a_search(city, make_user):
+    from merezha.core.models import AuditEntry
+    from merezha.core.roles import Role
+
+    dwelling_search(query="Коваленко", user=None)  # a benchmark's or a ranking test's search
+    assert dwelling_search(query="К", user=make_user(Role.CASHIER)) == []  # too short: nothing is searched
+    assert not AuditEntry.objects.exists()
+    dwelling_search(query="Нікого", user=make_user(Role.CASHIER))  # a search that finds nobody is kept
+    assert AuditEntry.objects.get().detail == {"results": 0}

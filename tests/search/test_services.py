@@ -28,14 +28,14 @@ def test_rebuild_counts(city):
 
 def test_refresh_picks_up_a_new_resident(city):
     dwelling = city.dwellings["0003"]
-    assert dwelling_search(query="Зінченко") == []
+    assert dwelling_search(query="Зінченко", user=None) == []
     Person.objects.create(dwelling=dwelling, surname="Зінченко", name="Ліна", surname_key=fold("Зінченко"))
     search_index_refresh(dwelling_ids=[dwelling.id])
-    assert [h.dwelling_id for h in dwelling_search(query="Зінченко")] == [dwelling.id]
-    assert [h.dwelling_id for h in dwelling_search(query="Zinchenko")] == [dwelling.id]
-    assert [h.dwelling_id for h in dwelling_search(query="Зінчинко")] == [dwelling.id]
+    assert [h.dwelling_id for h in dwelling_search(query="Зінченко", user=None)] == [dwelling.id]
+    assert [h.dwelling_id for h in dwelling_search(query="Zinchenko", user=None)] == [dwelling.id]
+    assert [h.dwelling_id for h in dwelling_search(query="Зінчинко", user=None)] == [dwelling.id]
     # the rest of the index is untouched
-    assert len(dwelling_search(query="Коваленко")) == 2
+    assert len(dwelling_search(query="Коваленко", user=None)) == 2
 
 
 def test_refresh_drops_a_resident_who_left(city):
@@ -43,14 +43,14 @@ def test_refresh_drops_a_resident_who_left(city):
     person.is_active = False
     person.save(update_fields=["is_active"])
     search_index_refresh(dwelling_ids=[person.dwelling_id])
-    assert dwelling_search(query="Шевченко") == []
-    assert dwelling_search(query="2176496742") == []
+    assert dwelling_search(query="Шевченко", user=None) == []
+    assert dwelling_search(query="2176496742", user=None) == []
 
 
 def test_rebuild_is_repeatable(city):
     first = search_index_rebuild()
     assert search_index_rebuild() == first
-    assert len(dwelling_search(query="Шевчнеко")) == 1
+    assert len(dwelling_search(query="Шевчнеко", user=None)) == 1
 
 
 def test_reindex_command(city):
@@ -59,8 +59,8 @@ def test_reindex_command(city):
     from django.core.management import call_command
 
     SearchEntry.objects.all().delete()
-    assert dwelling_search(query="Шевченко") == []
+    assert dwelling_search(query="Шевченко", user=None) == []
     out = StringIO()
     call_command("search-reindex", stdout=out)
     assert out.getvalue().startswith("search index rebuilt: 28 entries, 8 street names")
-    assert len(dwelling_search(query="Шевченко")) == 1
+    assert len(dwelling_search(query="Шевченко", user=None)) == 1

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from merezha.core.models import AuditEntry, Certificate, InboxDocument
 from merezha.core.money import Money
-from merezha.core.services import inbox_acknowledge
+from merezha.core.services import audit_tax_id_hash, inbox_acknowledge
 from merezha.subsidies.models import BatchCheck, Exemption, SubsidyDecision, SubsidyRuleParameters
 
 from .conftest import TAX_ID
@@ -67,20 +67,26 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
     assert (entry.user, entry.object_id) == (city.subsidy, str(city.dwelling.pk))
     search = AuditEntry.objects.get(action="subsidy.search")
-    assert (search.user, search.detail) == (
+    # the tax id is kept masked as a cashier sees it, and hashed so the centre can find it again
+    assert (search.user, search.query, search.tax_id_hash, search.channel) == (
         city.subsidy,
-        {"tax_id": TAX_ID, "dwelling_ids": [city.dwelling.pk]},
+        "******" + TAX_ID[-4:],
+        audit_tax_id_hash(TAX_ID),
+        "web",
     )
+    assert list(search.subjects.values_list("kind", "object_id")) == [("dwelling", city.dwelling.pk)]
 
 
 def test_search_with_no_match_says_why(officer, city):
     text = officer.get("/subsidies/", {"address": "вул. Шевченка, 99"}).content.decode()
     assert "no house 99 on this street" in text
     entry = AuditEntry.objects.get()  # a look-up that found nobody is recorded too
-    assert (entry.action, entry.object_id, entry.detail) == (
+    assert (entry.action, entry.object_id, entry.query, entry.tax_id_hash, entry.subjects.count()) == (
         "subsidy.search",
         "",
-        {"address": "вул. Шевченка, 99", "dwelling_ids": []},
+        "вул. Шевченка, 99",
+        "",
+        0,
     )
 
 
@@ -98,8 +104,15 @@ def test_issue_certificate_gives_a_pdf(officer, city, client, make_user):
     # another subsidy office cannot fetch it; the information centre can
     client.force_login(make_user("subsidy"))
     assert client.get(response["Location"]).status_code == 404
-    client.force_login(make_user("admin"))
+    admin = make_user("admin")
+    client.force_login(admin)
     assert client.get(response["Location"]).status_code == 200
+    # issuing and each opening are logged; the refused look-up read nothing
+    views = AuditEntry.objects.filter(action="subsidy.certificate_view").order_by("id")
+    assert [(e.user, e.object_id) for e in views] == [(city.subsidy, cert.number), (admin, cert.number)]
+    assert list(views[0].subjects.values_list("kind", "object_id")) == [("dwelling", city.dwelling.pk)]
+    issued = AuditEntry.objects.get(action="subsidy.certificate_issue")
+    assert list(issued.subjects.values_list("object_id", flat=True)) == [city.dwelling.pk]
     # the public verify page confirms it
     client.logout()
     assert client.get(f"/verify/{cert.number}/?c={cert.code}").status_code == 200

@@ -21,6 +21,7 @@ class InboxDocumentOut(Schema):
     kind: str
     sender: str
     title: str
+    values: dict[str, Any]
     object_type: str
     object_id: str
     checksum: str
@@ -35,6 +36,7 @@ def _out(d: Any) -> dict[str, Any]:
         "kind": d.kind,
         "sender": d.sender_code,
         "title": d.title,
+        "values": d.values,
         "object_type": d.object_type,
         "object_id": d.object_id,
         "checksum": d.checksum,

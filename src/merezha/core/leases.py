@@ -13,7 +13,7 @@ A lease's holder is alive when (`lease_alive`):
 - it is a process of another machine: it beat within IMPORT_LEASE_SECONDS.
 
 The recovery steps listed in the setting MEREZHA_RECOVERY (run by `merezha worker` at its start
-and every IMPORT_RECOVERY_SECONDS, and by `merezha imports_recover`) look for leases whose holder
+and every IMPORT_RECOVERY_SECONDS through `recovery_start`, and by `merezha imports_recover`) look for leases whose holder
 is dead and re-run or fail their work (`recovery_run`).
 """
 
@@ -24,12 +24,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -148,3 +150,29 @@ def recovery_run() -> list[str]:
     for path in getattr(settings, "MEREZHA_RECOVERY", []):
         done.extend(import_string(path)())
     return done
+
+
+def _recover(write: Any) -> None:
+    try:
+        for line in recovery_run():
+            logger.warning("recovery: %s", line)
+            write(f"recovery: {line}")
+    except Exception:  # a locked or lost database: the next round tries again
+        logger.exception("recovery failed")
+    finally:
+        close_old_connections()
+
+
+def recovery_start(*, write: Any = None) -> None:
+    """For a task worker: run the recovery steps now, then every IMPORT_RECOVERY_SECONDS in a daemon
+    thread; `write(line)` hears what they did."""
+    out = write or (lambda line: None)
+    _recover(out)
+    every = max(1, settings.IMPORT_RECOVERY_SECONDS)
+
+    def again() -> None:
+        while True:
+            time.sleep(every)
+            _recover(out)
+
+    threading.Thread(target=again, name="recovery", daemon=True).start()

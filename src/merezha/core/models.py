@@ -14,13 +14,41 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=64, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    #: what was asked, as typed, with every tax id in it masked as a cashier sees it (`******3742`)
+    query = models.CharField(max_length=200, blank=True)
+    #: a keyed hash of the tax id asked for (`core.services.audit_tax_id_hash`): the centre finds who
+    #: looked a person up by typing the full number, which the log itself never keeps
+    tax_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    #: where the request came from: `web` (a page), `api`, or blank (a command, a background job)
+    channel = models.CharField(max_length=8, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
+        indexes = [models.Index(fields=["organisation_code", "at"], name="core_audit_org_at")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AuditSubject(models.Model):
+    """One dwelling or person an audited look-up showed (a search shows several; a card, one)."""
+
+    class Kind(models.TextChoices):
+        DWELLING = "dwelling"
+        PERSON = "person"
+
+    entry = models.ForeignKey(AuditEntry, on_delete=models.PROTECT, related_name="subjects")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    #: the id in the register (`registry.Dwelling`, `registry.Person`); no foreign key: the log
+    #: outlives what it names, and `core` sits below `registry`
+    object_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "object_id"], name="core_auditsubject_kind_obj")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.object_id}"
 
 
 class IdempotencyKey(models.Model):
@@ -57,6 +85,7 @@ class InboxDocument(models.Model):
         SUBSIDY_DECISION = "subsidy_decision"
         CHANGE_REPORT = "change_report"
         DISCREPANCY_REPORT = "discrepancy_report"
+        REMINDER = "reminder"
 
     class Status(models.TextChoices):
         DELIVERED = "delivered"
@@ -66,7 +95,11 @@ class InboxDocument(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     sender_code = models.CharField(max_length=32)
     recipient_code = models.CharField(max_length=32, db_index=True)
+    #: the English title, for the API and the admin; pages render the title from `kind` and `values`
+    #: in the reader's language (`core.inbox.inbox_title`)
     title = models.CharField(max_length=200)
+    #: what the title says (a register's number and day, a report's month…), as plain JSON values
+    values = models.JSONField(default=dict, blank=True)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64)
     checksum = models.CharField(max_length=64)

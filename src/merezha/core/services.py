@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +14,48 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from merezha.core import rows
-from merezha.core.models import AuditEntry, IdempotencyKey, InboxDocument
+from merezha.core.models import AuditEntry, AuditSubject, IdempotencyKey, InboxDocument
+
+#: a tax id inside a query: a РНОКПП (10 digits, spaces or dashes allowed), an ID card number
+#: (9 digits) or a passport number (two letters, six digits)
+_TAX_ID_IN_TEXT = re.compile(
+    r"(?<![\w])(?:\d[\s\-]?){9}\d?(?![\w])|(?<![\w])[A-Za-zА-ЯІЇЄҐа-яіїєґ]{2}\s?\d{6}(?![\w])"
+)
+
+
+def audit_tax_id_hash(tax_id: str) -> str:
+    """A keyed hash (HMAC-SHA256 under SECRET_KEY) of a normalised tax id: the audit keeps it instead
+    of the number, so that the information centre can find every look-up of a person by typing
+    the number, while the log never holds it. '' for text that is not a tax id."""
+    from django.utils.crypto import salted_hmac
+
+    from merezha.core.identifiers import tax_id_normalise
+
+    try:
+        value = tax_id_normalise(tax_id)
+    except ValueError:
+        return ""
+    if not value:
+        return ""
+    return salted_hmac("merezha.audit.tax_id", value, algorithm="sha256").hexdigest()
+
+
+def audit_query_mask(text: str) -> tuple[str, str]:
+    """A query as the audit keeps it: every tax id in it masked as a cashier sees it (`******3742`),
+    and the hash of the first one (see `audit_tax_id_hash`)."""
+    from merezha.core.identifiers import tax_id_mask
+
+    first_hash = ""
+
+    def mask(match: re.Match[str]) -> str:
+        nonlocal first_hash
+        compact = re.sub(r"[\s\-]", "", match.group(0))
+        if not first_hash:
+            first_hash = audit_tax_id_hash(compact)
+        return tax_id_mask(compact)
+
+    masked = _TAX_ID_IN_TEXT.sub(mask, (text or "").strip())
+    return masked[:200], first_hash
 
 
 def audit_record(
@@ -24,16 +65,42 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
     detail: dict[str, Any] | None = None,
+    query: str = "",
+    channel: str = "",
+    dwelling_ids: Iterable[int] = (),
+    person_ids: Iterable[int] = (),
 ) -> AuditEntry:
+    """Append one entry to the audit log: who (`user` and their organisation), what (`action`, the
+    `query` as asked), and which dwellings and persons it showed. The one writer of the log; nothing
+    updates or deletes an entry.
+
+    `query` is kept with its tax ids masked and the first one hashed (`audit_query_mask`);
+    `channel` is `web` for a page, `api` for the JSON API.
+    """
     org = getattr(user, "organisation", None)
-    return AuditEntry.objects.create(
-        user=user if getattr(user, "pk", None) else None,
-        organisation_code=getattr(org, "code", "") or "",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        detail=detail or {},
-    )
+    masked, tax_id_hash = audit_query_mask(query) if query else ("", "")
+    with transaction.atomic():
+        entry = AuditEntry.objects.create(
+            user=user if getattr(user, "pk", None) else None,
+            organisation_code=getattr(org, "code", "") or "",
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=detail or {},
+            query=masked,
+            tax_id_hash=tax_id_hash,
+            channel=channel,
+        )
+        subjects = [
+            AuditSubject(entry=entry, kind=AuditSubject.Kind.DWELLING, object_id=pk)
+            for pk in dict.fromkeys(dwelling_ids)
+        ] + [
+            AuditSubject(entry=entry, kind=AuditSubject.Kind.PERSON, object_id=pk)
+            for pk in dict.fromkeys(person_ids)
+        ]
+        if subjects:
+            AuditSubject.objects.bulk_create(subjects)
+    return entry
 
 
 def request_fingerprint(payload: Any) -> str:
@@ -173,20 +240,46 @@ def inbox_deliver(
     kind: str,
     sender_code: str,
     recipient_code: str,
-    title: str,
     object_type: str,
     object_id: str,
     checksum: str,
+    values: dict[str, Any] | None = None,
+    title: str = "",
 ) -> InboxDocument:
-    return InboxDocument.objects.create(
+    """File a document in the recipient's inbox (inside the caller's transaction).
+
+    `values` are what its title says (`core.inbox.inbox_title` renders them in the reader's
+    language); the stored `title` is their English rendering unless the caller gives one. Then the
+    functions of `settings.MEREZHA_AFTER_DELIVERY` run (`core.hooks.documents_delivered`): the
+    exchange's webhooks, for example.
+    """
+    from merezha.core.hooks import documents_delivered
+    from merezha.core.inbox import inbox_title_english
+
+    values = values or {}
+    document = InboxDocument.objects.create(
         kind=kind,
         sender_code=sender_code,
         recipient_code=recipient_code,
-        title=title,
+        title=(title or inbox_title_english(kind=kind, values=values))[:200],
+        values=values,
         object_type=object_type,
         object_id=str(object_id),
         checksum=checksum,
     )
+    documents_delivered(document=document)
+    return document
+
+
+def inbox_mark_read(*, document: InboxDocument) -> InboxDocument:
+    """The recipient opened the document: delivered → read (once; an acknowledged one stays so)."""
+    if document.status == InboxDocument.Status.DELIVERED:
+        document.status = InboxDocument.Status.READ
+        document.read_at = timezone.now()
+        InboxDocument.objects.filter(pk=document.pk, status=InboxDocument.Status.DELIVERED).update(
+            status=document.status, read_at=document.read_at
+        )
+    return document
 
 
 def inbox_acknowledge(*, document: InboxDocument, user: Any) -> InboxDocument:

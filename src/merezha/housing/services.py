@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.models import Certificate, InboxDocument
-from merezha.core.services import inbox_deliver
+from merezha.core.services import audit_record, inbox_deliver
 from merezha.housing.models import Absence, ChangeReport
 from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import Organisation, User
@@ -369,7 +369,7 @@ def change_report_issue(
             kind=InboxDocument.Kind.CHANGE_REPORT,
             sender_code=office.code,
             recipient_code=provider.code,
-            title=f"Change report {office.code} {month:%Y-%m} ({len(lines)})",
+            values={"office": office.code, "month": f"{month:%Y-%m}", "lines": len(lines)},
             object_type="housing.changereport",
             object_id=str(report.pk),
             checksum=report.checksum,
@@ -398,13 +398,13 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: Us
     Frozen into the certificate: the address, area, and each registered person's full name, birth
     date, relation and registration date, as of today.
     """
-    from merezha.core.certificates import certificate_issue
 
     dwelling = (
         Dwelling.objects.select_related("building__street").filter(pk=dwelling_id, office=office).first()
     )
     if dwelling is None:
         raise NotYourObject(dwelling_id)
+    people = list(Person.objects.filter(dwelling=dwelling, is_active=True).order_by("id"))
     persons = [
         {
             "name": p.full_name,
@@ -413,7 +413,7 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: Us
             "relation_uk": RELATION_UK.get(p.relation, p.relation),
             "registered_from": p.registered_from.isoformat() if p.registered_from else "",
         }
-        for p in Person.objects.filter(dwelling=dwelling, is_active=True).order_by("id")
+        for p in people
     ]
     payload = {
         "dwelling": dwelling.office_ref,
@@ -423,18 +423,19 @@ def family_composition_issue(*, office: Organisation, dwelling_id: int, user: Us
         "count": len(persons),
         "persons": persons,
     }
-    return certificate_issue(
+    return _dwelling_certificate_issue(
         kind=Certificate.Kind.FAMILY_COMPOSITION,
-        issuer=office,
+        office=office,
         user=user,
-        subject=f"dwelling:{dwelling.pk}",
+        dwelling=dwelling,
         payload=payload,
+        action="housing.certificate_family",
+        person_ids=[p.pk for p in people],
     )
 
 
 def payment_status_issue(*, office: Organisation, dwelling_id: int, user: User | None) -> Certificate:
     """The payment status of a dwelling of the office: every active account's current debt, and the total owed."""
-    from merezha.core.certificates import certificate_issue
     from merezha.core.money import Money
     from merezha.payments.selectors import dwelling_accounts_with_debt
 
@@ -465,10 +466,40 @@ def payment_status_issue(*, office: Organisation, dwelling_id: int, user: User |
         "total_debt": str(owed),
         "has_debt": owed.is_positive(),
     }
-    return certificate_issue(
+    return _dwelling_certificate_issue(
         kind=Certificate.Kind.PAYMENT_STATUS,
-        issuer=office,
+        office=office,
         user=user,
-        subject=f"dwelling:{dwelling.pk}",
+        dwelling=dwelling,
         payload=payload,
+        action="housing.certificate_payments",
     )
+
+
+@transaction.atomic
+def _dwelling_certificate_issue(
+    *,
+    kind: str,
+    office: Organisation,
+    user: Any,
+    dwelling: Dwelling,
+    payload: dict[str, Any],
+    action: str,
+    person_ids: list[int] | None = None,
+) -> Certificate:
+    """Issue a certificate about a dwelling and write its audit entry (what it showed), together."""
+    from merezha.core.certificates import certificate_issue
+
+    cert = certificate_issue(
+        kind=kind, issuer=office, user=user, subject=f"dwelling:{dwelling.pk}", payload=payload
+    )
+    audit_record(
+        user=user,
+        action=action,
+        object_type="dwelling",
+        object_id=str(dwelling.pk),
+        detail={"certificate": cert.number},
+        dwelling_ids=[dwelling.pk],
+        person_ids=person_ids or [],
+    )
+    return cert

@@ -5,8 +5,8 @@ Who may call what:
   for its own payment point only (another point's payment answers 404).
 - Idempotency-Key: required by POST /payments (payments.services.payment_create keeps the key);
   optional on POST /payments/{id}/cancel (merezha.api_idempotency keeps the first answer).
-- GET /dwellings/{id}/accounts: a cashier, a subsidy officer or an information-centre admin; each
-  look-up by a cashier or the subsidy office is written to the audit log.
+- GET /dwellings/{id}/accounts: a cashier, a subsidy officer or an information-centre admin; every
+  look-up is written to the audit log (payments.selectors.dwelling_accounts_read).
 
 The day close (POST /days/{date}/close) issues registers and lives in merezha.registers.api.
 """
@@ -26,9 +26,9 @@ from merezha.api_auth import require_role
 from merezha.api_idempotency import IdempotencyKeyHeader, idempotent
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
-from merezha.core.services import IdempotencyConflict, audit_record
+from merezha.core.services import IdempotencyConflict
 from merezha.payments.models import Payment
-from merezha.payments.selectors import dwelling_accounts_with_debt, payment_get
+from merezha.payments.selectors import dwelling_accounts_read, payment_get
 from merezha.payments.services import (
     MAX_ID,
     LineWritten,
@@ -312,15 +312,11 @@ def dwelling_accounts(
     request: HttpRequest, dwelling_id: int
 ) -> Status[list[dict[str, Any]] | dict[str, str]]:
     """Cashier, subsidy officer or admin: every account of the dwelling with its current debt
-    (exchange-v1 §2). Look-ups by a cashier or the subsidy office are audited."""
+    (exchange-v1 §2). Every look-up is written to the audit log."""
     user = require_role(request, Role.CASHIER, Role.SUBSIDY, Role.ADMIN)
     if not 0 < dwelling_id <= MAX_ID or not Dwelling.objects.filter(pk=dwelling_id).exists():
         return Status(404, {"detail": "no such dwelling"})
-    debts = dwelling_accounts_with_debt(dwelling_id=dwelling_id)
-    if user.role in (Role.CASHIER, Role.SUBSIDY):
-        audit_record(
-            user=user, action="dwelling.accounts", object_type="dwelling", object_id=str(dwelling_id)
-        )
+    debts = dwelling_accounts_read(dwelling_id=dwelling_id, user=user)
     return Status(
         200,
         [

@@ -100,6 +100,24 @@ def dwelling_accounts_with_debt(
     return out
 
 
+def dwelling_accounts_read(*, dwelling_id: int, user: Any, channel: str = "api") -> list[AccountDebt]:
+    """A person's look-up of a dwelling's accounts and debts (the card through the API): the same
+    rows as `dwelling_accounts_with_debt`, written to the audit log (`dwelling.accounts`)."""
+    from merezha.core.services import audit_record
+
+    debts = dwelling_accounts_with_debt(dwelling_id=dwelling_id)
+    audit_record(
+        user=user,
+        action="dwelling.accounts",
+        object_type="dwelling",
+        object_id=str(dwelling_id),
+        detail={"accounts": len(debts)},
+        channel=channel,
+        dwelling_ids=[dwelling_id],
+    )
+    return debts
+
+
 def account_debts(*, account_ids: list[int]) -> dict[int, Money]:
     """Current debt of each of the accounts (one aggregate query); unknown ids are left out."""
     if not account_ids:

@@ -1,7 +1,7 @@
 """API route of the cashier's search: GET /api/v1/search?q= (mounted by merezha.api).
 
 Who may call it: a cashier (any payment point) — the same box as the desk; 403 for anyone else.
-Results carry no tax id: a tax-id match is reported masked.
+Results carry no tax id: a tax-id match is reported masked. Every search is audit-logged.
 """
 
 from __future__ import annotations
@@ -28,6 +28,6 @@ class SearchHitOut(Schema):
 @router.get("/search", response=list[SearchHitOut])
 def search(request: HttpRequest, q: str = "", limit: int = RESULT_LIMIT) -> list[SearchHitOut]:
     """Cashier only: dwellings for one box's text (address, tax id, account number or surname), best first."""
-    require_role(request, Role.CASHIER)
-    hits = dwelling_search(query=q, limit=max(1, min(limit, RESULT_LIMIT)))
+    user = require_role(request, Role.CASHIER)
+    hits = dwelling_search(query=q, user=user, channel="api", limit=max(1, min(limit, RESULT_LIMIT)))
     return [SearchHitOut(**h.__dict__) for h in hits]

@@ -23,6 +23,7 @@ class SearchEntry(models.Model):
         ACCOUNT = "account", "account number"
         REF = "ref", "housing office's dwelling id"
 
+    #: the foreign key's own index serves look-ups by dwelling (a second one only slowed every write)
     dwelling = models.ForeignKey("registry.Dwelling", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     #: folded surname (person, payer), tax id, account number or dwelling id: what exact look-ups compare
@@ -40,7 +41,6 @@ class SearchEntry(models.Model):
         indexes = [
             models.Index(fields=["kind", "key", "dwelling"], name="search_entry_kind_key"),
             models.Index(fields=["latin", "dwelling"], name="search_entry_latin"),
-            models.Index(fields=["dwelling"], name="search_entry_dwelling"),
         ]
 
     def __str__(self) -> str:

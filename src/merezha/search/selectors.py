@@ -412,12 +412,37 @@ def _identifier(text: str, found: _Found) -> None:
         found.add(dwelling_id, 0, matched)
 
 
-def dwelling_search(*, query: str, limit: int = RESULT_LIMIT) -> list[SearchHit]:
-    """Anyone who may search (the caller checks the role): dwellings for one box's text, best first."""
+def dwelling_search(
+    *, query: str, user: Any, channel: str = "web", limit: int = RESULT_LIMIT
+) -> list[SearchHit]:
+    """Anyone who may search (the caller checks the role): dwellings for one box's text, best first.
+
+    Every search a person makes is written to the audit log (`dwelling_search`: the query with its
+    tax id masked and hashed, `channel` `web` or `api`, the dwellings shown); `user=None` only for
+    searches no person asked for (benchmarks, tests of the ranking).
+    """
     text = (query or "").strip()[:200]
-    found = _Found()
     if len(text) < 2:
         return []
+    hits = _search(text, limit)
+    if user is not None:
+        from merezha.core.services import audit_record
+
+        audit_record(
+            user=user,
+            action="dwelling_search",
+            object_type="dwelling",
+            object_id=str(hits[0].dwelling_id) if len(hits) == 1 else "",
+            query=text,
+            channel=channel,
+            detail={"results": len(hits)},
+            dwelling_ids=[h.dwelling_id for h in hits],
+        )
+    return hits
+
+
+def _search(text: str, limit: int) -> list[SearchHit]:
+    found = _Found()
     if _DIGITS_ONLY.match(text) or _PASSPORT.match(text) or _IDENTIFIER.match(text):
         _identifier(text, found)
     if not found.best and not _DIGITS_ONLY.match(text):
@@ -517,6 +542,7 @@ def dwelling_card_get(*, dwelling_id: int, user: Any) -> DwellingCard | None:
         return None
     stale_days = settings.STALE_DATA_DAYS
     accounts = dwelling_accounts_with_debt(dwelling_id=dwelling.id, stale_after_days=stale_days)
+    persons = list(person_list(dwelling_id=dwelling.id))
     residents = [
         ResidentLine(
             name=p.full_name,
@@ -524,7 +550,7 @@ def dwelling_card_get(*, dwelling_id: int, user: Any) -> DwellingCard | None:
             relation=p.get_relation_display() if p.relation else "",
             birth_year=p.birth_date.year if p.birth_date else None,
         )
-        for p in person_list(dwelling_id=dwelling.id)
+        for p in persons
     ]
     audit_record(
         user=user,
@@ -532,6 +558,9 @@ def dwelling_card_get(*, dwelling_id: int, user: Any) -> DwellingCard | None:
         object_type="dwelling",
         object_id=str(dwelling.id),
         detail={"address": str(dwelling), "accounts": len(accounts), "residents": len(residents)},
+        channel="web",
+        dwelling_ids=[dwelling.id],
+        person_ids=[p.pk for p in persons],
     )
     return DwellingCard(
         dwelling_id=dwelling.id,

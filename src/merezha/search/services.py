@@ -7,6 +7,7 @@ after their transaction; the `merezha search-reindex` command rebuilds everythin
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
@@ -159,26 +160,46 @@ def _bulk(model: type, rows: Iterable[object]) -> int:
     return count
 
 
-def _terms_sync(*, full: bool) -> None:
-    """Bring the vocabulary (and on SQLite its FTS5 table) in step with the entries and streets."""
+def _terms_of(entries: Iterable[tuple[str, str, str]], street_keys: Iterable[str]) -> set[tuple[str, str]]:
+    """The vocabulary words of index rows given as (kind, key, latin), and of street keys."""
+    words: set[tuple[str, str]] = set()
+    for kind, key, latin in entries:
+        if kind in (SearchEntry.Kind.PERSON, SearchEntry.Kind.PAYER):
+            words.add((SearchTerm.Kind.SURNAME, key))
+            if latin:
+                words.add((SearchTerm.Kind.LATIN, latin))
+    words.update((SearchTerm.Kind.STREET, key) for key in street_keys)
+    return words
+
+
+def _terms_sync(*, full: bool, words: set[tuple[str, str]] | None = None) -> None:
+    """Bring the vocabulary (and on SQLite its FTS5 table) in step with the entries and streets.
+
+    `full`: start again from every entry and street. Otherwise add `words` (the words of the rows
+    just written) that the vocabulary lacks, without reading the whole index.
+    """
     if full:
         SearchTerm.objects.all().delete()
-    wanted: set[tuple[str, str]] = set()
-    for key in (
-        SearchEntry.objects.filter(kind__in=["person", "payer"]).values_list("key", flat=True).distinct()
-    ):
-        wanted.add((SearchTerm.Kind.SURNAME, key))
-    for latin in (
-        SearchEntry.objects.filter(kind__in=["person", "payer"])
-        .exclude(latin="")
-        .values_list("latin", flat=True)
-        .distinct()
-    ):
-        wanted.add((SearchTerm.Kind.LATIN, latin))
-    for key in SearchStreet.objects.values_list("key", flat=True).distinct():
-        wanted.add((SearchTerm.Kind.STREET, key))
-    if not full:
-        wanted -= set(SearchTerm.objects.values_list("kind", "term"))
+        wanted = _terms_of(
+            SearchEntry.objects.filter(kind__in=["person", "payer"])
+            .values_list("kind", "key", "latin")
+            .distinct(),
+            SearchStreet.objects.values_list("key", flat=True).distinct(),
+        )
+    else:
+        wanted = set(words or ())
+        by_kind: dict[str, list[str]] = {}
+        for kind, term in wanted:
+            by_kind.setdefault(kind, []).append(term)
+        for kind, terms in by_kind.items():
+            for start in range(0, len(terms), _BATCH):
+                chunk = terms[start : start + _BATCH]
+                wanted -= {
+                    (kind, t)
+                    for t in SearchTerm.objects.filter(kind=kind, term__in=chunk).values_list(
+                        "term", flat=True
+                    )
+                }
     _bulk(SearchTerm, (SearchTerm(kind=k, term=t) for k, t in sorted(wanted)))
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
@@ -213,26 +234,48 @@ def _analyze() -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
-def search_index_refresh(*, dwelling_ids: Iterable[int] | None = None) -> dict[str, int]:
-    """Redo the index of these dwellings (and the street names); None means everything.
+def search_index_refresh(
+    *, dwelling_ids: Iterable[int] | None = None, streets: bool = True
+) -> dict[str, int]:
+    """Bring the index of these dwellings in step (and the street names, unless `streets=False`);
+    None means everything.
 
-    Call it after an import changed residents, accounts or streets. Words that no longer occur
-    stay in the vocabulary until the next rebuild; they find nothing, so they are harmless.
+    Call it after an import changed residents, accounts or streets. Only the difference is written:
+    the rows these dwellings should have are compared with the rows they have, rows no longer wanted
+    are deleted and missing ones inserted (a provider's monthly snapshot changes balances, which
+    the index does not hold, so most of its dwellings need no write at all). Words that no longer
+    occur stay in the vocabulary until the next rebuild; they find nothing, so they are harmless.
+    Returns the rows inserted and deleted, the street names written and the vocabulary's size.
     """
     if dwelling_ids is None:
         return search_index_rebuild()
     ids = sorted(set(dwelling_ids))
+    inserted = deleted = street_rows = 0
+    words: set[tuple[str, str]] = set()
     with transaction.atomic():
         for start in range(0, len(ids), _BATCH):
-            SearchEntry.objects.filter(dwelling_id__in=ids[start : start + _BATCH]).delete()
-        entries = 0
-        for start in range(0, len(ids), _BATCH):
-            entries += _insert_entries(_entries(ids[start : start + _BATCH]))
-        SearchStreet.objects.all().delete()
-        streets = _bulk(SearchStreet, _street_rows())
-        _terms_sync(full=False)
+            batch = ids[start : start + _BATCH]
+            missing = Counter(_entries(batch))
+            stale: list[int] = []
+            have = SearchEntry.objects.filter(dwelling_id__in=batch).values_list("id", *_ENTRY_COLUMNS)
+            for pk, *row in have.iterator(chunk_size=_BATCH):
+                entry = tuple(row)
+                if missing[entry] > 0:
+                    missing[entry] -= 1
+                else:
+                    stale.append(pk)
+            for first in range(0, len(stale), _BATCH):
+                deleted += SearchEntry.objects.filter(pk__in=stale[first : first + _BATCH]).delete()[0]
+            rows = list(missing.elements())
+            inserted += _insert_entries(rows)
+            words |= _terms_of(((r[1], r[2], r[5]) for r in rows), ())
+        if streets:
+            SearchStreet.objects.all().delete()
+            street_rows = _bulk(SearchStreet, _street_rows())
+            words |= _terms_of((), SearchStreet.objects.values_list("key", flat=True).distinct())
+        _terms_sync(full=False, words=words)
         terms = SearchTerm.objects.count()
-    return {"entries": entries, "streets": streets, "terms": terms}
+    return {"entries": inserted, "deleted": deleted, "streets": street_rows, "terms": terms}
 
 
 def search_index_after_import(*, report: ImportReport) -> int:
@@ -240,5 +283,5 @@ def search_index_after_import(*, report: ImportReport) -> int:
     and its street names when the street directory changed."""
     if not report.applied or not (report.touched_dwellings or report.streets_changed):
         return 0
-    search_index_refresh(dwelling_ids=report.touched_dwellings)
+    search_index_refresh(dwelling_ids=report.touched_dwellings, streets=report.streets_changed)
     return len(report.touched_dwellings)

@@ -44,7 +44,7 @@ def _point(request: HttpRequest) -> Any:
 def desk_home(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the search box; with `?q=` the results are rendered in the page too."""
     query = request.GET.get("q", "")
-    hits = dwelling_search(query=query) if query.strip() else []
+    hits = dwelling_search(query=query, user=request.user) if query.strip() else []
     return render(
         request, "search/desk.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
     )
@@ -55,7 +55,7 @@ def desk_home(request: HttpRequest) -> HttpResponse:
 def desk_search(request: HttpRequest) -> HttpResponse:
     """Cashier (own point): the result list for `?q=` as an HTML fragment (the box updates as one types)."""
     query = request.GET.get("q", "")
-    hits = dwelling_search(query=query) if query.strip() else []
+    hits = dwelling_search(query=query, user=request.user) if query.strip() else []
     return render(
         request, "search/_results.html", {"query": query, "hits": hits, "searched": bool(query.strip())}
     )

@@ -159,7 +159,7 @@ def _household(user: User, dwelling_id: int | None, tax_id: str, address: str) -
         return dwelling_id
     if not (tax_id or address):
         raise HttpError(400, "give dwelling_id, tax_id or address")
-    found = households_find(tax_id=tax_id, address=address, user=user)
+    found = households_find(tax_id=tax_id, address=address, user=user, channel="api")
     if found.one is None:
         if found.dwelling_ids:
             raise HttpError(409, f"{found.reason}: {', '.join(map(str, found.dwelling_ids))}")
@@ -182,7 +182,7 @@ def debt_status(
     on, family = _date(date), _family(family_type)
     target = _household(user, dwelling_id, tax_id, address)
     try:
-        status = household_status(dwelling_id=target, on=on, family_type=family, user=user)
+        status = household_status(dwelling_id=target, on=on, family_type=family, user=user, channel="api")
     except NoRuleInForce as exc:
         raise HttpError(422, str(exc)) from None
     if status is None:
@@ -212,6 +212,7 @@ def certificate_create(
                 on=_date(body.date),
                 family_type=_family(body.family_type),
                 user=user,
+                channel="api",
             )
         except NoRuleInForce as exc:
             raise HttpError(422, str(exc)) from None
@@ -239,7 +240,10 @@ def certificate_pdf(request: HttpRequest, number: str) -> HttpResponse:
     """SUBSIDY: a certificate its own office issued (others: 404); ADMIN: any."""
     user = require_role(request, *READ)
     cert = debt_certificate_get(
-        number=number, issuer_code=None if user.role == Role.ADMIN else user.organisation.code
+        number=number,
+        issuer_code=None if user.role == Role.ADMIN else user.organisation.code,
+        user=user,
+        channel="api",
     )
     if cert is None:
         raise HttpError(404, "no such certificate of your office")

@@ -215,7 +215,12 @@ def dwelling_label(dwelling: Dwelling) -> str:
 
 
 def household_status(
-    *, dwelling_id: int, on: dt.date, family_type: str = "regular", user: User | None = None
+    *,
+    dwelling_id: int,
+    on: dt.date,
+    family_type: str = "regular",
+    user: User | None = None,
+    channel: str = "web",
 ) -> HouseholdStatus | None:
     """A household's debt status and verdict as of `on`; the look-up is audit-logged for `user`.
 
@@ -241,6 +246,8 @@ def household_status(
             object_type="dwelling",
             object_id=str(dwelling.pk),
             detail={"application_date": on.isoformat(), "status": verdict.status},
+            channel=channel,
+            dwelling_ids=[dwelling.pk],
         )
     return HouseholdStatus(
         dwelling.pk, dwelling_label(dwelling), dwelling.office.code, residents, verdict, dwelling.office.name
@@ -300,8 +307,11 @@ def _found_by_address(text: str, index: DwellingIndex, parts: tuple[str, str, st
     return Found(tuple(match.candidates), f"address {text!r}: {match.reason or match.status.value}")
 
 
-def households_find(*, tax_id: str = "", address: str = "", user: User | None = None) -> Found:
-    """One look-up by tax id or by address, as the subsidy office types it; audit-logged for `user`."""
+def households_find(
+    *, tax_id: str = "", address: str = "", user: User | None = None, channel: str = "web"
+) -> Found:
+    """One look-up by tax id or by address, as the subsidy office types it; audit-logged for `user`
+    (the query with a tax id masked and hashed, as every audited search keeps it)."""
     tax_id, address = text_clean(tax_id), text_clean(address)
     if tax_id.strip():
         try:
@@ -309,10 +319,10 @@ def households_find(*, tax_id: str = "", address: str = "", user: User | None = 
         except ValueError as exc:
             return Found((), str(exc))
         found = _found_by_tax_id(value, dwellings_by_tax_ids(tax_ids=[value]))
-        query = {"tax_id": value}
+        query = value
     elif address.strip():
         found = _found_by_address(address.strip(), dwelling_index_build())
-        query = {"address": address.strip()}
+        query = address.strip()
     else:
         return Found((), "give a tax id or an address")
     if user is not None:
@@ -321,7 +331,9 @@ def households_find(*, tax_id: str = "", address: str = "", user: User | None = 
             action="subsidy.search",
             object_type="dwelling",
             object_id=str(found.one or ""),
-            detail={**query, "dwelling_ids": list(found.dwelling_ids)},
+            query=query,
+            channel=channel,
+            dwelling_ids=found.dwelling_ids,
         )
     return found
 
@@ -489,11 +501,27 @@ def decision_part_get(*, decision_id: int, provider_id: int) -> DecisionDelivery
     )
 
 
-def debt_certificate_get(*, number: str, issuer_code: str | None) -> Certificate | None:
-    """A payment-status certificate issued by this office (None: any office, for the information centre)."""
+def debt_certificate_get(
+    *, number: str, issuer_code: str | None, user: User | None = None, channel: str = "web"
+) -> Certificate | None:
+    """A payment-status certificate issued by this office (None: any office, for the information centre).
+
+    Opening one for `user` is written to the audit log (`subsidy.certificate_view`)."""
     from merezha.core.models import Certificate
 
     qs = Certificate.objects.filter(number=number, kind=Certificate.Kind.SUBSIDY_DEBT_STATUS)
     if issuer_code is not None:
         qs = qs.filter(issuer_code=issuer_code)
-    return qs.first()
+    cert = qs.first()
+    if cert is not None and user is not None:
+        kind, _, ref = cert.subject.partition(":")
+        dwelling_id = int(ref) if kind == "dwelling" and ref.isdigit() else 0
+        audit_record(
+            user=user,
+            action="subsidy.certificate_view",
+            object_type="certificate",
+            object_id=cert.number,
+            channel=channel,
+            dwelling_ids=[dwelling_id] if dwelling_id else [],
+        )
+    return cert

@@ -162,6 +162,7 @@ def debt_certificate_issue(*, user: User, status: HouseholdStatus) -> Certificat
             object_type="dwelling",
             object_id=str(status.dwelling_id),
             detail={"certificate": cert.number},
+            dwelling_ids=[status.dwelling_id],
         )
     return cert
 
@@ -645,8 +646,7 @@ def _deliver(
             kind=InboxDocument.Kind.SUBSIDY_DECISION,
             sender_code=decision.office.code,
             recipient_code=pcode,
-            title=_("Subsidy decision %(n)s, %(f)s–%(t)s")
-            % {"n": decision.number, "f": payload["period_from"], "t": payload["period_to"]},
+            values={"number": decision.number, "from": payload["period_from"], "to": payload["period_to"]},
             object_type="subsidy_decision",
             object_id=str(decision.pk),
             checksum=checksum,

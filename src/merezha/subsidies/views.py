@@ -158,7 +158,7 @@ def certificate_pdf(request: MemberRequest, number: str) -> HttpResponse:
     """SUBSIDY: a certificate its own office issued (others: 404); ADMIN: any."""
     user: Any = request.user
     cert = debt_certificate_get(
-        number=number, issuer_code=None if user.role == Role.ADMIN else user.organisation.code
+        number=number, issuer_code=None if user.role == Role.ADMIN else user.organisation.code, user=user
     )
     if cert is None:
         raise Http404

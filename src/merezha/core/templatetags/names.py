@@ -4,6 +4,7 @@
 name, from a mapping the view passes (`organisations.selectors.service_names()`); the code itself
 when the mapping does not know it. Pages put the code in a tooltip beside the name.
 
+`{{ document|document_title }}`: an inbox document's title in the reader's language.
 `{{ document.kind|document_kind }}`, `{{ document.status|document_status }}`: an inbox document's
 kind and status (`subsidy_decision`, `delivered`) in words.
 """
@@ -11,9 +12,12 @@ kind and status (`subsidy_decision`, `delivered`) in words.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django import template
 from django.utils.translation import gettext_lazy as _
+
+from merezha.core.inbox import inbox_title
 
 register = template.Library()
 
@@ -22,6 +26,7 @@ DOCUMENT_KINDS = {
     "subsidy_decision": _("Subsidy decision"),
     "change_report": _("Change report"),
     "discrepancy_report": _("Discrepancy report"),
+    "reminder": _("Reminder"),
 }
 DOCUMENT_STATUSES = {
     "delivered": _("Delivered"),
@@ -33,6 +38,12 @@ DOCUMENT_STATUSES = {
 @register.filter
 def name_of(code: str, names: Mapping[str, str] | None) -> str:
     return (names or {}).get(code) or code
+
+
+@register.filter
+def document_title(document: Any) -> str:
+    """An inbox document's title in the reader's language (`core.inbox.inbox_title`)."""
+    return inbox_title(kind=document.kind, values=document.values, fallback=document.title)
 
 
 @register.filter

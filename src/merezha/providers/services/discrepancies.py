@@ -89,7 +89,7 @@ def discrepancy_report_deliver(*, snapshot: Snapshot, provider: Organisation, co
         kind=InboxDocument.Kind.DISCREPANCY_REPORT,
         sender_code=HUB_SENDER,
         recipient_code=provider.code,
-        title=f"Discrepancies of snapshot {snapshot.pk} ({snapshot.period:%Y-%m}): {count}"[:200],
+        values={"snapshot": snapshot.pk, "period": f"{snapshot.period:%Y-%m}", "count": count},
         object_type="providers.snapshot",
         object_id=str(snapshot.pk),
         checksum=digest.hexdigest(),

@@ -11,7 +11,8 @@ from merezha.demo.seed import DEMO_PASSWORD, seed_city
 from merezha.organisations.models import User
 from merezha.registry.models import Street
 
-#: The demo's background task worker (one process, picking up uploads within a second).
+#: The demo's background task worker (one process, picking up uploads within a second), with the
+#: exchange's scheduler: it closes the day at the cut-off and issues the registers by itself.
 WORKER_COMMAND = [sys.executable, "-m", "merezha.cli", "worker", "--no-reload", "--interval", "1"]
 
 
@@ -56,7 +57,10 @@ class Command(BaseCommand):
         worker = subprocess.Popen(WORKER_COMMAND, stdout=log, stderr=subprocess.STDOUT)
         # `kill` (SIGTERM) stops the demo like Ctrl+C does, through the `finally` below
         signal.signal(signal.SIGTERM, _stop)
-        self.stdout.write(f"background task worker: pid {worker.pid}, log {settings.HOME / 'worker.log'}")
+        self.stdout.write(
+            f"background task worker with the scheduler: pid {worker.pid}, log {settings.HOME / 'worker.log'} "
+            f"(day close at {settings.EXCHANGE_DAY_CLOSE_AT}; merezha scheduler shows the runs)"
+        )
         self.stdout.write(f"\nMerezha is at http://{options['addrport']}/  (Ctrl+C to stop)")
         try:
             call_command("runserver", options["addrport"], use_reloader=False)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from merezha.core.commands import fail_report, write_report
-from merezha.core.hooks import imports_applied
+from merezha.core.commands import command_started, fail_report, import_finish
 from merezha.core.identifiers import parse_date, parse_period
 from merezha.core.imports import ImportRejected
 from merezha.core.roles import OrgKind
@@ -18,6 +18,8 @@ class Command(BaseCommand):
         "Apply a provider snapshot (exchange-v1 §2) in CSV, XLSX, DBF or JSON as the provider's "
         "complete state. A JSON file may carry its own provider, period and payments_through."
     )
+    #: an import checks its file, not the project: `merezha check` does that (it cost a second here)
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -31,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("file")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        started = command_started()
         try:
             period = parse_period(options["period"]) if options["period"] else None
             through = parse_date(options["payments_through"]) if options["payments_through"] else None
@@ -41,6 +44,7 @@ class Command(BaseCommand):
         except UnknownOrganisation as exc:
             raise CommandError(f"--provider: {exc}") from None
         try:
+            import_started = time.monotonic()
             report = snapshot_import(
                 options["file"],
                 provider=provider,
@@ -50,5 +54,4 @@ class Command(BaseCommand):
             )
         except ImportRejected as exc:
             raise fail_report(self, exc.report) from None
-        imports_applied(report=report)
-        write_report(self, report)
+        import_finish(self, report, started=started, import_started=import_started)

@@ -1,0 +1,110 @@
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.utils import timezone
+
+from merezha.exchange.selectors import exchange_monitor
+from merezha.registers.services import days_close
+from tests.payments.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fresh(world):
+    """Both providers' snapshots applied today; every point's day closed."""
+    from merezha.providers.models import Snapshot
+
+    Snapshot.objects.filter(provider__in=world.providers.values()).update(applied_at=timezone.now())
+    return world
+
+
+def _row(code, **filters):
+    return next(r for r in exchange_monitor(**filters) if r.code == code)
+
+
+def test_unacknowledged_register_is_amber_then_red_and_green_after_acknowledgement(
+    client, fresh, pay, make_user
+):
+    pay({"water": "100.00"}, when=at("2026-11-02", 10))
+    register = next(r for r in days_close(day=dt.date(2026, 11, 2)).registers if r.provider.code == "water")
+    doc = register.document
+    assert _row("water").state == "amber"
+    assert _row("water").problems == [("unacknowledged", {"count": 1})]
+    assert _row("heat").state == "green"
+    # after EXCHANGE_ACK_LATE_DAYS it is red
+    later = doc.created_at + dt.timedelta(days=4)
+    assert _row("water", now=later).state == "red"
+    assert _row("water", now=later).problems == [("overdue", {"count": 1, "days": 3})]
+
+    admin = make_user("admin")
+    client.force_login(admin)
+    page = client.get("/exchange/monitor/").content.decode()
+    assert 'data-code="water" data-state="amber"' in page
+
+    provider = make_user("provider", organisation=fresh.providers["water"])
+    client.force_login(provider)
+    assert client.post(f"/inbox/{doc.pk}/acknowledge/").status_code == 302
+    assert _row("water").state == "green"
+    assert _row("water", now=later).state == "green"
+    client.force_login(admin)
+    assert 'data-code="water" data-state="green"' in client.get("/exchange/monitor/").content.decode()
+
+
+def test_problems_unclosed_days_failed_imports_and_late_snapshots(fresh, pay, make_org):
+    from merezha.providers.models import Snapshot
+
+    pay({"heat": "10.00"}, point=1, when=at("2026-11-02", 10))  # P-02's Nov 2 stays open
+    Snapshot.objects.create(
+        provider=fresh.providers["heat"], status=Snapshot.Status.REJECTED, file_name="heat.csv",
+        report={"errors": [{"line": 7, "column": "closing", "reason": "not an amount: 12,3.4"}]},
+    )  # fmt: skip
+    make_org("provider", code="gas")
+    rows = {r.code: r for r in exchange_monitor(now=at("2026-11-04", 12))}
+    assert rows["P-02"].state == "red"
+    assert rows["P-02"].open_days == [dt.date(2026, 11, 2)]
+    assert rows["P-02"].problems == [("day_open", {"count": 1, "first": "2026-11-02"})]
+    assert rows["P-01"].state == "green"
+    assert rows["heat"].state == "red"
+    assert [(f.file_name, f.reasons) for f in rows["heat"].failed_imports] == [
+        ("heat.csv", ["line 7: not an amount: 12,3.4"])
+    ]
+    assert rows["gas"].problems == [("no_snapshot", {})]
+    assert [r.code for r in exchange_monitor(now=at("2026-11-04", 12), state="red", kind="provider")] == [
+        "gas",
+        "heat",
+    ]
+    assert [r.code for r in exchange_monitor(q="P-0")] == ["P-01", "P-02"]
+
+
+def test_monitor_csv_and_who_may_see_it(client, fresh, make_user):
+    for role in ("admin", "manager"):
+        client.force_login(make_user(role))
+        assert client.get("/exchange/monitor/").status_code == 200
+        response = client.get("/exchange/monitor.csv?kind=provider")
+        assert response.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        assert [(r["code"], r["state"]) for r in rows] == [("heat", "green"), ("water", "green")]
+        assert client.get("/exchange/charts/").status_code == 200
+    for role in ("provider", "cashier", "housing", "subsidy"):
+        client.force_login(make_user(role))
+        for url in ("/exchange/monitor/", "/exchange/monitor.csv", "/exchange/charts/", "/exchange/jobs/"):
+            assert client.get(url).status_code == 403, (role, url)
+    client.force_login(make_user("manager"))
+    assert client.get("/exchange/jobs/").status_code == 403
+    client.force_login(make_user("admin"))
+    assert client.get("/exchange/jobs/").status_code == 200
+
+
+def test_charts_are_svg_drawn_on_the_server(client, fresh, pay, make_user):
+    pay({"water": "100.00", "heat": "50.00"}, when=at("2026-11-02", 10))
+    pay({"water": "30.00"}, point=1, when=at("2026-11-03", 10))
+    client.force_login(make_user("manager"))
+    page = client.get("/exchange/charts/?from=2026-11-01&to=2026-11-03").content.decode()
+    assert page.count("<svg") == 4
+    assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "02.11 · water: 100,00</title>" in page
+    assert "P-01: 150,00</title>" in page
+    assert client.get("/exchange/charts/?from=2026-11-05&to=2026-11-01").status_code == 400

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0004_idempotency_answer"),
+        ("core", "0006_audit_query_and_subjects"),
     ]
 
     operations = [

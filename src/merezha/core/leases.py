@@ -24,7 +24,6 @@ import logging
 import os
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -152,27 +151,32 @@ def recovery_run() -> list[str]:
     return done
 
 
-def _recover(write: Any) -> None:
+def _recover(write: Any, *, close: bool = True) -> None:
     try:
         for line in recovery_run():
             logger.warning("recovery: %s", line)
             write(f"recovery: {line}")
     except Exception:  # a locked or lost database: the next round tries again
         logger.exception("recovery failed")
-    finally:
-        close_old_connections()
+    if not close:
+        return
+    try:
+        close_old_connections()  # the recovery thread's own connection
+    except Exception:  # noqa: BLE001 - the connection is tried again next round
+        logger.debug("recovery: closing the connection failed", exc_info=True)
 
 
-def recovery_start(*, write: Any = None) -> None:
+def recovery_start(*, write: Any = None) -> threading.Event:
     """For a task worker: run the recovery steps now, then every IMPORT_RECOVERY_SECONDS in a daemon
-    thread; `write(line)` hears what they did."""
+    thread until the returned event is set; `write(line)` hears what they did."""
     out = write or (lambda line: None)
-    _recover(out)
+    _recover(out, close=False)  # the worker's own thread: its connection is the worker's to close
     every = max(1, settings.IMPORT_RECOVERY_SECONDS)
+    stop = threading.Event()
 
     def again() -> None:
-        while True:
-            time.sleep(every)
+        while not stop.wait(every):
             _recover(out)
 
     threading.Thread(target=again, name="recovery", daemon=True).start()
+    return stop

@@ -45,15 +45,18 @@ class Command(DbWorkerCommand):
             and not options.get("batch")
             and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         )
-        if not watcher:
-            recovery_start(write=self.stdout.write)
+        recovery = recovery_start(write=self.stdout.write) if not watcher else None
         if scheduler and not watcher:
             stop = threading.Event()
             beat = threading.Thread(target=_beat, args=(stop,), name="merezha-scheduler", daemon=True)
             beat.start()
         else:
             options.pop("no_scheduler", None)
-        super().handle(*args, **options)
+        try:
+            super().handle(*args, **options)
+        finally:
+            if recovery is not None:
+                recovery.set()
 
 
 def _beat(stop: threading.Event) -> None:

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "merezha.uploads.UploadLimitMiddleware",  # before CSRF, which would read the whole body
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -71,6 +72,7 @@ API_MIDDLEWARE = [
     "merezha.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "merezha.core.middleware.ApiUserMiddleware",
+    "merezha.uploads.UploadLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -267,3 +269,30 @@ MEREZHA_AFTER_REGISTERS = ["merezha.settlements.services.settlement_orders_after
 SETTLEMENT_MISSING_AFTER_DAYS = int(os.environ.get("SETTLEMENT_MISSING_AFTER_DAYS", "2"))
 #: Credits are matched to orders of operational days at most this many days before their value date.
 SETTLEMENT_MATCH_WINDOW_DAYS = int(os.environ.get("SETTLEMENT_MATCH_WINDOW_DAYS", "60"))
+# --- Limits on uploaded files and imports that always end (issue #20; docs/reference/limits.md) ---
+_MIB = 1 << 20
+#: The largest upload of each kind, in bytes: beyond it the API answers 413 and a page its form's error.
+UPLOAD_MAX_BYTES = {
+    "snapshot": int(os.environ.get("UPLOAD_MAX_SNAPSHOT_MB", "256")) * _MIB,
+    "registry": int(os.environ.get("UPLOAD_MAX_REGISTRY_MB", "128")) * _MIB,
+    "decisions": int(os.environ.get("UPLOAD_MAX_DECISIONS_MB", "32")) * _MIB,
+    "batch_check": int(os.environ.get("UPLOAD_MAX_BATCH_CHECK_MB", "32")) * _MIB,
+    "streets": int(os.environ.get("UPLOAD_MAX_STREETS_MB", "16")) * _MIB,
+}
+#: What a file may hold, checked while it streams: names and defaults of formats.limits.Limits.
+FILE_LIMITS: dict[str, int] = {}
+#: The most rows of a kind that holds all of its rows in memory (FILE_LIMITS["rows"] for the others).
+UPLOAD_MAX_ROWS = {
+    "batch_check": int(os.environ.get("UPLOAD_MAX_BATCH_CHECK_ROWS", "100000")),
+    "decisions": int(os.environ.get("UPLOAD_MAX_DECISIONS_ROWS", "100000")),
+}
+#: Rejected rows an import's report keeps (with the count of all of them).
+IMPORT_REPORT_MAX_ERRORS = int(os.environ.get("IMPORT_REPORT_MAX_ERRORS", "1000"))
+#: Seconds without a heartbeat after which a background import's lease is taken for dead.
+IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "60"))
+#: Seconds between the worker's looks for imports whose worker stopped.
+IMPORT_RECOVERY_SECONDS = int(os.environ.get("IMPORT_RECOVERY_SECONDS", "30"))
+#: Runs of one upload's import, first included; after the last, a stopped worker fails the upload.
+IMPORT_MAX_ATTEMPTS = int(os.environ.get("IMPORT_MAX_ATTEMPTS", "2"))
+#: Run by the worker at start and every IMPORT_RECOVERY_SECONDS, and by `merezha imports_recover`.
+MEREZHA_RECOVERY = ["merezha.providers.services.import_runs.snapshot_imports_recover"]

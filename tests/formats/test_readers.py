@@ -201,7 +201,7 @@ def test_only_csv_has_records(samples):
         (b'account;closing\nA1;"1\nA2;2\n', "line 2: a quoted field is not closed before the end of the file"),
         (b'account;closing\nA1;"1"2\n', "line 2: malformed CSV: ';' expected after '\"'"),
         (b"account;closing\nA1;" + b"9" * 200_000 + b"\n",
-         "line 2: a field is longer than 131,072 characters (a quote left open?)"),
+         "line 2: a field is longer than 32,767 characters (a quote left open?)"),
         (b"account;closing\nA1;1\nA2;\x00\x00\n",
          "line 3: the file holds NUL bytes, which CSV text never has (binary data or UTF-16?)"),
         ("\ufeffaccount;closing\n".encode("utf-16-le"), "not an exchange file: UTF-16 text: save the file as UTF-8 or cp1251"),

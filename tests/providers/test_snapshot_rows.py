@@ -274,3 +274,60 @@ def test_a_json_row_broken_on_its_own_is_a_rejected_row_not_a_refused_file(tmp_p
             [(1, "вул. Свободи", "1", ""), (2, "вул. Свободи", "2", "")],
         )
     ]
+
+
+def test_the_reader_process_is_reaped_at_its_last_word(tmp_path, reader_process):
+    """Waited for as soon as it has said `end`, not when the import leaves the block: no zombie while
+    the import merges."""
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "A1;water;вул. Свободи;1;;;;;;;;;;1\n", encoding="utf-8")
+    with open_checked(str(path), services=SERVICES) as table:
+        list(table.batches)
+        assert reader_process[0].returncode == 0  # reaped inside the block
+
+
+_PARENT = """
+import sys
+from merezha.providers import snapshot_rows
+snapshot_rows.READER_PROCESS_MIN_BYTES = 0
+snapshot_rows.BATCH_ROWS = 10
+services = snapshot_rows.Services({"water": "water"}, {"water": 1})
+with snapshot_rows.open_checked(sys.argv[1], services=services) as table:
+    next(table.batches)
+    print(snapshot_rows._last_reader_pid, flush=True)
+    sys.stdin.read()  # waits here, the reader blocked on a full pipe, until killed
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_reader_process_dies_with_its_parent(tmp_path):
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    path = tmp_path / "s.csv"
+    path.write_text(
+        HEADER + "".join(f"A{i};water;вул. Свободи;1;;;;;;;;;;1\n" for i in range(200_000)), encoding="utf-8"
+    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"))
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+    )
+    assert parent.stdout is not None
+    reader = int(parent.stdout.readline())
+    assert Path(f"/proc/{reader}").exists()
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{reader}").exists() and "Z" not in _state(reader) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{reader}").exists() or _state(reader) == "Z"
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0].decode()
+    except OSError:
+        return ""

@@ -246,3 +246,31 @@ def test_rejected_rows_page_in_ukrainian_gives_the_reasons_in_ukrainian(
     # the API keeps the exchange's English reason
     snap = Snapshot.objects.get()
     assert snap.report["errors"][0]["reason"].startswith("closing 61.00 does not follow")
+
+
+def test_a_report_that_kept_some_of_its_rejected_rows_says_how_many_it_shows(client, water_user):
+    client.force_login(water_user)
+    errors = [{"line": n, "column": "account", "reason": "required value is empty"} for n in range(2, 1002)]
+    snap = Snapshot.objects.create(
+        provider=water_user.organisation,
+        status=Snapshot.Status.REJECTED,
+        rows_rejected=3_000_000,
+        report={"errors": errors, "errors_total": 3_000_000},
+    )
+    page = client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
+    assert page.count("<td>account</td>") == 200
+    assert (
+        '<p class="muted" id="errors-shown">200 of 3000000 shown · the API gives the first 1000</p>' in page
+    )
+
+
+def test_a_failed_or_rerun_upload_says_the_worker_stopped(client, water_user, ukrainian):
+    client.force_login(water_user)
+    failed = Snapshot.objects.create(
+        provider=water_user.organisation,
+        status=Snapshot.Status.FAILED,
+        report={"applied": False, "errors": [], "failure": "the worker stopped", "attempts": 2},
+    )
+    page = client.get(reverse("provider-snapshot", args=[failed.pk])).content.decode()
+    assert '<p class="bad">обробник зупинився</p>' in page
+    assert "Запущено 2 рази" in page

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -31,6 +32,95 @@ class RowError:
         return {"line": self.line, "column": self.column, "reason": self.reason}
 
 
+class _Last:
+    """A RowError ordered backwards: the heap's first is the greatest error kept."""
+
+    __slots__ = ("error", "seq")
+
+    def __init__(self, error: RowError, seq: int) -> None:
+        self.error, self.seq = error, seq
+
+    def __lt__(self, other: _Last) -> bool:
+        return other.error < self.error
+
+
+def _errors_kept() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "IMPORT_REPORT_MAX_ERRORS", 1000)) if settings.configured else 1000
+
+
+class RowErrors:
+    """The rejected rows' faults of an import: every one counted, at most `kept` of them kept.
+
+    What is kept are the faults of the first lines (in (line, column, reason) order), whatever order
+    they are found in, so a file-level fault (line 1) is always among them; `len()` and `total`
+    count every fault, `rows` every distinct line (a bitmap: an eighth of a byte per line). A file of
+    3 million duplicate rows keeps a report of `kept` rows and the counts, not 3 million rows.
+    Iterating gives the kept faults in the order they were found.
+    """
+
+    def __init__(self, kept: int | None = None) -> None:
+        self.kept = _errors_kept() if kept is None else kept
+        self.total = 0
+        self._heap: list[_Last] = []
+        self._seq = 0
+        self._lines = bytearray()
+        self.rows = 0
+
+    def append(self, error: RowError) -> None:
+        self.total += 1
+        line = max(0, error.line)
+        byte, bit = line >> 3, 1 << (line & 7)
+        if byte >= len(self._lines):
+            self._lines.extend(bytes(byte + 1 - len(self._lines) + 1024))
+        if not self._lines[byte] & bit:
+            self._lines[byte] |= bit
+            self.rows += 1
+        self._seq += 1
+        if len(self._heap) < self.kept:
+            heapq.heappush(self._heap, _Last(error, self._seq))
+        elif self._heap and error < self._heap[0].error:
+            heapq.heapreplace(self._heap, _Last(error, self._seq))
+
+    def extend(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.append(error)
+
+    def _found(self) -> list[RowError]:
+        return [item.error for item in sorted(self._heap, key=lambda item: item.seq)]
+
+    def __iter__(self) -> Iterator[RowError]:
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list of the same faults (all kept) in the order found, or to the same RowErrors."""
+        if isinstance(other, RowErrors):
+            return self.total == other.total and self._found() == other._found()
+        if isinstance(other, list):
+            return self.total == len(other) and self._found() == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"RowErrors({self._found()!r}, total={self.total})"
+
+    def __getitem__(self, index: int) -> RowError:
+        """The kept faults in the order found (`errors[-1]`: the last kept)."""
+        return self._found()[index]
+
+    @property
+    def shown(self) -> int:
+        return len(self._heap)
+
+
 @dataclass
 class ImportReport:
     file_name: str = ""
@@ -38,7 +128,7 @@ class ImportReport:
     encoding: str = ""
     rows_read: int = 0
     rows_applied: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: RowErrors = field(default_factory=RowErrors)
     #: Counts of what changed (created, updated, left, …) — shown in the summary.
     changes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -51,7 +141,7 @@ class ImportReport:
 
     @property
     def rows_rejected(self) -> int:
-        return len({e.line for e in self.errors})
+        return self.errors.rows
 
     def reject(self, line: int, column: str, reason: str) -> None:
         self.errors.append(RowError(line, column, reason))
@@ -68,6 +158,8 @@ class ImportReport:
             "changes": dict(self.changes),
             "notes": list(self.notes),
             "errors": [e.as_dict() for e in sorted(self.errors)],
+            #: the faults of all rejected rows; `errors` keeps the first IMPORT_REPORT_MAX_ERRORS
+            "errors_total": self.errors.total,
         }
 
 

@@ -150,3 +150,22 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.number}"
+
+
+class Lease(models.Model):
+    """Background work a worker process has taken (`snapshot-import:42`), while it lives.
+
+    The holder names the process (`host:pid:start`) and beats every few seconds on its own database
+    connection; the row outlives a worker that dies (`kill -9`, lost machine), and the recovery step
+    (`core.leases`, run by the worker and `merezha imports_recover`) finds it so. `attempts` counts
+    the runs of the work, kept when a recovered run takes the lease again.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    holder = models.CharField(max_length=200)
+    taken_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.holder})"

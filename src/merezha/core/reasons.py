@@ -130,6 +130,27 @@ TEMPLATES: tuple[str, ...] = (
     N_("the JSON text is not valid UTF-8"),
     N_("malformed JSON: {error}"),
     N_("no `{key}` array of rows in the JSON object (its keys: {keys})"),
+    # limits a file cannot pass (formats.limits)
+    N_("the line is longer than {limit} characters"),
+    N_("the header has {n} columns, more than {limit}"),
+    N_("the file has more than {limit} rows"),
+    N_("the sheet has more than {limit} rows"),
+    N_("the DBF header has {n} fields, more than {limit}"),
+    N_("the DBF header announces {n} records, more than {limit}"),
+    N_("the JSON nests deeper than {limit} levels"),
+    N_("the row has more than {limit} keys"),
+    N_("the JSON object has more than {limit} keys"),
+    N_("the value is longer than {limit} characters"),
+    N_("the workbook has {n} parts, more than {limit}"),
+    N_("part {part} unpacks to {n} times its packed size, more than {limit} (a zip bomb?)"),
+    N_("part {part} unpacks to {size}, more than {limit}"),
+    N_("the shared strings unpack to {size}, more than {limit}"),
+    N_("the workbook unpacks to {size}, more than {limit}"),
+    N_("the workbook has more than {limit} shared strings"),
+    N_("row {row} has more than {limit} cells"),
+    N_("row {row} has a cell in column {column}, beyond the first {limit} columns a file may have"),
+    # a background import (providers.services.import_runs)
+    N_("the worker stopped"),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

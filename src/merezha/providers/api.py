@@ -31,6 +31,7 @@ from merezha.providers.selectors import (
     snapshot_progress,
 )
 from merezha.providers.services import UploadConflict, snapshot_upload
+from merezha.uploads import upload_kind
 
 router = Router(tags=["providers"])
 
@@ -77,8 +78,14 @@ class SnapshotDetailOut(SnapshotOut):
     progress: ProgressOut | None
     changes: dict[str, int]
     notes: list[str]
+    #: the first IMPORT_REPORT_MAX_ERRORS faults of the rejected rows, by line
     errors: list[RowErrorOut]
+    #: the faults of all rejected rows (`errors` holds at most IMPORT_REPORT_MAX_ERRORS of them)
+    errors_total: int
+    #: why the import failed (`the worker stopped`: its worker died and it could not run again)
     failure: str
+    #: runs of the import: more than 1 when a worker stopped and it ran again from the kept file
+    attempts: int
 
 
 class DiscrepancyOut(Schema):
@@ -136,7 +143,9 @@ def _detail(s: Snapshot) -> dict[str, Any]:
         "changes": report.get("changes", {}),
         "notes": report.get("notes", []),
         "errors": report.get("errors", []),
+        "errors_total": max(len(report.get("errors", [])), int(report.get("errors_total") or 0)),
         "failure": report.get("failure", ""),
+        "attempts": int(report.get("attempts") or 1),
     }
 
 
@@ -149,6 +158,7 @@ def _get(request: HttpRequest, snapshot_id: int) -> Snapshot:
 
 
 @router.post("/snapshots", response={200: SnapshotDetailOut, 202: SnapshotDetailOut})
+@upload_kind("snapshot")
 def snapshot_create(
     request: HttpRequest,
     file: UploadedFile = File(...),  # noqa: B008

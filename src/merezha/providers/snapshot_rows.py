@@ -32,6 +32,7 @@ from typing import IO, Any
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.money import Money, MoneyError
 from merezha.formats import FormatError, Table, open_table, source_name
+from merezha.formats.limits import Limits, limits_in_force
 from merezha.registry.matching import fold
 
 SNAPSHOT_DBF_FIELDS = {
@@ -505,6 +506,8 @@ class CheckedTable:
 #: A file at least this big is read and checked in a reader process of its own; a smaller one is
 #: read in the import's process (starting a process takes about a tenth of a second).
 READER_PROCESS_MIN_BYTES = 4 << 20
+#: The process id of the last reader process started (for the tests).
+_last_reader_pid = 0
 #: Bytes of a reader process's batches the pipe holds while the import is busy (Linux may refuse).
 _PIPE_BYTES = 1 << 20
 _F_SETPIPE_SZ = 1031
@@ -520,9 +523,12 @@ def open_checked(
     process that fails otherwise is a RuntimeError. Leaving the block stops the reader process.
     """
     display = source_name(source, name)
-    process = _reader_start(source, services, display)
+    limits = limits_in_force()
+    process = _reader_start(source, services, display, limits)
     if process is None:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name, row_faults=True) as table:
+        with open_table(
+            source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=name, row_faults=True, limits=limits
+        ) as table:
             yield CheckedTable(
                 table.name,
                 table.format,
@@ -541,7 +547,7 @@ def open_checked(
 
 
 def _reader_start(
-    source: str | os.PathLike[str] | IO[bytes], services: Services, display: str
+    source: str | os.PathLike[str] | IO[bytes], services: Services, display: str, limits: Limits
 ) -> subprocess.Popen[bytes] | None:
     """A reader process for a big file on disk (a path, or an open file: its descriptor is shared).
 
@@ -574,6 +580,8 @@ def _reader_start(
         )
     except OSError:
         return None
+    global _last_reader_pid
+    _last_reader_pid = process.pid
     assert process.stdin is not None and process.stdout is not None
     try:
         import fcntl
@@ -582,7 +590,8 @@ def _reader_start(
     except (ImportError, OSError):
         pass
     try:
-        process.stdin.write(marshal.dumps((*where, display, services.codes, services.ids)))
+        request = (*where, display, services.codes, services.ids, limits.as_dict())
+        process.stdin.write(marshal.dumps(request))
         process.stdin.close()
     except OSError:  # the process did not start properly: what it answers (or not) says why
         pass
@@ -605,6 +614,7 @@ def _reader_table(process: subprocess.Popen[bytes], said: list[str]) -> CheckedT
         message = _receive(process)
         if message[0] in ("end", "format_error", "failure"):
             said.append(message[0])
+            _reader_stop(process, finished=True)  # its last word: reaped now, not when the import ends
         if message[0] == "format_error":
             raise FormatError(message[1], line=message[2], column=message[3])
         if message[0] == "failure":
@@ -639,9 +649,25 @@ def _reader_stop(process: subprocess.Popen[bytes], *, finished: bool) -> None:
         process.stdout.close()
 
 
+def _die_with_parent() -> None:
+    """On Linux, the kernel kills this reader process when the import's process dies (`kill -9` of a
+    worker), rather than leaving it to read on for nobody."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request was set
+        os._exit(1)
+
+
 def _serve(request: IO[bytes], out: IO[bytes]) -> None:
     """The reader process: read and check the file named in `request`, answer batch by batch on `out`."""
-    kind, where, display, codes, ids = marshal.load(request)
+    _die_with_parent()
+    kind, where, display, codes, ids, limits = marshal.load(request)
     source: str | IO[bytes] = where if kind == "path" else os.fdopen(where, "rb", closefd=False)
     services = Services(codes, ids)
 
@@ -652,7 +678,9 @@ def _serve(request: IO[bytes], out: IO[bytes]) -> None:
         out.flush()
 
     try:
-        with open_table(source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=display, row_faults=True) as table:
+        with open_table(
+            source, dbf_fields=SNAPSHOT_DBF_FIELDS, name=display, row_faults=True, limits=Limits(**limits)
+        ) as table:
             send("table", table.name, table.format, table.encoding, table.columns, table.header_line)
             for batch, faults, addresses in _batches(table, services):
                 send("rows", batch, faults, addresses)

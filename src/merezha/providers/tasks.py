@@ -1,13 +1,11 @@
-"""Background tasks of the providers app (django-tasks, database backend)."""
+"""Background tasks of the providers app (django-tasks, database backend).
+
+The task is defined with the service it runs (`services.import_runs`), which the upload service
+enqueues; this module names it where django-tasks' earlier results look for it.
+"""
 
 from __future__ import annotations
 
-from django_tasks import task
+from merezha.providers.services.import_runs import snapshot_import_task
 
-from merezha.providers.services.uploads import snapshot_import_run
-
-
-@task()
-def snapshot_import_task(snapshot_id: int) -> str:
-    """Import a waiting snapshot upload; returns its final status."""
-    return snapshot_import_run(snapshot_id=snapshot_id)
+__all__ = ["snapshot_import_task"]

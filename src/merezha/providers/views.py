@@ -41,6 +41,7 @@ from merezha.providers.selectors import (
     snapshot_progress,
 )
 from merezha.providers.services import snapshot_upload
+from merezha.uploads import upload_form_refusal, upload_kind
 
 HISTORY_ROWS = 50
 SHOWN_ROWS = 200
@@ -64,6 +65,7 @@ def _org(request: HttpRequest) -> Organisation:
     return user.organisation  # type: ignore[no-any-return]
 
 
+@upload_kind("snapshot")
 @role_required(Role.PROVIDER)
 def provider_home(request: HttpRequest) -> HttpResponse:
     """Provider operator, own organisation: figures in force, the upload form and the history of uploads."""
@@ -71,7 +73,7 @@ def provider_home(request: HttpRequest) -> HttpResponse:
     form = SnapshotUploadForm()
     if request.method == "POST":
         form = SnapshotUploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if not upload_form_refusal(request, form) and form.is_valid():
             upload = form.cleaned_data["file"]
             snapshot, _new = snapshot_upload(
                 provider=org,
@@ -114,7 +116,8 @@ def snapshot_detail(request: HttpRequest, snapshot_id: int) -> HttpResponse:
             "changes": _changes(report.get("changes") or {}),
             "services": service_names(),
             "errors": errors[:SHOWN_ROWS],
-            "errors_more": max(0, len(errors) - SHOWN_ROWS),
+            # the report keeps the first IMPORT_REPORT_MAX_ERRORS faults and counts them all
+            "errors_total": max(len(errors), int(report.get("errors_total") or 0)),
             "counts": discrepancy_counts(snapshot=snapshot),
             "discrepancies": discrepancy_list(snapshot=snapshot)[:SHOWN_ROWS],
             "shown": SHOWN_ROWS,

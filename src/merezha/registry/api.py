@@ -16,6 +16,7 @@ from merezha.core.imports import ImportRejected
 from merezha.core.roles import Role
 from merezha.registry.selectors import address_match, street_list
 from merezha.registry.services import registry_import
+from merezha.uploads import upload_kind
 
 router = Router(tags=["registry"])
 
@@ -81,6 +82,7 @@ def match(request: HttpRequest, street: str, house: str, apartment: str = "") ->
 
 
 @router.post("/uploads", response={200: ImportReportOut, 422: ImportReportOut})
+@upload_kind("registry")
 def upload(
     request: HttpRequest,
     file: File[UploadedFile],

@@ -48,6 +48,7 @@ from merezha.subsidies.services import (
     decision_submit,
     decisions_import,
 )
+from merezha.uploads import upload_kind
 
 router = Router(tags=["subsidies"])
 READ = (Role.SUBSIDY, Role.ADMIN)
@@ -275,6 +276,7 @@ def _check_out(check: BatchCheck) -> dict[str, Any]:
 
 
 @router.post("/subsidy/batch-checks", response={201: BatchCheckOut})
+@upload_kind("batch_check")
 def batch_check_create(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -417,6 +419,7 @@ def decision_create(request: HttpRequest, body: DecisionIn) -> Status[dict[str, 
 
 
 @router.post("/subsidy/decisions/upload", response={201: DecisionsUploadOut, 422: RejectedOut})
+@upload_kind("decisions")
 def decisions_upload(
     request: HttpRequest, file: File[UploadedFile], idempotency_key: IdempotencyKeyHeader = ""
 ) -> Status[Any]:

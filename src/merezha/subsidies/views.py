@@ -59,6 +59,7 @@ from merezha.subsidies.services import (
     exemption_create,
     rule_parameters_create,
 )
+from merezha.uploads import upload_form_refusal, upload_kind
 
 READ = (Role.SUBSIDY, Role.ADMIN)
 
@@ -196,6 +197,7 @@ def exemption_add(request: HttpRequest, dwelling_id: int) -> HttpResponse:
     return redirect("subsidy-household", dwelling_id=dwelling_id)
 
 
+@upload_kind("batch_check")
 @role_required(*READ)
 def batch_checks(request: HttpRequest) -> HttpResponse:
     """SUBSIDY: its office's batch checks, and upload a new list (POST); ADMIN: read every office's."""
@@ -205,7 +207,7 @@ def batch_checks(request: HttpRequest) -> HttpResponse:
         if user.role != Role.SUBSIDY:
             return HttpResponse(status=403)
         form = BatchUploadForm(request.POST, request.FILES)
-        if form.is_valid():
+        if not upload_form_refusal(request, form) and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 check = batch_check_run(
@@ -284,13 +286,14 @@ def decision_new(request: HttpRequest) -> HttpResponse:
     return render(request, "subsidies/decision_new.html", {"form": form, "errors": errors})
 
 
+@upload_kind("decisions")
 @require_POST
 @role_required(Role.SUBSIDY)
 def decision_upload(request: MemberRequest) -> HttpResponse:
     """SUBSIDY only: upload a decisions file; all of it is applied, or nothing (every error listed)."""
     form = DecisionUploadForm(request.POST, request.FILES)
     errors: list[Any] = []
-    if form.is_valid():
+    if not upload_form_refusal(request, form) and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             created, report = decisions_import(user=request.user, source=upload, file_name=upload.name)

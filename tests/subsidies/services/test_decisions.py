@@ -11,12 +11,14 @@ from django.utils import translation
 from merezha.core.imports import ImportRejected
 from merezha.core.models import InboxDocument
 from merezha.core.services import IdempotencyConflict, inbox_acknowledge
+from merezha.formats import FormatError
 from merezha.subsidies.models import DecisionDelivery, SubsidyDecision
 from merezha.subsidies.services import (
+    batch_check_run,
     decision_submit,
     decisions_import,
 )
-from tests.subsidies.conftest import TAX_ID, TAX_ID_2, csv_upload
+from tests.subsidies.conftest import ON, TAX_ID, TAX_ID_2, csv_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -392,3 +394,24 @@ def test_decisions_xlsx_with_excel_dates_for_periods_and_float_amounts(four, tmp
         (d.period_from.isoformat(), d.period_to.isoformat(), str(d.lines.get().monthly_amount))
         for d in created
     ] == [("2026-11-01", "2027-04-01", "1199.40")]
+
+
+def test_a_batch_check_and_a_decisions_file_have_their_own_row_limits(city, settings):
+    """Both hold every row in memory: UPLOAD_MAX_ROWS bounds them below the other files' limit."""
+    settings.UPLOAD_MAX_ROWS = {"batch_check": 3, "decisions": 2}
+    with pytest.raises(FormatError) as caught:
+        batch_check_run(
+            user=city.subsidy, source=csv_upload("tax_id\n" + f"{TAX_ID}\n" * 4), application_date=ON
+        )
+    assert str(caught.value) == "line 5: the file has more than 3 rows"
+    check = batch_check_run(
+        user=city.subsidy, source=csv_upload("tax_id\n" + f"{TAX_ID}\n" * 3), application_date=ON
+    )
+    assert check.rows_read == 3
+    rows = (
+        "decision;tax_id;period_from;period_to;service;monthly_amount\n"
+        + "D1;1;2026-10;2026-12;water;1\n" * 3
+    )
+    with pytest.raises(ImportRejected) as rejected:
+        decisions_import(user=city.subsidy, source=io.BytesIO(rows.encode()), file_name="d.csv")
+    assert [e.reason for e in rejected.value.report.errors] == ["the file has more than 2 rows"]

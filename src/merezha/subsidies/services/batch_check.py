@@ -14,6 +14,7 @@ from merezha.core.identifiers import tax_id_normalise
 from merezha.core.imports import file_checksum
 from merezha.core.services import audit_record
 from merezha.formats import FormatError, open_table
+from merezha.formats.limits import file_limits
 from merezha.registry.selectors import DwellingIndex, dwelling_index_build
 from merezha.subsidies.models import BatchCheck, FamilyType
 from merezha.subsidies.rule import BLOCKED, Verdict, verdict_compute
@@ -118,7 +119,7 @@ def batch_check_run(
     params = rule_parameters_in_force(on=application_date)
     checksum = file_checksum(source)
     applicants: list[_Applicant] = []
-    with open_table(source, name=file_name or None) as table:
+    with open_table(source, name=file_name or None, limits=file_limits("batch_check")) as table:
         for line, row in table.rows:
             if not any(row.values()):
                 continue

@@ -31,6 +31,7 @@ from merezha.core.services import (
     request_fingerprint,
 )
 from merezha.formats import FormatError, open_table, source_name
+from merezha.formats.limits import file_limits
 from merezha.organisations.models import Organisation, Service, User
 from merezha.providers.models import Account
 from merezha.registry.matching import MatchStatus
@@ -412,7 +413,9 @@ def decisions_import(
     """Apply a decisions file (CSV/XLSX/JSON/DBF, one row per decision and service), atomically."""
     checksum = file_checksum(source)
     try:
-        with open_table(source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS) as table:
+        with open_table(
+            source, name=file_name or None, dbf_fields=DECISION_DBF_FIELDS, limits=file_limits("decisions")
+        ) as table:
             report = ImportReport(file_name=table.name, file_format=table.format)
             if table.format != "json" and not columns_check(
                 report,

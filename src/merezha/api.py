@@ -40,6 +40,7 @@ def me(request: HttpRequest) -> dict[str, str]:
 from merezha.core.api import router as core_router  # noqa: E402
 from merezha.housing.api import router as housing_router  # noqa: E402
 from merezha.payments.api import router as payments_router  # noqa: E402
+from merezha.portal.api import router as portal_router  # noqa: E402
 from merezha.providers.api import router as providers_router  # noqa: E402
 from merezha.registers.api import router as registers_router  # noqa: E402
 from merezha.registry.api import router as registry_router  # noqa: E402
@@ -54,3 +55,4 @@ api.add_router("/", registers_router)
 api.add_router("/", subsidies_router)
 api.add_router("/", search_router)
 api.add_router("/", housing_router)
+api.add_router("/bills", portal_router)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "merezha.registers",
     "merezha.subsidies",
     "merezha.housing",
+    "merezha.portal",
     "merezha.demo",
 ]
 
@@ -148,3 +149,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+
+# --- the resident portal and the unified bill (portal app) ---
+#: NBU payment QR format on bills: "002" (https://bank.gov.ua/qr/…) or "003" (https://qr.bank.gov.ua/…)
+PORTAL_NBU_QR_FORMAT = os.environ.get("PORTAL_NBU_QR_FORMAT", "002")
+#: bill layout: "a4x2" (two bills on an A4 page) or "a5" (one bill on an A5 page)
+PORTAL_BILL_LAYOUT = os.environ.get("PORTAL_BILL_LAYOUT", "a4x2")
+#: bills rendered at once by a batch (memory is bounded by this; parts are joined with pdfunite)
+PORTAL_BILL_CHUNK = int(os.environ.get("PORTAL_BILL_CHUNK", "200"))
+#: the address printed on the bill for the resident's pages
+PORTAL_URL = os.environ.get("PORTAL_URL", "/resident/")
+#: wrong sign-ins (per account number, and per client address) within the window that lock the form
+PORTAL_MAX_FAILURES = int(os.environ.get("PORTAL_MAX_FAILURES", "10"))
+PORTAL_LOCKOUT_MINUTES = int(os.environ.get("PORTAL_LOCKOUT_MINUTES", "60"))
+#: how far back "who looked at my data" reads the audit log, in days
+PORTAL_AUDIT_DAYS = int(os.environ.get("PORTAL_AUDIT_DAYS", "365"))

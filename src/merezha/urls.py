@@ -28,4 +28,5 @@ urlpatterns = [
     path("", include("merezha.registers.urls")),
     path("", include("merezha.subsidies.urls")),
     path("", include("merezha.housing.urls")),
+    path("", include("merezha.portal.urls")),
 ]

@@ -43,7 +43,9 @@ def bill_city(*, today=None):
         Service.objects.filter(code=code).update(name=name)
     for (provider, service), iban in IBANS.items():
         ProviderService.objects.update_or_create(
-            provider=city.providers[provider], service=Service.objects.get(code=service), defaults={"iban": iban}
+            provider=city.providers[provider],
+            service=Service.objects.get(code=service),
+            defaults={"iban": iban},
         )
     for number, acc in city.accounts.items():
         closing = Money(int(acc.closing)) if not isinstance(acc.closing, Money) else acc.closing

@@ -21,7 +21,9 @@ def decode_pdf(pdf: bytes, tmp_path: Path) -> list[str]:
     from pyzbar.pyzbar import decode
 
     (tmp_path / "bill.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", "200", "-png", str(tmp_path / "bill.pdf"), str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "200", "-png", str(tmp_path / "bill.pdf"), str(tmp_path / "page")], check=True
+    )
     found = []
     for page in sorted(tmp_path.glob("page*.png")):
         found += [s.data.decode("utf-8") for s in decode(Image.open(page))]
@@ -39,11 +41,24 @@ def test_bill_qr_codes_carry_each_providers_payment(city, tmp_path, layout, sett
     assert len(urls) == 3
     fields = {nbu_qr.payment_decode(u)[5]: nbu_qr.payment_decode(u) for u in urls}
     expected = {
-        "Водоканал": (IBANS[("VODO", "water")], "UAH450.00", EDRPOU["VODO"], "Оплата за водопостачання, о/р W-0001"),
-        "Теплокомуненерго": (
-            IBANS[("TEPLO", "heat")], "UAH1200.50", EDRPOU["TEPLO"], "Оплата за централізоване опалення, о/р H-0001"
+        "Водоканал": (
+            IBANS[("VODO", "water")],
+            "UAH450.00",
+            EDRPOU["VODO"],
+            "Оплата за водопостачання, о/р W-0001",
         ),
-        "Квартплата ЖЕК": (KVART_ORG_IBAN, "UAH300.00", EDRPOU["KVART"], "Оплата за утримання будинку, о/р R-0001"),
+        "Теплокомуненерго": (
+            IBANS[("TEPLO", "heat")],
+            "UAH1200.50",
+            EDRPOU["TEPLO"],
+            "Оплата за централізоване опалення, о/р H-0001",
+        ),
+        "Квартплата ЖЕК": (
+            KVART_ORG_IBAN,
+            "UAH300.00",
+            EDRPOU["KVART"],
+            "Оплата за утримання будинку, о/р R-0001",
+        ),
     }
     assert sorted(fields) == sorted(expected)
     for name, (iban, amount, code, purpose) in expected.items():
@@ -64,9 +79,15 @@ def test_bill_figures(city):
     assert bill.office_name == "ЖЕК № 1"
     assert len(bill.access_code) == 10
     water = next(line for line in bill.lines if line.service_code == "water")
-    assert (water.opening, water.charged, water.recalc, water.benefit, water.subsidy, water.paid, water.closing) == (
-        Money(35000), Money(15000), Money(-1000), Money(2000), Money(0), Money(2000), Money(45000)
-    )
+    assert (
+        water.opening,
+        water.charged,
+        water.recalc,
+        water.benefit,
+        water.subsidy,
+        water.paid,
+        water.closing,
+    ) == (Money(35000), Money(15000), Money(-1000), Money(2000), Money(0), Money(2000), Money(45000))
     assert water.debt == Money(45000) and water.paid_since == Money(0)
     assert bill.total_debt == Money(45000 + 120050 + 30000)
 

@@ -112,4 +112,4 @@ def test_address_length_limit():
 
 def test_picture_has_the_hryvnia_sign_in_a_white_circle():
     svg = nbu_qr.qr_svg(nbu_qr.payment_url(payment()))
-    assert svg.startswith("<svg") and '<circle' in svg and 'fill="#fff"' in svg and "₴</text>" in svg
+    assert svg.startswith("<svg") and "<circle" in svg and 'fill="#fff"' in svg and "₴</text>" in svg

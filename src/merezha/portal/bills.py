@@ -35,7 +35,8 @@ def bill_context(bill: Bill) -> dict[str, Any]:
         "access_code": access_code_display(bill.access_code) if bill.access_code else "",
         "dwelling_qr": _plain_qr(bill.code),
         "lines": [
-            {"line": line, "qr": nbu_qr.qr_data_uri(line.qr_url) if line.qr_url else ""} for line in bill.lines
+            {"line": line, "qr": nbu_qr.qr_data_uri(line.qr_url) if line.qr_url else ""}
+            for line in bill.lines
         ],
     }
 

@@ -74,7 +74,9 @@ def access_code_display(code: str) -> str:
 
 def access_codes(*, dwelling_ids: Iterable[int]) -> dict[int, str]:
     """The printed access code of each dwelling that has one (portal.services.access_codes_ensure)."""
-    rows = ResidentAccess.objects.filter(dwelling_id__in=list(dwelling_ids)).values_list("dwelling_id", "nonce")
+    rows = ResidentAccess.objects.filter(dwelling_id__in=list(dwelling_ids)).values_list(
+        "dwelling_id", "nonce"
+    )
     return {did: access_code_derive(dwelling_id=did, nonce=nonce) for did, nonce in rows}
 
 
@@ -251,9 +253,9 @@ def office_dwelling_ids(*, office_id: int | None) -> list[int]:
     if office_id is not None:
         qs = qs.filter(office_id=office_id)
     return list(
-        qs.order_by("office_id", "building__street__name", "building__key", "apartment_key", "pk").values_list(
-            "pk", flat=True
-        )
+        qs.order_by(
+            "office_id", "building__street__name", "building__key", "apartment_key", "pk"
+        ).values_list("pk", flat=True)
     )
 
 

@@ -37,7 +37,9 @@ def _new_access(dwelling_id: int) -> ResidentAccess:
 
 def access_codes_ensure(*, dwelling_ids: list[int]) -> None:
     """Give every dwelling that has no access code one (idempotent: existing codes stay)."""
-    have = set(ResidentAccess.objects.filter(dwelling_id__in=dwelling_ids).values_list("dwelling_id", flat=True))
+    have = set(
+        ResidentAccess.objects.filter(dwelling_id__in=dwelling_ids).values_list("dwelling_id", flat=True)
+    )
     missing = [_new_access(did) for did in dict.fromkeys(dwelling_ids) if did not in have]
     if missing:
         ResidentAccess.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
@@ -70,6 +72,11 @@ def _key(label: str, text: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{label}:{text}".encode(), hashlib.sha256).hexdigest()
 
 
+def _account(text: str) -> str:
+    """An account number as typed, without spaces, upper case (the key failures are counted by)."""
+    return "".join((text or "").split()).upper()
+
+
 @dataclass(frozen=True)
 class SignIn:
     dwelling_id: int | None  # signed in to this dwelling
@@ -82,7 +89,7 @@ def sign_in_failures(*, account: str, client: str) -> int:
     """Failures in the lock-out window for this account number or this client, whichever is more."""
     since = timezone.now() - dt.timedelta(minutes=settings.PORTAL_LOCKOUT_MINUTES)
     recent = SignInAttempt.objects.filter(at__gte=since, succeeded=False)
-    number = selectors.access_code_normalise(account)
+    number = _account(account)
     return max(
         recent.filter(account_key=_key("account", number)).count(),
         recent.filter(client_key=_key("client", client)).count(),
@@ -96,14 +103,14 @@ def resident_sign_in(*, code: str, account: str, client: str) -> SignIn:
     Locked once PORTAL_MAX_FAILURES wrong attempts for the account number or from the client fall
     within PORTAL_LOCKOUT_MINUTES; a locked attempt checks nothing and is not counted again.
     """
-    number = selectors.access_code_normalise(account)
+    number = _account(account)
     limit = settings.PORTAL_MAX_FAILURES
     failures = sign_in_failures(account=number, client=client)
     if failures >= limit:
         return SignIn(None, "", True, failures)
     wanted = selectors.access_code_normalise(code)
     dwelling_ids = list(
-        Account.objects.filter(number=number, is_active=True, dwelling__isnull=False)
+        Account.objects.filter(number__in={account.strip(), number}, is_active=True, dwelling__isnull=False)
         .values_list("dwelling_id", flat=True)
         .distinct()
     )
@@ -188,7 +195,9 @@ def bill_batch_run(*, batch_id: int, chunk: int | None = None) -> BillBatch:
             for start in range(0, len(office_ids), size):
                 part_ids = office_ids[start : start + size]
                 access_codes_ensure(dwelling_ids=part_ids)
-                parts.append(bills_render(bills=selectors.bills_build(dwelling_ids=part_ids), layout=batch.layout))
+                parts.append(
+                    bills_render(bills=selectors.bills_build(dwelling_ids=part_ids), layout=batch.layout)
+                )
                 done += len(part_ids)
                 BillBatch.objects.filter(pk=batch.pk).update(done=done)
             target = folder / f"{_safe(office_code)}.pdf"

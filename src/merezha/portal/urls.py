@@ -21,6 +21,8 @@ urlpatterns = [
     path("bills/batches/", views.batches, name="portal-batches"),
     path("bills/batches/<int:batch_id>/", views.batch_status, name="portal-batch-status"),
     path(
-        "bills/batches/<int:batch_id>/<str:office_code>.pdf", views.batch_download, name="portal-batch-download"
+        "bills/batches/<int:batch_id>/<str:office_code>.pdf",
+        views.batch_download,
+        name="portal-batch-download",
     ),
 ]

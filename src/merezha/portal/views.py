@@ -72,13 +72,18 @@ def resident_sign_in(request: HttpRequest) -> HttpResponse:
             return redirect("resident-home")
         locked, status = result.locked, 403 if result.locked else 400
         error = (
-            _("Too many wrong attempts. The form is locked for %(minutes)s minutes; your housing office can give you a new code.")
+            _(
+                "Too many wrong attempts. The form is locked for %(minutes)s minutes; your housing office can give you a new code."
+            )
             % {"minutes": settings.PORTAL_LOCKOUT_MINUTES}
             if locked
             else _("The access code or the account number is wrong.")
         )
     elif account:
-        locked = services.sign_in_failures(account=account, client=_client(request)) >= settings.PORTAL_MAX_FAILURES
+        locked = (
+            services.sign_in_failures(account=account, client=_client(request))
+            >= settings.PORTAL_MAX_FAILURES
+        )
     return render(
         request,
         "portal/sign_in.html",
@@ -243,9 +248,7 @@ def batches(request: MemberRequest) -> HttpResponse:
     offices = (
         Organisation.objects.filter(kind="housing_office").order_by("name") if user.role == Role.ADMIN else []
     )
-    return render(
-        request, "portal/batches.html", {"batches": _batches_for(user)[:50], "offices": offices}
-    )
+    return render(request, "portal/batches.html", {"batches": _batches_for(user)[:50], "offices": offices})
 
 
 @require_GET
@@ -280,6 +283,8 @@ def batch_download(request: MemberRequest, batch_id: int, office_code: str) -> H
     if not path.is_file():
         raise Http404
     return FileResponse(
-        path.open("rb"), as_attachment=True, filename=f"bills-{batch.pk}-{office_code}.pdf",
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"bills-{batch.pk}-{office_code}.pdf",
         content_type="application/pdf",
     )

@@ -47,7 +47,7 @@ def bill_city(*, today=None):
             service=Service.objects.get(code=service),
             defaults={"iban": iban},
         )
-    for number, acc in city.accounts.items():
+    for acc in city.accounts.values():
         closing = Money(int(acc.closing)) if not isinstance(acc.closing, Money) else acc.closing
         AccountPeriod.objects.create(
             snapshot=acc.snapshot,

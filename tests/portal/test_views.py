@@ -38,7 +38,7 @@ def test_resident_pages_need_a_resident_session(client, city, path, make_user):
 
 
 def test_wrong_code_is_a_clear_400_and_ten_lock_the_form(client, city):
-    for n in range(9):
+    for _n in range(9):
         response = client.post("/resident/", {"code": "WRONG", "account": "W-0001"})
         assert (
             response.status_code == 400

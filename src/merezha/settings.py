@@ -158,6 +158,8 @@ PORTAL_NBU_QR_FORMAT = os.environ.get("PORTAL_NBU_QR_FORMAT", "002")
 PORTAL_BILL_LAYOUT = os.environ.get("PORTAL_BILL_LAYOUT", "a4x2")
 #: bills rendered at once by a batch (memory is bounded by this; parts are joined with pdfunite)
 PORTAL_BILL_CHUNK = int(os.environ.get("PORTAL_BILL_CHUNK", "200"))
+#: processes that render a batch's bills (rendering is CPU-bound; 1 renders in the task itself)
+PORTAL_BILL_WORKERS = int(os.environ.get("PORTAL_BILL_WORKERS", "2"))
 #: the address printed on the bill for the resident's pages
 PORTAL_URL = os.environ.get("PORTAL_URL", "/resident/")
 #: wrong sign-ins (per account number, and per client address) within the window that lock the form

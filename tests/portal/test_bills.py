@@ -111,7 +111,7 @@ def test_batch_for_an_office_joins_its_bills_into_one_pdf(city, settings, tmp_pa
     settings.HOME = tmp_path
     clerk = make_user("housing", organisation=city.office)
     batch = services.bill_batch_start(office=city.office, user=clerk)
-    done = services.bill_batch_run(batch_id=batch.pk, chunk=3)
+    done = services.bill_batch_run(batch_id=batch.pk, chunk=3, workers=2)
     assert (done.status, done.total, done.done) == ("done", 7, 7)
     assert list(done.files) == ["ZHEK-01"] and done.files["ZHEK-01"]["bills"] == 7
     pdf = (tmp_path / done.files["ZHEK-01"]["path"]).read_bytes()
@@ -119,3 +119,5 @@ def test_batch_for_an_office_joins_its_bills_into_one_pdf(city, settings, tmp_pa
     out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     pages = int(re.search(r"^Pages:\s+(\d+)$", out, re.M).group(1))
     assert pages == 4  # 7 bills, two a page: parts of 4 (3 rounded up to even) and 3 bills joined
+    one = services.bill_batch_run(batch_id=services.bill_batch_start(office=city.office, user=None).pk, workers=1)
+    assert one.status == "done" and one.done == 7

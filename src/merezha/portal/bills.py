@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import shutil
 import subprocess
 import tempfile
@@ -22,20 +21,13 @@ class BillError(RuntimeError):
     """The bills could not be made (the reason says why)."""
 
 
-def _plain_qr(text: str) -> str:
-    import segno
-
-    svg = segno.make(text, error="m", micro=False).svg_inline(scale=3, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
 def bill_context(bill: Bill) -> dict[str, Any]:
     return {
         "bill": bill,
         "access_code": access_code_display(bill.access_code) if bill.access_code else "",
-        "dwelling_qr": _plain_qr(bill.code),
+        "dwelling_qr": nbu_qr.qr_png_data_uri(bill.code, scale=3),
         "lines": [
-            {"line": line, "qr": nbu_qr.qr_data_uri(line.qr_url) if line.qr_url else ""}
+            {"line": line, "qr": nbu_qr.qr_png_data_uri(line.qr_url) if line.qr_url else ""}
             for line in bill.lines
         ],
     }

@@ -193,3 +193,18 @@ def qr_svg(url: str, *, scale: int = 3) -> str:
 def qr_data_uri(url: str, *, scale: int = 3) -> str:
     """qr_svg as a data URI, for HTML and PDF."""
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url, scale=scale).encode()).decode()
+
+
+def qr_png_data_uri(text: str, *, scale: int = 4) -> str:
+    """The QR code (error level M) as a PNG data URI, for the bill: a raster image costs a PDF far less
+    to lay out and draw than an SVG, and a fixed mask pattern (any of the eight is standard; the
+    encoder's scoring of all eight took most of a bill's time) makes a batch several times faster.
+    The bill lays the ₴ circle over it in HTML (`portal/bill_pdf.html`)."""
+    import segno
+
+    qr = segno.make(text, error="m", micro=False, boost_error=False, mask=BILL_QR_MASK)
+    return str(qr.png_data_uri(scale=scale, border=2))
+
+
+#: the mask pattern of the bill's QR codes (see qr_png_data_uri)
+BILL_QR_MASK = 2

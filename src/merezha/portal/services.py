@@ -168,18 +168,28 @@ def _batch_dir(batch_id: int) -> Path:
     return path
 
 
-def bill_batch_run(*, batch_id: int, chunk: int | None = None) -> BillBatch:
+def _render(bills: list[Any], layout: str) -> bytes:
+    from merezha.portal.bills import bills_render
+
+    return bills_render(bills=bills, layout=layout)
+
+
+def bill_batch_run(*, batch_id: int, chunk: int | None = None, workers: int | None = None) -> BillBatch:
     """Make the batch's PDFs, one per office, writing progress (done/total) as it goes.
 
-    Bills are rendered in chunks (PORTAL_BILL_CHUNK) to bound memory; an office's chunks are joined
-    into one PDF (portal.bills.pdf_join).
+    The task reads the bills' figures in chunks (PORTAL_BILL_CHUNK) and renders the chunks in
+    `workers` processes (PORTAL_BILL_WORKERS; rendering is CPU-bound and needs no database), which
+    also bounds memory; an office's chunks are joined into one PDF (portal.bills.pdf_join).
     """
-    from merezha.portal.bills import bills_render, pdf_join
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from merezha.portal.bills import pdf_join
 
     batch = BillBatch.objects.select_related("office").get(pk=batch_id)
     size = chunk or settings.PORTAL_BILL_CHUNK
     if batch.layout == "a4x2":
         size += size % 2  # whole pages: two bills each
+    workers = workers or settings.PORTAL_BILL_WORKERS
     ids = selectors.office_dwelling_ids(office_id=batch.office_id)
     by_office: dict[str, list[int]] = {}
     offices = dict(Dwelling.objects.filter(pk__in=ids).values_list("pk", "office__code"))
@@ -189,25 +199,48 @@ def bill_batch_run(*, batch_id: int, chunk: int | None = None) -> BillBatch:
     done = 0
     files: dict[str, Any] = {}
     folder = _batch_dir(batch.pk)
+    pool = None
+    if workers > 1:
+        # forked workers only render (no database); they end by os._exit, so they never close the
+        # parent's inherited database connection
+        pool = ProcessPoolExecutor(max_workers=workers)
     try:
         for office_code, office_ids in by_office.items():
-            parts = []
+            parts: list[Future[bytes] | bytes] = []
+            pending: list[tuple[Future[bytes], int]] = []
             for start in range(0, len(office_ids), size):
                 part_ids = office_ids[start : start + size]
                 access_codes_ensure(dwelling_ids=part_ids)
-                parts.append(
-                    bills_render(bills=selectors.bills_build(dwelling_ids=part_ids), layout=batch.layout)
-                )
-                done += len(part_ids)
+                bills = selectors.bills_build(dwelling_ids=part_ids)
+                if pool is None:
+                    parts.append(_render(bills, batch.layout))
+                    done += len(part_ids)
+                    BillBatch.objects.filter(pk=batch.pk).update(done=done)
+                    continue
+                future = pool.submit(_render, bills, batch.layout)
+                parts.append(future)
+                pending.append((future, len(part_ids)))
+                while len(pending) > workers * 2 or (pending and pending[0][0].done()):
+                    first, count = pending.pop(0)
+                    first.result()
+                    done += count
+                    BillBatch.objects.filter(pk=batch.pk).update(done=done)
+            for future, count in pending:
+                future.result()
+                done += count
                 BillBatch.objects.filter(pk=batch.pk).update(done=done)
+            pdfs = [p.result() if isinstance(p, Future) else p for p in parts]
             target = folder / f"{_safe(office_code)}.pdf"
-            target.write_bytes(pdf_join(parts))
+            target.write_bytes(pdf_join(pdfs))
             files[office_code] = {"path": str(target.relative_to(settings.HOME)), "bills": len(office_ids)}
     except Exception as exc:  # noqa: BLE001 - the batch records the failure for the page
         BillBatch.objects.filter(pk=batch.pk).update(
             status=BillBatch.Status.FAILED, error=str(exc)[:300], files=files, finished_at=timezone.now()
         )
         raise
+    finally:
+        if pool is not None:
+            pool.shutdown()
     BillBatch.objects.filter(pk=batch.pk).update(
         status=BillBatch.Status.DONE, files=files, done=done, finished_at=timezone.now()
     )

@@ -58,7 +58,10 @@ def _build(dwellings: int) -> int:
             provider=org, service=svc, defaults={"iban": _iban("322313", f"2600{n}00000{n:05d}")}
         )
         snap = Snapshot.objects.create(
-            provider=org, period=PERIOD, payments_through=dt.date(2026, 11, 30), status=Snapshot.Status.APPLIED
+            provider=org,
+            period=PERIOD,
+            payments_through=dt.date(2026, 11, 30),
+            status=Snapshot.Status.APPLIED,
         )
         providers.append((org, svc, snap, code[0]))
     street = Street.objects.create(type="вул.", name="Проскурівська", key=fold("Проскурівська"))
@@ -84,7 +87,14 @@ def _build(dwellings: int) -> int:
     )
     Person.objects.bulk_create(
         [
-            Person(dwelling=d, surname="Коваленко", name="Іван", patronymic="Петрович", surname_key="коваленко", relation="head")
+            Person(
+                dwelling=d,
+                surname="Коваленко",
+                name="Іван",
+                patronymic="Петрович",
+                surname_key="коваленко",
+                relation="head",
+            )
             for d in homes
         ],
         batch_size=2000,
@@ -153,7 +163,9 @@ def main() -> None:
         from merezha.organisations.models import Organisation
         from merezha.portal import services
 
-        batch = services.bill_batch_start(office=Organisation.objects.get(pk=office_id), user=None, layout=args.layout)
+        batch = services.bill_batch_start(
+            office=Organisation.objects.get(pk=office_id), user=None, layout=args.layout
+        )
         started = time.perf_counter()
         done = services.bill_batch_run(batch_id=batch.pk, chunk=args.chunk, workers=args.workers)
         elapsed = time.perf_counter() - started

@@ -119,5 +119,7 @@ def test_batch_for_an_office_joins_its_bills_into_one_pdf(city, settings, tmp_pa
     out = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     pages = int(re.search(r"^Pages:\s+(\d+)$", out, re.M).group(1))
     assert pages == 4  # 7 bills, two a page: parts of 4 (3 rounded up to even) and 3 bills joined
-    one = services.bill_batch_run(batch_id=services.bill_batch_start(office=city.office, user=None).pk, workers=1)
+    one = services.bill_batch_run(
+        batch_id=services.bill_batch_start(office=city.office, user=None).pk, workers=1
+    )
     assert one.status == "done" and one.done == 7

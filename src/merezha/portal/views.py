@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -277,14 +277,20 @@ def batch_download(request: MemberRequest, batch_id: int, office_code: str) -> H
     batch = _batches_for(request.user).filter(pk=batch_id, status=BillBatch.Status.DONE).first()
     if batch is None or office_code not in batch.files:
         raise Http404
-    if request.user.role == Role.HOUSING and office_code != request.user.organisation.code:
+    own = request.user.organisation
+    if request.user.role == Role.HOUSING and (own is None or office_code != own.code):
         raise Http404
     path = Path(settings.HOME) / batch.files[office_code]["path"]
     if not path.is_file():
         raise Http404
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"bills-{batch.pk}-{office_code}.pdf",
-        content_type="application/pdf",
+    # streamed, not read into memory (a city batch's office file is tens of megabytes); the
+    # decorator's type wants an HttpResponse, which a streaming response is not a subclass of
+    return cast(
+        HttpResponse,
+        FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=f"bills-{batch.pk}-{office_code}.pdf",
+            content_type="application/pdf",
+        ),
     )

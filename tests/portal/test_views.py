@@ -62,8 +62,9 @@ def test_resident_sees_debts_with_as_of_payments_and_looks(resident, city, make_
     audit_record(user=cashier, action="dwelling_lookup", object_type="dwelling", object_id=str(d.pk))
     audit_record(user=cashier, action="search", detail={"dwelling_ids": [d.pk, 999]})
     audit_record(user=cashier, action="search", detail={"dwelling_ids": [999]})
+    audit_record(user=cashier, action="search", detail={"shown": [str(d.pk)]})
     looks = resident.get("/resident/looks/").content.decode()
-    assert looks.count('class="card look"') == 2
+    assert looks.count('class="card look"') == 3
     assert cashier.organisation.name in looks and "Payment point" in looks
     assert cashier.username not in looks
     assert "No payments through the network yet." in resident.get("/resident/payments/").content.decode()

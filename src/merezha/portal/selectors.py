@@ -366,14 +366,17 @@ def dwelling_looks(*, dwelling_id: int, days: int | None = None) -> list[Look]:
     names it (`dwelling_id`, or a list in `dwelling_ids`/`dwellings`/`shown`), with the
     organisation's name and kind and the time; never the person who looked."""
     since = timezone.now() - dt.timedelta(days=days or settings.PORTAL_AUDIT_DAYS)
-    direct = Q(object_type="dwelling", object_id=str(dwelling_id)) | Q(detail__dwelling_id=dwelling_id)
+    direct = (
+        Q(object_type="dwelling", object_id=str(dwelling_id))
+        | Q(detail__dwelling_id=dwelling_id)
+        | Q(detail__dwelling_id=str(dwelling_id))
+    )
     listed = Q(detail__has_key="dwelling_ids") | Q(detail__has_key="dwellings") | Q(detail__has_key="shown")
     if connection.vendor == "postgresql":
-        listed = (
-            Q(detail__dwelling_ids__contains=[dwelling_id])
-            | Q(detail__dwellings__contains=[dwelling_id])
-            | Q(detail__shown__contains=[dwelling_id])
-        )
+        listed = Q()
+        for key in ("dwelling_ids", "dwellings", "shown"):
+            for value in (dwelling_id, str(dwelling_id)):  # ids written as numbers or as text
+                listed |= Q(**{f"detail__{key}__contains": [value]})
     entries = (
         AuditEntry.objects.filter(at__gte=since)
         .filter(direct | listed)

@@ -132,6 +132,12 @@ def _build(dwellings: int) -> int:
     return office.pk
 
 
+def _cpu() -> float:
+    """User + system CPU seconds of this process and of its finished children (the render workers)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dwellings", type=int, default=10_000)
@@ -166,9 +172,11 @@ def main() -> None:
         batch = services.bill_batch_start(
             office=Organisation.objects.get(pk=office_id), user=None, layout=args.layout
         )
+        cpu_before = _cpu()
         started = time.perf_counter()
         done = services.bill_batch_run(batch_id=batch.pk, chunk=args.chunk, workers=args.workers)
         elapsed = time.perf_counter() - started
+        cpu = _cpu() - cpu_before
         size = sum((Path(home) / f["path"]).stat().st_size for f in done.files.values())
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -182,6 +190,9 @@ def main() -> None:
             ["batch, s", f"{elapsed:.1f}"],
             ["bills/s", f"{done.done / elapsed:.1f}"],
             ["10,000 bills at this rate, s", f"{10_000 / (done.done / elapsed):.0f}"],
+            ["CPU (task + workers), s", f"{cpu:.1f}"],
+            ["CPU per bill, ms", f"{cpu / done.done * 1000:.0f}"],
+            ["10,000 bills on 2 free cores (CPU / 2), s", f"{cpu / done.done * 10_000 / 2:.0f}"],
             ["PDF, MB", f"{size / 1e6:.1f}"],
             ["peak RSS of the task, MB", f"{own:.0f}"],
             ["peak RSS of one render worker, MB", f"{children:.0f}"],

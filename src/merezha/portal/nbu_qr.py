@@ -202,8 +202,22 @@ def qr_png_data_uri(text: str, *, scale: int = 4) -> str:
     The bill lays the ₴ circle over it in HTML (`portal/bill_pdf.html`)."""
     import segno
 
+    from PIL import Image
+
     qr = segno.make(text, error="m", micro=False, boost_error=False, mask=BILL_QR_MASK)
-    return str(qr.png_data_uri(scale=scale, border=2))
+    # segno's own PNG writer is pure Python; Pillow writes the same picture in C
+    border = 2
+    size = len(qr.matrix) + 2 * border
+    quiet = b"\xff" * (border * size)
+    rows = [quiet]
+    for row in qr.matrix:
+        rows.append(b"\xff" * border + bytes(0 if dark else 255 for dark in row) + b"\xff" * border)
+    rows.append(quiet)
+    image = Image.frombytes("L", (size, size), b"".join(rows)).convert("1")
+    image = image.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 #: the mask pattern of the bill's QR codes (see qr_png_data_uri)

@@ -201,7 +201,6 @@ def qr_png_data_uri(text: str, *, scale: int = 4) -> str:
     encoder's scoring of all eight took most of a bill's time) makes a batch several times faster.
     The bill lays the ₴ circle over it in HTML (`portal/bill_pdf.html`)."""
     import segno
-
     from PIL import Image
 
     qr = segno.make(text, error="m", micro=False, boost_error=False, mask=BILL_QR_MASK)

@@ -52,6 +52,7 @@ from merezha.core.api import router as core_router  # noqa: E402
 from merezha.exchange.api import router as exchange_router  # noqa: E402
 from merezha.housing.api import router as housing_router  # noqa: E402
 from merezha.payments.api import router as payments_router  # noqa: E402
+from merezha.portal.api import router as portal_router  # noqa: E402
 from merezha.providers.api import router as providers_router  # noqa: E402
 from merezha.registers.api import router as registers_router  # noqa: E402
 from merezha.registry.api import router as registry_router  # noqa: E402
@@ -69,3 +70,4 @@ api.add_router("/", search_router)
 api.add_router("/", housing_router)
 api.add_router("/", exchange_router)
 api.add_router("/", settlements_router)
+api.add_router("/bills", portal_router)

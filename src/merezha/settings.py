@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "merezha.desk",
     "merezha.exchange",
     "merezha.audit",
+    "merezha.portal",
     "merezha.demo",
 ]
 
@@ -296,3 +297,20 @@ IMPORT_RECOVERY_SECONDS = int(os.environ.get("IMPORT_RECOVERY_SECONDS", "30"))
 IMPORT_MAX_ATTEMPTS = int(os.environ.get("IMPORT_MAX_ATTEMPTS", "2"))
 #: Run by the worker at start and every IMPORT_RECOVERY_SECONDS, and by `merezha imports_recover`.
 MEREZHA_RECOVERY = ["merezha.providers.services.import_runs.snapshot_imports_recover"]
+
+# --- the resident portal and the unified bill (portal app) ---
+#: NBU payment QR format on bills: "002" (https://bank.gov.ua/qr/…) or "003" (https://qr.bank.gov.ua/…)
+PORTAL_NBU_QR_FORMAT = os.environ.get("PORTAL_NBU_QR_FORMAT", "002")
+#: bill layout: "a4x2" (two bills on an A4 page) or "a5" (one bill on an A5 page)
+PORTAL_BILL_LAYOUT = os.environ.get("PORTAL_BILL_LAYOUT", "a4x2")
+#: bills rendered at once by a batch (memory is bounded by this; parts are joined with pdfunite)
+PORTAL_BILL_CHUNK = int(os.environ.get("PORTAL_BILL_CHUNK", "200"))
+#: processes that render a batch's bills (rendering is CPU-bound; 1 renders in the task itself)
+PORTAL_BILL_WORKERS = int(os.environ.get("PORTAL_BILL_WORKERS", "2"))
+#: the address printed on the bill for the resident's pages
+PORTAL_URL = os.environ.get("PORTAL_URL", "/resident/")
+#: wrong sign-ins (per account number, and per client address) within the window that lock the form
+PORTAL_MAX_FAILURES = int(os.environ.get("PORTAL_MAX_FAILURES", "10"))
+PORTAL_LOCKOUT_MINUTES = int(os.environ.get("PORTAL_LOCKOUT_MINUTES", "60"))
+#: how far back "who looked at my data" reads the audit log, in days
+PORTAL_AUDIT_DAYS = int(os.environ.get("PORTAL_AUDIT_DAYS", "365"))

@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("merezha.housing.urls")),
     path("", include("merezha.exchange.urls")),
     path("", include("merezha.audit.urls")),
+    path("", include("merezha.portal.urls")),
 ]

@@ -54,6 +54,9 @@ _DIGITS_ONLY = re.compile(r"^[\d\s\-]+$")
 _HOUSE_LETTER = re.compile(r"(\d)\s+(?![кК](?:\W|$))([^\W\d_])(?![^\W\d_])")
 #: one token with a digit in it (`W-0001`, `1000123/2`): an account number or a dwelling id
 _IDENTIFIER = re.compile(r"^(?=[^\s]*\d)[0-9A-Za-zА-Яа-яІіЇїЄєҐґ\-/.]+$")
+#: the dwelling code printed on a unified bill (portal): D and the dwelling id; a scanner typing
+#: under a Ukrainian keyboard layout gives В for D
+_DWELLING_CODE = re.compile(r"^[DdВв](\d{6,12})$")
 _PASSPORT = re.compile(r"^[A-Za-zА-Яа-яІіЇїЄєҐґ]{2}\s*\d{6}$")
 
 
@@ -443,6 +446,10 @@ def dwelling_search(
 
 def _search(text: str, limit: int) -> list[SearchHit]:
     found = _Found()
+    printed = _DWELLING_CODE.match(text)  # the dwelling code of a unified bill, typed by a scanner
+    if printed:
+        found.add(int(printed.group(1)), 0, f"dwelling code {text.upper()}")
+        return _hits(found, limit)
     if _DIGITS_ONLY.match(text) or _PASSPORT.match(text) or _IDENTIFIER.match(text):
         _identifier(text, found)
     if not found.best and not _DIGITS_ONLY.match(text):

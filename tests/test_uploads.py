@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from merezha.core.roles import OrgKind, Role
+from merezha.formats.limits import file_limits
 from merezha.organisations.services import api_token_create
 from merezha.providers.models import Snapshot
-from merezha.uploads import file_limits, upload_refusal_text
+from merezha.uploads import upload_refusal_text
 
 pytestmark = pytest.mark.django_db
 

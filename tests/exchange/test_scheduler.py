@@ -165,7 +165,7 @@ def test_the_worker_runs_a_queued_tick(world, pay, settings, monkeypatch):
     assert scheduler_tick_enqueue() is True
     assert scheduler_tick_enqueue() is False  # one waiting tick is enough
     call_command("worker", "--batch", "--no-startup-delay", "--interval", "0")
-    result = DBTaskResult.objects.get(task_path="merezha.exchange.tasks.scheduler_tick_task")
+    result = DBTaskResult.objects.get(task_path="merezha.exchange.services.scheduler.scheduler_tick_task")
     assert result.status == "SUCCESSFUL"
     today = timezone.localdate().isoformat()
     assert JobRun.objects.get(job="day_close", slot=today).result["lines"] == 1

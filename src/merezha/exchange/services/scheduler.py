@@ -8,7 +8,7 @@ once however many workers tick — and runs it; a failed run is tried again on l
 change reports and the reminders change nothing when run again for the same slot.
 
 The task worker ticks (`merezha worker`: the django-tasks database worker with a beat thread that
-enqueues `exchange.tasks.scheduler_tick_task` every `EXCHANGE_TICK_SECONDS`), so the jobs run where
+enqueues `scheduler_tick_task` every `EXCHANGE_TICK_SECONDS`), so the jobs run where
 every other background task runs; `merezha scheduler --tick` runs one tick by hand.
 """
 
@@ -28,6 +28,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django_tasks import task
 
 from merezha.core.models import InboxDocument
 from merezha.core.roles import OrgKind
@@ -291,3 +292,13 @@ def scheduler_tick(*, now: dt.datetime | None = None) -> list[JobRun]:
             runs.append(run)
     webhook_deliveries_due_send(now=now)
     return runs
+
+
+@task()
+def scheduler_tick_task() -> list[dict[str, Any]]:
+    """Run the due jobs in the task worker; returns the runs made, for the task's result. Declared
+    beside the service it runs, so the worker's beat (`services.beat`) enqueues it without a cycle."""
+    return [
+        {"job": r.job, "slot": r.slot, "status": r.status, "result": r.result, "error": r.error}
+        for r in scheduler_tick()
+    ]

@@ -25,6 +25,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django_tasks import task
 
 from merezha.core.models import InboxDocument
 from merezha.exchange.models import Webhook, WebhookAttempt, WebhookDelivery
@@ -101,8 +102,6 @@ def webhook_after_delivery(*, document: InboxDocument) -> None:
 
 
 def _enqueue(delivery_id: int, run_after: dt.datetime | None) -> None:
-    from merezha.exchange.tasks import webhook_deliver_task
-
     if run_after is None:
         webhook_deliver_task.enqueue(delivery_id)
     elif webhook_deliver_task.get_backend().supports_defer:
@@ -188,3 +187,11 @@ def webhook_deliveries_due_send(*, now: dt.datetime | None = None, limit: int = 
         .values_list("pk", flat=True)[:limit]
     )
     return sum(webhook_attempt(delivery_id=pk, now=now) is not None for pk in ids)
+
+
+@task()
+def webhook_deliver_task(delivery_id: int) -> str:
+    """One try of one webhook push, in the task worker; a failed try enqueues the next one with its
+    back-off. Declared beside the service it runs, so the service enqueues it without a cycle."""
+    delivery = webhook_attempt(delivery_id=delivery_id)
+    return delivery.status if delivery is not None else "not taken"

@@ -9,6 +9,7 @@ from django.utils import timezone
 from merezha.exchange.selectors import exchange_monitor
 from merezha.registers.services import days_close
 from tests.payments.conftest import at
+from tests.settlements.conftest import city, closed_day  # noqa: F401  (fixtures of the settlement line)
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +113,30 @@ def test_charts_are_svg_drawn_on_the_server(client, fresh, pay, make_user):
     assert "02.11 · water: 100,00</title>" in page
     assert "P-01: 150,00</title>" in page
     assert client.get("/exchange/charts/?from=2026-11-05&to=2026-11-01").status_code == 400
+
+
+def test_a_providers_settlement_orders_unmatched_by_the_bank_show_on_the_monitor(city, closed_day):  # noqa: F811
+    """The monitor's settlement line: an order with no credit is red, a credit short by 0.01 amber."""
+    from merezha.exchange.selectors import exchange_monitor
+    from merezha.settlements.services import statement_import
+    from tests.settlements.conftest import DAY, iban
+    from tests.settlements.test_services import _orders, _statement_from_orders
+
+    orders = _orders()
+    missing = orders[("VODA", "P002", city.ibans["VODA:sewer"])]
+    short = orders[("TEPLO", "POST", city.ibans["TEPLO:heat"])]
+    statement_import(
+        data=_statement_from_orders(
+            city, drop=missing.end_to_end_id, short=short.end_to_end_id, extra_payer=iban(99)
+        ),
+        name="stmt.xml",
+    )
+    now = timezone.make_aware(dt.datetime.combine(DAY + dt.timedelta(days=5), dt.time(9)))
+    rows = {r.code: r for r in exchange_monitor(now=now, kind="provider")}
+    assert [p for p in rows["VODA"].problems if p[0].startswith("settlement")] == [
+        ("settlement_missing", {"count": 1})
+    ]
+    assert [p for p in rows["TEPLO"].problems if p[0].startswith("settlement")] == [
+        ("settlement_partial", {"count": 1})
+    ]
+    assert rows["VODA"].state == "red"

@@ -264,6 +264,7 @@ def exchange_monitor(
             row.flag(RED, "day_open", count=len(before), first=before[0].isoformat())
         elif today in row.open_days and past_cut:
             row.flag(AMBER, "today_open")
+    _settlement_flags(rows, today=today)
     out = list(rows.values())
     if state:
         out = [r for r in out if r.state == state]
@@ -349,3 +350,27 @@ def points_activity(*, day_from: dt.date, day_to: dt.date) -> list[tuple[str, in
     )
     out = [(code, *taken.get(code, (0, 0))) for code in points]
     return sorted(out, key=lambda r: (-r[2], r[0]))
+
+
+#: How many days back the monitor looks at settlement orders (each day's orders, by provider).
+SETTLEMENT_DAYS = 7
+
+
+def _settlement_flags(rows: dict[str, OrgExchange], *, today: dt.date) -> None:
+    """Flag providers whose settlement orders of the last SETTLEMENT_DAYS days are not matched by the
+    bank: red when an order is missing (no credit SETTLEMENT_MISSING_AFTER_DAYS banking days after
+    its day), amber when a credit was short (partial)."""
+    from merezha.settlements.selectors import settlement_status_by_provider
+
+    missing: dict[str, int] = {}
+    partial: dict[str, int] = {}
+    for back in range(1, SETTLEMENT_DAYS + 1):
+        day = today - dt.timedelta(days=back)
+        for code, counts in settlement_status_by_provider(day=day, today=today).items():
+            missing[code] = missing.get(code, 0) + counts.get("missing", 0)
+            partial[code] = partial.get(code, 0) + counts.get("partial", 0)
+    for code, row in rows.items():
+        if missing.get(code):
+            row.flag(RED, "settlement_missing", count=missing[code])
+        if partial.get(code):
+            row.flag(AMBER, "settlement_partial", count=partial[code])

@@ -125,6 +125,8 @@ PROBLEMS = {
     "unacknowledged": lambda v: _("%(count)s documents awaiting acknowledgement") % v,
     "day_open": lambda v: _("%(count)s days not closed since %(first)s") % v,
     "today_open": lambda v: _("today's day open past the cut-off"),
+    "settlement_missing": lambda v: _("settlement orders with no bank credit: %(count)s") % v,
+    "settlement_partial": lambda v: _("settlement orders credited short: %(count)s") % v,
 }
 
 

@@ -164,7 +164,7 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(clerk_client, city):
         (
             f"/housing/persons/{petro}/benefit/",
             {"benefit": "ZZZ", "date": "2026-11-01"},
-            "unknown benefit category",
+            "Select a valid choice",
         ),
     ]
     for url, data, reason in cases:

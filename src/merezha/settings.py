@@ -178,3 +178,13 @@ EXCHANGE_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_BACKOFF_
 EXCHANGE_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_TIMEOUT_SECONDS", "10"))
 #: Run for every inbox document filed (core.hooks.documents_delivered): queues its webhook push.
 MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_delivery"]
+
+
+# --- Refusals in the log (h11-messages; merezha.core.logging) ---
+#: a refused request (403/404) is logged in one line, without the PermissionDenied traceback; the
+#: `django` loggers write to the console once (not again through the root logger)
+LOGGING["filters"] = {"refusals_one_line": {"()": "merezha.core.logging.RefusalsOneLine"}}
+LOGGING["loggers"] = {
+    "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING"), "propagate": False},
+    "django.request": {"filters": ["refusals_one_line"]},
+}

@@ -128,6 +128,11 @@ TEMPLATES: tuple[str, ...] = (
     N_("the JSON text is not valid UTF-8"),
     N_("malformed JSON: {error}"),
     N_("no `{key}` array of rows in the JSON object (its keys: {keys})"),
+    # h11-messages: the services' refusals shown on pages (the same catalogue)
+    # certificates (core.certificates)
+    N_("unknown certificate number"),
+    N_("the verification code does not match this number"),
+    N_("the certificate's figures have been altered"),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -438,8 +438,15 @@ def report_debt(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"rent-debt-{office.code}.xlsx",
-            sheet="debt",
-            header=["building", "dwellings", "rent accounts", "debtors", "debt", "overpaid"],
+            sheet=N_("Debt"),
+            header=[
+                N_("Building"),
+                N_("Dwellings"),
+                N_("Rent accounts"),
+                N_("Debtors"),
+                N_("Debt"),
+                N_("Overpaid"),
+            ],
             rows=([b.address, b.dwellings, b.accounts, b.debtors, b.debt, b.overpaid] for b in rows),
         )
     totals = {
@@ -457,15 +464,15 @@ def report_debt(request: HttpRequest) -> HttpResponse:
 
 
 DEBTOR_HEADER = [
-    "office",
-    "dwelling",
-    "address",
-    "account",
-    "payer",
-    "registered",
-    "monthly charge",
-    "debt",
-    "months",
+    N_("Housing office"),
+    N_("Dwelling id"),
+    N_("Address"),
+    N_("Account"),
+    N_("Payer"),
+    N_("Registered"),
+    N_("Monthly charge"),
+    N_("Debt"),
+    N_("Months in debt"),
 ]
 
 
@@ -497,7 +504,7 @@ def report_debtors(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"debtors-{office.code}.xlsx",
-            sheet="debtors",
+            sheet=N_("Debtors"),
             header=DEBTOR_HEADER,
             rows=(_debtor_row(d) for d in rows),
         )
@@ -528,8 +535,8 @@ def report_beneficiaries(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"beneficiaries-{office.code}.xlsx",
-            sheet="beneficiaries",
-            header=["category", "category name", "person", "birth date", "address"],
+            sheet=N_("Beneficiaries"),
+            header=[N_("Benefit code"), N_("Benefit"), N_("Person"), N_("Birth date"), N_("Address")],
             rows=([b.category, b.category_name, b.full_name, b.birth_date, b.address] for b in rows),
         )
     return render(
@@ -553,18 +560,18 @@ def report_recalculation(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"recalculation-{office.code}-{month_from:%Y-%m}-{month_to:%Y-%m}.xlsx",
-            sheet="recalculation",
+            sheet=N_("Recalculation"),
             header=[
-                "period",
-                "person",
-                "address",
-                "absent from",
-                "absent to",
-                "days absent",
-                "days in month",
-                "monthly charge",
-                "registered",
-                "amount",
+                N_("Period"),
+                N_("Person"),
+                N_("Address"),
+                N_("Absent from"),
+                N_("Absent to"),
+                N_("Days absent"),
+                N_("Days in month"),
+                N_("Monthly charge"),
+                N_("Registered"),
+                N_("Amount"),
             ],
             rows=(
                 [
@@ -610,8 +617,15 @@ def report_rent_anomalies(request: HttpRequest) -> HttpResponse:
         ]
         return xlsx_response(
             filename=f"rent-anomalies-{office.code}.xlsx",
-            sheet="anomalies",
-            header=["kind", "dwelling", "address", "registered", "rent accounts", "monthly charge"],
+            sheet=N_("Anomalies"),
+            header=[
+                N_("Kind"),
+                N_("Dwelling id"),
+                N_("Address"),
+                N_("Registered"),
+                N_("Rent accounts"),
+                N_("Monthly charge"),
+            ],
             rows=rows,
         )
     return render(request, "housing/report_anomalies.html", {"not_charged": not_charged, "nobody": nobody})
@@ -647,7 +661,7 @@ def debtors_export(request: HttpRequest) -> HttpResponse:
     name = f"debtors-{office.code if office else 'city'}-{timezone.localdate():%Y-%m-%d}.xlsx"
     return xlsx_response(
         filename=name,
-        sheet="debtors",
+        sheet=N_("Debtors"),
         header=DEBTOR_HEADER,
         rows=(
             _debtor_row(d)

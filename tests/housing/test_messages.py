@@ -38,9 +38,7 @@ def test_register_shows_every_error_at_once_in_ukrainian_and_keeps_the_input(cle
     assert errors_of(html, "surname") == ["Це поле обов'язкове."]
     assert errors_of(html, "registered_from") == ["дата 01.01.2031 ще не настала"]
     assert errors_of(html, "tax_id") == ["ідентифікаційний код 12345: РНОКПП має 10 цифр"]
-    assert errors_of(html, "benefit") == [
-        "Виберіть правильний варіант. NOPE немає серед допустимих значень."
-    ]
+    assert errors_of(html, "benefit") == ["Виберіть значення зі списку: NOPE серед них немає."]
     soup = parse(html)
     assert soup.find("input", name="name")["value"] == "Олена"
     assert soup.find("input", name="tax_id")["value"] == "12345"

@@ -26,7 +26,8 @@ class Node:
         for c in self.children:
             if isinstance(c, Node):
                 if (tag is None or c.tag == tag) and all(
-                    (v is True and k in c.attrs) or c.attrs.get(k) == v
+                    (v is True and k in c.attrs)
+                    or c.attrs.get(k) == v
                     or (k == "class_" and v in (c.attrs.get("class") or "").split())
                     for k, v in attrs.items()
                 ):

@@ -43,7 +43,9 @@ def test_register_shows_every_error_at_once_in_ukrainian_and_keeps_the_input(cle
     assert soup.find("input", name="name")["value"] == "Олена"
     assert soup.find("input", name="tax_id")["value"] == "12345"
     assert soup.find("input", name="registered_from")["value"] == "2031-01-01"
-    assert soup.find("form", action=f"/housing/dwellings/{d1}/register/").find_parent("details").has_attr("open")
+    assert (
+        soup.find("form", action=f"/housing/dwellings/{d1}/register/").find_parent("details").has_attr("open")
+    )
     assert "registered_from:" not in html and "is in the future" not in html
     assert RegisterChange.objects.count() == 0
 
@@ -70,7 +72,9 @@ def test_benefit_is_chosen_from_the_list_in_every_form(clerk_client, city, ukrai
 
 def test_person_form_error_in_ukrainian_beside_the_form_with_the_typed_date(clerk_client, city, ukrainian):
     petro = city.persons["petro"]
-    r = clerk_client.post(f"/housing/persons/{petro.pk}/deregister/", {"date": "2019-01-01", "reason": "died"})
+    r = clerk_client.post(
+        f"/housing/persons/{petro.pk}/deregister/", {"date": "2019-01-01", "reason": "died"}
+    )
     assert r.status_code == 400
     soup = parse(r.content.decode())
     form = soup.find("form", action=f"/housing/persons/{petro.pk}/deregister/")
@@ -112,27 +116,38 @@ def test_change_reports_ask_first_and_refuse_a_month_to_come(clerk_client, city,
     r = clerk_client.post("/housing/change-reports/", {"month": "2026-13"})
     assert r.status_code == 400
     soup = parse(r.content.decode())
-    assert [li.get_text() for li in soup.find_all("li", **{"data-field": True}) or [li for ul in soup.find_all("ul", class_="errorlist") for li in ul.find_all("li")]] == [
-        "не період: '2026-13' (очікується РРРР-ММ)"
-    ]
+    assert [
+        li.get_text()
+        for li in soup.find_all("li", **{"data-field": True})
+        or [li for ul in soup.find_all("ul", class_="errorlist") for li in ul.find_all("li")]
+    ] == ["не період: '2026-13' (очікується РРРР-ММ)"]
     assert soup.find("input", name="month")["value"] == "2026-13"
     r = clerk_client.post("/housing/change-reports/", {"month": "2026-12", "confirm": "1"})
     assert r.status_code == 400
-    assert [li.get_text() for li in [li for ul in parse(r.content.decode()).find_all("ul", class_="errorlist") for li in ul.find_all("li")]] == [
-        "місяць 2026-12 ще не почався: звітувати ще нема про що"
-    ]
+    assert [
+        li.get_text()
+        for li in [
+            li
+            for ul in parse(r.content.decode()).find_all("ul", class_="errorlist")
+            for li in ul.find_all("li")
+        ]
+    ] == ["місяць 2026-12 ще не почався: звітувати ще нема про що"]
     asked = clerk_client.post("/housing/change-reports/", {"month": "2026-11"})
     text = re.sub(r"\s+", " ", parse(asked.content.decode()).get_text())
     assert "Надіслати звіти про зміни за 2026-11 2 постачальникам?" in text
     assert ChangeReport.objects.count() == 0
-    assert clerk_client.post("/housing/change-reports/", {"month": "2026-11", "confirm": "1"}).status_code == 302
+    assert (
+        clerk_client.post("/housing/change-reports/", {"month": "2026-11", "confirm": "1"}).status_code == 302
+    )
     assert ChangeReport.objects.count() == 2
 
 
 def test_history_shows_names_not_codes(clerk_client, city, ukrainian):
     petro = city.persons["petro"]
     clerk_client.post(f"/housing/persons/{petro.pk}/benefit/", {"benefit": "VET", "date": "2026-11-01"})
-    clerk_client.post(f"/housing/persons/{petro.pk}/deregister/", {"date": "2026-11-02", "reason": "moved_out"})
+    clerk_client.post(
+        f"/housing/persons/{petro.pk}/deregister/", {"date": "2026-11-02", "reason": "moved_out"}
+    )
     soup = parse(clerk_client.get(f"/housing/dwellings/{petro.dwelling_id}/").content.decode())
     history = [h for h in soup.find_all("h2") if h.get_text() == "Історія"][0].find_parent("div")
     rows = [[td.get_text() for td in tr.find_all("td")][5:] for tr in history.find("tbody").find_all("tr")]

@@ -133,6 +133,29 @@ TEMPLATES: tuple[str, ...] = (
     N_("unknown certificate number"),
     N_("the verification code does not match this number"),
     N_("the certificate's figures have been altered"),
+    # payments, cancellations (payments.services.PaymentError): the cashier's pages
+    N_("{point} is not an active payment point"),
+    N_("only a cashier of this payment point may do this"),
+    N_("no open operational day at {point}"),
+    N_("unknown payment method {method}: use cash or card"),
+    N_("a payment needs at least one line"),
+    N_("line {i}: amount must be money"),
+    N_("line {i}: amount must be positive, got {amount}"),
+    N_("line {i}: amount {amount} is over the limit {limit}"),
+    N_("unknown account {account}"),
+    N_("line {i}: account {account} appears twice"),
+    N_("cash tendered {tendered} is less than the total {total}"),
+    N_("tendered is only for cash payments"),
+    N_("an Idempotency-Key of 1 to {n} characters is required"),
+    N_("account {account} is no longer active at its provider"),
+    N_("a reason is required to cancel a payment"),
+    N_("the reason is longer than 300 characters"),
+    N_("no such payment at this point"),
+    N_("the operational day {day} is closed: it cannot be cancelled"),
+    N_("only a payment of today's operational day can be cancelled (it is of {day})"),
+    N_("payment {receipt} is already cancelled"),
+    # subsidies (subsidies.selectors.NoRuleInForce)
+    N_("no subsidy rule parameters are in force on {date}"),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

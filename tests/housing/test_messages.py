@@ -7,10 +7,9 @@ import re
 
 import pytest
 
-from tests.htmltree import parse
-
 from merezha.housing.models import ChangeReport
 from merezha.registry.models import Person, RegisterChange
+from tests.htmltree import parse
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from merezha.organisations.permissions import role_required
 from merezha.organisations.selectors import organisation_names
 
 #: a certificate's kind as a person names it
-CERTIFICATE_KINDS = {
+CERTIFICATE_KINDS: dict[str, object] = {
     Certificate.Kind.FAMILY_COMPOSITION: gettext_lazy("Family composition certificate"),
     Certificate.Kind.PAYMENT_STATUS: gettext_lazy("Payment status certificate"),
     Certificate.Kind.SUBSIDY_DEBT_STATUS: gettext_lazy("Debt status certificate for a subsidy"),

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from merezha.registry.models import BenefitCategory, Relation
 
 
-def benefit_choices() -> list[tuple[str, str]]:
+def benefit_choices() -> list[tuple[str, object]]:
     """The benefit categories to choose from (the empty choice: no benefit)."""
     return [("", _("no benefit")), *((b.code, str(b)) for b in BenefitCategory.objects.order_by("code"))]
 

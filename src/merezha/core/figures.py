@@ -137,14 +137,24 @@ def _value(key: str, value: Any) -> str:
     return text
 
 
-def _keys(row: dict[str, Any]) -> list[str]:
-    return [
+_ORDER = {key: i for i, key in enumerate(LABELS)}
+
+
+def _keys(row: dict[str, Any], *, columns: bool = False) -> list[str]:
+    """The keys to show, in the catalogue's order (PostgreSQL's JSONB does not keep a payload's
+    order); in a table's columns the date of the figures comes last."""
+
+    def rank(key: str) -> tuple[int, int]:
+        return (1 if columns and key == "as_of" else 0, _ORDER.get(key, len(_ORDER)))
+
+    shown = (
         k
         for k in row
         if k not in HIDDEN
         and not (k in SHADOWED and SHADOWED[k] in row)
         and not (k == "count" and "persons" in row)
-    ]
+    )
+    return sorted(shown, key=rank)
 
 
 def _label(key: str) -> str:
@@ -152,14 +162,14 @@ def _label(key: str) -> str:
 
 
 def certificate_figures(payload: dict[str, Any]) -> list[Figure]:
-    """The payload's figures under their labels, in the order the payload keeps them."""
+    """The payload's figures under their labels, in the catalogue's order."""
     out = []
     for key in _keys(payload):
         value = payload[key]
         if isinstance(value, dict):
             out.append(Figure(_label(key), figures=certificate_figures(value)))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            columns = [k for k in value[0] if k in _keys(value[0]) and not isinstance(value[0][k], dict)]
+            columns = [k for k in _keys(value[0], columns=True) if not isinstance(value[0][k], dict)]
             out.append(
                 Figure(
                     _label(key),

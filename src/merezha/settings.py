@@ -314,3 +314,12 @@ PORTAL_MAX_FAILURES = int(os.environ.get("PORTAL_MAX_FAILURES", "10"))
 PORTAL_LOCKOUT_MINUTES = int(os.environ.get("PORTAL_LOCKOUT_MINUTES", "60"))
 #: how far back "who looked at my data" reads the audit log, in days
 PORTAL_AUDIT_DAYS = int(os.environ.get("PORTAL_AUDIT_DAYS", "365"))
+
+# --- Refusals in the log (h11-messages; merezha.core.logging) ---
+#: a refused request (403/404) is logged in one line, without the PermissionDenied traceback; the
+#: `django` loggers write to the console once (not again through the root logger)
+LOGGING["filters"] = {"refusals_one_line": {"()": "merezha.core.logging.RefusalsOneLine"}}
+LOGGING["loggers"] = {
+    "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING"), "propagate": False},
+    "django.request": {"filters": ["refusals_one_line"]},
+}

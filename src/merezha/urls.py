@@ -35,3 +35,8 @@ urlpatterns = [
     path("", include("merezha.audit.urls")),
     path("", include("merezha.portal.urls")),
 ]
+
+# Ukrainian error pages: templates/403.html, 404.html, 500.html (Django's own views render them)
+handler403 = "django.views.defaults.permission_denied"
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "django.views.defaults.server_error"

@@ -138,7 +138,7 @@ def test_each_provider_gets_only_its_dwellings(november):
     ]
 
 
-def test_inbox_documents_with_checksum_and_idempotent_reissue(november):
+def test_inbox_documents_with_checksum_and_idempotent_reissue(november, monkeypatch):
     city = november
     reports = services.change_report_issue(office=city.office, month=NOV)
     docs = InboxDocument.objects.filter(kind="change_report").order_by("recipient_code")
@@ -165,6 +165,7 @@ def test_inbox_documents_with_checksum_and_idempotent_reissue(november):
     ]
     assert (ChangeReport.objects.count(), InboxDocument.objects.count()) == (2, 2)
     # ... it goes with the next month's report as a late change, so it is never lost
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2026, 12, 7))
     december = services.change_report_issue(office=city.office, month=dt.date(2026, 12, 1))
     assert [(r.provider.code, brief(r)) for r in december] == [
         ("RENT-P", [("left", "D1", "R1", "Іваненко", "", "moved_out", 1)]),
@@ -253,7 +254,9 @@ def test_api_routes(november, client):
 
 def test_office_page_issues_and_lists(november, clerk_client):
     assert clerk_client.post("/housing/change-reports/", {"month": "2026-13"}).status_code == 400
-    r = clerk_client.post("/housing/change-reports/", {"month": "2026-11"})
+    asked = clerk_client.post("/housing/change-reports/", {"month": "2026-11"})
+    assert asked.status_code == 200 and ChangeReport.objects.count() == 0  # it asks first
+    r = clerk_client.post("/housing/change-reports/", {"month": "2026-11", "confirm": "1"})
     assert r.status_code == 302
     page = clerk_client.get("/housing/change-reports/").content.decode()
     assert "RENT-P" in page and "WATER-P" in page
@@ -284,7 +287,7 @@ def test_a_change_on_the_page_reaches_each_concerned_provider_and_nobody_else(ci
         ).status_code
         == 302
     )
-    assert client.post("/housing/change-reports/", {"month": "2026-11"}).status_code == 302
+    assert client.post("/housing/change-reports/", {"month": "2026-11", "confirm": "1"}).status_code == 302
     got = {
         r.provider.code: [(x["event"], x["dwelling"], x["old_value"], x["new_value"]) for x in r.lines]
         for r in ChangeReport.objects.all()
@@ -340,3 +343,10 @@ def test_a_first_register_brings_no_arrivals_and_a_later_arrival_its_own_date(
     assert [
         (x["event"], x["effective_date"], x["dwelling"], x["surname"], x["name"]) for x in november.lines
     ] == [("arrived", "2026-11-25", dwelling.office_ref, "Нова", "Олена")]
+
+
+def test_a_month_that_has_not_begun_is_refused_and_nothing_is_sent(city):
+    with pytest.raises(services.RegisterEditError) as err:
+        services.change_report_issue(office=city.office, month=dt.date(2026, 12, 1))
+    assert str(err.value) == "month: the month 2026-12 has not begun: there is nothing to report yet"
+    assert (ChangeReport.objects.count(), InboxDocument.objects.count()) == (0, 0)

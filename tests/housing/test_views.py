@@ -164,7 +164,7 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(clerk_client, city):
         (
             f"/housing/persons/{petro}/benefit/",
             {"benefit": "ZZZ", "date": "2026-11-01"},
-            "unknown benefit category",
+            "Select a valid choice",
         ),
     ]
     for url, data, reason in cases:
@@ -183,18 +183,18 @@ def test_bad_input_is_a_clear_400_and_changes_nothing(clerk_client, city):
         assert clerk_client.get(url).status_code == 400, url
 
 
-def test_xlsx_exports_have_exact_figures(clerk_client, city):
+def test_xlsx_exports_have_exact_figures(clerk_client, city, ukrainian):
     rows = xlsx_rows(clerk_client.get("/housing/reports/debtors/", {"format": "xlsx", "min_months": "1"}))
     assert rows[0] == [
-        "office",
-        "dwelling",
-        "address",
-        "account",
-        "payer",
-        "registered",
-        "monthly charge",
-        "debt",
-        "months",
+        "ЖЕК / управляюча компанія",
+        "Ідентифікатор житла",
+        "Адреса",
+        "Особовий рахунок",
+        "Платник",
+        "Зареєстровано",
+        "Щомісячне нарахування",
+        "Заборгованість",
+        "Місяців боргу",
     ]
     assert rows[1:] == [
         [

@@ -156,7 +156,9 @@ def test_token_shown_once_listed_rotated_revoked(centre, make_user):
     assert centre.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 401
     assert centre.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {new_plain}").status_code == 200
     new = ApiToken.objects.get(revoked_at__isnull=True)
-    assert centre.post(reverse("centre-token-revoke", args=[new.pk])).status_code == 302
+    asked = centre.post(reverse("centre-token-revoke", args=[new.pk]))  # it asks first
+    assert asked.status_code == 200 and ApiToken.objects.get(pk=new.pk).revoked_at is None
+    assert centre.post(reverse("centre-token-revoke", args=[new.pk]), {"confirm": "1"}).status_code == 302
     assert centre.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {new_plain}").status_code == 401
 
 
@@ -196,7 +198,8 @@ def test_organisation_administrator_manages_its_own_users_tokens_only(client, po
         client.post(
             reverse(
                 "org-token-revoke", args=[ApiToken.objects.get(user=colleague, revoked_at__isnull=True).pk]
-            )
+            ),
+            {"confirm": "1"},
         ).status_code
         == 302
     )

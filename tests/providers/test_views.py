@@ -209,7 +209,10 @@ def test_tokens_create_once_and_revoke(client, water_user, make_user):
     client.force_login(other)
     assert client.post(reverse("provider-token-revoke", args=[token.pk])).status_code == 404
     client.force_login(water_user)
-    assert client.post(reverse("provider-token-revoke", args=[token.pk])).status_code == 302
+    asked = client.post(reverse("provider-token-revoke", args=[token.pk]))  # it asks first
+    assert asked.status_code == 200 and 'name="confirm" value="1"' in asked.content.decode()
+    assert api_token_authenticate(plain=plain) == water_user
+    assert client.post(reverse("provider-token-revoke", args=[token.pk]), {"confirm": "1"}).status_code == 302
     assert api_token_authenticate(plain=plain) is None
 
 

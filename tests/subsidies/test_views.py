@@ -484,3 +484,18 @@ def test_batch_check_page_shows_figures_it_cannot_read_as_they_are(officer, city
     check.save()
     text = officer.get(f"/subsidies/batch-checks/{check.pk}/").content.decode()
     assert '<td class="muted figures">something else</td>' in text
+
+
+def test_refusals_in_ukrainian_under_the_fields_labels(officer, city, ukrainian):
+    """No rule in force: the catalogue's Ukrainian; a refused exemption names the field as the form does."""
+    SubsidyRuleParameters.objects.all().delete()
+    page = officer.get(f"/subsidies/households/{city.dwelling.pk}/?date=2026-11-15", follow=True)
+    assert "на 2026-11-15 не діють жодні параметри правила субсидій" in page.content.decode()
+    heat = city.account("TEPLO", "heat", "1580.01", FOUR)
+    page = officer.post(
+        f"/subsidies/households/{city.dwelling.pk}/exemptions/",
+        {"account": heat.pk, "kind": "court", "valid_from": "not a date"},
+        follow=True,
+    ).content.decode()
+    assert "З: Введіть коректну дату." in page and "valid_from:" not in page
+    assert Exemption.objects.count() == 0

@@ -15,6 +15,7 @@ every kind of fault and fails on a reason that no template recognises.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 
@@ -151,6 +152,34 @@ TEMPLATES: tuple[str, ...] = (
     N_("row {row} has a cell in column {column}, beyond the first {limit} columns a file may have"),
     # a background import (providers.services.import_runs)
     N_("the worker stopped"),
+    # h11-messages: the services' refusals shown on pages (the same catalogue)
+    # certificates (core.certificates)
+    N_("unknown certificate number"),
+    N_("the verification code does not match this number"),
+    N_("the certificate's figures have been altered"),
+    # payments, cancellations (payments.services.PaymentError): the cashier's pages
+    N_("{point} is not an active payment point"),
+    N_("only a cashier of this payment point may do this"),
+    N_("no open operational day at {point}"),
+    N_("unknown payment method {method}: use cash or card"),
+    N_("a payment needs at least one line"),
+    N_("line {i}: amount must be money"),
+    N_("line {i}: amount must be positive, got {amount}"),
+    N_("line {i}: amount {amount} is over the limit {limit}"),
+    N_("unknown account {account}"),
+    N_("line {i}: account {account} appears twice"),
+    N_("cash tendered {tendered} is less than the total {total}"),
+    N_("tendered is only for cash payments"),
+    N_("an Idempotency-Key of 1 to {n} characters is required"),
+    N_("account {account} is no longer active at its provider"),
+    N_("a reason is required to cancel a payment"),
+    N_("the reason is longer than 300 characters"),
+    N_("no such payment at this point"),
+    N_("the operational day {day} is closed: it cannot be cancelled"),
+    N_("only a payment of today's operational day can be cancelled (it is of {day})"),
+    N_("payment {receipt} is already cancelled"),
+    # subsidies (subsidies.selectors.NoRuleInForce)
+    N_("no subsidy rule parameters are in force on {date}"),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -196,3 +225,56 @@ def reason_localise(text: str) -> str:
         return gettext(template).format(**values)
     except (KeyError, IndexError, ValueError):  # a translation that names other values
         return text
+
+
+def message_localise(template: str, values: dict[str, object]) -> str:
+    """A catalogue message (`template` with its `values`) in the active language; a value named
+    `reason` is itself an English reason and is localised too."""
+    values = {k: v.strftime("%d.%m.%Y") if isinstance(v, dt.date) else v for k, v in values.items()}
+    if "reason" in values:
+        values["reason"] = reason_localise(str(values["reason"]))
+    try:
+        return gettext(template).format(**values)
+    except (KeyError, IndexError, ValueError):  # a translation that names other values
+        return template.format(**values)
+
+
+class Refused(ValueError):
+    """Input a service refuses, with every reason at once: `(field, template, values)` each.
+
+    The template is the message's code: English text with `{name}` where a value goes, listed in
+    `TEMPLATES` with its translation in the catalogue. `str()` is the English text (the command line's
+    and the API's answer); `localised()` gives each field's reasons in the reader's language, for a
+    form to show beside its fields.
+    """
+
+    def __init__(self, errors: list[tuple[str, str, dict[str, object]]]) -> None:
+        if not errors:
+            raise ValueError("a refusal needs at least one reason")
+        self.errors = errors
+        super().__init__("; ".join(self.english(i) for i in range(len(errors))))
+
+    def english(self, i: int) -> str:
+        field, template, values = self.errors[i]
+        text = template.format(**values)
+        return f"{field}: {text}" if field else text
+
+    @property
+    def field(self) -> str:
+        return self.errors[0][0]
+
+    @property
+    def reason(self) -> str:
+        """The first reason in English, without its field."""
+        _field, template, values = self.errors[0]
+        return template.format(**values)
+
+    def localised(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for field, template, values in self.errors:
+            out.setdefault(field, []).append(message_localise(template, values))
+        return out
+
+    def messages(self) -> list[str]:
+        """Every reason in the reader's language, in order (for a page with no form fields)."""
+        return [message_localise(t, v) for _f, t, v in self.errors]

@@ -5,15 +5,23 @@ The inbox pages are the organisations app's (`organisations.views`): they name t
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from merezha.core.certificates import certificate_verify
+from merezha.core.figures import certificate_figures
+from merezha.core.models import Certificate
+from merezha.core.reasons import reason_localise
 
+#: a certificate's kind as a person names it
+CERTIFICATE_KINDS: dict[str, object] = {
+    Certificate.Kind.FAMILY_COMPOSITION: gettext_lazy("Family composition certificate"),
+    Certificate.Kind.PAYMENT_STATUS: gettext_lazy("Payment status certificate"),
+    Certificate.Kind.SUBSIDY_DEBT_STATUS: gettext_lazy("Debt status certificate for a subsidy"),
+}
 #: The site icon: the letter М on the brand colour (browsers ask for /favicon.ico on every site).
 ICON_SVG = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
@@ -31,14 +39,21 @@ def site_icon(request: HttpRequest) -> HttpResponse:
 
 def certificate_verify_view(request: HttpRequest, number: str = "") -> HttpResponse:
     """Public (anyone, no login): is this certificate genuine and unchanged?"""
-    number = request.GET.get("n", number)
-    code = request.GET.get("c", "")
+    number = request.GET.get("n", number).strip()
+    code = request.GET.get("c", "").strip()
     result = certificate_verify(number=number, code=code) if number else None
     cert = result.certificate if result else None
-    payload = json.dumps(cert.payload, ensure_ascii=False, indent=2) if cert else ""
     return render(
         request,
         "core/certificate_verify.html",
-        {"result": result, "cert": cert, "payload": payload, "number": number, "code": code},
+        {
+            "result": result,
+            "cert": cert,
+            "kind": CERTIFICATE_KINDS.get(cert.kind, cert.kind) if cert else "",
+            "figures": certificate_figures(cert.payload) if cert and result and result.genuine else [],
+            "reason": reason_localise(result.reason) if result else "",
+            "number": number,
+            "code": code,
+        },
         status=200 if (result is None or result.genuine) else 404,
     )

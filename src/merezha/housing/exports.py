@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import FileResponse
+from django.utils.translation import gettext
 
 from merezha.formats.writers import CONTENT_TYPES, Sheet, xlsx_write
 
@@ -32,7 +33,12 @@ class _DeletingFile:
 
 
 def xlsx_response(*, filename: str, sheet: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Any:
-    """A streaming FileResponse (typed Any: role-checked views are typed as returning HttpResponse)."""
+    """A streaming FileResponse (typed Any: role-checked views are typed as returning HttpResponse).
+
+    The file is for people: the sheet's name and the header (catalogue messages, `gettext_noop`) are
+    written in the reader's language."""
+    sheet = gettext(sheet)[:31]
+    header = [gettext(h) for h in header]
     fd, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(fd)
     try:

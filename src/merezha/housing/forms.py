@@ -5,7 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from merezha.registry.models import Relation
+from merezha.registry.models import BenefitCategory, Relation
+
+
+def benefit_choices() -> list[tuple[str, object]]:
+    """The benefit categories to choose from (the empty choice: no benefit)."""
+    return [("", _("no benefit")), *((b.code, str(b)) for b in BenefitCategory.objects.order_by("code"))]
+
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -17,7 +23,7 @@ class RegisterForm(forms.Form):
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DATE)
     tax_id = forms.CharField(label=_("Tax id"), max_length=16, required=False)
     relation = forms.ChoiceField(label=_("Relation"), choices=[("", "—"), *Relation.choices], required=False)
-    benefit = forms.CharField(label=_("Benefit code"), max_length=32, required=False)
+    benefit = forms.ChoiceField(label=_("Benefit"), choices=benefit_choices, required=False)
     registered_from = forms.DateField(label=_("Registered from"), widget=DATE)
     born = forms.BooleanField(label=_("Birth"), required=False)
 
@@ -35,20 +41,17 @@ class RelationForm(forms.Form):
 
 
 class BenefitForm(forms.Form):
-    benefit = forms.CharField(label=_("Benefit code"), max_length=32, required=False)
+    benefit = forms.ChoiceField(label=_("Benefit"), choices=benefit_choices, required=False)
     date = forms.DateField(label=_("Date"), widget=DATE)
 
 
 class AreaForm(forms.Form):
     area = forms.CharField(label=_("Area, m²"), max_length=16)
     date = forms.DateField(label=_("Date"), widget=DATE)
+    confirm = forms.BooleanField(label=_("The area is right"), required=False)
 
 
 class AbsenceForm(forms.Form):
     date_from = forms.DateField(label=_("From"), widget=DATE)
     date_to = forms.DateField(label=_("To"), widget=DATE)
     reason = forms.CharField(label=_("Reason"), max_length=200)
-
-
-def form_errors(form: forms.Form) -> str:
-    return "; ".join(f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items())

@@ -18,9 +18,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as N_
 
 from merezha.core.identifiers import tax_id_normalise
 from merezha.core.models import Certificate, InboxDocument
+from merezha.core.reasons import Refused
 from merezha.core.services import audit_record, inbox_deliver
 from merezha.housing.models import Absence, ChangeReport
 from merezha.organisations.locks import organisation_lock
@@ -31,13 +33,18 @@ from merezha.registry.models import BenefitCategory, Dwelling, Person, RegisterC
 SOURCE_MANUAL = "manual"
 
 
-class RegisterEditError(ValueError):
-    """Bad input for an edit of the register: `field` and a reason; nothing was changed."""
+class RegisterEditError(Refused):
+    """Bad input for an edit of the register: each reason a catalogue message (`core.reasons`) for
+    its field; nothing was changed."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
+    def __init__(self, field: str, template: str, **values: object) -> None:
+        super().__init__([(field, template, values)])
+
+    @classmethod
+    def every(cls, errors: list[tuple[str, str, dict[str, object]]]) -> RegisterEditError:
+        refused = cls.__new__(cls)
+        Refused.__init__(refused, errors)
+        return refused
 
 
 class NotYourObject(LookupError):
@@ -56,10 +63,10 @@ def _recorder(user: User | None) -> User | None:
 
 def _check_date(field: str, value: dt.date | None, *, today: dt.date | None = None) -> dt.date:
     if value is None:
-        raise RegisterEditError(field, "a date is required")
+        raise RegisterEditError(field, N_("a date is required"))
     today = today or timezone.localdate()
     if value > today:
-        raise RegisterEditError(field, f"date {value} is in the future")
+        raise RegisterEditError(field, N_("date {value} is in the future"), value=value)
     return value
 
 
@@ -68,7 +75,7 @@ def _lock_dwelling(*, office: Organisation, dwelling_id: int) -> Dwelling:
     if dwelling is None:
         raise NotYourObject(dwelling_id)
     if not dwelling.is_active:
-        raise RegisterEditError("dwelling", "the dwelling is no longer in the register")
+        raise RegisterEditError("dwelling", N_("the dwelling is no longer in the register"))
     return dwelling
 
 
@@ -82,7 +89,7 @@ def _lock_person(*, office: Organisation, person_id: int) -> Person:
     if person is None:
         raise NotYourObject(person_id)
     if not person.is_active:
-        raise RegisterEditError("person", "the person is no longer registered")
+        raise RegisterEditError("person", N_("the person is no longer registered"))
     return person
 
 
@@ -118,8 +125,56 @@ def _benefit(code: str) -> BenefitCategory | None:
         return None
     benefit = BenefitCategory.objects.filter(code=code).first()
     if benefit is None:
-        raise RegisterEditError("benefit", f"unknown benefit category {code!r}")
+        raise RegisterEditError("benefit", N_("unknown benefit category {code}"), code=code)
     return benefit
+
+
+def person_register_errors(
+    *,
+    surname: str | None,
+    birth_date: dt.date | None = None,
+    tax_id: str = "",
+    relation: str = "",
+    benefit_code: str = "",
+    registered_from: dt.date | None,
+    born: bool = False,
+    skip: frozenset[str] = frozenset(),
+) -> list[tuple[str, str, dict[str, object]]]:
+    """Every reason to refuse registering this person, each for its field (none: it may be written).
+    The fields in `skip` are not checked (a form already refused their input)."""
+    errors: list[tuple[str, str, dict[str, object]]] = []
+
+    def check(field: str, step: Any) -> Any:
+        if field in skip:
+            return None
+        try:
+            return step()
+        except RegisterEditError as exc:
+            errors.extend(exc.errors)
+            return None
+
+    if "surname" not in skip and not canonical_name(surname or ""):
+        errors.append(("surname", N_("a surname is required"), {}))
+    registered = check("registered_from", lambda: _check_date("registered_from", registered_from))
+    if "birth_date" not in skip:
+        if birth_date is not None and registered is not None and birth_date > registered:
+            errors.append(("birth_date", N_("the birth date is after the registration date"), {}))
+        if born and birth_date is None:
+            errors.append(("birth_date", N_("a birth needs the birth date"), {}))
+    normalised = None
+    if "tax_id" not in skip:
+        try:
+            normalised = tax_id_normalise(tax_id)
+        except ValueError as exc:
+            errors.append(("tax_id", N_("{reason}"), {"reason": str(exc)}))
+    if "relation" not in skip and relation and relation not in Relation.values:
+        errors.append(("relation", N_("unknown relation {relation}"), {"relation": relation}))
+    check("benefit", lambda: _benefit(benefit_code))
+    if normalised and Person.objects.filter(tax_id=normalised, is_active=True).exists():
+        errors.append(
+            ("tax_id", N_("a person with tax id {tax_id} is already registered"), {"tax_id": normalised})
+        )
+    return errors
 
 
 @transaction.atomic
@@ -140,23 +195,20 @@ def person_register(
 ) -> Person:
     """Register a person in a dwelling of the office from `registered_from` (a birth when `born`)."""
     dwelling = _lock_dwelling(office=office, dwelling_id=dwelling_id)
+    errors = person_register_errors(
+        surname=surname,
+        birth_date=birth_date,
+        tax_id=tax_id,
+        relation=relation,
+        benefit_code=benefit_code,
+        registered_from=registered_from,
+        born=born,
+    )
+    if errors:
+        raise RegisterEditError.every(errors)
     surname = canonical_name(surname)
-    if not surname:
-        raise RegisterEditError("surname", "a surname is required")
-    registered_from = _check_date("registered_from", registered_from)
-    if birth_date is not None and birth_date > registered_from:
-        raise RegisterEditError("birth_date", "the birth date is after the registration date")
-    if born and birth_date is None:
-        raise RegisterEditError("birth_date", "a birth needs the birth date")
-    try:
-        tax_id = tax_id_normalise(tax_id)
-    except ValueError as exc:
-        raise RegisterEditError("tax_id", str(exc)) from None
-    if relation and relation not in Relation.values:
-        raise RegisterEditError("relation", f"unknown relation {relation!r}")
+    tax_id = tax_id_normalise(tax_id)
     benefit = _benefit(benefit_code)
-    if tax_id and Person.objects.filter(tax_id=tax_id, is_active=True).exists():
-        raise RegisterEditError("tax_id", f"a person with tax id {tax_id} is already registered")
     person = Person.objects.create(
         dwelling=dwelling,
         surname=surname,
@@ -186,11 +238,13 @@ def person_deregister(
 ) -> Person:
     """End a registration on `date`: the person moved out or died. The row stays for history."""
     if reason not in DeregistrationReason.CHOICES:
-        raise RegisterEditError("reason", f"unknown reason {reason!r}")
+        raise RegisterEditError("reason", N_("unknown reason {reason_code}"), reason_code=reason)
     person = _lock_person(office=office, person_id=person_id)
     date = _check_date("date", date)
     if person.registered_from and date < person.registered_from:
-        raise RegisterEditError("date", f"before the registration date {person.registered_from}")
+        raise RegisterEditError(
+            "date", N_("before the registration date {date}"), date=person.registered_from
+        )
     person.is_active = False
     person.registered_until = date
     person.save(update_fields=["is_active", "registered_until"])
@@ -216,7 +270,7 @@ def person_relation_change(
     *, office: Organisation, person_id: int, user: User | None, relation: str, date: dt.date
 ) -> Person:
     if relation not in Relation.values:
-        raise RegisterEditError("relation", f"unknown relation {relation!r}")
+        raise RegisterEditError("relation", N_("unknown relation {relation}"), relation=relation)
     person = _lock_person(office=office, person_id=person_id)
     date = _check_date("date", date)
     if person.relation != relation:
@@ -261,13 +315,21 @@ def person_benefit_change(
     return person
 
 
+#: A dwelling's area above this is more likely a typo than a flat: the form asks once more.
+AREA_PLAUSIBLE = Decimal(1000)
+
+
+def area_implausible(area: Decimal) -> bool:
+    return area > AREA_PLAUSIBLE
+
+
 def parse_area(text: str) -> Decimal:
     try:
         area = Decimal((text or "").replace(",", ".").replace(" ", "")).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise RegisterEditError("area", f"not an area in m²: {text!r}") from None
+        raise RegisterEditError("area", N_("not an area in m²: {text}"), text=text) from None
     if not area.is_finite() or area <= 0 or area > 100000:
-        raise RegisterEditError("area", f"not an area in m²: {text!r}")
+        raise RegisterEditError("area", N_("not an area in m²: {text}"), text=text)
     return area
 
 
@@ -307,16 +369,18 @@ def absence_record(
     """Record a temporary absence (both days inclusive) of a registered person; absences do not overlap."""
     person = _lock_person(office=office, person_id=person_id)
     if date_from is None or date_to is None:
-        raise RegisterEditError("date_from", "both dates are required")
+        raise RegisterEditError("date_from", N_("both dates are required"))
     if date_to < date_from:
-        raise RegisterEditError("date_to", "the absence ends before it starts")
+        raise RegisterEditError("date_to", N_("the absence ends before it starts"))
     if person.registered_from and date_from < person.registered_from:
-        raise RegisterEditError("date_from", f"before the registration date {person.registered_from}")
+        raise RegisterEditError(
+            "date_from", N_("before the registration date {date}"), date=person.registered_from
+        )
     reason = (reason or "").strip()
     if not reason:
-        raise RegisterEditError("reason", "a reason is required")
+        raise RegisterEditError("reason", N_("a reason is required"))
     if Absence.objects.filter(person=person, date_from__lte=date_to, date_to__gte=date_from).exists():
-        raise RegisterEditError("date_from", "overlaps an absence already recorded")
+        raise RegisterEditError("date_from", N_("overlaps an absence already recorded"))
     return Absence.objects.create(
         office=office,
         person=person,
@@ -328,6 +392,19 @@ def absence_record(
 
 
 # --- monthly change reports (exchange-v1 §5) --------------------------------------------------
+
+
+def change_report_month_check(*, month: dt.date) -> dt.date:
+    """The first day of `month`, a month a change report may be issued for: one that has begun
+    (a month to come has nothing to report, and its empty reports could not be taken back)."""
+    month = month.replace(day=1)
+    if month > timezone.localdate().replace(day=1):
+        raise RegisterEditError(
+            "month",
+            N_("the month {month} has not begun: there is nothing to report yet"),
+            month=f"{month:%Y-%m}",
+        )
+    return month
 
 
 @transaction.atomic
@@ -346,7 +423,7 @@ def change_report_issue(
         change_report_providers,
     )
 
-    month = month.replace(day=1)
+    month = change_report_month_check(month=month)
     # one issuer per office at a time: the office row is the lock
     organisation_lock(organisation_id=office.pk)
     existing = {r.provider_id: r for r in ChangeReport.objects.filter(office=office, month=month)}

@@ -15,11 +15,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
 from merezha.core.certificates import certificate_verify_url, qr_data_uri, render_pdf
 from merezha.core.identifiers import parse_period
 from merezha.core.money import Money, MoneyError
+from merezha.core.reasons import message_localise, reason_localise
 from merezha.core.roles import Role
 from merezha.housing import charts, forms, reports, selectors, services
 from merezha.housing.exports import xlsx_response
@@ -109,8 +111,28 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
+class Failed:
+    """A form of the dwelling page that was refused: which one, what was typed, the reasons by field."""
+
+    def __init__(
+        self, action: str, posted: Any, errors: dict[str, list[str]], person_id: int | None = None
+    ) -> None:
+        self.action = action
+        self.posted = posted
+        self.errors = errors
+        self.person_id = person_id
+
+    def messages(self) -> list[str]:
+        return [m for ms in self.errors.values() for m in ms]
+
+
 def _dwelling_page(
-    request: HttpRequest, dwelling_id: int, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    dwelling_id: int,
+    *,
+    failed: Failed | None = None,
+    register_form: Any = None,
+    status: int = 200,
 ) -> HttpResponse:
     from merezha.payments.selectors import dwelling_accounts_with_debt
 
@@ -119,12 +141,15 @@ def _dwelling_page(
     if dwelling is None:
         raise Http404
     accounts = dwelling_accounts_with_debt(dwelling_id=dwelling.pk)
+    residents = list(selectors.dwelling_residents(dwelling_id=dwelling.pk))
+    for person in residents:  # the refused form of a resident opens again as it was typed
+        person.failed = failed if failed is not None and failed.person_id == person.pk else None  # type: ignore[attr-defined]
     return render(
         request,
         "housing/dwelling.html",
         {
             "dwelling": dwelling,
-            "residents": selectors.dwelling_residents(dwelling_id=dwelling.pk),
+            "residents": residents,
             "former": selectors.dwelling_residents(dwelling_id=dwelling.pk, active_only=False).filter(
                 is_active=False
             ),
@@ -132,11 +157,11 @@ def _dwelling_page(
             "total_debt": Money.total(a.debt for a in accounts if a.debt.is_positive()),
             "absences": selectors.dwelling_absences(dwelling_id=dwelling.pk),
             "history": selectors.dwelling_history(dwelling_id=dwelling.pk)[:300],
-            "register_form": forms.RegisterForm(),
+            "register_form": register_form or forms.RegisterForm(),
             "relations": forms.RelationForm.base_fields["relation"].choices,  # type: ignore[attr-defined]
             "benefits": reports.benefit_categories(),
             "today": timezone.localdate(),
-            "error": error,
+            "failed": failed,
         },
         status=status,
     )
@@ -155,18 +180,30 @@ def _edit(
     form_class: type,
     action: Callable[[dict[str, Any]], Any],
     done: str,
+    name: str,
+    person_id: int | None = None,
 ) -> HttpResponse:
+    """Run a form of the dwelling page; a refusal shows the page again with what was typed and every
+    reason beside its field, in the reader's language."""
     form = form_class(request.POST)
-    if not form.is_valid():
-        return _dwelling_page(request, dwelling_id, error=forms.form_errors(form), status=400)
-    try:
-        action(form.cleaned_data)
-    except services.NotYourObject:
-        raise Http404 from None
-    except services.RegisterEditError as exc:
-        return _dwelling_page(request, dwelling_id, error=str(exc), status=400)
-    messages.success(request, done)
-    return redirect("housing-dwelling", dwelling_id=dwelling_id)
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except services.NotYourObject:
+            raise Http404 from None
+        except services.RegisterEditError as exc:
+            errors = exc.localised()
+        else:
+            messages.success(request, done)
+            return redirect("housing-dwelling", dwelling_id=dwelling_id)
+    else:
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+    return _dwelling_page(
+        request,
+        dwelling_id,
+        failed=Failed(name, request.POST, errors, person_id),
+        status=400,
+    )
 
 
 def _person_dwelling(request: HttpRequest, person_id: int) -> int:
@@ -179,29 +216,53 @@ def _person_dwelling(request: HttpRequest, person_id: int) -> int:
 @require_POST
 @role_required(Role.HOUSING)
 def person_register(request: MemberRequest, dwelling_id: int) -> HttpResponse:
-    """HOUSING: register a person (or a birth) in a dwelling of the own office."""
-    if selectors.dwelling_for_office(office=_office(request), dwelling_id=dwelling_id) is None:
+    """HOUSING: register a person (or a birth) in a dwelling of the own office. A refusal shows the
+    form again as typed, with every reason beside its field."""
+    office = _office(request)
+    if selectors.dwelling_for_office(office=office, dwelling_id=dwelling_id) is None:
         raise Http404
-    return _edit(
-        request,
-        dwelling_id=dwelling_id,
-        form_class=forms.RegisterForm,
-        action=lambda d: services.person_register(
-            office=_office(request),
-            dwelling_id=dwelling_id,
-            user=request.user,
-            surname=d["surname"],
-            name=d["name"],
-            patronymic=d["patronymic"],
-            birth_date=d["birth_date"],
-            tax_id=d["tax_id"],
-            relation=d["relation"],
-            benefit_code=d["benefit"],
-            registered_from=d["registered_from"],
-            born=d["born"],
-        ),
-        done=_("Registered."),
-    )
+    form = forms.RegisterForm(request.POST)
+    valid = form.is_valid()
+    d = form.cleaned_data
+    if valid:
+        try:
+            services.person_register(
+                office=office,
+                dwelling_id=dwelling_id,
+                user=request.user,
+                surname=d["surname"],
+                name=d["name"],
+                patronymic=d["patronymic"],
+                birth_date=d["birth_date"],
+                tax_id=d["tax_id"],
+                relation=d["relation"],
+                benefit_code=d["benefit"],
+                registered_from=d["registered_from"],
+                born=d["born"],
+            )
+        except services.NotYourObject:
+            raise Http404 from None
+        except services.RegisterEditError as exc:
+            for field, reasons in exc.localised().items():
+                for reason in reasons:
+                    form.add_error(field if field in form.fields else None, reason)
+        else:
+            messages.success(request, _("Registered."))
+            return redirect("housing-dwelling", dwelling_id=dwelling_id)
+    else:
+        # the fields the form read are checked by the service too, so that every reason shows at once
+        for field, template, values in services.person_register_errors(
+            surname=d.get("surname"),
+            birth_date=d.get("birth_date"),
+            tax_id=d.get("tax_id", ""),
+            relation=d.get("relation", ""),
+            benefit_code=d.get("benefit", ""),
+            registered_from=d.get("registered_from"),
+            born=d.get("born", False),
+            skip=frozenset(form.errors),
+        ):
+            form.add_error(field if field in form.fields else None, message_localise(template, values))
+    return _dwelling_page(request, dwelling_id, register_form=form, status=400)
 
 
 @require_POST
@@ -213,6 +274,8 @@ def person_deregister(request: MemberRequest, person_id: int) -> HttpResponse:
         request,
         dwelling_id=did,
         form_class=forms.DeregisterForm,
+        name="deregister",
+        person_id=person_id,
         action=lambda d: services.person_deregister(
             office=_office(request),
             person_id=person_id,
@@ -233,6 +296,8 @@ def person_relation(request: MemberRequest, person_id: int) -> HttpResponse:
         request,
         dwelling_id=did,
         form_class=forms.RelationForm,
+        name="relation",
+        person_id=person_id,
         action=lambda d: services.person_relation_change(
             office=_office(request),
             person_id=person_id,
@@ -253,6 +318,8 @@ def person_benefit(request: MemberRequest, person_id: int) -> HttpResponse:
         request,
         dwelling_id=did,
         form_class=forms.BenefitForm,
+        name="benefit",
+        person_id=person_id,
         action=lambda d: services.person_benefit_change(
             office=_office(request),
             person_id=person_id,
@@ -273,6 +340,8 @@ def person_absence(request: MemberRequest, person_id: int) -> HttpResponse:
         request,
         dwelling_id=did,
         form_class=forms.AbsenceForm,
+        name="absence",
+        person_id=person_id,
         action=lambda d: services.absence_record(
             office=_office(request),
             person_id=person_id,
@@ -294,12 +363,24 @@ def dwelling_area(request: MemberRequest, dwelling_id: int) -> HttpResponse:
 
     def act(d: dict[str, Any]) -> Any:
         area = services.parse_area(d["area"])
+        if services.area_implausible(area) and not d["confirm"]:
+            # a plausibility warning: the same form again, with a box to tick to keep the figure
+            raise services.RegisterEditError(
+                "area",
+                N_("{area} m² is an unusually large area: check it, tick the box and save again"),
+                area=area,
+            )
         return services.dwelling_area_change(
             office=_office(request), dwelling_id=dwelling_id, user=request.user, area=area, date=d["date"]
         )
 
     return _edit(
-        request, dwelling_id=dwelling_id, form_class=forms.AreaForm, action=act, done=_("Area changed.")
+        request,
+        dwelling_id=dwelling_id,
+        form_class=forms.AreaForm,
+        action=act,
+        done=_("Area changed."),
+        name="area",
     )
 
 
@@ -357,8 +438,15 @@ def report_debt(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"rent-debt-{office.code}.xlsx",
-            sheet="debt",
-            header=["building", "dwellings", "rent accounts", "debtors", "debt", "overpaid"],
+            sheet=N_("Debt"),
+            header=[
+                N_("Building"),
+                N_("Dwellings"),
+                N_("Rent accounts"),
+                N_("Debtors"),
+                N_("Debt"),
+                N_("Overpaid"),
+            ],
             rows=([b.address, b.dwellings, b.accounts, b.debtors, b.debt, b.overpaid] for b in rows),
         )
     totals = {
@@ -376,15 +464,15 @@ def report_debt(request: HttpRequest) -> HttpResponse:
 
 
 DEBTOR_HEADER = [
-    "office",
-    "dwelling",
-    "address",
-    "account",
-    "payer",
-    "registered",
-    "monthly charge",
-    "debt",
-    "months",
+    N_("Housing office"),
+    N_("Dwelling id"),
+    N_("Address"),
+    N_("Account"),
+    N_("Payer"),
+    N_("Registered"),
+    N_("Monthly charge"),
+    N_("Debt"),
+    N_("Months in debt"),
 ]
 
 
@@ -416,7 +504,7 @@ def report_debtors(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"debtors-{office.code}.xlsx",
-            sheet="debtors",
+            sheet=N_("Debtors"),
             header=DEBTOR_HEADER,
             rows=(_debtor_row(d) for d in rows),
         )
@@ -447,8 +535,8 @@ def report_beneficiaries(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"beneficiaries-{office.code}.xlsx",
-            sheet="beneficiaries",
-            header=["category", "category name", "person", "birth date", "address"],
+            sheet=N_("Beneficiaries"),
+            header=[N_("Benefit code"), N_("Benefit"), N_("Person"), N_("Birth date"), N_("Address")],
             rows=([b.category, b.category_name, b.full_name, b.birth_date, b.address] for b in rows),
         )
     return render(
@@ -472,18 +560,18 @@ def report_recalculation(request: HttpRequest) -> HttpResponse:
     if _wants_xlsx(request):
         return xlsx_response(
             filename=f"recalculation-{office.code}-{month_from:%Y-%m}-{month_to:%Y-%m}.xlsx",
-            sheet="recalculation",
+            sheet=N_("Recalculation"),
             header=[
-                "period",
-                "person",
-                "address",
-                "absent from",
-                "absent to",
-                "days absent",
-                "days in month",
-                "monthly charge",
-                "registered",
-                "amount",
+                N_("Period"),
+                N_("Person"),
+                N_("Address"),
+                N_("Absent from"),
+                N_("Absent to"),
+                N_("Days absent"),
+                N_("Days in month"),
+                N_("Monthly charge"),
+                N_("Registered"),
+                N_("Amount"),
             ],
             rows=(
                 [
@@ -529,8 +617,15 @@ def report_rent_anomalies(request: HttpRequest) -> HttpResponse:
         ]
         return xlsx_response(
             filename=f"rent-anomalies-{office.code}.xlsx",
-            sheet="anomalies",
-            header=["kind", "dwelling", "address", "registered", "rent accounts", "monthly charge"],
+            sheet=N_("Anomalies"),
+            header=[
+                N_("Kind"),
+                N_("Dwelling id"),
+                N_("Address"),
+                N_("Registered"),
+                N_("Rent accounts"),
+                N_("Monthly charge"),
+            ],
             rows=rows,
         )
     return render(request, "housing/report_anomalies.html", {"not_charged": not_charged, "nobody": nobody})
@@ -566,7 +661,7 @@ def debtors_export(request: HttpRequest) -> HttpResponse:
     name = f"debtors-{office.code if office else 'city'}-{timezone.localdate():%Y-%m-%d}.xlsx"
     return xlsx_response(
         filename=name,
-        sheet="debtors",
+        sheet=N_("Debtors"),
         header=DEBTOR_HEADER,
         rows=(
             _debtor_row(d)
@@ -582,23 +677,46 @@ def debtors_export(request: HttpRequest) -> HttpResponse:
 def change_reports(request: MemberRequest) -> HttpResponse:
     """HOUSING: the own office's change reports; POST `month=YYYY-MM` issues that month's (idempotent)."""
     office = _office(request)
-    error = ""
+    errors: list[str] = []
+    confirm: dict[str, Any] | None = None
+    typed = request.POST.get("month", "") if request.method == "POST" else ""
     if request.method == "POST":
         try:
-            month = parse_period(request.POST.get("month", ""))
+            month = parse_period(typed)
         except ValueError as exc:
-            error = str(exc)
+            errors.append(reason_localise(str(exc)))
         else:
-            issued = services.change_report_issue(office=office, month=month, user=request.user)
-            messages.success(
-                request, _("%(n)s report(s) for %(month)s.") % {"n": len(issued), "month": f"{month:%Y-%m}"}
-            )
-            return redirect("housing-change-reports")
+            try:
+                services.change_report_month_check(month=month)
+            except services.RegisterEditError as exc:
+                errors.extend(exc.messages())
+        if not errors and request.POST.get("confirm") != "1":
+            # delivered reports cannot be taken back: say what will be sent and ask once more
+            confirm = {
+                "month": f"{month:%Y-%m}",
+                "providers": selectors.change_report_providers(office=office),
+            }
+        elif not errors:
+            try:
+                issued = services.change_report_issue(office=office, month=month, user=request.user)
+            except services.RegisterEditError as exc:
+                errors.extend(exc.messages())
+            else:
+                messages.success(
+                    request,
+                    _("%(n)s report(s) for %(month)s.") % {"n": len(issued), "month": f"{month:%Y-%m}"},
+                )
+                return redirect("housing-change-reports")
     return render(
         request,
         "housing/change_reports.html",
-        {"reports": selectors.change_report_list(office=office)[:500], "error": error},
-        status=400 if error else 200,
+        {
+            "reports": selectors.change_report_list(office=office)[:500],
+            "errors": errors,
+            "confirm": confirm,
+            "typed": typed,
+        },
+        status=400 if errors else 200,
     )
 
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from merezha.core.confirm import confirmation_needed, token_revoke_confirmation
 from merezha.core.roles import OrgKind, Role
 from merezha.organisations import selectors
 from merezha.organisations.forms import (
@@ -328,6 +330,10 @@ def _token_revoke(request: HttpRequest, scope: str, token_id: int) -> HttpRespon
     token = selectors.api_token_get_managed(manager=request.user, token_id=token_id)  # type: ignore[arg-type]
     if token is None:
         raise Http404
+    if confirmation_needed(request):
+        return token_revoke_confirmation(
+            request, prefix=token.prefix, back=reverse(SCOPES[scope]["user"], args=[token.user_id])
+        )
     api_token_revoke(token=token)
     messages.success(request, _("The token %(prefix)s… is revoked.") % {"prefix": token.prefix})
     return redirect(SCOPES[scope]["user"], token.user_id)

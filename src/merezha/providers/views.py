@@ -13,10 +13,12 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from merezha.core.confirm import confirmation_needed, token_revoke_confirmation
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import role_required
@@ -208,6 +210,8 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     token = api_token_list(user=request.user).filter(pk=token_id).first()  # type: ignore[arg-type]
     if token is None:
         raise Http404
+    if confirmation_needed(request):
+        return token_revoke_confirmation(request, prefix=token.prefix, back=reverse("provider-tokens"))
     api_token_revoke(token=token)
     messages.info(request, _("Token revoked."))
     return redirect("provider-tokens")

@@ -191,8 +191,15 @@ def exemption_add(request: HttpRequest, dwelling_id: int) -> HttpResponse:
         except InvalidInput as exc:
             messages.error(request, str(exc))
     else:
+        # each reason under the field's label, as the person saw the form (not the field's code)
         messages.error(
-            request, "; ".join(f"{k}: {' '.join(str(m) for m in v)}" for k, v in form.errors.items())
+            request,
+            "; ".join(
+                f"{form.fields[k].label if k in form.fields else ''}: {' '.join(str(m) for m in v)}".lstrip(
+                    ": "
+                )
+                for k, v in form.errors.items()
+            ),
         )
     return redirect("subsidy-household", dwelling_id=dwelling_id)
 

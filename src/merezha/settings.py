@@ -178,3 +178,9 @@ EXCHANGE_WEBHOOK_BACKOFF_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_BACKOFF_
 EXCHANGE_WEBHOOK_TIMEOUT_SECONDS = int(os.environ.get("EXCHANGE_WEBHOOK_TIMEOUT_SECONDS", "10"))
 #: Run for every inbox document filed (core.hooks.documents_delivered): queues its webhook push.
 MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_delivery"]
+
+# --- figures on pages: dates, counts, areas (h12-figures) --------------------------------------
+#: Ukrainian date and number formats (`07.12.2026`, `1 234,56`) override Django's own for `uk`.
+FORMAT_MODULE_PATH = ["merezha.locale_formats"]
+#: `money`, `uah`, `date_ua`, `area`, `count` and `money_input` in every template, without `{% load %}`.
+TEMPLATES[0]["OPTIONS"]["builtins"] = ["merezha.core.templatetags.figures"]  # type: ignore[index]

@@ -182,5 +182,5 @@ MEREZHA_AFTER_DELIVERY = ["merezha.exchange.services.webhooks.webhook_after_deli
 # --- figures on pages: dates, counts, areas (h12-figures) --------------------------------------
 #: Ukrainian date and number formats (`07.12.2026`, `1 234,56`) override Django's own for `uk`.
 FORMAT_MODULE_PATH = ["merezha.locale_formats"]
-#: `money`, `uah`, `date_ua`, `area`, `count` and `money_input` in every template, without `{% load %}`.
+#: `money`, `uah`, `date_ua`, `datetime_ua`, `area`, `count` and `money_input` in every template, without `{% load %}`.
 TEMPLATES[0]["OPTIONS"]["builtins"] = ["merezha.core.templatetags.figures"]  # type: ignore[index]

@@ -184,7 +184,11 @@ def test_namesakes_are_told_apart_by_full_name_and_address(city):
 
     other = city.dwellings["0004"]
     Person.objects.create(
-        dwelling=other, surname="Коваленко", name="Ірина", patronymic="Павлівна", surname_key=fold("Коваленко")
+        dwelling=other,
+        surname="Коваленко",
+        name="Ірина",
+        patronymic="Павлівна",
+        surname_key=fold("Коваленко"),
     )
     search_index_refresh(dwelling_ids=[other.id])
     hits = dwelling_search(query="Коваленко І", user=None)
@@ -216,7 +220,9 @@ def test_a_latin_street_on_its_own_lists_its_dwellings(city):
     assert {h.matched for h in hits} == {"вул. Героїв Майдану"}
     assert city.dwellings["0006"].id in [h.dwelling_id for h in hits]
     # a Latin word that names a person is that person, not a street
-    assert [h.matched for h in dwelling_search(query="Kovalenko Ivan", user=None)] == ["Коваленко Іван Петрович"]
+    assert [h.matched for h in dwelling_search(query="Kovalenko Ivan", user=None)] == [
+        "Коваленко Іван Петрович"
+    ]
 
 
 def test_former_name_shown_in_result(city):

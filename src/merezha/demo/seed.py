@@ -7,10 +7,10 @@ variants, Latin look-alikes, former street names, `буд.`/`кв.` prefixes, `1
 legacy code pages) — and applies them through the same import services partners use.
 
 The demo and tiny cities have a past: people registered over the years (`registered_from`, births
-where a child was born in the dwelling), registers applied a year ago, half a year ago and today
+where a child was born in the dwelling), registers applied a year ago and today
 (so people who arrived, were born or left in between are the register's history), twelve months of
 rent snapshots, temporary absences (the housing office's rent recalculation) and the change reports
-of the last months.
+of the last month.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ SCALES = {
 }
 
 #: the days (before the seed's `today`) on which the earlier registers of an office were applied
-HISTORY_DAYS_BEFORE = (365, 139)
+HISTORY_DAYS_BEFORE = (365,)
 #: reasons of temporary absences, as housing offices write them
 ABSENCE_REASONS = ("навчання", "заробітки за кордоном", "лікування", "служба в ЗСУ", "догляд за родичем")
 
@@ -531,15 +531,17 @@ def write_snapshot_files(
 ) -> dict[str, list[tuple[dt.date, Path]]]:
     """Each provider's snapshots for consecutive months; each closing is the next month's opening.
 
-    `rent_months`: the rent provider's months when it reports a longer past than the others."""
+    `rent_months`: the rent provider's months when it reports a longer past than the others; the
+    months before `months` in CSV (the provider's earlier software: XLSX costs the seed seconds a file)."""
     accounts = _accounts(city, rng)
     files: dict[str, list[tuple[dt.date, Path]]] = {}
-    for provider, (_name, services, fmt) in PROVIDERS.items():
+    for provider, (_name, services, usual) in PROVIDERS.items():
         st = _ProviderState(
             services, accounts[provider], random.Random(f"{provider}-{len(city.dwellings)}-{rng.random()}")
         )
         files[provider] = []
         for month in rent_months if provider == "rent" and rent_months else months:
+            fmt = usual if month in months else "csv"
             rows = _snapshot_rows(city, st)
             stem = city.folder / f"snapshot-{provider}-{month:%Y-%m}"
             if fmt == "csv":
@@ -633,6 +635,8 @@ def seed_city(
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     started = time.monotonic()
+    told = progress
+    progress = lambda m: told(f"{time.monotonic() - started:6.1f} s  {m}")  # noqa: E731
     city = build_city(scale, seed, folder, today)
     progress(f"generated {len(city.streets)} streets, {len(city.dwellings)} dwellings")
 
@@ -669,7 +673,7 @@ def seed_city(
     absences = reports = 0
     if scale.history:
         absences = _absences(random.Random(f"absences-{seed}"), today, rent_months[0])
-        reports = _change_reports(offices_by_code.values(), months=months[-2:])
+        reports = _change_reports(offices_by_code.values(), months=months[-1:])
         progress(f"{absences} absences recorded, {reports} change reports issued")
     _refresh_search(progress)
     figures = {
@@ -697,7 +701,7 @@ def _months_before(today: dt.date, count: int) -> list[dt.date]:
 
 
 def _absences(rng: random.Random, today: dt.date, first_month: dt.date) -> int:
-    """Temporary absences of one resident in sixty, within the months the rent snapshots cover,
+    """Temporary absences of one resident in a hundred, within the months the rent snapshots cover,
     recorded through the housing office's service (the rent recalculation report reads them)."""
     from merezha.housing.services import absence_record
 
@@ -708,7 +712,7 @@ def _absences(rng: random.Random, today: dt.date, first_month: dt.date) -> int:
         .values_list("id", "dwelling__office_id")
     )
     recorded = 0
-    for person_id, office_id in rng.sample(residents, len(residents) // 60):
+    for person_id, office_id in rng.sample(residents, len(residents) // 100):
         start = _day_between(rng, first_month + dt.timedelta(days=20), today - dt.timedelta(days=45))
         end = min(start + dt.timedelta(days=rng.randint(30, 120)), today - dt.timedelta(days=1))
         absence_record(

@@ -5,7 +5,8 @@
 | `money` | `1 234,56` | an amount in a table column whose header names the currency |
 | `uah` | `1 234,56 грн` | an amount on its own: totals, receipts, certificates, confirmations |
 | `money_input` | `1234,56` | the value of an amount field (it parses back as it stands) |
-| `date_ua` | `07.12.2026` | a date, a datetime (`07.12.2026 14:05`) or a payload's ISO text |
+| `date_ua` | `07.12.2026` | a date, a datetime's day, or a payload's ISO text |
+| `datetime_ua` | `07.12.2026 14:05` | a moment (local time) |
 | `area` | `66,9 м²` | a dwelling's area (Cyrillic `м`) |
 | `count` | `10 001` | a count, thousands separated |
 
@@ -21,7 +22,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils import formats
+from django.utils import formats, timezone
 
 from merezha.core.money import Money, MoneyError
 from merezha.core.templatetags.money import money
@@ -71,7 +72,9 @@ def _date_of(value: object) -> dt.date | dt.datetime | None:
     if isinstance(value, str) and value.strip():
         text = value.strip()
         try:
-            return dt.datetime.fromisoformat(text) if "T" in text or " " in text else dt.date.fromisoformat(text)
+            return (
+                dt.datetime.fromisoformat(text) if "T" in text or " " in text else dt.date.fromisoformat(text)
+            )
         except ValueError:
             return None
     return None
@@ -79,19 +82,33 @@ def _date_of(value: object) -> dt.date | dt.datetime | None:
 
 @register.filter(is_safe=False)
 def date_ua(value: object, empty: str = "") -> object:
-    """`07.12.2026` (a datetime: `07.12.2026 14:05`, in local time); text that is no date stays."""
+    """`07.12.2026` (of a date, a datetime in local time, or ISO text); text that is no date stays."""
     if value is None or value == "":
         return empty
-    day = _date_of(value)
+    day = _local(value)
+    if day is None:
+        return value
+    return formats.date_format(day.date() if isinstance(day, dt.datetime) else day, "SHORT_DATE_FORMAT")
+
+
+@register.filter(is_safe=False)
+def datetime_ua(value: object, empty: str = "") -> object:
+    """`07.12.2026 14:05` (a datetime in local time; a date alone as `date_ua`)."""
+    if value is None or value == "":
+        return empty
+    day = _local(value)
     if day is None:
         return value
     if isinstance(day, dt.datetime):
-        from django.utils import timezone
-
-        if timezone.is_aware(day):
-            day = timezone.localtime(day)
         return formats.date_format(day, "SHORT_DATETIME_FORMAT")
     return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def _local(value: object) -> dt.date | dt.datetime | None:
+    day = _date_of(value)
+    if isinstance(day, dt.datetime) and timezone.is_aware(day):
+        return timezone.localtime(day)
+    return day
 
 
 @register.filter(is_safe=True)

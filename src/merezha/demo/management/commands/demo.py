@@ -28,7 +28,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--addrport", default="127.0.0.1:8000", help="address and port to serve on (default 127.0.0.1:8000)"
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="address and port to serve on (default 127.0.0.1:8000)",
         )
         parser.add_argument(
             "--no-serve", action="store_true", help="prepare and print the users, do not serve"

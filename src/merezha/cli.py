@@ -12,7 +12,7 @@ import time
 #: some other way (`call_command` in tests, `django-admin`)
 STARTED: float | None = None
 
-_HELP_WORDS = ([], ["help"], ["--help"], ["-h"])
+_HELP_WORDS: tuple[list[str], ...] = ([], ["help"], ["--help"], ["-h"])
 
 
 def project_commands() -> dict[str, str]:

@@ -83,24 +83,25 @@ def _date_of(value: object) -> dt.date | dt.datetime | None:
 @register.filter(is_safe=False)
 def date_ua(value: object, empty: str = "") -> object:
     """`07.12.2026` (of a date, a datetime in local time, or ISO text); text that is no date stays."""
-    if value is None or value == "":
-        return empty
-    day = _local(value)
-    if day is None:
-        return value
-    return formats.date_format(day.date() if isinstance(day, dt.datetime) else day, "SHORT_DATE_FORMAT")
+    return _when(value, empty, with_time=False)
 
 
 @register.filter(is_safe=False)
 def datetime_ua(value: object, empty: str = "") -> object:
     """`07.12.2026 14:05` (a datetime in local time; a date alone as `date_ua`)."""
+    return _when(value, empty, with_time=True)
+
+
+def _when(value: object, empty: str, *, with_time: bool) -> object:
     if value is None or value == "":
         return empty
     day = _local(value)
     if day is None:
         return value
     if isinstance(day, dt.datetime):
-        return formats.date_format(day, "SHORT_DATETIME_FORMAT")
+        if with_time:
+            return formats.date_format(day, "SHORT_DATETIME_FORMAT")
+        day = day.date()
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 

@@ -323,3 +323,8 @@ LOGGING["loggers"] = {
     "django": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING"), "propagate": False},
     "django.request": {"filters": ["refusals_one_line"]},
 }
+# --- figures on pages: dates, counts, areas (h12-figures) --------------------------------------
+#: Ukrainian date and number formats (`07.12.2026`, `1 234,56`) override Django's own for `uk`.
+FORMAT_MODULE_PATH = ["merezha.locale_formats"]
+#: `money`, `uah`, `date_ua`, `datetime_ua`, `area`, `count` and `money_input` in every template, without `{% load %}`.
+TEMPLATES[0]["OPTIONS"]["builtins"] = ["merezha.core.templatetags.figures"]  # type: ignore[index]

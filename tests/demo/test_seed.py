@@ -14,6 +14,13 @@ from merezha.registry.models import Dwelling, Person, RegistryImport, Street, St
 
 pytestmark = pytest.mark.django_db
 
+#: the tiny city of seed 7 (see assert_a_believable_past)
+UNKNOWN_DATES = 18
+CHANGES = {"arrived": 73, "born": 1, "left": 21}
+ABSENCES = 8
+RECALCULATION_ROWS = (11, 195778)  # rows of ZHEK-01's rent recalculation, and their total in kopecks
+REPORTS_WITH_LINES = 12
+
 
 def digest(folder):
     h = hashlib.sha256()
@@ -30,11 +37,12 @@ def test_tiny_city(tmp_path):
     assert result.figures["persons"] == Person.objects.filter(is_active=True).count()
     assert Street.objects.count() == 12
     assert StreetName.objects.filter(name="Комсомольська").exists()
+    # each office's register a year ago and today
     assert sorted(RegistryImport.objects.values_list("file_format", flat=True)) == [
-        "csv",
-        "dbf",
-        "json",
-        "xlsx",
+        *["csv"] * 2,
+        *["dbf"] * 2,
+        *["json"] * 2,
+        *["xlsx"] * 2,
     ]
     assert {u.role for u in User.objects.all()} == set(Role.values)
     files = sorted(p.name for p in (tmp_path / "a").iterdir())
@@ -43,8 +51,64 @@ def test_tiny_city(tmp_path):
         and "snapshot-water-2026-10.csv" in files
         and "snapshot-heat-2026-09.dbf" in files
     )
+    assert {
+        "registry-ZHEK-01-2025-11-01.csv",
+        "registry-ZHEK-02-2025-11-01.dbf",
+        "registry-ZHEK-03.xlsx",
+    } <= set(files)
+    assert_a_believable_past(result)
     with pytest.raises(ValueError, match="already has a city"):
         seed_city(scale_name="tiny", seed=7, folder=tmp_path / "b")
+
+
+def assert_a_believable_past(result):
+    """Registrations over years, history from later registers, twelve months of rent, absences and
+    the housing office's recalculation, change reports; certificates print the registration dates."""
+    from django.template.loader import render_to_string
+
+    from merezha.housing import services
+    from merezha.housing.models import Absence, ChangeReport
+    from merezha.housing.reports import rent_recalculation
+    from merezha.organisations.models import Organisation
+    from merezha.providers.models import AccountPeriod
+    from merezha.registry.models import RegisterChange
+
+    active = Person.objects.filter(is_active=True)
+    years = sorted(
+        {d.year for d in active.exclude(registered_from=None).values_list("registered_from", flat=True)}
+    )
+    assert (years[0] <= 1995, years[-1]) == (True, 2026)
+    assert active.filter(registered_from=None).count() == UNKNOWN_DATES
+    # the first register of each office is its starting state: nothing before the second file
+    assert not RegisterChange.objects.filter(
+        recorded_at__isnull=False, effective_date__lt=dt.date(2025, 11, 2)
+    ).exists()
+    kinds = {kind: RegisterChange.objects.filter(kind=kind).count() for kind in ("arrived", "born", "left")}
+    assert kinds == CHANGES
+    assert sorted(
+        str(p)[:7]
+        for p in AccountPeriod.objects.filter(account__service__code="rent")
+        .values_list("period", flat=True)
+        .distinct()
+    ) == [f"2025-{m}" for m in ("11", "12")] + [f"2026-{m:02d}" for m in range(1, 11)]
+    assert (result.figures["absences"], Absence.objects.count()) == (ABSENCES, ABSENCES)
+    office = Organisation.objects.get(code="ZHEK-01")
+    rows = rent_recalculation(office=office, month_from=dt.date(2025, 11, 1), month_to=dt.date(2026, 10, 1))
+    assert len(rows) == RECALCULATION_ROWS[0]
+    assert sum(r.amount.kopecks for r in rows) == RECALCULATION_ROWS[1]
+    assert all(r.charge is not None and r.amount.kopecks > 0 for r in rows)
+    assert (result.figures["change_reports"], ChangeReport.objects.count()) == (24, 24)
+    assert ChangeReport.objects.filter(line_count__gt=0).count() == REPORTS_WITH_LINES
+    # a family composition certificate prints the registration dates the register holds
+    person = active.exclude(registered_from=None).filter(dwelling__office=office).order_by("id").first()
+    cert = services.family_composition_issue(office=office, dwelling_id=person.dwelling_id, user=None)
+    row = next(
+        x for x in cert.payload["persons"] if x["registered_from"] == person.registered_from.isoformat()
+    )
+    html = render_to_string(
+        "housing/certificate_family.html", {"cert": cert, "p": cert.payload, "verify_url": "", "qr": ""}
+    )
+    assert f"<td>{row['name']}</td>" in html and f"{person.registered_from:%d.%m.%Y}</td>" in html
 
 
 def test_files_deterministic_for_a_seed(tmp_path):

@@ -81,7 +81,7 @@ def test_search_page_and_fragment(desk, city):
     fragment = desk.get(reverse("desk-search"), {"q": "Шевчнеко"}).content.decode()
     assert fragment.count('class="hit"') == 1
     assert "вул. Свободи, 12, кв. 3" in fragment
-    assert "Шевченко Т. Г." in fragment
+    assert "Шевченко Тарас Григорович" in fragment
     assert "Nothing found" in desk.get(reverse("desk-search"), {"q": "Ґрунтовий"}).content.decode()
 
 

@@ -136,9 +136,9 @@ def test_payment_status_certificate_prints_names_and_amounts_as_people_read_them
     assert '<td><span title="rent">Квартплата</span><br><span class="provider">RENT-P</span></td>' in html
     assert '<span title="water">Водопостачання</span>' in html
     assert '<td class="num">1\u202f500,00</td>' in html and '<td class="num">120,50</td>' in html
-    assert '<th class="num">1\u202f620,50</th>' in html
+    assert '<th class="num">1\u202f620,50\u00a0грн</th>' in html  # the total on its own: with its currency
     assert "1500.00" not in html and "1620.50" not in html
-    assert f"від {timezone.localtime(cert.issued_at):%Y-%m-%d}</p>" in html  # dates as on every page
+    assert f"від {timezone.localtime(cert.issued_at):%d.%m.%Y}</p>" in html  # dates as on every page
 
 
 def test_issuing_a_certificate_is_audited_with_the_dwelling_and_persons_shown(city):
@@ -196,8 +196,8 @@ def test_a_family_composition_shows_the_registers_dates_and_invents_none(sample_
         {"cert": cert, "p": cert.payload, "verify_url": url, "qr": qr_data_uri(url)},
     )
     assert (
-        "<td>1</td><td>Коваль Ія</td><td>1980-01-02</td><td>голова домогосподарства</td><td>2005-03-15</td>"
+        "<td>1</td><td>Коваль Ія</td><td>02.01.1980</td><td>голова домогосподарства</td><td>15.03.2005</td>"
         in html
     )
-    assert "<td>2</td><td>Коваль Ян</td><td>2010-06-07</td><td>син / дочка</td><td>—</td>" in html
+    assert "<td>2</td><td>Коваль Ян</td><td>07.06.2010</td><td>син / дочка</td><td>—</td>" in html
     assert "2026-11-20" not in html

@@ -36,7 +36,7 @@ def test_upload_history_and_report(client, city, samples, water_user):
     assert 'id="unmatched">1<' in page and 'http-equiv="refresh"' not in page
     assert "unknown street: вул. Неіснуюча" in page  # the discrepancy's detail
     home = client.get(reverse("provider-home")).content.decode()
-    assert 'id="fig-accounts">249<' in home and 'id="fig-total">177\u202f447,84<' in home
+    assert 'id="fig-accounts">249<' in home and 'id="fig-total">177\u202f447,84\u00a0грн<' in home
     assert '<td class="num">177\u202f447,84</td>' in home  # the upload's line in the history
     assert water_user.username in home and "snapshot-water-2026-10.csv" in home
     csv = client.get(reverse("provider-discrepancies", args=[snap.pk, "csv"]))

@@ -168,12 +168,61 @@ def test_ranking_exact_prefix_fuzzy(city):
     assert [h.rank for h in dwelling_search(query="Ковалинко", user=None)] == [4]
 
 
-def test_result_shows_address_office_residents_and_initials(city):
+def test_result_shows_address_office_residents_and_full_name(city):
     (hit,) = dwelling_search(query="Коваленко Іван", user=None)
     assert hit.address == "вул. Свободи, 12, кв. 1"
     assert hit.office == "ЖЕК № 1"
     assert hit.residents == 2
-    assert hit.matched == "Коваленко І. П."
+    assert hit.matched == "Коваленко Іван Петрович"
+
+
+def test_namesakes_are_told_apart_by_full_name_and_address(city):
+    """Two people whose surname and initials agree: the full name and the address tell them apart."""
+    from merezha.registry.matching import fold
+    from merezha.registry.models import Person
+    from merezha.search.services import search_index_refresh
+
+    other = city.dwellings["0004"]
+    Person.objects.create(
+        dwelling=other,
+        surname="Коваленко",
+        name="Ірина",
+        patronymic="Павлівна",
+        surname_key=fold("Коваленко"),
+    )
+    search_index_refresh(dwelling_ids=[other.id])
+    hits = dwelling_search(query="Коваленко І", user=None)
+    assert [(h.matched, h.address) for h in hits] == [
+        ("Коваленко Іван Петрович", "вул. Свободи, 12, кв. 1"),
+        ("Коваленко Ірина Павлівна", "вул. Свободи, 12а"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("query", "ref", "rank", "matched"),
+    [
+        ("Svobody 12 3", "0003", 0, "вул. Свободи"),
+        ("svobodi, 12, 3", "0003", 0, "вул. Свободи"),
+        ("Swobody 12 3", "0003", 0, "вул. Свободи"),
+        ("Svobodu 12 3", "0003", 4, "вул. Свободи"),
+        ("Komsomolska 12 1", "0001", 0, "вул. Свободи (Комсомольська)"),
+        ("Heroiv Maidanu 5 10", "0006", 0, "вул. Героїв Майдану"),
+        ("Geroiv Maidanu 5 10", "0006", 0, "вул. Героїв Майдану"),
+    ],
+)
+def test_latin_street_names_are_found(city, query, ref, rank, matched):
+    (hit,) = dwelling_search(query=query, user=None)
+    assert (hit.dwelling_id, hit.rank, hit.matched) == (city.dwellings[ref].id, rank, matched)
+
+
+def test_a_latin_street_on_its_own_lists_its_dwellings(city):
+    hits = dwelling_search(query="Heroiv Maidanu", user=None)
+    assert {h.matched for h in hits} == {"вул. Героїв Майдану"}
+    assert city.dwellings["0006"].id in [h.dwelling_id for h in hits]
+    # a Latin word that names a person is that person, not a street
+    assert [h.matched for h in dwelling_search(query="Kovalenko Ivan", user=None)] == [
+        "Коваленко Іван Петрович"
+    ]
 
 
 def test_former_name_shown_in_result(city):

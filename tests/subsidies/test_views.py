@@ -62,7 +62,7 @@ def test_search_by_tax_id_opens_the_household_and_is_audited(officer, city):
         '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
         in text
     )
-    assert "2026-10-31" in text  # the provider's data as of
+    assert "31.10.2026" in text and "2026-10-31" not in text  # the provider's data as of, as people read it
     assert "verdict-blocked" in text
     entry = AuditEntry.objects.get(action="subsidy.debt_status")
     assert (entry.user, entry.object_id) == (city.subsidy, str(city.dwelling.pk))
@@ -267,7 +267,7 @@ def test_rule_page_for_the_information_centre(client, city, make_user):
     client.force_login(make_user("admin"))
     rule = client.get("/subsidies/rule/").content.decode()
     assert '<td class="num">680,00</td><td class="num">4\u202f000,00</td>' in rule
-    assert 'value="680.00"' in rule  # a form field keeps the machine form
+    assert 'value="680,00"' in rule  # an amount field as people type it (a comma or a dot is read)
     response = client.post(
         "/subsidies/rule/",
         {
@@ -385,7 +385,7 @@ def test_household_page_reads_as_people_read_it(officer, city, language):
     # services by name, the code as tooltip; amounts as 1 234,56 right-aligned
     assert (
         '<td><span title="heat">Опалення</span><br><span class="muted small" title="TEPLO">TEPLO</span></td>'
-        '<td>H-1</td><td class="date">2026-10-31</td>\n'
+        '<td>H-1</td><td class="date">31.10.2026</td>\n'
         f'        <td class="num">1{NNBSP}580,01</td><td class="num">900,00</td>\n'
         '        <td class="num">680,01</td>'
     ) in text
@@ -445,7 +445,7 @@ def test_certificate_prints_names_and_amounts_as_people_read_them(officer, city,
     assert cert.payload["accounts"][0]["debt"] == "1580.01"  # the payload keeps the machine form
     html = render_to_string(CERTIFICATE_TEMPLATE, debt_certificate_context(certificate=cert))
     assert (
-        '<td>Опалення<br><span class="sub">TEPLO</span></td><td>H-1</td><td class="date">2026-10-31</td>\n'
+        '<td>Опалення<br><span class="sub">TEPLO</span></td><td>H-1</td><td class="date">31.10.2026</td>\n'
         f'      <td class="num">1{NNBSP}580,01</td>'
     ) in html
     assert f'<td class="num">1{NNBSP}580,01</td><td class="num">680,01</td><td></td></tr></tfoot>' in html

@@ -83,6 +83,11 @@ class Money:
         whole, cents = divmod(abs(self.kopecks), 100)
         return f"{sign}{whole:,}".replace(",", "\u202f") + f",{cents:02d}"
 
+    def input_text(self) -> str:
+        """`1234,56`: what an amount field shows (decimal comma, no thousands separator, so that the
+        text typed back parses as it stands; `Money.parse` accepts a comma or a dot)."""
+        return str(self).replace(".", ",")
+
     # --- arithmetic -----------------------------------------------------
     def __add__(self, other: Money) -> Money:
         if not isinstance(other, Money):

@@ -5,6 +5,12 @@ writes each housing office's register and each provider's snapshots as exchange 
 spelling quirks real partners have (street type after the name or missing, capitals, apostrophe
 variants, Latin look-alikes, former street names, `буд.`/`кв.` prefixes, `12-А` house numbers,
 legacy code pages) — and applies them through the same import services partners use.
+
+The demo and tiny cities have a past: people registered over the years (`registered_from`, births
+where a child was born in the dwelling), registers applied a year ago and today
+(so people who arrived, were born or left in between are the register's history), twelve months of
+rent snapshots, temporary absences (the housing office's rent recalculation) and the change reports
+of the last month.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +34,7 @@ from merezha.demo import names
 from merezha.formats.writers import Column, write_csv, write_dbf, write_json, write_xlsx
 from merezha.organisations.models import Organisation, Service
 from merezha.organisations.services import organisation_create, provider_service_add, user_create
-from merezha.registry.models import BenefitCategory, Street
+from merezha.registry.models import BenefitCategory, Person, Street
 from merezha.registry.services import registry_import, streets_import
 
 DEMO_PASSWORD = "merezha"
@@ -42,13 +48,22 @@ class Scale:
     offices: int
     points: int
     months: int
+    #: months of rent snapshots (the housing office's reports look a year back); at least `months`
+    rent_months: int = 0
+    #: registers applied over the past year, absences and change reports (see `history_build`)
+    history: bool = False
 
 
 SCALES = {
-    "demo": Scale("demo", 60, 5_000, 4, 10, 3),
+    "demo": Scale("demo", 60, 5_000, 4, 10, 3, rent_months=12, history=True),
     "city": Scale("city", 700, 110_000, 12, 120, 1),
-    "tiny": Scale("tiny", 12, 400, 4, 3, 2),
+    "tiny": Scale("tiny", 12, 400, 4, 3, 2, rent_months=12, history=True),
 }
+
+#: the days (before the seed's `today`) on which the earlier registers of an office were applied
+HISTORY_DAYS_BEFORE = (365,)
+#: reasons of temporary absences, as housing offices write them
+ABSENCE_REASONS = ("навчання", "заробітки за кордоном", "лікування", "служба в ЗСУ", "догляд за родичем")
 
 #: provider code → (name, services with their monthly charge range in kopecks, file format)
 PROVIDERS: dict[str, tuple[str, dict[str, tuple[int, int]], str]] = {
@@ -82,6 +97,7 @@ REGISTRY_COLUMNS = [
     Column("tax_id", "IDCODE", "C", 10),
     Column("relation", "ROD", "C", 10),
     Column("benefit", "LGCODE", "C", 12),
+    Column("registered_from", "DATAREG", "D", 8),
 ]
 SNAPSHOT_COLUMNS = [
     Column("account", "LS", "C", 14),
@@ -110,6 +126,10 @@ class PersonData:
     tax_id: str
     relation: str
     benefit: str
+    #: the day of registration in the dwelling; None: the office does not know it
+    registered_from: dt.date | None = None
+    #: the day the person left (no longer in the office's registers from then on); None: still here
+    left_on: dt.date | None = None
 
 
 @dataclass
@@ -121,6 +141,8 @@ class DwellingData:
     apartment: str
     area: str
     persons: list[PersonData] = field(default_factory=list)
+    #: people registered here once, who left within the past year (in earlier registers only)
+    left: list[PersonData] = field(default_factory=list)
 
 
 @dataclass
@@ -262,7 +284,63 @@ def build_city(scale: Scale, seed: int, folder: Path, today: dt.date) -> City:
                 d.persons = _household(rng, today)
                 dwellings.append(d)
             remaining -= flats
-    return City(streets, dwellings[: scale.dwellings], folder)
+    dwellings = dwellings[: scale.dwellings]
+    history_build(dwellings, random.Random(f"history-{seed}"), today, departures=scale.history)
+    return City(streets, dwellings, folder)
+
+
+def _day_between(rng: random.Random, first: dt.date, last: dt.date) -> dt.date:
+    return first + dt.timedelta(days=rng.randint(0, max(0, (last - first).days)))
+
+
+def _adult(birth: dt.date) -> dt.date:
+    return birth.replace(year=birth.year + 18, day=min(birth.day, 28))
+
+
+def history_build(
+    dwellings: list[DwellingData], rng: random.Random, today: dt.date, *, departures: bool
+) -> None:
+    """Registration dates over the years, and (with `departures`) people who left within the year.
+
+    A head of household registered on a day between coming of age (at most 45 years ago) and a
+    year ago — one in fifteen within the past year, one in thirty on a day the office does not
+    know; a spouse with the head or later; a child born after the head's registration from its
+    birth (a birth), otherwise with the head; other relatives on a day of the last ten years.
+    A separate random stream: the city itself (people, areas, accounts) is the same with or without.
+    """
+    year_ago = today - dt.timedelta(days=365)
+    for d in dwellings:
+        head_since: dt.date | None = None
+        for p in d.persons:
+            roll = rng.random()
+            if p.relation == "head":
+                if roll < 0.033:
+                    since = None
+                elif roll < 0.1:
+                    since = _day_between(rng, max(year_ago, _adult(p.birth_date)), today)
+                else:
+                    first = max(_adult(p.birth_date), today - dt.timedelta(days=45 * 365))
+                    since = _day_between(rng, min(first, year_ago), year_ago)
+                head_since = since
+            elif p.relation == "spouse":
+                since = head_since
+                if since is not None and roll < 0.15:
+                    since = _day_between(rng, since, today)
+            elif p.relation == "child":
+                since = p.birth_date if head_since is None or p.birth_date > head_since else head_since
+            else:
+                since = _day_between(rng, max(p.birth_date, today - dt.timedelta(days=3650)), today)
+            p.registered_from = max(since, p.birth_date) if since is not None else None
+        if departures and d.persons and rng.random() < 0.05:
+            surname = d.persons[0].surname
+            left = _person(
+                rng, surname, rng.choice(["child", "other"]), rng.randint(18, 40), rng.random() < 0.5, today
+            )
+            left.registered_from = _day_between(
+                rng, max(_adult(left.birth_date), today - dt.timedelta(days=3650)), year_ago
+            )
+            left.left_on = today - dt.timedelta(days=rng.choice(HISTORY_DAYS_BEFORE[1:] + (0,)))
+            d.left.append(left)
 
 
 # --- spelling quirks ------------------------------------------------------------------------------
@@ -317,8 +395,21 @@ def house_as_written(rng: random.Random, house: str, *, quirky: bool) -> str:
 
 
 # --- files ----------------------------------------------------------------------------------------
-def write_registry_files(city: City, rng: random.Random, today: dt.date) -> dict[str, Path]:
-    """One complete register per office, in rotating formats (CSV cp1251, DBF cp1125, XLSX, JSON)."""
+def _registered_on(p: PersonData, day: dt.date | None) -> bool:
+    """Whether the person is in a register as of `day` (None: today's register)."""
+    if day is None:
+        return p.left_on is None
+    return (p.registered_from is None or p.registered_from <= day) and (p.left_on is None or p.left_on > day)
+
+
+def write_registry_files(
+    city: City, rng: random.Random, today: dt.date, *, as_of: dt.date | None = None
+) -> dict[str, Path]:
+    """One complete register per office, in rotating formats (CSV cp1251, DBF cp1125, XLSX, JSON).
+
+    `as_of`: the register as the office kept it on that earlier day (people registered by then who
+    had not left yet), written to `registry-<office>-<day>.<ext>`; None: today's register.
+    """
     files: dict[str, Path] = {}
     offices = sorted({d.office for d in city.dwellings})
     formats = ["csv1251", "dbf1125", "xlsx", "json"]
@@ -334,13 +425,20 @@ def write_registry_files(city: City, rng: random.Random, today: dt.date) -> dict
                     rng, city.streets[d.street_index], quirky=rng.random() < 0.2, shared=shared
                 )
                 base = [d.ref, street, d.house, d.apartment, d.area]
-                if not d.persons:
-                    yield [*base, "", "", "", "", "", "", ""]
-                for p in d.persons:
+                persons = [p for p in (*d.persons, *d.left) if _registered_on(p, as_of)]
+                if not persons:
+                    yield [*base, "", "", "", "", "", "", "", ""]
+                for p in persons:
                     birth: Any = p.birth_date.strftime("%d.%m.%Y") if csv_dates else p.birth_date
-                    yield [*base, p.surname, p.name, p.patronymic, birth, p.tax_id, p.relation, p.benefit]
+                    since: Any = p.registered_from or ""
+                    if csv_dates and p.registered_from:
+                        since = p.registered_from.strftime("%d.%m.%Y")
+                    yield [
+                        *base,
+                        *(p.surname, p.name, p.patronymic, birth, p.tax_id, p.relation, p.benefit, since),
+                    ]
 
-        path = city.folder / f"registry-{office}"
+        path = city.folder / (f"registry-{office}" + (f"-{as_of:%Y-%m-%d}" if as_of else ""))
         if fmt == "csv1251":
             path = path.with_suffix(".csv")
             write_csv(path, REGISTRY_COLUMNS, rows(), encoding="cp1251")
@@ -429,17 +527,21 @@ def _snapshot_rows(city: City, st: _ProviderState) -> Iterator[list[Any]]:
 
 
 def write_snapshot_files(
-    city: City, rng: random.Random, months: list[dt.date]
+    city: City, rng: random.Random, months: list[dt.date], *, rent_months: list[dt.date] | None = None
 ) -> dict[str, list[tuple[dt.date, Path]]]:
-    """Each provider's snapshots for consecutive months; each closing is the next month's opening."""
+    """Each provider's snapshots for consecutive months; each closing is the next month's opening.
+
+    `rent_months`: the rent provider's months when it reports a longer past than the others; the
+    months before `months` in CSV (the provider's earlier software: XLSX costs the seed seconds a file)."""
     accounts = _accounts(city, rng)
     files: dict[str, list[tuple[dt.date, Path]]] = {}
-    for provider, (_name, services, fmt) in PROVIDERS.items():
+    for provider, (_name, services, usual) in PROVIDERS.items():
         st = _ProviderState(
             services, accounts[provider], random.Random(f"{provider}-{len(city.dwellings)}-{rng.random()}")
         )
         files[provider] = []
-        for month in months:
+        for month in rent_months if provider == "rent" and rent_months else months:
+            fmt = usual if month in months else "csv"
             rows = _snapshot_rows(city, st)
             stem = city.folder / f"snapshot-{provider}-{month:%Y-%m}"
             if fmt == "csv":
@@ -533,6 +635,8 @@ def seed_city(
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     started = time.monotonic()
+    told = progress
+    progress = lambda m: told(f"{time.monotonic() - started:6.1f} s  {m}")  # noqa: E731
     city = build_city(scale, seed, folder, today)
     progress(f"generated {len(city.streets)} streets, {len(city.dwellings)} dwellings")
 
@@ -548,19 +652,29 @@ def seed_city(
             BenefitCategory.objects.get_or_create(code=code, defaults={"name": name})
         offices = sorted({d.office for d in city.dwellings})
         users = _organisations(scale, offices)
-    registry_files = write_registry_files(city, rng, today)
-    for code, path in registry_files.items():
-        office = Organisation.objects.get(code=code)
-        report = registry_import(str(path), office=office)
-        progress(f"register {path.name}: {report.rows_applied} rows")
+    # earlier registers first (the first one is the starting state and records no changes), then today's
+    days: list[dt.date | None] = (
+        [today - dt.timedelta(days=n) for n in HISTORY_DAYS_BEFORE] if scale.history else []
+    )
+    registry_files: dict[str, Path] = {}
+    offices_by_code = {o.code: o for o in Organisation.objects.filter(code__in=offices)}
+    for day in [*days, None]:
+        registry_files = write_registry_files(city, rng, today, as_of=day)
+        for code, path in registry_files.items():
+            report = registry_import(str(path), office=offices_by_code[code], today=day or today)
+            progress(
+                f"register {path.name}: {report.rows_applied} rows, {sum(report.changes.values())} changes"
+            )
 
-    months: list[dt.date] = []
-    month = dt.date(2026, 10, 1)
-    for _ in range(scale.months):
-        months.insert(0, month)
-        month = (month - dt.timedelta(days=1)).replace(day=1)
-    snapshot_files = write_snapshot_files(city, rng, months)
+    months = _months_before(today, scale.months)
+    rent_months = _months_before(today, max(scale.rent_months, scale.months))
+    snapshot_files = write_snapshot_files(city, rng, months, rent_months=rent_months)
     snapshots_applied = _import_snapshots(snapshot_files, progress)
+    absences = reports = 0
+    if scale.history:
+        absences = _absences(random.Random(f"absences-{seed}"), today, rent_months[0])
+        reports = _change_reports(offices_by_code.values(), months=months[-1:])
+        progress(f"{absences} absences recorded, {reports} change reports issued")
     _refresh_search(progress)
     figures = {
         "streets": len(city.streets),
@@ -569,9 +683,55 @@ def seed_city(
         "offices": len(registry_files),
         "snapshots_written": sum(len(v) for v in snapshot_files.values()),
         "snapshots_applied": snapshots_applied,
+        "absences": absences,
+        "change_reports": reports,
         "elapsed_s": round(time.monotonic() - started, 1),
     }
     return SeedResult(folder, users, figures)
+
+
+def _months_before(today: dt.date, count: int) -> list[dt.date]:
+    """The `count` whole months before `today`'s month, oldest first."""
+    months: list[dt.date] = []
+    month = today.replace(day=1)
+    for _ in range(count):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+        months.insert(0, month)
+    return months
+
+
+def _absences(rng: random.Random, today: dt.date, first_month: dt.date) -> int:
+    """Temporary absences of one resident in a hundred, within the months the rent snapshots cover,
+    recorded through the housing office's service (the rent recalculation report reads them)."""
+    from merezha.housing.services import absence_record
+
+    offices = {o.pk: o for o in Organisation.objects.filter(kind=OrgKind.HOUSING_OFFICE)}
+    residents = list(
+        Person.objects.filter(is_active=True, registered_from__lte=first_month)
+        .order_by("id")
+        .values_list("id", "dwelling__office_id")
+    )
+    recorded = 0
+    for person_id, office_id in rng.sample(residents, len(residents) // 100):
+        start = _day_between(rng, first_month + dt.timedelta(days=20), today - dt.timedelta(days=45))
+        end = min(start + dt.timedelta(days=rng.randint(30, 120)), today - dt.timedelta(days=1))
+        absence_record(
+            office=offices[office_id],
+            person_id=person_id,
+            user=None,
+            date_from=start,
+            date_to=end,
+            reason=rng.choice(ABSENCE_REASONS),
+        )
+        recorded += 1
+    return recorded
+
+
+def _change_reports(offices: Iterable[Organisation], *, months: list[dt.date]) -> int:
+    """Each office's change reports of these months, issued as the office issues them."""
+    from merezha.housing.services import change_report_issue
+
+    return sum(len(change_report_issue(office=o, month=m)) for o in offices for m in months)
 
 
 def _import_snapshots(files: dict[str, list[tuple[dt.date, Path]]], progress: Callable[[str], None]) -> int:

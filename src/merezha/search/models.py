@@ -2,7 +2,7 @@
 
 `SearchEntry` holds one row per thing a dwelling can be found by (a registered resident, a provider
 account's payer, a tax id, an account number); `SearchStreet` every folded name of every street
-(current, former, and each word of a many-word name); `SearchTerm` the vocabulary of surnames and
+(current, former, and each word of a many-word name; each in Cyrillic and in Latin letters); `SearchTerm` the vocabulary of surnames and
 street names that fuzzy matching runs on — on PostgreSQL through a `pg_trgm` GIN index per kind, on
 SQLite through an FTS5 trigram table per kind (`search_term_fts_<kind>`), both created by migration 0002.
 
@@ -34,7 +34,7 @@ class SearchEntry(models.Model):
     #: `latin_fold` of the KMU 2010 transliteration of the surname, and of the first name
     latin = models.CharField(max_length=80, blank=True)
     given_latin = models.CharField(max_length=80, blank=True)
-    #: what the cashier may see of who matched: surname and initials, never a tax id
+    #: what the cashier may see of who matched: the full name (surname, name, patronymic), never a tax id
     label = models.CharField(max_length=120, blank=True)
 
     class Meta:

@@ -5,7 +5,9 @@
     dwelling id, exact; a passport number (`КВ123456`) → exact;
   * a street and a house number (`Комсомольська 12 5`, `вул. Свободи, буд. 12-А, кв. 5`) → an address;
   * words → a surname with an optional first name and patronymic or initials (`Коваленко І П`),
-    in Cyrillic or in Latin (`Kovalenko`), and a street name on its own (`Свободи`).
+    in Cyrillic or in Latin (`Kovalenko`), and a street name on its own (`Свободи`); street names,
+    like surnames, are found in Latin letters too (`Svobody 2 5`).
+A person found is shown by full name (surname, name, patronymic) beside the dwelling's address.
 Words are matched exact, then as a prefix, then — only when nothing matched exactly — with one
 typo (words of 4 letters and more: every one-edit variant is looked up exactly, the same on both
 databases), then — only when one typo finds nothing — with two (8 letters and more). Candidates
@@ -175,9 +177,10 @@ def term_matches(kind: str, token: str) -> dict[str, int]:
     if not limit:
         return found
     # one typo: every variant of the word looked up exactly — complete, and the same on both databases
-    one = {
-        term: 2 for term in _terms_in(kind, one_edit_variants(token, _ALPHABETS[kind])) if term not in found
-    }
+    alphabet = _ALPHABETS[kind]
+    if kind == SearchTerm.Kind.STREET and token.isascii():  # a street name typed in Latin letters
+        alphabet = _ALPHABETS[SearchTerm.Kind.LATIN] + " "
+    one = {term: 2 for term in _terms_in(kind, one_edit_variants(token, alphabet)) if term not in found}
     if one or limit < 2:
         found.update(one)
         return found
@@ -322,6 +325,8 @@ class _StreetHit:
 def _streets(text: str) -> list[_StreetHit]:
     """Streets a spelling names: exact, prefix or with typos; current names, former names, single words."""
     street_type, name = split_street(text)
+    if name and all(is_latin_word(w) for w in name.split()):
+        name = latin_fold(name)  # `Svobody` → `svobodi`, as the index keeps the Latin spelling of names
     if not name:
         return []
     terms = term_matches(SearchTerm.Kind.STREET, name)
@@ -464,7 +469,9 @@ def _search(text: str, limit: int) -> list[SearchHit]:
             # a street on its own: one word (`Свободи`), or words that name nobody (`Героїв Майдану`);
             # not when 20 exact matches already fill the list (a listing ranks after them)
             full_of_exact = len(found.best) >= limit and all(r == 0 for r, _m in found.best.values())
-            if not is_latin_word(words[0]) and (len(words) == 1 or not found.best) and not full_of_exact:
+            # a Latin word is first a surname (`Kovalenko`), a street only when it names nobody
+            latin_named = is_latin_word(words[0]) and bool(found.best)
+            if not latin_named and (len(words) == 1 or not found.best) and not full_of_exact:
                 _street_listing(text, found, limit)
     return _hits(found, limit)
 

@@ -24,9 +24,12 @@ _BATCH = 5000
 
 
 def person_label(surname: str, name: str = "", patronymic: str = "") -> str:
-    """`Коваленко І. П.`: a surname and initials, what the cashier's result list shows."""
-    initials = " ".join(f"{p.strip()[0].upper()}." for p in (name, patronymic) if p and p.strip())
-    return " ".join(p for p in (surname.strip(), initials) if p)
+    """`Коваленко Іван Петрович`: the full name, what the cashier's result list shows beside the address.
+
+    Initials alone cannot tell ten `Головко С.` apart; the full name with the address can, and it is
+    no more than the receipt prints. Tax ids never appear in a label (see docs/explanation/search.md).
+    """
+    return " ".join(" ".join(p.split()) for p in (surname, name, patronymic) if p and p.strip())
 
 
 def _split_payer(payer: str) -> tuple[str, str, str]:
@@ -114,6 +117,20 @@ def _entries(dwelling_ids: list[int] | None) -> Iterator[EntryRow]:
                 yield _key_entry(did, kind, key)
 
 
+def street_keys(name: str) -> list[tuple[str, bool]]:
+    """The keys a street name is found by, each with whether it is one word of a many-word name.
+
+    The folded name (`героів майдану`) and its words of 3 letters and more, then the same in Latin
+    letters (`heroiv maidanu`: the KMU 2010 spelling, folded as Latin surnames are), so that
+    `Svobody 2 5` finds вул. Свободи as `Kovalenko` finds Коваленко. Pure, no database.
+    """
+    rows: list[tuple[str, bool]] = []
+    for key in dict.fromkeys((fold(name), _latin(name))):
+        if key:
+            rows += [(key, False)] + [(w, True) for w in key.split() if len(w) >= 3 and " " in key]
+    return rows
+
+
 def _street_rows() -> Iterator[SearchStreet]:
     names: list[tuple[int, str, str, str, bool]] = [
         (sid, stype, name, name, False)
@@ -126,12 +143,8 @@ def _street_rows() -> Iterator[SearchStreet]:
     ]
     seen: set[tuple[int, str]] = set()
     for sid, stype, current_name, name, former in names:
-        key = fold(name)
-        if not key:
-            continue
         label = f"{stype} {current_name}" + (f" ({name})" if former else "")
-        rows = [(key, False)] + [(w, True) for w in key.split() if len(w) >= 3 and " " in key]
-        for k, part in rows:
+        for k, part in street_keys(name):
             if (sid, k) in seen:
                 continue
             seen.add((sid, k))

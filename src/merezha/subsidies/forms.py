@@ -17,6 +17,18 @@ SERVICE_CODES = ("water", "sewer", "heat", "hot_water", "rent", "waste", "gas", 
 
 
 class MoneyFormField(forms.CharField):
+    """An amount: shown as `680,00` (decimal comma, as pages show figures), read with a comma or a dot."""
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, Money):
+            return value.input_text()
+        if isinstance(value, str) and value:
+            try:
+                return Money.parse(value).input_text()
+            except MoneyError:
+                return value  # as typed, beside its error
+        return value
+
     def to_python(self, value: Any) -> Money | None:  # type: ignore[override]
         text = super().to_python(value)
         if not text:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
-from django.utils.translation import gettext as _
 
 from merezha.core.money import Money, MoneyError
 
@@ -37,9 +36,18 @@ def money(value: object, empty: str = "") -> object:
 
 
 @register.filter(is_safe=True)
-def uah(value: object) -> object:
-    shown = money(value)
-    if shown == "":
-        return ""
-    # Translators: the hryvnia after an amount on pages and receipts (грн)
-    return f"{shown}\u00a0{_('UAH')}"
+def uah(value: object, empty: str = "") -> object:
+    """`1 234,56 грн`: an amount standing on its own (totals, receipts, certificates); no amount is
+    `empty`, text that is no amount stays as it is. The one implementation: `figures` registers it."""
+    if value is None or value == "":
+        return empty
+    if isinstance(value, Money):
+        amount = value
+    elif isinstance(value, str | Decimal | int) and not isinstance(value, bool):
+        try:
+            amount = Money.parse(value)
+        except MoneyError:
+            return value
+    else:
+        return value
+    return f"{amount.display()}\u00a0грн"

@@ -51,14 +51,12 @@ def _street_rows(Street, StreetName, street_ids, fold):
             "street_id", "street__type", "name"
         )
     ]
+    from merezha.search.services import street_keys  # pure: the rules of the index
+
     seen = set()
     for sid, stype, current_name, name, former in names:
-        key = fold(name)
-        if not key:
-            continue
         label = f"{stype} {current_name}" + (f" ({name})" if former else "")
-        rows = [(key, False)] + [(w, True) for w in key.split() if len(w) >= 3 and " " in key]
-        for k, part in rows:
+        for k, part in street_keys(name):
             if (sid, k) not in seen:
                 seen.add((sid, k))
                 yield dict(

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from merezha.demo.seed import DEMO_PASSWORD, seed_city
+from merezha.demo.seed import DEMO_PASSWORD, SCALES, seed_city
 from merezha.organisations.models import User
 from merezha.registry.models import Street
 
@@ -27,12 +27,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--addrport",
+            default="127.0.0.1:8000",
+            help="address and port to serve on (default 127.0.0.1:8000)",
+        )
         parser.add_argument(
             "--no-serve", action="store_true", help="prepare and print the users, do not serve"
         )
         parser.add_argument(
-            "--scale", default="demo", help="city size seeded on first start (demo, tiny, city)"
+            "--scale",
+            choices=sorted(SCALES),
+            default="demo",
+            help="city size seeded on first start (default demo)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

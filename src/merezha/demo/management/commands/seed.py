@@ -10,8 +10,12 @@ class Command(BaseCommand):
     help = "Generate a deterministic synthetic city (streets, register, providers, points, users, exchange files)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
-        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--scale", choices=sorted(SCALES), default="demo", help="city size (default demo)"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed: the same seed gives the same city (default 1)"
+        )
         parser.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
 
     def handle(self, *args: Any, **options: Any) -> None:

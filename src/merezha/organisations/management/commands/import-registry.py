@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--accept-partial", action="store_true", help="apply the valid dwellings, report the rest"
         )
-        parser.add_argument("file")
+        parser.add_argument("file", help="the file to apply (CSV, XLSX, DBF or JSON)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = command_started()

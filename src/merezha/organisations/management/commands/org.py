@@ -28,15 +28,15 @@ class Command(BaseCommand):
         add = sub.add_parser(
             "add", help="register an organisation; the same kind and code again changes nothing"
         )
-        add.add_argument("--kind", required=True, choices=list(KINDS))
+        add.add_argument("--kind", required=True, choices=list(KINDS), help="what the organisation is")
         add.add_argument("--code", required=True, help="1 to 32 Latin letters, digits, '-', '_', '.'")
-        add.add_argument("--name", required=True)
+        add.add_argument("--name", required=True, help="the organisation's name as pages show it")
         add.add_argument("--edrpou", default="", help="ЄДРПОУ, 8 digits with a valid check digit")
         add.add_argument("--parent", default="", help="a payment point's operator (a payment-operator code)")
         add.add_argument("--iban", default="", help="a payment point's or operator's collecting account")
-        add.add_argument("--address", default="")
+        add.add_argument("--address", default="", help="the organisation's postal address")
         lst = sub.add_parser("list", help="the registered organisations, one a line")
-        lst.add_argument("--kind", choices=list(KINDS))
+        lst.add_argument("--kind", choices=list(KINDS), help="only organisations of this kind")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "add":

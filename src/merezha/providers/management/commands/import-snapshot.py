@@ -30,7 +30,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--accept-partial", action="store_true", help="apply the valid rows, report the rejected ones"
         )
-        parser.add_argument("file")
+        parser.add_argument("file", help="the file to apply (CSV, XLSX, DBF or JSON)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = command_started()

@@ -20,7 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--provider", required=True, help="provider code")
         parser.add_argument("--date", required=True, help="operational day, YYYY-MM-DD")
-        parser.add_argument("--format", required=True, choices=FORMATS)
+        parser.add_argument("--format", required=True, choices=FORMATS, help="file format")
         parser.add_argument("-o", "--output", required=True, help="file to write")
         parser.add_argument("--number", type=int, help="only the register with this number")
 

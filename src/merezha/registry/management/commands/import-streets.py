@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "Apply the street directory (exchange-v1 §0): type, name, former_names."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("file")
+        parser.add_argument("file", help="the street directory file (CSV, XLSX, DBF or JSON)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

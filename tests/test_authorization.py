@@ -32,6 +32,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from merezha.core.roles import OrgKind, Role
 
 PUBLIC = "public"
+#: a resident's page: for every identity of this test (none holds a resident's session), a redirect
+#: to the resident's sign-in page
+RESIDENT = "resident"
 ANONYMOUS = "anonymous"
 IDENTITIES = [Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHIER, Role.MANAGER, ANONYMOUS]
 EVERY_ROLE = tuple(Role.values)
@@ -158,6 +161,21 @@ PAGES: dict[str, Access] = {
     "settlement-reconciliation": A(AD, P, own=(P,), query=SETTLE),
     "settlement-xlsx": A(AD, P, own=(P,), query=SETTLE),
     "settlement-statement-upload": A(AD, P, method="POST"),
+    # the unified bill and its batches: a housing office its own dwellings' and batches, the centre any
+    "portal-housing-bill": A(H, own=(H,)),
+    "portal-code-rotate": A(H, own=(H,), method="POST"),
+    "portal-batches": A(H, AD),
+    "portal-batch-status": A(H, AD, own=(H,)),  # a whole-city batch: the centre's
+    "portal-batch-download": A(H, AD, own=(H, AD)),  # the batch has no file yet: 404 for everyone
+    # the resident's pages: a resident's own session (tests/portal), never a staff login; every
+    # identity here is sent to the resident's sign-in page
+    "resident-sign-in": A(PUBLIC),
+    "resident-sign-out": A(PUBLIC, method="POST"),
+    "resident-home": A(RESIDENT),
+    "resident-payments": A(RESIDENT),
+    "resident-looks": A(RESIDENT),
+    "resident-certificate": A(RESIDENT, method="POST"),
+    "resident-bill": A(RESIDENT),
 }
 
 DECISION = {
@@ -211,6 +229,7 @@ API: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/change-reports/{report_id}"): A(P, own=(P,)),
     ("GET", "/api/v1/exchange/jobs"): A(AD),
     ("GET", "/api/v1/exchange/monitor"): A(AD, M),
+    ("GET", "/api/v1/bills/lines"): A(P),
     ("GET", "/api/v1/settlement/orders"): A(AD, P, own=(P,), query=SETTLE),
     ("GET", "/api/v1/settlement/orders/file"): A(AD, P, own=(P,), query=SETTLE),
     ("POST", "/api/v1/settlement/statements"): A(AD, P, data={"file": "FILE"}),
@@ -284,6 +303,7 @@ def _world(make_org: Any, make_user: Any) -> World:
     from merezha.organisations.models import Service, ServiceAlias
     from merezha.organisations.services import api_token_create
     from merezha.payments.services import PaymentLineIn, payment_create
+    from merezha.portal.models import BillBatch
     from merezha.registry.models import Person
     from merezha.subsidies.models import BatchCheck, SubsidyDecision, SubsidyRuleParameters
     from merezha.subsidies.selectors import household_status
@@ -375,6 +395,8 @@ def _world(make_org: Any, make_user: Any) -> World:
         "user_id": other_provider_user.pk,
         "day": dt.date.today().isoformat(),
         "register": 999_999,  # likewise for a register
+        "batch_id": BillBatch.objects.create(office=None).pk,  # a whole-city batch of bills
+        "office_code": "ZHEK-OTHER",
     }
     return World(users=users, tokens=tokens, params=params)
 
@@ -403,6 +425,10 @@ def _check(role: str, access: Access, status: int, location: str, *, page: bool)
     anonymous_page = page and role == ANONYMOUS
     if PUBLIC in access.roles:
         return None if status < 500 else f"answered {status}"
+    if RESIDENT in access.roles:
+        if status == 302 and location.startswith(reverse("resident-sign-in")):
+            return None
+        return f"not sent to the resident's sign-in: {status} {location}"
     allowed = role in access.roles
     if allowed and role not in access.own:
         if (

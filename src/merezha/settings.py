@@ -295,7 +295,7 @@ IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "60"))
 IMPORT_RECOVERY_SECONDS = int(os.environ.get("IMPORT_RECOVERY_SECONDS", "30"))
 #: Runs of one upload's import, first included; after the last, a stopped worker fails the upload.
 IMPORT_MAX_ATTEMPTS = int(os.environ.get("IMPORT_MAX_ATTEMPTS", "2"))
-#: Run by the worker at start and every IMPORT_RECOVERY_SECONDS, and by `merezha imports_recover`.
+#: Run by the worker at start and every IMPORT_RECOVERY_SECONDS, and by `merezha imports-recover`.
 MEREZHA_RECOVERY = ["merezha.providers.services.import_runs.snapshot_imports_recover"]
 
 # --- the resident portal and the unified bill (portal app) ---

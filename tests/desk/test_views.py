@@ -205,7 +205,7 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert "olha" in page and "PT-01" in page
     assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
     assert '<td><span title="rent">Квартплата</span><br>' in page
-    assert '<th class="num" id="receipt-total">600,00\u00a0UAH</th>' in page
+    assert '<th class="num" id="receipt-total">600,00\u00a0грн</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -246,8 +246,8 @@ def test_shift_summary_and_day_close(desk, city, point):
     page = desk.get(reverse("desk-shift")).content.decode()
     assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
-    assert 'id="shift-total">50,00\u00a0UAH<' in page
-    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0UAH)" in page
+    assert 'id="shift-total">50,00\u00a0грн<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0грн)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
@@ -307,10 +307,10 @@ def test_shift_shows_the_cashier_s_name_and_cash_and_card_subtotals(desk, city, 
     cancelled = Payment.objects.order_by("number").last()
     desk.post(reverse("desk-cancel", args=[cancelled.pk]), {"reason": "mistake"})
     page = desk.get(reverse("desk-shift")).content.decode()
-    assert 'id="shift-cash">100,00\u00a0UAH<' in page  # the cancelled cash payment is not counted
-    assert 'id="shift-card">200,50\u00a0UAH<' in page
-    assert 'id="shift-total">300,50\u00a0UAH<' in page
-    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0UAH" in page
+    assert 'id="shift-cash">100,00\u00a0грн<' in page  # the cancelled cash payment is not counted
+    assert 'id="shift-card">200,50\u00a0грн<' in page
+    assert 'id="shift-total">300,50\u00a0грн<' in page
+    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0грн" in page
     assert page.count("<td>Ольга Мельник</td>") == 3 and "<td>olha</td>" not in page
 
 

@@ -122,10 +122,10 @@ def test_an_upload_takes_and_releases_its_lease(city, provider, samples):
 def test_the_recovery_command_says_what_it_did(stopped, capsys):
     from django.core.management import call_command
 
-    call_command("imports_recover")
+    call_command("imports-recover")
     assert capsys.readouterr().out == "nothing to recover\n"
     snapshot = stopped(attempts=2)
-    call_command("imports_recover")
+    call_command("imports-recover")
     assert capsys.readouterr().out == f"snapshot {snapshot.pk}: the worker stopped; failed\n"
 
 

@@ -13,7 +13,7 @@ A lease's holder is alive when (`lease_alive`):
 - it is a process of another machine: it beat within IMPORT_LEASE_SECONDS.
 
 The recovery steps listed in the setting MEREZHA_RECOVERY (run by `merezha worker` at its start
-and every IMPORT_RECOVERY_SECONDS through `recovery_start`, and by `merezha imports_recover`) look for leases whose holder
+and every IMPORT_RECOVERY_SECONDS through `recovery_start`, and by `merezha imports-recover`) look for leases whose holder
 is dead and re-run or fail their work (`recovery_run`).
 """
 

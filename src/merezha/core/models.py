@@ -157,7 +157,7 @@ class Lease(models.Model):
 
     The holder names the process (`host:pid:start`) and beats every few seconds on its own database
     connection; the row outlives a worker that dies (`kill -9`, lost machine), and the recovery step
-    (`core.leases`, run by the worker and `merezha imports_recover`) finds it so. `attempts` counts
+    (`core.leases`, run by the worker and `merezha imports-recover`) finds it so. `attempts` counts
     the runs of the work, kept when a recovered run takes the lease again.
     """
 

@@ -7,7 +7,7 @@ file and the lease. The import itself is one transaction: a worker killed half-w
 previous snapshot in force, the upload `running`, its file kept and its lease with a dead holder.
 
 `snapshot_imports_recover` (a recovery step of MEREZHA_RECOVERY: the worker runs it at its start
-and every IMPORT_RECOVERY_SECONDS, `merezha imports_recover` by hand) finds such uploads. One that
+and every IMPORT_RECOVERY_SECONDS, `merezha imports-recover` by hand) finds such uploads. One that
 has run fewer than IMPORT_MAX_ATTEMPTS times and still has its file waits again (`pending`) and is
 enqueued anew; any other is `failed` with the reason "the worker stopped". Either way the dead
 worker's task is marked failed, so no task stays `RUNNING` for good.

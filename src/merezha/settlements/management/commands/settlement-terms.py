@@ -11,7 +11,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--org", required=True, help="the point's or operator's code")
-        parser.add_argument("--mode", choices=("gross", "net"), default="gross")
+        parser.add_argument(
+            "--mode",
+            choices=("gross", "net"),
+            default="gross",
+            help="gross: the day's total is transferred; net: less the commission (--bp)",
+        )
         parser.add_argument("--bp", type=int, default=0, help="commission in basis points (net only)")
         parser.add_argument(
             "--by-agent", action="store_true", help="operator only: one order for all its points"

@@ -1,4 +1,4 @@
-"""`merezha imports_recover`: run the recovery steps once (what the worker does at its start)."""
+"""`merezha imports-recover`: run the recovery steps once (what the worker does at its start)."""
 
 from __future__ import annotations
 

@@ -95,8 +95,8 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     page.keyboard.press("Escape")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/desk/payment/[0-9a-f-]+/$"))
-    assert page.locator("#receipt-total").inner_text() == "1\u202f050,25\u00a0UAH"
-    assert page.locator("#receipt-change").inner_text() == "49,75\u00a0UAH"
+    assert page.locator("#receipt-total").inner_text() == "1\u202f050,25\u00a0грн"
+    assert page.locator("#receipt-change").inner_text() == "49,75\u00a0грн"
     assert page.locator("table.lines tbody tr").count() == 2
 
     payment = Payment.objects.get()
@@ -142,7 +142,7 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     # the shift: one valid payment, one cancelled; close the day
     page.goto("/desk/shift/")
     assert page.locator("#shift-count").inner_text() == "1"
-    assert page.locator("#shift-total").inner_text() == "1\u202f050,25\u00a0UAH"
+    assert page.locator("#shift-total").inner_text() == "1\u202f050,25\u00a0грн"
     assert page.locator("#shift-cancelled").inner_text() == "1"
     asked = []
     page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))

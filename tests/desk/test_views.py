@@ -205,7 +205,7 @@ def test_receipt_print_and_pdf(desk, city, point):
     assert "olha" in page and "PT-01" in page
     assert '<td><span title="water">Водопостачання</span><br><span class="muted small">' in page
     assert '<td><span title="rent">Квартплата</span><br>' in page
-    assert '<th class="num" id="receipt-total">600,00\u00a0UAH</th>' in page
+    assert '<th class="num" id="receipt-total">600,00\u00a0грн</th>' in page
     pdf = desk.get(reverse("desk-receipt-pdf", args=[payment.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
@@ -246,8 +246,8 @@ def test_shift_summary_and_day_close(desk, city, point):
     page = desk.get(reverse("desk-shift")).content.decode()
     assert 'id="day-status">open<' in page
     assert 'id="shift-count">1<' in page
-    assert 'id="shift-total">50,00\u00a0UAH<' in page
-    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0UAH)" in page
+    assert 'id="shift-total">50,00\u00a0грн<' in page
+    assert 'id="shift-cancelled">1<' in page and "(300,00\u00a0грн)" in page
     response = desk.post(reverse("desk-close-day"), {"day": first.operational_day.isoformat()})
     assert response.status_code == 302
     assert OperationalDay.objects.get(point=point, day=first.operational_day).status == "closed"
@@ -307,10 +307,10 @@ def test_shift_shows_the_cashier_s_name_and_cash_and_card_subtotals(desk, city, 
     cancelled = Payment.objects.order_by("number").last()
     desk.post(reverse("desk-cancel", args=[cancelled.pk]), {"reason": "mistake"})
     page = desk.get(reverse("desk-shift")).content.decode()
-    assert 'id="shift-cash">100,00\u00a0UAH<' in page  # the cancelled cash payment is not counted
-    assert 'id="shift-card">200,50\u00a0UAH<' in page
-    assert 'id="shift-total">300,50\u00a0UAH<' in page
-    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0UAH" in page
+    assert 'id="shift-cash">100,00\u00a0грн<' in page  # the cancelled cash payment is not counted
+    assert 'id="shift-card">200,50\u00a0грн<' in page
+    assert 'id="shift-total">300,50\u00a0грн<' in page
+    assert "Mine (Ольга Мельник): 2 · 300,50\u00a0грн" in page
     assert page.count("<td>Ольга Мельник</td>") == 3 and "<td>olha</td>" not in page
 
 
@@ -347,3 +347,52 @@ def test_end_of_shift_report_pdf_has_the_day_s_figures_and_the_cashier(desk, cit
     for expected in ("Платежі 2", "Готівка 100,00 грн", "Картка 200,50 грн", "Разом 300,50 грн"):
         assert expected in lines, (expected, lines)
     assert "Касир: ______________________ Ольга Мельник" in lines
+
+
+def test_card_in_ukrainian_shows_area_and_amount_fields_with_a_comma(desk, city, ukrainian):
+    dwelling = city.dwellings["0001"]
+    page = desk.get(reverse("desk-dwelling", args=[dwelling.pk])).content.decode()
+    assert " · 54,2\u00a0м²</p>" in page
+    assert "m²" not in page
+    # a posted form keeps what was typed, in the same form (`money_input`): a dot becomes a comma
+    response = pay(desk, city, {"W-0001": "48.80", "H-0001": "abc"}, tendered="100.5")
+    page = response.content.decode()
+    assert f'name="amount_{city.accounts["W-0001"].pk}" value="48,80"' in page
+    assert f'name="amount_{city.accounts["H-0001"].pk}" value="abc"' in page
+    assert 'id="tendered" value="100,50"' in page
+
+
+def test_payment_service_refusal_on_the_card_is_in_ukrainian(desk, city, ukrainian):
+    response = pay(desk, city, {"W-0001": "10000000.01"}, method="card")
+    assert response.status_code == 400
+    assert "<li>рядок 1: сума 10000000.01 перевищує граничну 10000000.00</li>" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_cancel_refusals_are_in_ukrainian(desk, city, point, ukrainian):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "  "})
+    assert 'id="cancel-error">для скасування платежу потрібна причина</p>' in response.content.decode()
+    desk.post(reverse("desk-close-day"), {"day": payment.operational_day.isoformat()})
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
+    assert response.status_code == 400
+    assert (
+        f'id="cancel-error">операційний день {payment.operational_day} закрито: платіж не можна скасувати</p>'
+        in response.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("1779483742", "РНОКПП ******3742"),
+        ("W-0001", "о/р W-0001"),
+        ("1000123", "о/р 1000123"),
+        ("0006", "код житла 0006"),
+    ],
+)
+def test_search_results_say_why_in_ukrainian(desk, city, ukrainian, query, label):
+    fragment = desk.get(reverse("desk-search"), {"q": query}).content.decode()
+    assert f'<span class="match"> · {label}</span>' in fragment
+    assert "tax id" not in fragment and "account" not in fragment and "dwelling id" not in fragment

@@ -1,11 +1,13 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
+import datetime as dt
 import shutil
 import subprocess
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from merezha.core.models import AuditEntry
 from merezha.core.money import Money
@@ -396,3 +398,12 @@ def test_search_results_say_why_in_ukrainian(desk, city, ukrainian, query, label
     fragment = desk.get(reverse("desk-search"), {"q": query}).content.decode()
     assert f'<span class="match"> · {label}</span>' in fragment
     assert "tax id" not in fragment and "account" not in fragment and "dwelling id" not in fragment
+
+
+def test_closing_a_future_day_is_refused_in_ukrainian(desk, point, ukrainian):
+    day = timezone.localdate() + dt.timedelta(days=5)
+    response = desk.post(reverse("desk-close-day"), {"day": day.isoformat()}, follow=True)
+    assert (
+        f'<li class="error">{day} ще не настав: цей день не можна закрити</li>' in response.content.decode()
+    )
+    assert not OperationalDay.objects.filter(point=point, day=day).exists()

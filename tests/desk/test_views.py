@@ -1,11 +1,13 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
+import datetime as dt
 import shutil
 import subprocess
 import uuid
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from merezha.core.models import AuditEntry
 from merezha.core.money import Money
@@ -347,3 +349,61 @@ def test_end_of_shift_report_pdf_has_the_day_s_figures_and_the_cashier(desk, cit
     for expected in ("Платежі 2", "Готівка 100,00 грн", "Картка 200,50 грн", "Разом 300,50 грн"):
         assert expected in lines, (expected, lines)
     assert "Касир: ______________________ Ольга Мельник" in lines
+
+
+def test_card_in_ukrainian_shows_area_and_amount_fields_with_a_comma(desk, city, ukrainian):
+    dwelling = city.dwellings["0001"]
+    page = desk.get(reverse("desk-dwelling", args=[dwelling.pk])).content.decode()
+    assert " · 54,2\u00a0м²</p>" in page
+    assert "m²" not in page
+    # a posted form keeps what was typed, in the same form (`money_input`): a dot becomes a comma
+    response = pay(desk, city, {"W-0001": "48.80", "H-0001": "abc"}, tendered="100.5")
+    page = response.content.decode()
+    assert f'name="amount_{city.accounts["W-0001"].pk}" value="48,80"' in page
+    assert f'name="amount_{city.accounts["H-0001"].pk}" value="abc"' in page
+    assert 'id="tendered" value="100,50"' in page
+
+
+def test_payment_service_refusal_on_the_card_is_in_ukrainian(desk, city, ukrainian):
+    response = pay(desk, city, {"W-0001": "10000000.01"}, method="card")
+    assert response.status_code == 400
+    assert "<li>рядок 1: сума 10000000.01 перевищує граничну 10000000.00</li>" in response.content.decode()
+    assert not Payment.objects.exists()
+
+
+def test_cancel_refusals_are_in_ukrainian(desk, city, point, ukrainian):
+    pay(desk, city, {"W-0001": "100"})
+    payment = Payment.objects.get()
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "  "})
+    assert 'id="cancel-error">для скасування платежу потрібна причина</p>' in response.content.decode()
+    desk.post(reverse("desk-close-day"), {"day": payment.operational_day.isoformat()})
+    response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
+    assert response.status_code == 400
+    assert (
+        f'id="cancel-error">операційний день {payment.operational_day} закрито: платіж не можна скасувати</p>'
+        in response.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("1779483742", "РНОКПП ******3742"),
+        ("W-0001", "о/р W-0001"),
+        ("1000123", "о/р 1000123"),
+        ("0006", "код житла 0006"),
+    ],
+)
+def test_search_results_say_why_in_ukrainian(desk, city, ukrainian, query, label):
+    fragment = desk.get(reverse("desk-search"), {"q": query}).content.decode()
+    assert f'<span class="match"> · {label}</span>' in fragment
+    assert "tax id" not in fragment and "account" not in fragment and "dwelling id" not in fragment
+
+
+def test_closing_a_future_day_is_refused_in_ukrainian(desk, point, ukrainian):
+    day = timezone.localdate() + dt.timedelta(days=5)
+    response = desk.post(reverse("desk-close-day"), {"day": day.isoformat()}, follow=True)
+    assert (
+        f'<li class="error">{day} ще не настав: цей день не можна закрити</li>' in response.content.decode()
+    )
+    assert not OperationalDay.objects.filter(point=point, day=day).exists()

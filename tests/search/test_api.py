@@ -21,6 +21,15 @@ def test_cashier_searches(make_user, city):
     (hit,) = call(cashier, q="1779483742")
     assert hit.dwelling_id == city.dwellings["0001"].pk
     assert hit.matched == "tax id ******3742"
+    # the API's answer stays English and has only its documented fields
+    assert hit.model_dump() == {
+        "dwelling_id": city.dwellings["0001"].pk,
+        "address": "вул. Свободи, 12, кв. 1",
+        "office": "ЖЕК № 1",
+        "residents": 2,
+        "matched": "tax id ******3742",
+        "rank": 0,
+    }
     assert hit.address == "вул. Свободи, 12, кв. 1"
     assert len(call(make_user(Role.CASHIER), q="Свободи", limit=2)) == 2
     entry = AuditEntry.objects.filter(user=cashier).get()

@@ -87,7 +87,21 @@ def test_numbers(city, query, expected):
 def test_tax_id_result_shows_it_masked(city):
     (hit,) = dwelling_search(query="1779483742", user=None)
     assert hit.matched == "tax id ******3742"
+    assert (hit.match_kind, hit.match_value) == ("tax_id", "******3742")
     assert "1779483742" not in repr(hit)
+
+
+@pytest.mark.parametrize(
+    ("query", "matched", "kind", "value"),
+    [
+        ("W-0001", "account W-0001", "account", "W-0001"),
+        ("0006", "dwelling id 0006", "dwelling_id", "0006"),
+        ("Шевченко", "Шевченко Тарас Григорович", "", ""),
+    ],
+)
+def test_why_a_hit_was_found_as_text_and_as_data(city, query, matched, kind, value):
+    (hit,) = dwelling_search(query=query, user=None)
+    assert (hit.matched, hit.match_kind, hit.match_value) == (matched, kind, value)
 
 
 @pytest.mark.parametrize(

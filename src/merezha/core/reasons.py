@@ -178,6 +178,10 @@ TEMPLATES: tuple[str, ...] = (
     N_("the operational day {day} is closed: it cannot be cancelled"),
     N_("only a payment of today's operational day can be cancelled (it is of {day})"),
     N_("payment {receipt} is already cancelled"),
+    # h13-desk: closing a point's day (registers.services.point_day_close): the shift page
+    N_("{day} is in the future: it cannot be closed yet"),
+    N_("{point} is not a payment point"),
+    N_("a cashier may close only the day of its own point"),
     # subsidies (subsidies.selectors.NoRuleInForce)
     N_("no subsidy rule parameters are in force on {date}"),
 )

@@ -67,7 +67,7 @@ class _Row:
     account: Any
     key: int
     checked: bool
-    amount: str
+    amount: Money | str  # the debt offered (a Money) or the text the cashier typed
     error: str = ""
 
 
@@ -76,8 +76,8 @@ def _rows(card: DwellingCard, posted: dict[str, Any] | None = None) -> list[_Row
     for i, acc in enumerate(card.accounts, start=1):
         if posted is None:
             checked = acc.debt.is_positive()
-            # the debt as the cashier types an amount: decimal comma, no grouping (`1200,50`)
-            amount = str(acc.debt).replace(".", ",") if acc.debt.is_positive() else ""
+            # the debt offered; the template shows it as typed (`money_input`: `1200,50`)
+            amount: Money | str = acc.debt if acc.debt.is_positive() else ""
         else:
             checked = str(acc.account_id) in posted["selected"]
             amount = posted["amounts"].get(str(acc.account_id), "")

@@ -30,4 +30,14 @@ def search(request: HttpRequest, q: str = "", limit: int = RESULT_LIMIT) -> list
     """Cashier only: dwellings for one box's text (address, tax id, account number or surname), best first."""
     user = require_role(request, Role.CASHIER)
     hits = dwelling_search(query=q, user=user, channel="api", limit=max(1, min(limit, RESULT_LIMIT)))
-    return [SearchHitOut(**h.__dict__) for h in hits]
+    return [
+        SearchHitOut(
+            dwelling_id=h.dwelling_id,
+            address=h.address,
+            office=h.office,
+            residents=h.residents,
+            matched=h.matched,
+            rank=h.rank,
+        )
+        for h in hits
+    ]

@@ -241,16 +241,20 @@ class SearchHit:
     residents: int
     matched: str
     rank: int
+    #: why it was found, as data for a page to word in its language: `tax_id`, `account` or
+    #: `dwelling_id` with `match_value` the (masked) key; empty when `matched` is a name or a street
+    match_kind: str = ""
+    match_value: str = ""
 
 
 @dataclass
 class _Found:
-    best: dict[int, tuple[int, str]] = field(default_factory=dict)
+    best: dict[int, tuple[int, str, str, str]] = field(default_factory=dict)
 
-    def add(self, dwelling_id: int, rank: int, matched: str) -> None:
+    def add(self, dwelling_id: int, rank: int, matched: str, kind: str = "", value: str = "") -> None:
         current = self.best.get(dwelling_id)
         if current is None or rank < current[0]:
-            self.best[dwelling_id] = (rank, matched)
+            self.best[dwelling_id] = (rank, matched, kind, value)
 
 
 def _given_matches(wanted: str, have: str) -> bool:
@@ -301,7 +305,7 @@ def _persons(words: list[str], found: _Found, limit: int) -> None:
                         continue
                 found.add(dwelling_id, 2 * rank, label)
         else:
-            seen = [d for d, (r, _m) in found.best.items() if r <= 2 * rank]
+            seen = [d for d, (r, *_rest) in found.best.items() if r <= 2 * rank]
             grouped = (
                 rows.exclude(dwelling_id__in=seen)
                 .values("dwelling_id")
@@ -412,12 +416,13 @@ def _identifier(text: str, found: _Found) -> None:
     )
     for dwelling_id, kind, key in rows:
         if kind == SearchEntry.Kind.TAX_ID:
-            matched = f"tax id {tax_id_mask(key)}"
+            match_kind, value = "tax_id", tax_id_mask(key)
         elif kind == SearchEntry.Kind.ACCOUNT:
-            matched = f"account {key}"
+            match_kind, value = "account", key
         else:
-            matched = f"dwelling id {key}"
-        found.add(dwelling_id, 0, matched)
+            match_kind, value = "dwelling_id", key
+        # `matched` is the API's English text; the page words `match_kind` and `match_value`
+        found.add(dwelling_id, 0, f"{match_kind.replace('_', ' ')} {value}", match_kind, value)
 
 
 def dwelling_search(
@@ -468,7 +473,7 @@ def _search(text: str, limit: int) -> list[SearchHit]:
                 _persons([words[-1], *words[:-1]], found, limit)
             # a street on its own: one word (`Свободи`), or words that name nobody (`Героїв Майдану`);
             # not when 20 exact matches already fill the list (a listing ranks after them)
-            full_of_exact = len(found.best) >= limit and all(r == 0 for r, _m in found.best.values())
+            full_of_exact = len(found.best) >= limit and all(best[0] == 0 for best in found.best.values())
             # a Latin word is first a surname (`Kovalenko`), a street only when it names nobody
             latin_named = is_latin_word(words[0]) and bool(found.best)
             if not latin_named and (len(words) == 1 or not found.best) and not full_of_exact:
@@ -491,7 +496,7 @@ def _hits(found: _Found, limit: int) -> list[SearchHit]:
         .values_list("dwelling_id", "n")
     )
     hits = []
-    for dwelling_id, (rank, matched) in chosen:
+    for dwelling_id, (rank, matched, match_kind, match_value) in chosen:
         d: Any = dwellings.get(dwelling_id)
         if d is None:
             continue
@@ -503,6 +508,8 @@ def _hits(found: _Found, limit: int) -> list[SearchHit]:
                 residents=residents.get(dwelling_id, 0),
                 matched=matched,
                 rank=rank,
+                match_kind=match_kind,
+                match_value=match_value,
             )
         )
     return sorted(hits, key=lambda h: (h.rank, _natural(h.address), h.dwelling_id))

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from merezha.api_auth import client_address
 from merezha.core.certificates import certificate_verify_url, qr_data_uri, render_pdf
 from merezha.core.money import Money
 from merezha.core.roles import Role
@@ -33,7 +34,8 @@ _SESSION = "portal_dwelling"
 
 
 def _client(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address as the other throttles count it (behind TRUSTED_PROXY_COUNT proxies)."""
+    return client_address(request) or "unknown"
 
 
 def resident_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

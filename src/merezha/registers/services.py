@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from merezha.core.dates import ImplausibleDate, plausible_day_check
 from merezha.core.hooks import registers_issued
+from merezha.core.inbox import HUB_SENDER
 from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.core.services import inbox_acknowledge, inbox_deliver
@@ -28,9 +29,6 @@ from merezha.organisations.models import Organisation, User
 from merezha.payments.models import OperationalDay, PaymentLine
 from merezha.payments.services import PaymentError, operational_day_close, operational_days_close
 from merezha.registers.models import Register, RegisterLine
-
-#: The hub's own code as the sender of inbox documents.
-HUB_CODE = "hub"
 
 
 @dataclass
@@ -173,7 +171,7 @@ def registers_issue(*, day: dt.date, user: User | None = None) -> list[Register]
         register.checksum = canonical_checksum(register_canonical(register=register))
         register.document = inbox_deliver(
             kind="register",
-            sender_code=HUB_CODE,
+            sender_code=HUB_SENDER,
             recipient_code=register.provider.code,
             values={"number": register.number, "day": day.isoformat()},
             object_type="register",

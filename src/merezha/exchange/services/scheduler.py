@@ -30,6 +30,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_tasks import task
 
+from merezha.core.inbox import HUB_SENDER
 from merezha.core.models import InboxDocument
 from merezha.core.roles import OrgKind
 from merezha.core.services import inbox_deliver
@@ -38,8 +39,6 @@ from merezha.organisations.models import Organisation
 
 logger = logging.getLogger(__name__)
 
-#: the sender code of what the hub itself sends
-HUB_CODE = "hub"
 #: a run still "running" after this long was cut short (the worker stopped): it may be claimed again
 STALE_RUN = dt.timedelta(hours=1)
 
@@ -143,7 +142,7 @@ def _remind(*, recipient: str, slot: str, values: dict[str, Any]) -> bool:
     text = json.dumps(values, sort_keys=True, separators=(",", ":"))
     inbox_deliver(
         kind=InboxDocument.Kind.REMINDER,
-        sender_code=HUB_CODE,
+        sender_code=HUB_SENDER,
         recipient_code=recipient,
         values=values,
         object_type="exchange.reminder",

@@ -12,15 +12,13 @@ import hashlib
 
 from django.db import connection
 
+from merezha.core.inbox import HUB_SENDER
 from merezha.core.models import InboxDocument
 from merezha.core.services import inbox_deliver
 from merezha.organisations.models import Organisation
 from merezha.providers.models import Discrepancy, Snapshot
 from merezha.providers.services.staging import ADDRESSES, SERVICE, STAGING
 from merezha.registry.models import Person
-
-#: Sender code of the documents the hub itself issues.
-HUB_SENDER = "hub"
 
 
 def discrepancies_record(*, snapshot_id: int) -> dict[str, int]:

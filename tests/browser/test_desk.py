@@ -150,7 +150,7 @@ def test_search_card_pay_print_cancel_close(cashier_page):
     page.keyboard.press("Enter")  # asked first; "no" leaves the day open
     page.wait_for_timeout(500)
     assert asked == [
-        f"Close the day {payment.operational_day.isoformat()}? The registers are issued to the providers "
+        f"Close the day {payment.operational_day:%d.%m.%Y}? The registers are issued to the providers "
         "and the day's payments can no longer be cancelled."
     ]
     assert OperationalDay.objects.get(point=point).status == "open"

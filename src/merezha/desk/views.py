@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from merezha.core.formatting import count, date_ua
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.organisations.permissions import role_required
@@ -332,6 +333,6 @@ def desk_close_day(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("The day %(day)s is closed; %(n)s registers issued.")
-            % {"day": day, "n": len(result.registers)},
+            % {"day": date_ua(day), "n": count(len(result.registers))},
         )
     return redirect(reverse("desk-shift") + f"?day={day.isoformat()}")

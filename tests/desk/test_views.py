@@ -1,6 +1,7 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import uuid
@@ -411,3 +412,67 @@ def test_closing_a_future_day_is_refused_in_ukrainian(desk, point, ukrainian):
         in response.content.decode()
     )
     assert not OperationalDay.objects.filter(point=point, day=day).exists()
+
+
+def _lines(text: str) -> list[str]:
+    """`text`'s lines, each run of spaces made one and the thousands of an amount joined (`1 283,36`
+    and `1283,36` alike: OCR reads the narrow no-break space between thousands as a space or not at all)."""
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(re.sub(r"(?<=\d) (?=\d{3},\d{2}\b)", "", " ".join(line.split())))
+    return out
+
+
+def _ocr(pdf: bytes, tmp_path, name: str) -> list[str]:
+    """The lines Tesseract reads on the PDF's pages rendered to PNG at 300 dpi, as printed."""
+    source = tmp_path / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(source), str(tmp_path / name)], check=True)
+    pages = sorted(tmp_path.glob(f"{name}-*.png"))
+    assert pages, "pdftoppm rendered no page"
+    ocr = ["tesseract", "-", "-", "-l", "ukr+eng", "--psm", "6"]
+    return [
+        line
+        for page in pages
+        for line in _lines(
+            subprocess.run(ocr, input=page.read_bytes(), capture_output=True, check=True).stdout.decode()
+        )
+    ]
+
+
+def _pdf_text(pdf: bytes) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    return _lines(text.stdout.decode())
+
+
+@pytest.mark.skipif(
+    not (shutil.which("tesseract") and shutil.which("pdftoppm") and shutil.which("pdftotext")),
+    reason="no tesseract (tesseract-ocr, tesseract-ocr-ukr) or poppler-utils on PATH",
+)
+def test_receipt_and_end_of_shift_pdfs_read_back_with_their_totals(desk, city, cashier, ukrainian, tmp_path):
+    """A two-service cash payment and a card payment: the receipt's PDF and the end-of-shift report's,
+    printed to 300-dpi images and read back by OCR, carry every total the cashier hands over."""
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "48.80", "H-0001": "1234.56"}, tendered="1300")
+    pay(desk, city, {"R-0001": "200.50"}, method="card")
+    cash = Payment.objects.get(method="cash")
+    assert (cash.total, cash.change) == (Money.parse("1283.36"), Money.parse("16.64"))
+    receipt_page = desk.get(reverse("desk-receipt", args=[cash.pk])).content.decode()
+    assert f'href="{reverse("desk-receipt-pdf", args=[cash.pk])}"' in receipt_page
+    receipt = desk.get(reverse("desk-receipt-pdf", args=[cash.pk])).content
+    shift = desk.get(reverse("desk-shift-pdf"), {"day": cash.operational_day.isoformat()}).content
+
+    for lines in (_ocr(receipt, tmp_path, "receipt"), _pdf_text(receipt)):
+        for expected in (
+            "Водопостачання W-0001 48,80 грн",
+            "Опалення H-0001 1234,56 грн",
+            "Разом 1283,36 грн",
+        ):
+            assert expected in lines, (expected, lines)
+        text = " ".join(lines)
+        assert "1300,00 грн" in text and "16,64 грн" in text, lines
+    for lines in (_ocr(shift, tmp_path, "shift"), _pdf_text(shift)):
+        for expected in ("Платежі 2", "Готівка 1283,36 грн", "Картка 200,50 грн", "Разом 1483,86 грн"):
+            assert expected in lines, (expected, lines)

@@ -476,3 +476,29 @@ def test_receipt_and_end_of_shift_pdfs_read_back_with_their_totals(desk, city, c
     for lines in (_ocr(shift, tmp_path, "shift"), _pdf_text(shift)):
         for expected in ("Платежі 2", "Готівка 1283,36 грн", "Картка 200,50 грн", "Разом 1483,86 грн"):
             assert expected in lines, (expected, lines)
+
+
+def test_a_ticked_service_with_no_amount_asks_for_one_and_the_card_names_today_s_payment(
+    desk, city, ukrainian
+):
+    """What a form restored by the browser's Back sends (ticks kept, the paid debts now empty): one
+    plain sentence per service, never «» (an empty text quoted), and the receipt already taken."""
+    pay(desk, city, {"W-0001": "48.80"}, method="card")
+    payment = Payment.objects.get()
+    response = pay(desk, city, {"W-0001": "", "H-0001": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "«»" not in page
+    assert (
+        "<li>Водоканал · Водопостачання · W-0001: введіть суму до сплати або зніміть позначку з послуги.</li>"
+        in page
+    )
+    assert (
+        f'<p class="notice" id="paid-today">Сьогодні тут уже сплачено: <a href="/desk/payment/{payment.pk}/">'
+        f"квитанція № {payment.receipt}</a> · 48,80\u00a0грн · {timezone.localtime(payment.accepted_at):%H:%M}</p>"
+    ) in page
+    assert Payment.objects.count() == 1
+    # a cancelled payment is no longer named
+    desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "wrong payer"})
+    card = desk.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).content.decode()
+    assert 'id="paid-today"' not in card

@@ -263,7 +263,8 @@ def test_a_report_that_kept_some_of_its_rejected_rows_says_how_many_it_shows(cli
     page = client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
     assert page.count("<td>account</td>") == 200
     assert (
-        '<p class="muted" id="errors-shown">200 of 3000000 shown · the API gives the first 1000</p>' in page
+        '<p class="muted" id="errors-shown">200 of 3\u202f000\u202f000 shown · the API gives the first 1\u202f000</p>'
+        in page
     )
 
 

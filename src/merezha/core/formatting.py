@@ -129,12 +129,13 @@ def _local(value: object) -> dt.date | dt.datetime | None:
 
 
 def period_ua(value: object, empty: str = "") -> object:
-    """`11.2026`: a period (a date in it, or `YYYY-MM` text); text that is no period stays."""
+    """`11.2026`: a period (a date in it, or `YYYY-MM` or ISO date text); text that is no period stays."""
     if value is None or value == "":
         return empty
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = dt.date.fromisoformat(value.strip() + "-01")
+            value = dt.date.fromisoformat(text if len(text) > 7 else text + "-01")
         except ValueError:
             return value
     if not isinstance(value, dt.date):

@@ -59,7 +59,14 @@ def test_admin_site_is_ukrainian_and_for_the_information_centre_only(client, mak
 def test_information_centre_home_links_its_tools(client, make_user):
     client.force_login(make_user(Role.ADMIN))
     page = client.get(reverse("centre-home")).content.decode()
-    for name in ("admin:index", "registers-reconciliation", "subsidy-rule", "debtors-export", "inbox"):
+    for name in (
+        "admin:index",
+        "registers-reconciliation",
+        "settlement-reconciliation",
+        "subsidy-rule",
+        "debtors-export",
+        "inbox",
+    ):
         assert f'href="{reverse(name)}"' in page
 
 

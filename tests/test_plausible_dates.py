@@ -27,6 +27,12 @@ def window() -> str:
     return f"it must be from {first.isoformat()} to {last.isoformat()}"
 
 
+def window_shown() -> str:
+    """The window as a page shows it: dates as every page shows them (core.reasons.figure)."""
+    first, last = plausible_window()
+    return f"it must be from {first:%d.%m.%Y} to {last:%d.%m.%Y}"
+
+
 def test_the_day_close_refuses_day_one_everywhere(client, world):  # noqa: F811
     cashier = world.cashiers[0]
     auth = {"Authorization": f"Bearer {api_token_create(user=cashier, name='t')[1]}"}
@@ -40,7 +46,7 @@ def test_the_day_close_refuses_day_one_everywhere(client, world):  # noqa: F811
     assert str(err.value) == f"the date 0001-01-01 is not plausible: {window()}"
     client.force_login(cashier)
     page = client.post("/desk/shift/close/", {"day": "0001-01-01"}, follow=True).content.decode()
-    assert f"the date 0001-01-01 is not plausible: {window()}" in page
+    assert f"the date 01.01.0001 is not plausible: {window_shown()}" in page
     assert OperationalDay.objects.count() == 0
     r = client.post(f"/api/v1/days/{timezone.localdate().isoformat()}/close", headers=auth)
     assert r.status_code == 200
@@ -62,10 +68,10 @@ def test_certificates_and_debt_status_refuse_9999(client, city, bearer):  # noqa
     assert r.status_code == 422
     client.force_login(city.subsidy)
     page = client.get(f"/subsidies/households/{city.dwelling.pk}/?date=9999-12-31").content.decode()
-    assert f"the date 9999-12-31 is not plausible: {window()}" in page
+    assert f"the date 31.12.9999 is not plausible: {window_shown()}" in page
     issue = reverse("subsidy-certificate-issue", args=[city.dwelling.pk])
     page = client.post(issue, {"date": "9999-12-31"}, follow=True).content.decode()
-    assert f"the date 9999-12-31 is not plausible: {window()}" in page
+    assert f"the date 31.12.9999 is not plausible: {window_shown()}" in page
     assert Certificate.objects.count() == 0
 
 

@@ -36,6 +36,7 @@ def centre_home(request: HttpRequest) -> HttpResponse:
         {"url": reverse("centre-tokens"), "label": _("API tokens")},
         {"url": reverse("admin:index"), "label": _("Administration")},
         {"url": reverse("registers-reconciliation"), "label": _("Reconciliation")},
+        {"url": reverse("settlement-reconciliation"), "label": _("Settlement")},
         {"url": reverse("subsidy-rule"), "label": _("Subsidy rule")},
         {"url": reverse("debtors-export"), "label": _("Debtors")},
         {"url": reverse("inbox"), "label": _("Inbox")},

@@ -177,12 +177,11 @@ def test_double_enter_takes_one_payment(cashier_page):
     assert Payment.objects.count() == 1
 
 
-@pytest.fixture
-def phone_page(browser, live_server, settings):
-    """A cashier signed in on a 390 px wide phone, in Ukrainian (the longer labels)."""
+def _ukrainian_cashier(browser, live_server, settings, width: int, height: int):
+    """A cashier signed in, in Ukrainian (the longer labels), on a screen `width` px wide."""
     settings.LANGUAGE_CODE = "uk"
     context = browser.new_context(
-        base_url=live_server.url, locale="uk-UA", viewport={"width": 390, "height": 844}
+        base_url=live_server.url, locale="uk-UA", viewport={"width": width, "height": height}
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -196,6 +195,21 @@ def phone_page(browser, live_server, settings):
     page.fill("#id_password", "secret-pw-1")
     page.press("#id_password", "Enter")
     page.wait_for_url(re.compile(r"/desk/$"))
+    return context, page, city
+
+
+@pytest.fixture
+def phone_page(browser, live_server, settings):
+    """A cashier signed in on a 390 px wide phone, in Ukrainian."""
+    context, page, city = _ukrainian_cashier(browser, live_server, settings, 390, 844)
+    yield page, city
+    context.close()
+
+
+@pytest.fixture
+def ukrainian_page(browser, live_server, settings):
+    """A cashier signed in on a 1366 px screen, in Ukrainian."""
+    context, page, city = _ukrainian_cashier(browser, live_server, settings, 1366, 768)
     yield page, city
     context.close()
 
@@ -220,3 +234,47 @@ def test_the_desk_fits_a_390_px_phone(phone_page):
     page.goto("/desk/shift/")
     measure("shift")
     assert widths == {"search": 390, "card": 390, "receipt": 390, "shift": 390}
+
+
+def _pay_then_back(page, city, *, refetch: bool):
+    """Take the card's payment, then press the browser's Back: the card comes back from the browser's
+    cache as it was (the same form, the same key), or, with the cache off, fetched again while the
+    browser restores what the form held (as Chromium does when a cached page may not be reused)."""
+    if refetch:
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    page.goto(f"/desk/dwelling/{city.dwellings['0001'].pk}/")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/desk/payment/[0-9a-f-]+/$"))
+    receipt_url = page.url
+    page.go_back()
+    page.wait_for_url(re.compile(r"/desk/dwelling/\d+/$"))
+    page.locator("input.amount").first.focus()
+    page.keyboard.press("Enter")  # in the amount field: the browser submits the form
+    page.wait_for_load_state()
+    return receipt_url
+
+
+def test_back_then_enter_after_a_payment_shows_the_receipt_already_taken(ukrainian_page):
+    page, city = ukrainian_page
+    receipt_url = _pay_then_back(page, city, refetch=False)
+    page.wait_for_url(receipt_url)  # the same key: the payment already taken, not a second one
+    assert page.locator("#receipt-total").inner_text() == "1\u202f950,50\u00a0грн"
+    assert Payment.objects.count() == 1
+
+
+def test_back_then_enter_on_a_card_fetched_again_names_the_payment_taken(ukrainian_page):
+    """No wall of «» errors: the card fetched again offers nothing to pay (the debts are paid), keeps
+    no stale tick, and names the receipt of the payment taken here today."""
+    page, city = ukrainian_page
+    receipt_url = _pay_then_back(page, city, refetch=True)
+    page.wait_for_selector("#errors")
+    assert page.locator("#errors li").all_inner_texts() == ["Виберіть хоча б одну послугу для оплати."]
+    assert "«»" not in page.content()
+    payment = Payment.objects.get()
+    paid = page.locator("#paid-today")
+    assert paid.inner_text().startswith(
+        f"Сьогодні тут уже сплачено: квитанція № {payment.receipt} · 1\u202f950,50\u00a0грн · "
+    )
+    assert paid.locator("a").get_attribute("href") == receipt_url.removeprefix(page.url.split("/desk/")[0])

@@ -49,5 +49,5 @@ def test_the_reason_reads_in_ukrainian(ukrainian):
     with pytest.raises(ImplausibleDate) as err:
         plausible_day_check(dt.date(1, 1, 1), today=TODAY)
     assert reason_localise(str(err.value)) == (
-        "дата 0001-01-01 неправдоподібна: вона має бути від 2023-12-05 до 2027-12-08"
+        "дата 01.01.0001 неправдоподібна: вона має бути від 05.12.2023 до 08.12.2027"
     )

@@ -1,6 +1,7 @@
 """The desk's pages: who may see what, the card, paying exactly once, the receipt, cancel, day close."""
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 import uuid
@@ -295,7 +296,7 @@ def test_no_cancel_form_once_the_day_is_closed(desk, city, point):
     # a cancel posted from a page opened before the close is refused, and the reason is shown
     response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
     assert response.status_code == 400
-    assert f"the operational day {payment.operational_day} is closed" in response.content.decode()
+    assert f"the operational day {payment.operational_day:%d.%m.%Y} is closed" in response.content.decode()
     assert 'id="cancel-error"' in response.content.decode()
     assert not Cancellation.objects.exists()
 
@@ -367,7 +368,10 @@ def test_card_in_ukrainian_shows_area_and_amount_fields_with_a_comma(desk, city,
 def test_payment_service_refusal_on_the_card_is_in_ukrainian(desk, city, ukrainian):
     response = pay(desk, city, {"W-0001": "10000000.01"}, method="card")
     assert response.status_code == 400
-    assert "<li>рядок 1: сума 10000000.01 перевищує граничну 10000000.00</li>" in response.content.decode()
+    assert (
+        "<li>рядок 1: сума 10\u202f000\u202f000,01 перевищує граничну 10\u202f000\u202f000,00</li>"
+        in response.content.decode()
+    )
     assert not Payment.objects.exists()
 
 
@@ -380,7 +384,7 @@ def test_cancel_refusals_are_in_ukrainian(desk, city, point, ukrainian):
     response = desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "late"})
     assert response.status_code == 400
     assert (
-        f'id="cancel-error">операційний день {payment.operational_day} закрито: платіж не можна скасувати</p>'
+        f'id="cancel-error">операційний день {payment.operational_day:%d.%m.%Y} закрито: платіж не можна скасувати</p>'
         in response.content.decode()
     )
 
@@ -404,6 +408,97 @@ def test_closing_a_future_day_is_refused_in_ukrainian(desk, point, ukrainian):
     day = timezone.localdate() + dt.timedelta(days=5)
     response = desk.post(reverse("desk-close-day"), {"day": day.isoformat()}, follow=True)
     assert (
-        f'<li class="error">{day} ще не настав: цей день не можна закрити</li>' in response.content.decode()
+        f'<li class="error">{day:%d.%m.%Y} ще не настав: цей день не можна закрити</li>'
+        in response.content.decode()
     )
     assert not OperationalDay.objects.filter(point=point, day=day).exists()
+
+
+def _lines(text: str) -> list[str]:
+    """`text`'s lines, each run of spaces made one and the thousands of an amount joined (`1 283,36`
+    and `1283,36` alike: OCR reads the narrow no-break space between thousands as a space or not at all)."""
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            out.append(re.sub(r"(?<=\d) (?=\d{3},\d{2}\b)", "", " ".join(line.split())))
+    return out
+
+
+def _ocr(pdf: bytes, tmp_path, name: str) -> list[str]:
+    """The lines Tesseract reads on the PDF's pages rendered to PNG at 300 dpi, as printed."""
+    source = tmp_path / f"{name}.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "300", "-png", str(source), str(tmp_path / name)], check=True)
+    pages = sorted(tmp_path.glob(f"{name}-*.png"))
+    assert pages, "pdftoppm rendered no page"
+    ocr = ["tesseract", "-", "-", "-l", "ukr+eng", "--psm", "6"]
+    return [
+        line
+        for page in pages
+        for line in _lines(
+            subprocess.run(ocr, input=page.read_bytes(), capture_output=True, check=True).stdout.decode()
+        )
+    ]
+
+
+def _pdf_text(pdf: bytes) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+    return _lines(text.stdout.decode())
+
+
+@pytest.mark.skipif(
+    not (shutil.which("tesseract") and shutil.which("pdftoppm") and shutil.which("pdftotext")),
+    reason="no tesseract (tesseract-ocr, tesseract-ocr-ukr) or poppler-utils on PATH",
+)
+def test_receipt_and_end_of_shift_pdfs_read_back_with_their_totals(desk, city, cashier, ukrainian, tmp_path):
+    """A two-service cash payment and a card payment: the receipt's PDF and the end-of-shift report's,
+    printed to 300-dpi images and read back by OCR, carry every total the cashier hands over."""
+    cashier.first_name, cashier.last_name = "Ольга", "Мельник"
+    cashier.save(update_fields=["first_name", "last_name"])
+    pay(desk, city, {"W-0001": "48.80", "H-0001": "1234.56"}, tendered="1300")
+    pay(desk, city, {"R-0001": "200.50"}, method="card")
+    cash = Payment.objects.get(method="cash")
+    assert (cash.total, cash.change) == (Money.parse("1283.36"), Money.parse("16.64"))
+    receipt_page = desk.get(reverse("desk-receipt", args=[cash.pk])).content.decode()
+    assert f'href="{reverse("desk-receipt-pdf", args=[cash.pk])}"' in receipt_page
+    receipt = desk.get(reverse("desk-receipt-pdf", args=[cash.pk])).content
+    shift = desk.get(reverse("desk-shift-pdf"), {"day": cash.operational_day.isoformat()}).content
+
+    for lines in (_ocr(receipt, tmp_path, "receipt"), _pdf_text(receipt)):
+        for expected in (
+            "Водопостачання W-0001 48,80 грн",
+            "Опалення H-0001 1234,56 грн",
+            "Разом 1283,36 грн",
+        ):
+            assert expected in lines, (expected, lines)
+        text = " ".join(lines)
+        assert "1300,00 грн" in text and "16,64 грн" in text, lines
+    for lines in (_ocr(shift, tmp_path, "shift"), _pdf_text(shift)):
+        for expected in ("Платежі 2", "Готівка 1283,36 грн", "Картка 200,50 грн", "Разом 1483,86 грн"):
+            assert expected in lines, (expected, lines)
+
+
+def test_a_ticked_service_with_no_amount_asks_for_one_and_the_card_names_today_s_payment(
+    desk, city, ukrainian
+):
+    """What a form restored by the browser's Back sends (ticks kept, the paid debts now empty): one
+    plain sentence per service, never «» (an empty text quoted), and the receipt already taken."""
+    pay(desk, city, {"W-0001": "48.80"}, method="card")
+    payment = Payment.objects.get()
+    response = pay(desk, city, {"W-0001": "", "H-0001": ""})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "«»" not in page
+    assert (
+        "<li>Водоканал · Водопостачання · W-0001: введіть суму до сплати або зніміть позначку з послуги.</li>"
+        in page
+    )
+    assert (
+        f'<p class="notice" id="paid-today">Сьогодні тут уже сплачено: <a href="/desk/payment/{payment.pk}/">'
+        f"квитанція № {payment.receipt}</a> · 48,80\u00a0грн · {timezone.localtime(payment.accepted_at):%H:%M}</p>"
+    ) in page
+    assert Payment.objects.count() == 1
+    # a cancelled payment is no longer named
+    desk.post(reverse("desk-cancel", args=[payment.pk]), {"reason": "wrong payer"})
+    card = desk.get(reverse("desk-dwelling", args=[city.dwellings["0001"].pk])).content.decode()
+    assert 'id="paid-today"' not in card

@@ -140,3 +140,14 @@ def test_a_providers_settlement_orders_unmatched_by_the_bank_show_on_the_monitor
         ("settlement_partial", {"count": 1})
     ]
     assert rows["VODA"].state == "red"
+
+
+def test_a_problem_reads_with_its_figures_as_pages_show_them(ukrainian):
+    from merezha.exchange.views import problem_text
+
+    assert problem_text("day_open", {"count": 1, "first": "2026-11-02"}) == problem_text(
+        "day_open", {"count": 1, "first": dt.date(2026, 11, 2)}
+    )
+    assert problem_text("day_open", {"count": 1204, "first": "2026-11-02"}) == (
+        "незакритих днів: 1\u202f204, з 02.11.2026"
+    )

@@ -91,7 +91,7 @@ def test_an_implausible_area_needs_a_second_submit(clerk_client, city, ukrainian
     assert r.status_code == 400
     form = parse(r.content.decode()).find("form", action=url)
     assert [li.get_text() for li in form.find_all("li")] == [
-        "100000.00 м² — незвично велика площа: перевірте її, позначте прапорець і збережіть ще раз"
+        "100\u202f000 м² — незвично велика площа: перевірте її, позначте прапорець і збережіть ще раз"
     ]
     assert form.find("input", name="area")["value"] == "100000"
     assert form.find("input", name="confirm") is not None
@@ -130,7 +130,7 @@ def test_change_reports_ask_first_and_refuse_a_month_to_come(clerk_client, city,
             for ul in parse(r.content.decode()).find_all("ul", class_="errorlist")
             for li in ul.find_all("li")
         ]
-    ] == ["місяць 2026-12 ще не почався: звітувати ще нема про що"]
+    ] == ["місяць 12.2026 ще не почався: звітувати ще нема про що"]
     asked = clerk_client.post("/housing/change-reports/", {"month": "2026-11"})
     text = re.sub(r"\s+", " ", parse(asked.content.decode()).get_text())
     assert "Надіслати звіти про зміни за 2026-11 2 постачальникам?" in text

@@ -59,7 +59,14 @@ def test_admin_site_is_ukrainian_and_for_the_information_centre_only(client, mak
 def test_information_centre_home_links_its_tools(client, make_user):
     client.force_login(make_user(Role.ADMIN))
     page = client.get(reverse("centre-home")).content.decode()
-    for name in ("admin:index", "registers-reconciliation", "subsidy-rule", "debtors-export", "inbox"):
+    for name in (
+        "admin:index",
+        "registers-reconciliation",
+        "settlement-reconciliation",
+        "subsidy-rule",
+        "debtors-export",
+        "inbox",
+    ):
         assert f'href="{reverse(name)}"' in page
 
 
@@ -101,3 +108,17 @@ def test_city_home_pages_refuse_other_roles(client, make_user):
     for role, name in ((Role.CASHIER, "centre-home"), (Role.PROVIDER, "manager-home")):
         client.force_login(make_user(role))
         assert client.get(reverse(name)).status_code == 403
+
+
+def test_city_home_figures_are_grouped_by_thousands(client, make_user, ukrainian, monkeypatch):
+    from merezha.registry.selectors import RegisterCounts
+
+    monkeypatch.setattr(
+        "merezha.views.register_counts",
+        lambda: RegisterCounts(streets=214, dwellings=12022, residents=1049000),
+    )
+    client.force_login(make_user(Role.ADMIN))
+    page = client.get(reverse("centre-home")).content.decode()
+    assert '<th>Вулиці</th><td class="num">214</td>' in page
+    assert '<th>Житло</th><td class="num">12\u202f022</td>' in page
+    assert '<th>Зареєстровані мешканці</th><td class="num">1\u202f049\u202f000</td>' in page

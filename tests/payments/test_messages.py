@@ -13,17 +13,17 @@ from merezha.core.reasons import reason_localise
     [
         (
             "the operational day 2026-12-07 is closed: it cannot be cancelled",
-            "операційний день 2026-12-07 закрито: платіж не можна скасувати",
+            "операційний день 07.12.2026 закрито: платіж не можна скасувати",
         ),
         (
             "line 1: amount 99999999999.00 is over the limit 10000000.00",
-            "рядок 1: сума 99999999999.00 перевищує граничну 10000000.00",
+            "рядок 1: сума 99\u202f999\u202f999\u202f999,00 перевищує граничну 10\u202f000\u202f000,00",
         ),
         ("payment 2026-0000001 is already cancelled", "платіж 2026-0000001 уже скасовано"),
         ("a reason is required to cancel a payment", "для скасування платежу потрібна причина"),
         (
             "cash tendered 10.00 is less than the total 48.80",
-            "отримана готівка 10.00 менша за суму до сплати 48.80",
+            "отримана готівка 10,00 менша за суму до сплати 48,80",
         ),
     ],
 )
@@ -32,8 +32,21 @@ def test_payment_refusals_in_ukrainian(english, ukrainian, settings):
 
     with translation.override("uk"):
         assert reason_localise(english) == ukrainian
+
+
+def test_an_english_page_shows_the_figures_as_every_page_does():
+    from django.utils import translation
+
     with translation.override("en"):
-        assert reason_localise(english) == english
+        assert reason_localise("the operational day 2026-12-07 is closed: it cannot be cancelled") == (
+            "the operational day 07.12.2026 is closed: it cannot be cancelled"
+        )
+        assert reason_localise("cash tendered 1000.00 is less than the total 1048.80") == (
+            "cash tendered 1\u202f000,00 is less than the total 1\u202f048,80"
+        )
+        assert reason_localise("a reason is required to cancel a payment") == (
+            "a reason is required to cancel a payment"
+        )
 
 
 def test_every_payment_refusal_has_a_catalogue_template():

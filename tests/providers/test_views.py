@@ -49,7 +49,7 @@ def test_rejected_upload_page_lists_rows(client, city, samples, water_user):
     client.force_login(water_user)
     r = post_upload(client, samples / "snapshot-bad-inconsistent.csv")
     page = client.get(r.url).content.decode()
-    assert "61.00" in page and "60.00" in page and '<td class="num">3</td>' in page
+    assert "61,00" in page and "60,00" in page and '<td class="num">3</td>' in page
     assert 'id="closing-total">—<' in page  # nothing was applied: no total to show
     home = client.get(reverse("provider-home")).content.decode()
     assert '<td class="num">—</td><td class="num">—</td><td class="num">—</td>' in home
@@ -243,8 +243,8 @@ def test_rejected_rows_page_in_ukrainian_gives_the_reasons_in_ukrainian(
     r = post_upload(client, samples / "snapshot-bad-inconsistent.csv")
     page = client.get(r.url).content.decode()
     assert (
-        "<td>сальдо на кінець 61.00 не випливає зі стовпців періоду: сальдо на початок + нараховано + "
-        "перерахунок − пільга − субсидія − оплачено = 60.00</td>"
+        "<td>сальдо на кінець 61,00 не випливає зі стовпців періоду: сальдо на початок + нараховано + "
+        "перерахунок − пільга − субсидія − оплачено = 60,00</td>"
     ) in page
     # the API keeps the exchange's English reason
     snap = Snapshot.objects.get()
@@ -263,7 +263,8 @@ def test_a_report_that_kept_some_of_its_rejected_rows_says_how_many_it_shows(cli
     page = client.get(reverse("provider-snapshot", args=[snap.pk])).content.decode()
     assert page.count("<td>account</td>") == 200
     assert (
-        '<p class="muted" id="errors-shown">200 of 3000000 shown · the API gives the first 1000</p>' in page
+        '<p class="muted" id="errors-shown">200 of 3\u202f000\u202f000 shown · the API gives the first 1\u202f000</p>'
+        in page
     )
 
 

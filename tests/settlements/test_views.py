@@ -49,3 +49,16 @@ def test_page_in_ukrainian_and_upload(client, city, closed_day, ukrainian):
     bad.name = "b.xml"
     html = client.post(f"/settlement/statements/?day={DAY}", {"file": bad}, follow=True).content.decode()
     assert "Виписку відхилено" in html
+
+
+def test_the_page_has_the_navigation_of_the_reader_s_other_pages(client, city, closed_day, ukrainian):
+    client.force_login(city.users["VODA"])
+    html = client.get(URL).content.decode()
+    nav = html[html.index("<nav>") : html.index("</nav>")]
+    for url in ("/provider/", "/provider/services/", "/settlement/", "/provider/tokens/", "/inbox/"):
+        assert f'<a href="{url}">' in nav, url
+    client.force_login(city.users["admin"])
+    html = client.get(URL).content.decode()
+    nav = html[html.index("<nav>") : html.index("</nav>")]
+    assert '<a href="/centre/">' in nav and '<a href="/centre/organisations/">' in nav
+    assert '<a href="/provider/">' not in nav

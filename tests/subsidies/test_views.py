@@ -490,7 +490,7 @@ def test_refusals_in_ukrainian_under_the_fields_labels(officer, city, ukrainian)
     """No rule in force: the catalogue's Ukrainian; a refused exemption names the field as the form does."""
     SubsidyRuleParameters.objects.all().delete()
     page = officer.get(f"/subsidies/households/{city.dwelling.pk}/?date=2026-11-15", follow=True)
-    assert "на 2026-11-15 не діють жодні параметри правила субсидій" in page.content.decode()
+    assert "на 15.11.2026 не діють жодні параметри правила субсидій" in page.content.decode()
     heat = city.account("TEPLO", "heat", "1580.01", FOUR)
     page = officer.post(
         f"/subsidies/households/{city.dwelling.pk}/exemptions/",

@@ -10,13 +10,13 @@ values were kept (empty `values`) shows its stored title.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from merezha.core.formatting import date_ua, period_ua
 from merezha.core.roles import Role
 
 #: the sender code of what the hub itself sends (registers, discrepancy reports)
@@ -27,18 +27,12 @@ INBOX_ROLES = (Role.ADMIN, Role.PROVIDER, Role.HOUSING, Role.SUBSIDY, Role.CASHI
 
 def _day(text: Any) -> str:
     """ "2026-12-07" → "07.12.2026" (as pages show dates); anything else as it is."""
-    try:
-        return dt.date.fromisoformat(str(text)).strftime("%d.%m.%Y")
-    except ValueError:
-        return str(text)
+    return str(date_ua(str(text)))
 
 
 def _month(text: Any) -> str:
     """ "2026-12" or "2026-12-01" → "12.2026"."""
-    try:
-        return dt.date.fromisoformat(str(text)[:7] + "-01").strftime("%m.%Y")
-    except ValueError:
-        return str(text)
+    return str(period_ua(str(text)))
 
 
 def _count(values: dict[str, Any], key: str) -> int:

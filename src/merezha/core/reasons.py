@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
 from functools import lru_cache
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
+
+from merezha.core.formatting import area_number, count, date_ua, datetime_ua, money, period_ua
+from merezha.core.money import Money
 
 TEMPLATES: tuple[str, ...] = (
     # a row's checks (providers.snapshot_rows, registry and subsidy imports)
@@ -217,14 +221,89 @@ def reason_template(text: str) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+#: Values that are identifiers or the text as typed, never grouped as a count nor read as a figure:
+#: line, row, column and cell numbers, accounts, codes, houses, tax ids, receipts, and a refused input
+#: echoed back (`not an amount: {text}`, `tax id {value}: …`). A date or an amount passed typed is
+#: still shown as one (`date {value} is in the future`).
+LITERAL_NAMES = frozenset(
+    {
+        "account",
+        "apartment",
+        "cell",
+        "code",
+        "column",
+        "given",
+        "house",
+        "i",
+        "key",
+        "line",
+        "point",
+        "receipt",
+        "row",
+        "tax_id",
+        "text",
+        "value",
+    }
+)
+#: Values that name a month: a date among them is shown as one (`11.2026`).
+PERIOD_NAMES = frozenset({"month", "period"})
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_AMOUNT = re.compile(r"-?\d+\.\d{2}")
+_INTEGER = re.compile(r"-?\d+")
+
+
+def figure(name: str, value: object) -> object:
+    """A catalogue message's value as pages show figures (the `figures` filters): an amount
+    `1 234,56`, a date `07.12.2026`, a period `11.2026`, a count `12 022`, an area `66,9`; a text,
+    and a number named in `LITERAL_NAMES` (a line, an account), as it is."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return datetime_ua(value)
+    if isinstance(value, dt.date):
+        return period_ua(value) if name in PERIOD_NAMES else date_ua(value)
+    if name == "area" and isinstance(value, Decimal | int):
+        return area_number(value)
+    if isinstance(value, Money | Decimal):
+        return money(value)
+    if isinstance(value, int) and name not in LITERAL_NAMES:
+        return count(value)
+    return value
+
+
+def figure_of_text(name: str, text: str) -> object:
+    """A value read back from an English reason, shown as `figure` shows a typed one when its text
+    has a figure's shape: an ISO date, a period (YYYY-MM), an amount with two decimal places, an
+    integer. Anything else (a code, an address, a value in quotes) is left as it is."""
+    if name in LITERAL_NAMES:
+        return text
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return figure(name, dt.date.fromisoformat(text))
+        except ValueError:
+            return text
+    if _PERIOD.fullmatch(text):
+        return period_ua(text)
+    if _AMOUNT.fullmatch(text):
+        return figure(name, Decimal(text))
+    if _INTEGER.fullmatch(text) and not (len(text) > 1 and text.lstrip("-").startswith("0")):
+        return figure(name, int(text))
+    return text
+
+
 def reason_localise(text: str) -> str:
-    """`text`, an import's English reason, in the active language (as it is when not recognised)."""
+    """`text`, an import's English reason, in the active language (as it is when not recognised);
+    the figures in it are shown as pages show them (`figure_of_text`)."""
     found = reason_template(text)
     if found is None:
         return text
-    template, values = found
-    if "reason" in values:
-        values["reason"] = reason_localise(values["reason"])
+    template, extracted = found
+    values: dict[str, object] = {
+        name: reason_localise(value) if name == "reason" else figure_of_text(name, value)
+        for name, value in extracted.items()
+    }
     try:
         return gettext(template).format(**values)
     except (KeyError, IndexError, ValueError):  # a translation that names other values
@@ -232,15 +311,28 @@ def reason_localise(text: str) -> str:
 
 
 def message_localise(template: str, values: dict[str, object]) -> str:
-    """A catalogue message (`template` with its `values`) in the active language; a value named
-    `reason` is itself an English reason and is localised too."""
-    values = {k: v.strftime("%d.%m.%Y") if isinstance(v, dt.date) else v for k, v in values.items()}
-    if "reason" in values:
-        values["reason"] = reason_localise(str(values["reason"]))
+    """A catalogue message (`template` with its `values`) in the active language, each value shown
+    as pages show figures (`figure`); a value named `reason` is itself an English reason and is
+    localised too."""
+    shown = {
+        name: reason_localise(str(value)) if name == "reason" else figure(name, value)
+        for name, value in values.items()
+    }
     try:
-        return gettext(template).format(**values)
+        return gettext(template).format(**shown)
     except (KeyError, IndexError, ValueError):  # a translation that names other values
-        return template.format(**values)
+        return template.format(**shown)
+
+
+def _english(template: str, values: dict[str, object]) -> str:
+    """The English text of a message: its values as the exchange writes them (`1234.56`,
+    `2026-12-07`), a month as `2026-12`."""
+    return template.format(
+        **{
+            name: f"{value:%Y-%m}" if name in PERIOD_NAMES and isinstance(value, dt.date) else value
+            for name, value in values.items()
+        }
+    )
 
 
 class Refused(ValueError):
@@ -260,7 +352,7 @@ class Refused(ValueError):
 
     def english(self, i: int) -> str:
         field, template, values = self.errors[i]
-        text = template.format(**values)
+        text = _english(template, values)
         return f"{field}: {text}" if field else text
 
     @property
@@ -271,7 +363,7 @@ class Refused(ValueError):
     def reason(self) -> str:
         """The first reason in English, without its field."""
         _field, template, values = self.errors[0]
-        return template.format(**values)
+        return _english(template, values)
 
     def localised(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -21,10 +21,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from merezha.core.formatting import count, date_ua
 from merezha.core.money import Money, MoneyError
 from merezha.core.roles import Role
 from merezha.organisations.permissions import role_required
-from merezha.payments.selectors import operational_day_for, payment_get, payment_list, shift_summary
+from merezha.payments.selectors import (
+    account_payments_list,
+    operational_day_for,
+    payment_get,
+    payment_list,
+    shift_summary,
+)
 from merezha.payments.services import (
     IdempotencyConflict,
     PaymentError,
@@ -106,6 +113,13 @@ def _card_page(
             "method": method,
             "tendered": tendered,
             "errors": errors or [],
+            # a payment for this dwelling taken here today: the card names its receipt, so that a
+            # form reopened with the browser's Back is not mistaken for a debt still to pay
+            "paid_today": account_payments_list(
+                point_id=_point(request).pk,
+                day=operational_day_for(point_id=_point(request).pk),
+                account_ids=[a.account_id for a in card.accounts],
+            ),
         },
         status=status,
     )
@@ -141,6 +155,9 @@ def _parse_payment(
             continue
         label = f"{acc.provider_name} · {acc.service_name} · {acc.number}"
         text = amounts.get(account_id, "")
+        if not text:
+            errors.append(_("%(label)s: type the amount to pay, or untick the service.") % {"label": label})
+            continue
         try:
             amount = Money.parse(text)
         except MoneyError:
@@ -332,6 +349,6 @@ def desk_close_day(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("The day %(day)s is closed; %(n)s registers issued.")
-            % {"day": day, "n": len(result.registers)},
+            % {"day": date_ua(day), "n": count(len(result.registers))},
         )
     return redirect(reverse("desk-shift") + f"?day={day.isoformat()}")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from merezha.core.identifiers import parse_date
 from merezha.core.inbox import HUB_SENDER, INBOX_ROLES
+from merezha.core.reasons import figure, figure_of_text
 from merezha.core.roles import OrgKind, Role
 from merezha.core.selectors import inbox_get
 from merezha.core.services import inbox_mark_read
@@ -131,7 +132,11 @@ PROBLEMS = {
 
 
 def problem_text(code: str, values: dict[str, Any]) -> str:
-    return str(PROBLEMS[code](values)) if code in PROBLEMS else code
+    """A monitor row's problem in the reader's language, its figures as pages show them."""
+    if code not in PROBLEMS:
+        return code
+    shown = {k: figure_of_text(k, v) if isinstance(v, str) else figure(k, v) for k, v in values.items()}
+    return str(PROBLEMS[code](shown))
 
 
 @role_required(*MONITOR_ROLES)

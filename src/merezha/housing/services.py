@@ -402,7 +402,7 @@ def change_report_month_check(*, month: dt.date) -> dt.date:
         raise RegisterEditError(
             "month",
             N_("the month {month} has not begun: there is nothing to report yet"),
-            month=f"{month:%Y-%m}",
+            month=month,
         )
     return month
 

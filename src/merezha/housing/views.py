@@ -19,6 +19,7 @@ from django.utils.translation import gettext_noop as N_
 from django.views.decorators.http import require_POST
 
 from merezha.core.certificates import certificate_verify_url, qr_data_uri, render_pdf
+from merezha.core.formatting import count, period_ua
 from merezha.core.identifiers import parse_period
 from merezha.core.money import Money, MoneyError
 from merezha.core.reasons import message_localise, reason_localise
@@ -704,7 +705,8 @@ def change_reports(request: MemberRequest) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _("%(n)s report(s) for %(month)s.") % {"n": len(issued), "month": f"{month:%Y-%m}"},
+                    _("%(n)s report(s) for %(month)s.")
+                    % {"n": count(len(issued)), "month": period_ua(month)},
                 )
                 return redirect("housing-change-reports")
     return render(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_noop as N_
 from schwifty import IBAN
 from schwifty.exceptions import InvalidBankCode, InvalidChecksumDigits, InvalidLength, SchwiftyException
@@ -19,6 +18,7 @@ from stdnum.exceptions import InvalidChecksum as StdnumChecksum
 from stdnum.exceptions import ValidationError as StdnumInvalid
 from stdnum.ua import edrpou as stdnum_edrpou
 
+from merezha.core.reasons import message_localise
 from merezha.core.roles import ROLE_ORG_KIND, OrgKind, Role
 from merezha.organisations.locks import organisation_lock
 from merezha.organisations.models import ApiToken, Organisation, ProviderService, Service, ServiceAlias, User
@@ -63,7 +63,7 @@ class Invalid(ValueError):
     def localised(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for field, template, values in self.errors:
-            out.setdefault(field, []).append(gettext(template).format(**values))
+            out.setdefault(field, []).append(message_localise(template, values))
         return out
 
 
@@ -379,7 +379,7 @@ class ServiceAliasRefused(ValueError):
         super().__init__(template.format(**values))
 
     def localised(self) -> str:
-        return gettext(self.template).format(**self.values)
+        return message_localise(self.template, self.values)
 
 
 ALIAS_EMPTY = N_("the alias is empty")

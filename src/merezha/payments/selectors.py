@@ -163,6 +163,23 @@ def payment_list(*, point_id: int, day: dt.date) -> list[Payment]:
     )
 
 
+def account_payments_list(*, point_id: int, day: dt.date, account_ids: list[int]) -> list[Payment]:
+    """The point's payments of one operational day for any of these accounts (a dwelling's), not
+    cancelled, the latest first: what the card shows as paid here already."""
+    if not account_ids:
+        return []
+    return list(
+        Payment.objects.filter(
+            point_id=point_id,
+            operational_day=day,
+            lines__account_id__in=account_ids,
+            cancellation__isnull=True,
+        )
+        .distinct()
+        .order_by("-accepted_at", "-number")
+    )
+
+
 @dataclass(frozen=True)
 class ProviderTotal:
     provider_code: str

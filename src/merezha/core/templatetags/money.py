@@ -12,42 +12,10 @@ it), where a sum stands alone: the cashier's desk, receipts, shift totals. No am
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 
-from merezha.core.money import Money, MoneyError
+from merezha.core.formatting import money, uah
 
 register = template.Library()
-
-
-@register.filter(is_safe=True)
-def money(value: object, empty: str = "") -> object:
-    if value is None or value == "":
-        return empty
-    if isinstance(value, Money):
-        return value.display()
-    if isinstance(value, str | Decimal):
-        try:
-            return Money.parse(value).display()
-        except MoneyError:
-            return value
-    return value
-
-
-@register.filter(is_safe=True)
-def uah(value: object, empty: str = "") -> object:
-    """`1 234,56 грн`: an amount standing on its own (totals, receipts, certificates); no amount is
-    `empty`, text that is no amount stays as it is. The one implementation: `figures` registers it."""
-    if value is None or value == "":
-        return empty
-    if isinstance(value, Money):
-        amount = value
-    elif isinstance(value, str | Decimal | int) and not isinstance(value, bool):
-        try:
-            amount = Money.parse(value)
-        except MoneyError:
-            return value
-    else:
-        return value
-    return f"{amount.display()}\u00a0грн"
+register.filter("money", money, is_safe=True)
+register.filter("uah", uah, is_safe=True)

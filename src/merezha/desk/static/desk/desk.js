@@ -126,6 +126,9 @@
       if (form.dataset.sent) { e.preventDefault(); return; }
       form.dataset.sent = "1";
     });
+    /* the same page shown again by the browser's Back (from its page cache): Enter may send the form
+       again, with the same key, and the server answers with the receipt of the payment already taken */
+    window.addEventListener("pageshow", function (e) { if (e.persisted) delete form.dataset.sent; });
     recompute();
   }
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from merezha.core.money import Money
 from merezha.portal import nbu_qr
 from merezha.portal.selectors import Bill, access_code_display
 
@@ -21,15 +22,90 @@ class BillError(RuntimeError):
     """The bills could not be made (the reason says why)."""
 
 
-def bill_context(bill: Bill) -> dict[str, Any]:
+#: the geometry of a bill per layout (mm and pt): the page, the bill's box and side margins, the
+#: characters of each figures column, the type sizes. The figures are DejaVu Sans Mono, whose every
+#: glyph advances 0.602 em, so the columns fill the text width exactly at `mono_pt`.
+_GEOMETRY: dict[str, dict[str, Any]] = {
+    "a4x2": {"page": "A4", "per_page": 2, "width": 210, "height": 148.5, "side": 9, "column": 14, "name_pt": 7.2},
+    "a5": {"page": "A5", "per_page": 1, "width": 148, "height": 210, "side": 8, "column": 11, "name_pt": 6.4},
+}  # fmt: skip
+MONO_ADVANCE = 0.60205  # em: 1233 of 2048 units, every glyph of DejaVu Sans Mono
+PT_MM = 25.4 / 72
+#: the figures' column headings, up to three lines each, in the order of `_figures`
+FIGURE_LABELS = (
+    ("Борг на", "початок"),
+    ("Нарахо-", "вано"),
+    ("Перера-", "хунок"),
+    ("Пільга",),
+    ("Субсидія",),
+    ("Сплачено",),
+    ("Борг на", "кінець"),
+    ("Сплачено", "в мережі", "після"),
+    ("До сплати",),
+)
+QR_PITCH = (32, 34)  # mm from one payment QR code (and its caption) to the next, across and down
+
+
+def _labels(width: int) -> str:
+    """The headings as lines of text: each label right-aligned in its column, its last line at the bottom."""
+    depth = max(len(label) for label in FIGURE_LABELS)
+    lines = []
+    for row in range(depth):
+        cells = []
+        for label in FIGURE_LABELS:
+            n = row - (depth - len(label))
+            cells.append((label[n] if n >= 0 else "").rjust(width))
+        lines.append("".join(cells))
+    return "\n".join(lines)
+
+
+def _figure(value: Money | None, width: int) -> str:
+    return (value.display() if value is not None else "—").rjust(width)
+
+
+def _geometry(layout: str, qr_count: int) -> dict[str, Any]:
+    spec = _GEOMETRY[layout]
+    text_mm = spec["width"] - 2 * spec["side"]
+    chars = spec["column"] * len(FIGURE_LABELS)
+    per_row = int(text_mm // QR_PITCH[0])
+    rows = max(1, -(-qr_count // per_row))
+    return {
+        **spec,
+        "height": f"{spec['height']:g}",
+        "name_pt": f"{spec['name_pt']:g}",
+        "mono_pt": f"{text_mm / (chars * MONO_ADVANCE * PT_MM):.2f}",
+        "labels": _labels(spec["column"]),
+        "qr_places": [(i % per_row * QR_PITCH[0], i // per_row * QR_PITCH[1]) for i in range(qr_count)],
+        "qr_row": rows * QR_PITCH[1],
+    }
+
+
+def bill_context(bill: Bill, *, layout: str = "a4x2", index: int = 0) -> dict[str, Any]:
+    spec = _GEOMETRY[layout]
+    width = spec["column"]
+    lines = []
+    for n, line in enumerate(bill.lines):
+        before = (line.opening, line.charged, line.recalc, line.benefit, line.subsidy, line.paid)
+        lines.append(
+            {
+                "line": line,
+                "qr": nbu_qr.qr_png_data_uri(line.qr_url) if line.qr_url else "",
+                "shade": n % 2 == 1,
+                # the figures but the debt, and the debt (bold): one line of text each
+                "figures": "".join(_figure(v, width) for v in (*before, line.closing, line.paid_since)),
+                "debt": _figure(line.debt, width),
+            }
+        )
+    total = "Усього до сплати"
     return {
         "bill": bill,
         "access_code": access_code_display(bill.access_code) if bill.access_code else "",
-        "dwelling_qr": nbu_qr.qr_png_data_uri(bill.code, scale=3),
-        "lines": [
-            {"line": line, "qr": nbu_qr.qr_png_data_uri(line.qr_url) if line.qr_url else ""}
-            for line in bill.lines
-        ],
+        "dwelling_qr": nbu_qr.qr_png_data_uri(bill.code),
+        "lines": lines,
+        "qrs": [item for item in lines if item["qr"]],
+        "total": total + _figure(bill.total_debt, width * len(FIGURE_LABELS) - len(total)),
+        # a bill that starts a page, or the second half of an A4 page
+        "break": "" if index == 0 else ("page" if index % spec["per_page"] == 0 else "next"),
     }
 
 
@@ -40,9 +116,14 @@ def bills_render(*, bills: list[Bill], layout: str | None = None, base_url: str 
     layout = layout or settings.PORTAL_BILL_LAYOUT
     if layout not in LAYOUTS:
         raise BillError(f"unknown bill layout {layout!r}: one of {', '.join(LAYOUTS)}")
+    contexts = [bill_context(b, layout=layout, index=n) for n, b in enumerate(bills)]
     html = render_to_string(
         "portal/bill_pdf.html",
-        {"bills": [bill_context(b) for b in bills], "layout": layout, "portal_url": settings.PORTAL_URL},
+        {
+            "bills": contexts,
+            "g": _geometry(layout, max((len(c["qrs"]) for c in contexts), default=0)),
+            "portal_url": settings.PORTAL_URL,
+        },
     )
     return HTML(string=html, base_url=base_url).write_pdf()
 

@@ -145,7 +145,7 @@ def test_bill_figures_are_one_line_in_fixed_columns_under_their_headings(city):
 def test_bill_headings_sit_right_aligned_over_the_columns():
     from merezha.portal.bills import _geometry
 
-    g = _geometry("a4x2", qr_count=3)
+    g = _geometry("a4x2", {3})
     assert g["labels"].split("\n") == [
         " " * 14 * 7 + "Сплачено".rjust(14) + " " * 14,
         "Борг на".rjust(14) + "Нарахо-".rjust(14) + "Перера-".rjust(14) + " " * 14 * 3
@@ -154,6 +154,31 @@ def test_bill_headings_sit_right_aligned_over_the_columns():
         + "Сплачено".rjust(14) + "кінець".rjust(14) + "після".rjust(14) + "До сплати".rjust(14),
     ]  # fmt: skip
     # DejaVu Sans Mono advances 0.602 em: 126 characters fill the 192 mm of text at 7.17 pt
-    assert (g["mono_pt"], g["qr_places"], g["qr_row"]) == ("7.17", [(0, 0), (32, 0), (64, 0)], 34)
-    a5 = _geometry("a5", qr_count=5)
-    assert (a5["mono_pt"], a5["qr_places"][3:], a5["qr_row"]) == ("6.28", [(96, 0), (0, 34)], 68)
+    assert g["mono_pt"] == "7.17" and _geometry("a5", set())["mono_pt"] == "6.28"
+
+
+def test_many_payment_qr_codes_get_smaller_to_fit_the_bill():
+    from merezha.portal.bills import _qr_plan
+
+    three = _qr_plan("a4x2", 3)  # 28 mm codes, 30 mm apart
+    assert (three["size"], three["places"], three["height"], three["circle"]) == (
+        "28",
+        [("0", "0"), ("30", "0"), ("60", "0")],
+        "34",
+        "7",
+    )
+    nine = _qr_plan("a4x2", 9)  # half an A4 page holds one row: 192 mm / 9
+    assert (nine["size"], nine["places"][-1], nine["height"], nine["circle"]) == (
+        "19.33",
+        ("170.67", "0"),
+        "25.33",
+        "4.83",
+    )
+    twelve = _qr_plan("a4x2", 12)  # never under 19 mm: a second row
+    assert (twelve["size"], twelve["places"][8:10], twelve["height"]) == (
+        "19",
+        [("168", "0"), ("0", "25")],
+        "50",
+    )
+    a5 = _qr_plan("a5", 9)  # A5 has room for two rows: five across 132 mm
+    assert (a5["size"], a5["places"][4:6], a5["height"]) == ("24.4", [("105.6", "0"), ("0", "30.4")], "60.8")

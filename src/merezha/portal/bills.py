@@ -26,8 +26,10 @@ class BillError(RuntimeError):
 #: characters of each figures column, the type sizes. The figures are DejaVu Sans Mono, whose every
 #: glyph advances 0.602 em, so the columns fill the text width exactly at `mono_pt`.
 _GEOMETRY: dict[str, dict[str, Any]] = {
-    "a4x2": {"page": "A4", "per_page": 2, "width": 210, "height": 148.5, "side": 9, "column": 14, "name_pt": 7.2},
-    "a5": {"page": "A5", "per_page": 1, "width": 148, "height": 210, "side": 8, "column": 11, "name_pt": 6.4},
+    "a4x2": {"page": "A4", "per_page": 2, "width": 210, "height": 148.5, "side": 9, "column": 14, "name_pt": 7.2,
+             "qr_rows": 1},
+    "a5": {"page": "A5", "per_page": 1, "width": 148, "height": 210, "side": 8, "column": 11, "name_pt": 6.4,
+           "qr_rows": 2},
 }  # fmt: skip
 MONO_ADVANCE = 0.60205  # em: 1233 of 2048 units, every glyph of DejaVu Sans Mono
 PT_MM = 25.4 / 72
@@ -43,7 +45,11 @@ FIGURE_LABELS = (
     ("Сплачено", "в мережі", "після"),
     ("До сплати",),
 )
-QR_PITCH = (32, 34)  # mm from one payment QR code (and its caption) to the next, across and down
+#: the payment QR codes: at most QR_PITCH mm apart across (a 2 mm gap), the caption below in
+#: QR_CAPTION mm; a bill with more codes than fit `qr_rows` rows of them draws them smaller
+#: (never under QR_MIN mm: then a further row), and the ₴ circle stays a quarter of the code's side
+#: (about 5% of its area; error level M corrects 15%)
+QR_PITCH, QR_GAP, QR_CAPTION, QR_MIN = 30.0, 2.0, 6.0, 19.0
 
 
 def _labels(width: int) -> str:
@@ -63,20 +69,47 @@ def _figure(value: Money | None, width: int) -> str:
     return (value.display() if value is not None else "—").rjust(width)
 
 
-def _geometry(layout: str, qr_count: int) -> dict[str, Any]:
+def _mm(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _qr_plan(layout: str, count: int) -> dict[str, Any]:
+    """Where a bill's `count` payment QR codes go: their size, and each one's place (mm)."""
+    spec = _GEOMETRY[layout]
+    text_mm = spec["width"] - 2 * spec["side"]
+    per_row = max(int(text_mm // QR_PITCH), -(-count // spec["qr_rows"]))
+    pitch = min(QR_PITCH, text_mm / per_row)
+    if pitch - QR_GAP < QR_MIN:
+        pitch = QR_MIN + QR_GAP
+        per_row = int(text_mm // pitch)
+    size = pitch - QR_GAP
+    down = size + QR_CAPTION
+    rows = max(1, -(-count // per_row))
+    return {
+        "count": count,
+        "width": _mm(pitch - 1),
+        "size": _mm(size),
+        "height": _mm(rows * down),
+        "box": _mm(down),
+        "circle": _mm(size / 4),
+        "circle_at": _mm(size * 3 / 8),
+        "left": _mm((pitch - 1 - size) / 2),
+        "font": _mm(size / 28 * 9),
+        "places": [(_mm(i % per_row * pitch), _mm(i // per_row * down)) for i in range(count)],
+    }
+
+
+def _geometry(layout: str, qr_counts: set[int]) -> dict[str, Any]:
     spec = _GEOMETRY[layout]
     text_mm = spec["width"] - 2 * spec["side"]
     chars = spec["column"] * len(FIGURE_LABELS)
-    per_row = int(text_mm // QR_PITCH[0])
-    rows = max(1, -(-qr_count // per_row))
     return {
         **spec,
-        "height": f"{spec['height']:g}",
-        "name_pt": f"{spec['name_pt']:g}",
+        "height": _mm(spec["height"]),
+        "name_pt": _mm(spec["name_pt"]),
         "mono_pt": f"{text_mm / (chars * MONO_ADVANCE * PT_MM):.2f}",
         "labels": _labels(spec["column"]),
-        "qr_places": [(i % per_row * QR_PITCH[0], i // per_row * QR_PITCH[1]) for i in range(qr_count)],
-        "qr_row": rows * QR_PITCH[1],
+        "qr_plans": [_qr_plan(layout, n) for n in sorted(qr_counts) if n],
     }
 
 
@@ -121,7 +154,7 @@ def bills_render(*, bills: list[Bill], layout: str | None = None, base_url: str 
         "portal/bill_pdf.html",
         {
             "bills": contexts,
-            "g": _geometry(layout, max((len(c["qrs"]) for c in contexts), default=0)),
+            "g": _geometry(layout, {len(c["qrs"]) for c in contexts}),
             "portal_url": settings.PORTAL_URL,
         },
     )

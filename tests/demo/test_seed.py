@@ -145,9 +145,12 @@ def assert_payment_details(tmp_path):
         for ps in ProviderService.objects.select_related("provider", "service")
     } == IBANS
     assert len(IBANS) == 9 and all(str(IBAN(iban).compact) == iban for iban in IBANS.values())
-    assert dict(
-        Organisation.objects.filter(kind="payment_operator").values_list("code", "iban", "edrpou")
-    ) == {
+    assert {
+        code: (iban, edrpou_code)
+        for code, iban, edrpou_code in Organisation.objects.filter(kind="payment_operator").values_list(
+            "code", "iban", "edrpou"
+        )
+    } == {
         "OSCHAD": ("UA693004652902001000021560005", "21560005"),
         "PRIVAT": ("UA103052992902003000021560269", "21560269"),
         "UKRPOSHTA": ("UA863004652902002000021560134", "21560134"),

@@ -33,7 +33,7 @@ _GEOMETRY: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 MONO_ADVANCE = 0.60205  # em: 1233 of 2048 units, every glyph of DejaVu Sans Mono
 PT_MM = 25.4 / 72
-#: the figures' column headings, up to three lines each, in the order of `_figures`
+#: the figures' column headings, up to three lines each, in the order of `bill_context`'s figures
 FIGURE_LABELS = (
     ("Борг на", "початок"),
     ("Нарахо-", "вано"),
@@ -66,7 +66,9 @@ def _labels(width: int) -> str:
 
 
 def _figure(value: Money | None, width: int) -> str:
-    return (value.display() if value is not None else "—").rjust(width)
+    """An amount right-aligned in `width` characters; one too long for it (a debt of a million)
+    keeps a space before it and pushes the rest of its line to the right."""
+    return (" " + (value.display() if value is not None else "—")).rjust(width)
 
 
 def _mm(value: float) -> str:

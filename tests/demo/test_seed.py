@@ -8,7 +8,14 @@ import pytest
 from django.core.management import call_command
 
 from merezha.core.roles import Role
-from merezha.demo.seed import SCALES, build_city, seed_city, write_registry_files, write_snapshot_files
+from merezha.demo.seed import (
+    IBANS,
+    SCALES,
+    build_city,
+    seed_city,
+    write_registry_files,
+    write_snapshot_files,
+)
 from merezha.organisations.models import User
 from merezha.registry.models import Dwelling, Person, RegistryImport, Street, StreetName
 
@@ -57,6 +64,7 @@ def test_tiny_city(tmp_path):
         "registry-ZHEK-03.xlsx",
     } <= set(files)
     assert_a_believable_past(result)
+    assert_payment_details(tmp_path)
     with pytest.raises(ValueError, match="already has a city"):
         seed_city(scale_name="tiny", seed=7, folder=tmp_path / "b")
 
@@ -111,6 +119,64 @@ def assert_a_believable_past(result):
     assert f"<td>{row['name']}</td>" in html and f"{person.registered_from:%d.%m.%Y}</td>" in html
 
 
+def assert_payment_details(tmp_path):
+    """Providers' ЄДРПОУ and per-service IBANs, operators' collecting IBANs, organisation
+    administrators; a demo bill's NBU QR codes, decoded, pay the provider's IBAN."""
+    from schwifty import IBAN
+    from stdnum.ua import edrpou
+
+    from merezha.organisations.models import Organisation, ProviderService
+    from merezha.portal import nbu_qr, selectors, services
+    from merezha.providers.models import Account
+    from tests.portal.test_bills import decode_pdf
+
+    providers = dict(Organisation.objects.filter(kind="provider").values_list("code", "edrpou"))
+    assert providers == {
+        "electricity": "33561457",
+        "gas": "33561389",
+        "heat": "33561174",
+        "rent": "33561242",
+        "waste": "33561310",
+        "water": "33561106",
+    }
+    assert all(edrpou.is_valid(code) for code in providers.values())
+    assert {
+        (ps.provider.code, ps.service.code): ps.iban
+        for ps in ProviderService.objects.select_related("provider", "service")
+    } == IBANS
+    assert len(IBANS) == 9 and all(str(IBAN(iban).compact) == iban for iban in IBANS.values())
+    assert {
+        code: (iban, edrpou_code)
+        for code, iban, edrpou_code in Organisation.objects.filter(kind="payment_operator").values_list(
+            "code", "iban", "edrpou"
+        )
+    } == {
+        "OSCHAD": ("UA693004652902001000021560005", "21560005"),
+        "PRIVAT": ("UA103052992902003000021560269", "21560269"),
+        "UKRPOSHTA": ("UA863004652902002000021560134", "21560134"),
+    }
+    assert sorted(User.objects.filter(is_org_admin=True).values_list("username", "role")) == [
+        ("cashier001", "cashier"),
+        ("water", "provider"),
+        ("zhek01", "housing"),
+    ]
+    water = Account.objects.filter(service__code="water", closing__gt=0).order_by("pk").first()
+    (bill,) = selectors.bills_build(dwelling_ids=[water.dwelling_id])
+    assert len(bill.lines) >= 5 and all(line.qr_url for line in bill.lines)
+    texts = decode_pdf(services.bill_pdf(dwelling_ids=[water.dwelling_id], layout="a4x2"), tmp_path)
+    urls = [t for t in texts if t.startswith("https://bank.gov.ua/qr/")]
+    assert sorted(urls) == sorted(line.qr_url for line in bill.lines)  # every code, printed and read back
+    line = next(x for x in bill.lines if x.account_id == water.pk)
+    fields = nbu_qr.payment_decode(line.qr_url)
+    assert fields[5:9] == [
+        "КП «Хмельницькводоканал»",
+        "UA193004652600010100033561106",
+        f"UAH{line.debt.kopecks // 100}.{line.debt.kopecks % 100:02d}",
+        "33561106",
+    ]
+    assert fields[11] == f"Оплата за водопостачання, о/р {water.number}, {line.period:%m.%Y}"
+
+
 def test_files_deterministic_for_a_seed(tmp_path):
     today = dt.date(2026, 11, 1)
     for name in ("a", "b"):
@@ -129,6 +195,10 @@ def test_demo_command_prints_users(tmp_path, settings, capsys):
     out = capsys.readouterr().out
     for username in ("admin", "cashier001", "zhek01", "water", "subsidy", "manager"):
         assert username in out
+    admins = sorted(
+        line.split()[0] for line in out.splitlines() if line.endswith("[organisation administrator]")
+    )
+    assert admins == ["cashier001", "water", "zhek01"]
     assert "password for all: merezha" in out
 
 

@@ -123,3 +123,62 @@ def test_batch_for_an_office_joins_its_bills_into_one_pdf(city, settings, tmp_pa
         batch_id=services.bill_batch_start(office=city.office, user=None).pk, workers=1
     )
     assert one.status == "done" and one.done == 7
+
+
+def test_bill_figures_are_one_line_in_fixed_columns_under_their_headings(city):
+    from merezha.portal.bills import bill_context
+
+    dwelling = city.dwellings["0001"]
+    (bill,) = selectors.bills_build(dwelling_ids=[dwelling.pk])
+    water = next(
+        item for item in bill_context(bill, layout="a4x2")["lines"] if item["line"].service_code == "water"
+    )
+    cells = ["350,00", "150,00", "-10,00", "20,00", "0,00", "20,00", "450,00", "0,00"]
+    assert water["figures"] == "".join(c.rjust(14) for c in cells)
+    assert water["debt"] == "450,00".rjust(14)
+    a5 = bill_context(bill, layout="a5")
+    assert a5["total"] == "Усього до сплати" + "1\u202f950,50".rjust(11 * 9 - 16)
+    assert a5["break"] == "" and bill_context(bill, layout="a5", index=1)["break"] == "page"
+    assert [bill_context(bill, layout="a4x2", index=n)["break"] for n in (1, 2)] == ["next", "page"]
+
+
+def test_bill_headings_sit_right_aligned_over_the_columns():
+    from merezha.portal.bills import _geometry
+
+    g = _geometry("a4x2", {3})
+    assert g["labels"].split("\n") == [
+        " " * 14 * 7 + "Сплачено".rjust(14) + " " * 14,
+        "Борг на".rjust(14) + "Нарахо-".rjust(14) + "Перера-".rjust(14) + " " * 14 * 3
+        + "Борг на".rjust(14) + "в мережі".rjust(14) + " " * 14,
+        "початок".rjust(14) + "вано".rjust(14) + "хунок".rjust(14) + "Пільга".rjust(14) + "Субсидія".rjust(14)
+        + "Сплачено".rjust(14) + "кінець".rjust(14) + "після".rjust(14) + "До сплати".rjust(14),
+    ]  # fmt: skip
+    # DejaVu Sans Mono advances 0.602 em: 126 characters fill the 192 mm of text at 7.17 pt
+    assert g["mono_pt"] == "7.17" and _geometry("a5", set())["mono_pt"] == "6.28"
+
+
+def test_many_payment_qr_codes_get_smaller_to_fit_the_bill():
+    from merezha.portal.bills import _qr_plan
+
+    three = _qr_plan("a4x2", 3)  # 28 mm codes, 30 mm apart
+    assert (three["size"], three["places"], three["height"], three["circle"]) == (
+        "28",
+        [("0", "0"), ("30", "0"), ("60", "0")],
+        "34",
+        "7",
+    )
+    nine = _qr_plan("a4x2", 9)  # half an A4 page holds one row: 192 mm / 9
+    assert (nine["size"], nine["places"][-1], nine["height"], nine["circle"]) == (
+        "19.33",
+        ("170.67", "0"),
+        "25.33",
+        "4.83",
+    )
+    twelve = _qr_plan("a4x2", 12)  # never under 19 mm: a second row
+    assert (twelve["size"], twelve["places"][8:10], twelve["height"]) == (
+        "19",
+        [("168", "0"), ("0", "25")],
+        "50",
+    )
+    a5 = _qr_plan("a5", 9)  # A5 has room for two rows: five across 132 mm
+    assert (a5["size"], a5["places"][4:6], a5["height"]) == ("24.4", [("105.6", "0"), ("0", "30.4")], "60.8")

@@ -32,8 +32,14 @@ from merezha.core.money import Money
 from merezha.core.roles import OrgKind, Role
 from merezha.demo import names
 from merezha.formats.writers import Column, write_csv, write_dbf, write_json, write_xlsx
-from merezha.organisations.models import Organisation, Service
-from merezha.organisations.services import organisation_create, provider_service_add, user_create
+from merezha.organisations.models import Organisation, User
+from merezha.organisations.services import (
+    organisation_create,
+    organisation_register,
+    provider_service_set,
+    user_create,
+    user_update,
+)
 from merezha.registry.models import BenefitCategory, Person, Street
 from merezha.registry.services import registry_import, streets_import
 
@@ -83,6 +89,40 @@ PROVIDERS: dict[str, tuple[str, dict[str, tuple[int, int]], str]] = {
     "electricity": ("Хмельницькенергозбут", {"electricity": (30000, 150000)}, "csv1251"),
 }
 OPERATORS = [("OSCHAD", "АТ «Ощадбанк»"), ("UKRPOSHTA", "АТ «Укрпошта»"), ("PRIVAT", "АТ КБ «ПриватБанк»")]
+#: the demo's ЄДРПОУ codes (made up, check digits valid for python-stdnum) of the providers and
+#: payment operators, so that bills carry NBU payment QR codes and settlement orders name both sides
+EDRPOU = {
+    "water": "33561106",
+    "heat": "33561174",
+    "rent": "33561242",
+    "waste": "33561310",
+    "gas": "33561389",
+    "electricity": "33561457",
+    "OSCHAD": "21560005",
+    "UKRPOSHTA": "21560134",
+    "PRIVAT": "21560269",
+}
+#: (provider, service) → the provider's receiving IBAN for that service (made up on real bank codes,
+#: valid for schwifty); a payment operator → its collecting IBAN, which its payment points pay from
+IBANS = {
+    ("water", "water"): "UA193004652600010100033561106",
+    ("water", "sewer"): "UA783004652600010200033561106",
+    ("heat", "heat"): "UA783052992600020100033561174",
+    ("heat", "hot_water"): "UA403052992600020200033561174",
+    ("rent", "rent"): "UA153223132600030100033561242",
+    ("rent", "lift"): "UA743223132600030200033561242",
+    ("waste", "waste"): "UA193204782600040100033561310",
+    ("gas", "gas"): "UA153808052600050100033561389",
+    ("electricity", "electricity"): "UA493005282600060100033561457",
+}
+OPERATOR_IBANS = {
+    "OSCHAD": "UA693004652902001000021560005",
+    "UKRPOSHTA": "UA863004652902002000021560134",
+    "PRIVAT": "UA103052992902003000021560269",
+}
+#: the demo users who administer their organisation (`User.is_org_admin`: issue, rotate and revoke
+#: its users' API tokens), one for each kind of organisation whose systems call the API
+ORG_ADMINS = ("zhek01", "water", "cashier001")
 
 REGISTRY_COLUMNS = [
     Column("dwelling", "KOD", "C", 12),
@@ -599,13 +639,20 @@ def _organisations(scale: Scale, offices: list[str]) -> list[tuple[str, str, str
     for i, code in enumerate(offices, start=1):
         office = organisation_create(code=code, name=f"ЖЕК № {i}", kind=OrgKind.HOUSING_OFFICE)
         user(code.lower().replace("-", ""), office, Role.HOUSING, f"Марія Житлова-{i}")
-    services = {s.code: s for s in Service.objects.all()}
     for code, (name, provided, _fmt) in PROVIDERS.items():
-        provider = organisation_create(code=code, name=name, kind=OrgKind.PROVIDER)
+        # the checked services an administrator's onboarding uses (ЄДРПОУ by python-stdnum, IBAN by schwifty)
+        provider, _new = organisation_register(
+            kind=OrgKind.PROVIDER, code=code, name=name, edrpou=EDRPOU[code]
+        )
         for service in provided:
-            provider_service_add(provider=provider, service=services[service])
+            provider_service_set(provider=provider, service_code=service, iban=IBANS[(code, service)])
         user(code, provider, Role.PROVIDER, f"Оператор {code}")
-    operators = [organisation_create(code=c, name=n, kind=OrgKind.PAYMENT_OPERATOR) for c, n in OPERATORS]
+    operators = [
+        organisation_register(
+            kind=OrgKind.PAYMENT_OPERATOR, code=c, name=n, edrpou=EDRPOU[c], iban=OPERATOR_IBANS[c]
+        )[0]
+        for c, n in OPERATORS
+    ]
     for i in range(1, scale.points + 1):
         operator = operators[i % len(operators)]
         point = organisation_create(
@@ -615,6 +662,8 @@ def _organisations(scale: Scale, offices: list[str]) -> list[tuple[str, str, str
             parent=operator,
         )
         user(f"cashier{i:03d}", point, Role.CASHIER, f"Касир {i}")
+    for admin in User.objects.filter(username__in=ORG_ADMINS):
+        user_update(user=admin, full_name=admin.get_full_name(), is_org_admin=True)
     return users
 
 

@@ -195,27 +195,33 @@ def qr_data_uri(url: str, *, scale: int = 3) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(qr_svg(url, scale=scale).encode()).decode()
 
 
-def qr_png_data_uri(text: str, *, scale: int = 4) -> str:
-    """The QR code (error level M) as a PNG data URI, for the bill: a raster image costs a PDF far less
-    to lay out and draw than an SVG, and a fixed mask pattern (any of the eight is standard; the
-    encoder's scoring of all eight took most of a bill's time) makes a batch several times faster.
-    The bill lays the ₴ circle over it in HTML (`portal/bill_pdf.html`)."""
+def qr_png_data_uri(text: str, *, scale: int = 3, border: int = 2) -> str:
+    """The QR code (error level M) as a PNG data URI, for the bill: one grey pixel per module (plus a
+    `border` of quiet zone) by default, which the bill scales up with `image-rendering: pixelated` (drawn
+    without interpolation in the PDF, so the modules stay sharp at any zoom or printer resolution).
+
+    A raster image costs a PDF far less to lay out and draw than an SVG; a tiny one costs WeasyPrint
+    almost nothing to re-encode (a 4-pixel-per-module bitmap took a tenth of a bill's time); and a
+    fixed mask pattern (any of the eight is standard; the encoder's scoring of all eight took most of a
+    bill's time) makes a batch several times faster. The bill lays the ₴ circle over it in HTML
+    (`portal/bill_pdf.html`)."""
     import segno
     from PIL import Image
 
     qr = segno.make(text, error="m", micro=False, boost_error=False, mask=BILL_QR_MASK)
-    # segno's own PNG writer is pure Python; Pillow writes the same picture in C
-    border = 2
+    # segno's own PNG writer is pure Python; Pillow writes the same picture in C. Mode "L" (8-bit
+    # grey) is what WeasyPrint embeds as it is; a 1-bit image it would first convert to RGB.
     size = len(qr.matrix) + 2 * border
     quiet = b"\xff" * (border * size)
     rows = [quiet]
     for row in qr.matrix:
         rows.append(b"\xff" * border + bytes(0 if dark else 255 for dark in row) + b"\xff" * border)
     rows.append(quiet)
-    image = Image.frombytes("L", (size, size), b"".join(rows)).convert("1")
-    image = image.resize((size * scale, size * scale), Image.Resampling.NEAREST)
+    image = Image.frombytes("L", (size, size), b"".join(rows))
+    if scale > 1:
+        image = image.resize((size * scale, size * scale), Image.Resampling.NEAREST)
     out = io.BytesIO()
-    image.save(out, format="PNG")
+    image.save(out, format="PNG", compress_level=1)  # WeasyPrint decodes and compresses it again
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
 
 

@@ -54,8 +54,14 @@ class Command(BaseCommand):
             if user.role == "cashier" and "cashier" in shown:
                 continue
             shown.add(user.role)
-            self.stdout.write(f"  {user.username:<12} {user.get_role_display():<34} {user.organisation}")
+            admin = "  [organisation administrator]" if user.is_org_admin else ""
+            self.stdout.write(
+                f"  {user.username:<12} {user.get_role_display():<34} {user.organisation}{admin}"
+            )
         self.stdout.write("  (and cashier002… — one cashier per payment point)")
+        self.stdout.write(
+            "An organisation administrator manages its organisation's users' API tokens at /organisation/users/."
+        )
         if options["no_serve"]:
             return
         # uploads are imported by background tasks (django-tasks' database backend): without a

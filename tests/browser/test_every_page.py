@@ -27,6 +27,7 @@ those identities, while fixing what the walk found.
 from __future__ import annotations
 
 import csv
+import importlib
 import io
 import os
 import re
@@ -42,6 +43,14 @@ from tests.browser.walk_city import WalkCity, walk_city_build
 from tests.test_authorization import PAGES, PUBLIC, RESIDENT, page_routes
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+#: the data migrations' rows the walk city needs: a transactional test that ran before (another
+#: browser test) emptied them with the rest of the database (tests/browser/conftest.py)
+DATA_MIGRATIONS = [
+    ("merezha.organisations.migrations.0002_network_services", "create"),
+    ("merezha.subsidies.migrations.0002_default_rule", "create"),
+    ("merezha.subsidies.migrations.0003_default_rule_note_in_ukrainian", "to_ukrainian"),
+]
 
 ANONYMOUS = "anonymous"
 #: the walk's identities, in order: the anonymous visitor and the resident first, the cashier last
@@ -359,12 +368,11 @@ def visit(walk: Walk, name: str, url: str) -> str:
             check_file(walk, name, url)
             return "file"
         answers = walk.documents[before:]
-        for _attempt in range(3):  # let Chromium's error page load: it would interrupt the next navigation
-            try:
-                page.goto("about:blank")
-                break
-            except Exception:
-                continue
+        try:  # let Chromium's error page come: arriving later, it would interrupt the next navigation
+            page.wait_for_url(re.compile(r"^chrome-error://"), timeout=3_000)
+            page.wait_for_load_state()
+        except Exception:
+            pass
         if answers and answers[-1][1] == 405:
             return "form only"
         walk.problems.append(f"{walk.role} · GET {url} ({name}): {str(exc).splitlines()[0]}")
@@ -499,7 +507,11 @@ def unreached(walks: list[Walk]) -> list[str]:
 
 @pytest.fixture
 def walk_city(tmp_path, ukrainian):
+    from django.apps import apps
+
     started = time.monotonic()
+    for module, function in DATA_MIGRATIONS:  # idempotent: get_or_create, or an update
+        getattr(importlib.import_module(module), function)(apps, None)
     city = walk_city_build(tmp_path / "seed")
     city.figures["seeded_s"] = round(time.monotonic() - started, 1)
     return city

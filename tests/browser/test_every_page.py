@@ -72,9 +72,9 @@ ALLOWED = [
     re.compile(p)
     for p in (
         r"[A-Z]\d{6,9}",  # an account number of the demo providers (W00000001), a dwelling code (D000123)
-        r"[A-Z]{1,5}-\d{1,6}",  # an account number with a dash (R-0001), an office's code (ZHEK-01)
-        r"P\d{3}(-\d{8}-\d+)?",  # a payment point's code (P001), a receipt's number (P001-20261207-1)
-        r"(IC|CITY|USZN|water|heat|rent|gas|waste|electricity)",  # the other demo organisations' codes
+        r"[A-Z]{1,5}-\d{1,6}",  # an account number with a dash (R-0001)
+        r"[A-Z][A-Z0-9]*-\d{8}-\d+",  # a receipt's number: the point's code, the day, the sequence
+        # (the city's organisation codes and user names are allowed as they are: WalkCity.identifiers)
         r"UA\d{27}",  # an IBAN
         r"A[3-5]",  # a paper size (A4, A5)
         r"(I|II|III|IV)",  # a Roman numeral: a disability group ("інвалідністю II групи")
@@ -90,7 +90,8 @@ ALLOWED = [
         r"(POST|API|POS|PDF|CSV|QR)-[а-яіїєґ']+",  # …and words made of them ("POST-запитом", "QR-код")
         r"(Authorization|Bearer)",  # the HTTP header an API token is sent in, to be typed as it is
         # a name or an address as a partner's file wrote it, with Latin letters that look like
-        # Cyrillic ones ("Полiщук" with a Latin i): the partner's data, shown as it came
+        # Cyrillic ones ("Полiщук" with a Latin i): the partner's data, shown as it came (a word
+        # of a template typed so would pass too: the search folds such letters, a reader does not)
         r"(?=.*[а-яіїєґА-ЯІЇЄҐ])[а-яіїєґА-ЯІЇЄҐ'’ʼ.-]*[aceiopxyACEHIKMOPTXB][а-яіїєґА-ЯІЇЄҐ'’ʼ.aceiopxyACEHIKMOPTXB-]*",
     )
 ]
@@ -129,18 +130,19 @@ TYPED = sorted(
 #: programs as they are named (docs/reference): their headings are not checked as text
 EXCHANGE_COLUMNS = {
     "subsidy-batch-check-file",  # docs/how-to/subsidy-office.md
-    "housing-change-report-download",  # the change report (docs/reference/exchange-formats.md)
+    "housing-change-report-download",  # docs/reference/change-report-format.md
     "provider-change-report-download",
-    "provider-discrepancies",  # the discrepancy report
+    "provider-discrepancies",  # the discrepancy report (docs/how-to/provider-upload.md)
     "inbox-document-file",  # registers, change reports, discrepancy reports, decisions' parts
-    "exchange-monitor-csv",  # docs/reference/exchange-monitor.md
+    "exchange-monitor-csv",  # the monitor's export, its columns in docs/reference/exchange-monitor.md
 }
 #: pages a role may call that the walk does not visit, with the reason
 NOT_WALKED = {
     # the office's batch of bills is started, not rendered (17 s of PDF): no file to download yet;
     # tests/portal renders batches and downloads them
     "portal-batch-download",
-    # an organisation's own administrator's pages: no demo user is one (tests/organisations)
+    # an organisation's own administrator's pages (`User.is_org_admin`, whatever the role), declared
+    # for no role: no demo user is one (tests/organisations walks them)
     "org-users",
     "org-user",
     "org-token-issue",

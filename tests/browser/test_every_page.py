@@ -141,14 +141,10 @@ NOT_WALKED = {
     # the office's batch of bills is started, not rendered (17 s of PDF): no file to download yet;
     # tests/portal renders batches and downloads them
     "portal-batch-download",
-    # an organisation's own administrator's pages (`User.is_org_admin`, whatever the role), declared
-    # for no role: no demo user is one (tests/organisations walks them)
-    "org-users",
-    "org-user",
-    "org-token-issue",
-    "org-token-rotate",
-    "org-token-revoke",
 }
+#: an organisation's own administrator's pages (`User.is_org_admin`, whatever the role): declared
+#: in PAGES for no role, walked by every role whose user is one (WalkCity.org_admins)
+ORG_ADMIN_PAGES = {"org-users", "org-user", "org-token-issue", "org-token-rotate", "org-token-revoke"}
 #: pages the walk does not visit as these roles, with the reason
 NOT_WALKED_AS = {
     # only providers receive documents with files (registers, change reports, decisions' parts,
@@ -162,7 +158,13 @@ FORMS_NOT_SUBMITTED = {
 }
 #: forms whose submission ends what the rest of the role's walk needs: submitted (with bad values)
 #: after every other form of the role, in this order
-FORMS_LAST = ["provider-token-revoke", "centre-token-revoke", "centre-user-active", "desk-close-day"]
+FORMS_LAST = [
+    "provider-token-revoke",
+    "org-token-revoke",
+    "centre-token-revoke",
+    "centre-user-active",
+    "desk-close-day",
+]
 
 
 @dataclass
@@ -302,20 +304,23 @@ def route_of(url: str) -> str:
         return ""
 
 
-def may_call(role: str, name: str) -> bool:
-    roles = PAGES[name].roles
+def may_call(walk: Walk, name: str) -> bool:
+    roles, role = PAGES[name].roles, walk.role
     if role == ANONYMOUS:
         return PUBLIC in roles
     if role == RESIDENT:
         return RESIDENT in roles
-    return role in roles
+    return role in roles or (name in ORG_ADMIN_PAGES and role in walk.city.org_admins)
 
 
 def urls_of(walk: Walk, name: str, converters: list[str]) -> list[str]:
     """The page's addresses for the role: one per object the walk city names for it (a list of
     values: one page each, as the centre's page of a provider and of a housing office)."""
     params = walk.city.params
-    kwargs = {c: params.get((name, c), params.get((walk.role, c))) for c in converters}
+    kwargs = {
+        c: params.get((walk.role, name, c), params.get((name, c), params.get((walk.role, c))))
+        for c in converters
+    }
     missing = [c for c, v in kwargs.items() if v is None]
     if missing:
         raise LookupError(f"the walk city has no {missing} for {walk.role}")
@@ -448,7 +453,7 @@ def walk_role(walk: Walk) -> None:
     forms: dict[str, tuple[str, dict[str, Any]]] = {}  # target route → (page, form)
     last_page = ""
     for name, converters in sorted(routes.items()):
-        if not may_call(walk.role, name) or name in NOT_WALKED or PAGES[name].method != "GET":
+        if not may_call(walk, name) or name in NOT_WALKED or PAGES[name].method != "GET":
             continue
         if walk.role in NOT_WALKED_AS.get(name, ()):
             continue
@@ -495,14 +500,17 @@ def unreached(walks: list[Walk]) -> list[str]:
     public = set().union(*(w.reached for w in walks))
     problems = []
     for walk in walks:
-        expected = {n for n in routes if may_call(walk.role, n) and walk.role not in NOT_WALKED_AS.get(n, ())}
+        expected = {n for n in routes if may_call(walk, n) and walk.role not in NOT_WALKED_AS.get(n, ())}
         expected -= NOT_WALKED | {n for n in routes if PUBLIC in PAGES[n].roles}
         for name in sorted(expected - walk.reached):
             problems.append(
                 f"{walk.role} · {name}: not reached by the walk (no page it visited has a form to it, or "
                 "the form was not submitted): walk it, or say why in NOT_WALKED"
             )
-    for name in sorted(n for n in routes if PUBLIC in PAGES[n].roles and n not in public | NOT_WALKED):
+    walked_public = any(w.role == ANONYMOUS for w in walks)  # (WALK_ROLES may leave the visitor out)
+    for name in sorted(
+        n for n in routes if walked_public and PUBLIC in PAGES[n].roles and n not in public | NOT_WALKED
+    ):
         problems.append(f"{name}: a public page no walk reached: walk it, or say why in NOT_WALKED")
     return problems
 

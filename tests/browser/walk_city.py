@@ -5,7 +5,9 @@ of the network's work on top of it, so that every role has real objects behind e
   and the providers' inbox documents issued) and one today (a receipt that can still be cancelled);
 * the subsidy office issued a debt certificate, ran a batch check and filed a decision;
 * the housing office issued a family-composition certificate and started a batch of bills;
-* a provider has a service alias and an API token; a spare user has a token the centre may revoke;
+* a provider has a service alias and an API token, and its user administers the provider's users
+  and tokens (`is_org_admin`, as the demo's provider user does); a spare user has a token the
+  centre may revoke;
 * an organisation with an empty inbox has a reminder (as the scheduler sends one), so that every role
   has a document to open;
 * the dwelling paid for has a resident's access code.
@@ -39,9 +41,10 @@ class WalkCity:
     users: dict[str, str]  # role → user name
     resident_code: str
     resident_account: str
-    #: (role, path parameter) → value, and (route name, path parameter) → value where a route needs
-    #: an object of its own kind
-    params: dict[tuple[str, str], Any] = field(default_factory=dict)
+    org_admins: frozenset[str] = frozenset()  # the roles whose user administers its organisation
+    #: (role, path parameter) → value; (route name, path parameter) → value where a route needs an
+    #: object of its own kind; (role, route name, path parameter) → value where that differs by role
+    params: dict[tuple[str, ...], Any] = field(default_factory=dict)
     query: dict[str, dict[str, str]] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
     #: the city's organisation codes and user names: identifiers a page may show as they are
@@ -92,7 +95,7 @@ def walk_city_build(folder: Path) -> WalkCity:
     from merezha.housing.models import ChangeReport
     from merezha.housing.services import family_composition_issue
     from merezha.organisations.models import Organisation, Service, ServiceAlias, User
-    from merezha.organisations.services import api_token_create
+    from merezha.organisations.services import api_token_create, user_update
     from merezha.payments.services import PaymentLineIn, payment_create
     from merezha.portal import selectors as portal_selectors
     from merezha.portal.models import ResidentAccess
@@ -165,6 +168,12 @@ def walk_city_build(folder: Path) -> WalkCity:
         provider=provider, alias="водичка", service=Service.objects.get(code="water")
     )
     provider_token, _plain = api_token_create(user=user[Role.PROVIDER], name="обмін")
+    for (
+        role
+    ) in users:  # the demo makes some users administrators of their organisations; the provider's, at least
+        if role == Role.PROVIDER and not user[role].is_org_admin:
+            user_update(user=user[role], full_name=user[role].get_full_name(), is_org_admin=True)
+        user[role].refresh_from_db()
     spare = User.objects.get(username="cashier002")
     spare_token, _plain = api_token_create(user=spare, name="каса 2")
 
@@ -185,7 +194,7 @@ def walk_city_build(folder: Path) -> WalkCity:
     office_report = ChangeReport.objects.filter(office=office).order_by("id").first()
     assert snapshot and provider_report and office_report
 
-    params: dict[tuple[str, str], Any] = {}
+    params: dict[tuple[str, ...], Any] = {}
     for role in (*users, "anonymous", "resident"):
         params[(role, "dwelling_id")] = dwelling.pk
         params[(role, "person_id")] = person.pk
@@ -204,6 +213,10 @@ def walk_city_build(folder: Path) -> WalkCity:
     params[(Role.PROVIDER, "token_id")] = provider_token.pk
     params[(Role.PROVIDER, "report_id")] = provider_report.pk
     params[(Role.HOUSING, "report_id")] = office_report.pk
+    # an organisation administrator's pages: its own user, a token of its organisation
+    for role in users:
+        params[(role, "org-user", "user_id")] = user[role].pk
+        params[(role, "org-token-issue", "user_id")] = user[role].pk
     # the centre's pages of an organisation of the kind they concern
     params[("centre-organisation", "organisation_id")] = [provider.pk, office.pk, point.pk]
     params[("centre-office-building", "organisation_id")] = office.pk
@@ -232,6 +245,7 @@ def walk_city_build(folder: Path) -> WalkCity:
     }
     return WalkCity(
         users=users,
+        org_admins=frozenset(role for role in users if user[role].is_org_admin),
         resident_code=code,
         resident_account=accounts[0].number,
         params=params,

@@ -75,6 +75,9 @@ HIDDEN = frozenset(
         "blocked",
         "has_debt",
         "months_beyond_history",
+        # the verdict's explanation as machines read it (service codes, `680.00`, ISO dates): its
+        # figures are all shown above, and the printed certificate words it for people
+        "explanation",
     }
 )
 #: the payloads name the provider by code beside its name: the name wins

@@ -109,6 +109,7 @@ TEMPLATES: tuple[str, ...] = (
         "and save it, or write the values instead of formulas"
     ),
     N_("not a readable XLSX workbook: {reason}"),
+    N_("the file is no zip archive, as every XLSX workbook is"),
     N_("the workbook's XML is malformed ({error})"),
     N_("the sheet's XML is malformed ({error})"),
     N_("the sheet's XML is malformed after row {row} ({error})"),

@@ -225,6 +225,8 @@ def _xlsx_unreadable(exc: BaseException, part: str, after: int = 0) -> FormatErr
     if isinstance(exc, SyntaxError):
         where = f" after row {after}" if after else ""
         detail = f"{part}'s XML is malformed{where} ({detail})"
+    elif isinstance(exc, zipfile.BadZipFile) and "not a zip file" in detail:
+        detail = "the file is no zip archive, as every XLSX workbook is"
     elif isinstance(exc, (zlib.error, EOFError)) or "CRC" in detail:
         detail = f"its compressed data is damaged: {detail}"
     # the row where the sheet breaks off, when it does

@@ -10,7 +10,10 @@ from merezha.registry.models import BenefitCategory, Relation
 
 def benefit_choices() -> list[tuple[str, object]]:
     """The benefit categories to choose from (the empty choice: no benefit)."""
-    return [("", _("no benefit")), *((b.code, str(b)) for b in BenefitCategory.objects.order_by("code"))]
+    return [
+        ("", _("no benefit")),
+        *((b.code, b.name or b.code) for b in BenefitCategory.objects.order_by("code")),
+    ]
 
 
 DATE = forms.DateInput(attrs={"type": "date"})

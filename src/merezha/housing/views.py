@@ -40,12 +40,28 @@ def _office(request: HttpRequest) -> Any:
     return request.user.organisation  # type: ignore[union-attr]
 
 
+#: the filters of the reports, as their forms label them (a refusal names the field so)
+FILTER_LABELS = {
+    "street": N_("Street"),
+    "building": N_("Building"),
+    "min_debt": N_("Minimum debt"),
+    "min_months": N_("Minimum months"),
+    "from": N_("From"),
+    "to": N_("To"),
+}
+
+
+def _bad_filter(name: str, reason: str) -> BadFilter:
+    label = _(FILTER_LABELS[name]) if name in FILTER_LABELS else name
+    return BadFilter(f"{label}: {reason_localise(reason)}")
+
+
 def _int(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "").strip()
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 9:
-        raise BadFilter(_("%(name)s: not a number: %(value)s") % {"name": name, "value": raw})
+        raise _bad_filter(name, _("not a number: %(value)s") % {"value": raw})
     return int(raw)
 
 
@@ -56,7 +72,7 @@ def _money(request: HttpRequest, name: str) -> Money | None:
     try:
         return Money.parse(raw)
     except MoneyError as exc:
-        raise BadFilter(f"{name}: {exc}") from None
+        raise _bad_filter(name, str(exc)) from None
 
 
 def _period(request: HttpRequest, name: str, default: dt.date) -> dt.date:
@@ -66,7 +82,7 @@ def _period(request: HttpRequest, name: str, default: dt.date) -> dt.date:
     try:
         return parse_period(raw)
     except ValueError as exc:
-        raise BadFilter(f"{name}: {exc}") from None
+        raise _bad_filter(name, str(exc)) from None
 
 
 def _wants_xlsx(request: HttpRequest) -> bool:

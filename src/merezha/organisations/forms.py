@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from merezha.core.identifiers import parse_date
+from merezha.core.reasons import reason_localise
 from merezha.core.roles import OrgKind
 from merezha.organisations.models import Organisation
 from merezha.organisations.services import REGISTERED_KINDS, Invalid
@@ -71,7 +72,7 @@ class ProviderServiceForm(forms.Form):
 
     def __init__(self, *args: Any, services: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—")] + [(c, f"{n} ({c})") for c, n in services.items()]  # type: ignore[attr-defined]
+        self.fields["service"].choices = [("", "—")] + [(c, n or c) for c, n in services.items()]  # type: ignore[attr-defined]
 
 
 class BuildingAssignForm(forms.Form):
@@ -116,6 +117,6 @@ class TokenIssueForm(forms.Form):
         try:
             day = parse_date(text)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(reason_localise(str(exc))) from None
         # valid through the whole day named, in the hub's time zone
         return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))

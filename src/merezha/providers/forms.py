@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from merezha.core.identifiers import parse_date, parse_period
+from merezha.core.reasons import reason_localise
 from merezha.organisations.services import ALIAS_MAX_LENGTH
 
 
@@ -32,7 +33,7 @@ class SnapshotUploadForm(forms.Form):
         try:
             return parse_period(text)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(reason_localise(str(exc))) from None
 
     def clean_payments_through(self) -> dt.date | None:
         text = self.cleaned_data.get("payments_through", "").strip()
@@ -41,7 +42,7 @@ class SnapshotUploadForm(forms.Form):
         try:
             return parse_date(text)
         except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(reason_localise(str(exc))) from None
 
 
 class TokenCreateForm(forms.Form):
@@ -56,5 +57,5 @@ class ServiceAliasForm(forms.Form):
 
     def __init__(self, *args: Any, services: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(code, f"{name} ({code})") for code, name in services.items()]
+        choices = [("", "—")] + [(code, name or code) for code, name in services.items()]
         self.fields["service"].choices = choices  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from merezha.core.identifiers import parse_date
+from merezha.core.reasons import reason_localise
 from merezha.core.roles import Role
 from merezha.organisations.models import Organisation
 from merezha.organisations.permissions import MemberRequest, role_required
@@ -108,7 +109,9 @@ def statement_upload(request: MemberRequest) -> HttpResponse:
     try:
         result = statement_import(data=upload.read(), name=upload.name or "", user=request.user)
     except SettlementError as exc:
-        messages.error(request, _("The statement was refused: %(reason)s") % {"reason": exc})
+        messages.error(
+            request, _("The statement was refused: %(reason)s") % {"reason": reason_localise(str(exc))}
+        )
         return redirect(back)
     if result.created:
         messages.success(

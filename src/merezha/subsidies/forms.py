@@ -36,7 +36,7 @@ class MoneyFormField(forms.CharField):
         try:
             return Money.parse(text)
         except MoneyError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(reason_localise(str(exc))) from None
 
 
 class CheckForm(forms.Form):

@@ -290,7 +290,13 @@ def decision_new(request: HttpRequest) -> HttpResponse:
             return redirect("subsidy-decision", decision_id=decision.pk)
         except ImportRejected as exc:
             errors = sorted(exc.report.errors)
-    return render(request, "subsidies/decision_new.html", {"form": form, "errors": errors})
+    # a refusal names the field as the form labels it (the service and amount lines: by the service)
+    columns = {name: str(field.label) for name, field in form.fields.items()}
+    columns["monthly_amount"] = str(_("Monthly amount"))
+    columns["service"] = str(_("Service"))
+    return render(
+        request, "subsidies/decision_new.html", {"form": form, "errors": errors, "columns": columns}
+    )
 
 
 @upload_kind("decisions")

@@ -147,14 +147,16 @@ def test_record_exemption(officer, city):
     assert Exemption.objects.count() == 1
 
 
-def test_batch_upload_and_download(officer, city, client, make_user):
+def test_batch_upload_and_download(officer, city, client, make_user, ukrainian):
     city.account("TEPLO", "heat", "1580.01", FOUR)
     upload = SimpleUploadedFile("list.csv", f"tax_id\n{TAX_ID}\n1111111118\n".encode())
     response = officer.post("/subsidies/batch-checks/", {"file": upload, "date": "2026-11-15"})
     check = BatchCheck.objects.get()
     assert response["Location"] == f"/subsidies/batch-checks/{check.pk}/"
     assert (check.rows_read, check.matched, check.blocked) == (2, 1, 1)
-    assert "1111111118" in officer.get(response["Location"]).content.decode()
+    page = officer.get(response["Location"]).content.decode()
+    assert "1111111118" in page
+    assert "2 рядки, 1 зіставлено" in page  # the plural of the count, not "2 рядків"
     csv_file = officer.get(f"/subsidies/batch-checks/{check.pk}/result.csv")
     assert csv_file.content.decode().splitlines()[1].startswith(f"2;{TAX_ID};;regular;matched;")
     xlsx = officer.get(f"/subsidies/batch-checks/{check.pk}/result.xlsx")

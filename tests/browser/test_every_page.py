@@ -134,7 +134,6 @@ EXCHANGE_COLUMNS = {
     "provider-change-report-download",
     "provider-discrepancies",  # the discrepancy report (docs/how-to/provider-upload.md)
     "inbox-document-file",  # registers, change reports, discrepancy reports, decisions' parts
-    "exchange-monitor-csv",  # the monitor's export, its columns in docs/reference/exchange-monitor.md
 }
 #: pages a role may call that the walk does not visit, with the reason
 NOT_WALKED = {

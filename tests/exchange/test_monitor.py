@@ -81,14 +81,25 @@ def test_problems_unclosed_days_failed_imports_and_late_snapshots(fresh, pay, ma
     assert [r.code for r in exchange_monitor(q="P-0")] == ["P-01", "P-02"]
 
 
-def test_monitor_csv_and_who_may_see_it(client, fresh, make_user):
+def test_monitor_csv_and_who_may_see_it(client, fresh, make_user, ukrainian):
     for role in ("admin", "manager"):
         client.force_login(make_user(role))
         assert client.get("/exchange/monitor/").status_code == 200
         response = client.get("/exchange/monitor.csv?kind=provider")
         assert response.status_code == 200
-        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-        assert [(r["code"], r["state"]) for r in rows] == [("heat", "green"), ("water", "green")]
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+        assert rows[0] == [
+            "Код", "Організація", "Вид", "Стан", "Проблеми", "Останній зріз", "Останній застосований зріз",
+            "Відставання зрізу, днів", "Останній реєстр", "Останній підтверджений реєстр",
+            "Останній звіт про зміни отримано", "Останнє рішення отримано", "Останнє надіслане",
+            "Не підтверджено", "Прострочено", "Невдалі імпорти", "Незакриті дні",
+        ]  # fmt: skip
+        assert [(r[0], r[2], r[3]) for r in rows[1:]] == [
+            ("heat", "Постачальник послуг", "зелений"),
+            ("water", "Постачальник послуг", "зелений"),
+        ]
+        applied = rows[1][6]
+        assert re.fullmatch(r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", applied), applied
         assert client.get("/exchange/charts/").status_code == 200
     for role in ("provider", "cashier", "housing", "subsidy"):
         client.force_login(make_user(role))

@@ -15,10 +15,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop as _noop
 
+from merezha.core.formatting import count, date_ua, datetime_ua
 from merezha.core.identifiers import parse_date
 from merezha.core.inbox import HUB_SENDER, INBOX_ROLES
-from merezha.core.reasons import figure, figure_of_text
+from merezha.core.reasons import figure, figure_of_text, reason_localise
 from merezha.core.roles import OrgKind, Role
 from merezha.core.selectors import inbox_get
 from merezha.core.services import inbox_mark_read
@@ -164,41 +167,51 @@ def monitor_page(request: MemberRequest) -> HttpResponse:
     )
 
 
-def _iso(value: Any) -> str:
-    if value is None:
-        return ""
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+#: the monitor's export: a column's heading (translated) and its value for a row
+STATE_LABELS = {"green": _lazy("green"), "amber": _lazy("amber"), "red": _lazy("red")}
+MONITOR_COLUMNS: tuple[tuple[str, Any], ...] = (
+    (_noop("Code"), lambda r: r.code),
+    (_noop("Organisation"), lambda r: r.name),
+    (_noop("Kind"), lambda r: OrgKind(r.kind).label if r.kind in OrgKind.values else r.kind),
+    (_noop("State"), lambda r: STATE_LABELS.get(r.state, r.state)),
+    (_noop("Problems"), lambda r: " | ".join(problem_text(c, v) for c, v in r.problems)),
+    (_noop("Last snapshot"), lambda r: datetime_ua(r.last_snapshot)),
+    (_noop("Last snapshot applied"), lambda r: datetime_ua(r.last_snapshot_applied)),
+    (_noop("Snapshot lag, days"), lambda r: count(r.snapshot_lag_days)),
+    (_noop("Last register"), lambda r: _received(r, "register", "last")),
+    (_noop("Last register acknowledged"), lambda r: _received(r, "register", "last_acknowledged")),
+    (_noop("Last change report received"), lambda r: _received(r, "change_report", "last")),
+    (_noop("Last decision received"), lambda r: _received(r, "subsidy_decision", "last")),
+    (_noop("Last sent"), lambda r: datetime_ua(max(r.sent.values(), default=None))),
+    (_noop("Not acknowledged"), lambda r: count(r.unacknowledged)),
+    (_noop("Overdue"), lambda r: count(r.overdue)),
+    (
+        _noop("Failed imports"),
+        lambda r: " | ".join(
+            f"{f.file_name or f.snapshot_id}: {'; '.join(reason_localise(x) for x in f.reasons)}"
+            for f in r.failed_imports
+        ),
+    ),
+    (_noop("Days not closed"), lambda r: " ".join(str(date_ua(d)) for d in r.open_days)),
+)
+
+
+def _received(row: Any, kind: str, field: str) -> object:
+    got = row.received.get(kind)
+    return datetime_ua(getattr(got, field) if got else None)
 
 
 @role_required(*MONITOR_ROLES)
 def monitor_csv(request: MemberRequest) -> HttpResponse:
-    """Information-centre admin and manager: the monitor's rows (with its filters) as CSV."""
+    """Information-centre admin and manager: the monitor's rows (with its filters) as CSV, for
+    people (headings and values in the reader's language, as on the page; programs read the same
+    rows from `GET /api/v1/exchange/monitor`)."""
     rows, _filters = _monitor_rows(request)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(
-        [
-            "code", "name", "kind", "state", "problems", "last_snapshot", "last_snapshot_applied",
-            "snapshot_lag_days", "last_register", "last_register_acknowledged", "last_change_report_received",
-            "last_decision_received", "last_sent", "unacknowledged", "overdue", "failed_imports", "open_days",
-        ]
-    )  # fmt: skip
+    writer.writerow([_(heading) for heading, _value in MONITOR_COLUMNS])
     for r in rows:
-        reg = r.received.get("register")
-        rep = r.received.get("change_report")
-        dec = r.received.get("subsidy_decision")
-        writer.writerow(
-            [
-                r.code, r.name, r.kind, r.state, " | ".join(problem_text(c, v) for c, v in r.problems),
-                _iso(r.last_snapshot), _iso(r.last_snapshot_applied),
-                "" if r.snapshot_lag_days is None else r.snapshot_lag_days,
-                _iso(reg.last if reg else None), _iso(reg.last_acknowledged if reg else None),
-                _iso(rep.last if rep else None), _iso(dec.last if dec else None),
-                _iso(max(r.sent.values(), default=None)), r.unacknowledged, r.overdue,
-                " | ".join(f"{f.file_name or f.snapshot_id}: {'; '.join(f.reasons)}" for f in r.failed_imports),
-                " ".join(d.isoformat() for d in r.open_days),
-            ]
-        )  # fmt: skip
+        writer.writerow([value(r) for _heading, value in MONITOR_COLUMNS])
     response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="exchange-monitor-{timezone.localdate():%Y-%m-%d}.csv"'

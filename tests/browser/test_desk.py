@@ -231,6 +231,7 @@ def test_the_desk_fits_a_390_px_phone(phone_page):
     page.wait_for_url(re.compile(r"/desk/payment/[0-9a-f-]+/$"))
     measure("receipt")
     assert "Решта" in page.locator("#receipt").inner_text()
+    assert page.locator("#receipt tbody tr").count() >= 2  # a payment for two services or more
     page.goto("/desk/shift/")
     measure("shift")
     assert widths == {"search": 390, "card": 390, "receipt": 390, "shift": 390}

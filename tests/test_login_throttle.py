@@ -67,3 +67,13 @@ def test_the_lock_page_is_ukrainian(make_user, ukrainian):
         login(client, user.username, "wrong")
     page = login(client, user.username, "wrong").content.decode()
     assert "Забагато хибних паролів" in page
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_an_overlong_user_name_or_password_is_a_wrong_login_not_an_error(make_user, field):
+    """A user name longer than the axes' records hold (255) once failed with a 500 on PostgreSQL."""
+    user = make_user(Role.CASHIER)
+    values = {"username": user.username, "password": "wrong", field: "x" * 3000}
+    response = Client().post("/login/", values, REMOTE_ADDR="10.0.0.7")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in Client().session

@@ -6,12 +6,17 @@ from merezha import views as city_views
 from merezha.api import api
 from merezha.core import views as core_views
 from merezha.organisations import views as org_views
+from merezha.organisations.forms import LoginForm
 
 admin.site.site_header = "Merezha"
 
 urlpatterns = [
     path("", org_views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -163,3 +163,13 @@ def test_a_refusal_keeps_the_exchange_form_in_english_and_shows_figures_on_a_pag
             "registered_from": ["дата 01.01.2031 ще не настала"],
             "month": ["місяць 01.2031 ще не почався: звітувати ще нема про що"],
         }
+
+
+def test_echoed_input_and_names_are_never_read_as_figures():
+    """What a line holds, a street's name: shown as typed, even when they look like figures."""
+    with translation.override("uk"):
+        held = reason_localise(
+            "no header row: the first row must name the columns (account, …); line 1 holds: 1234.56"
+        )
+        assert held.endswith("1234.56"), held
+        assert reason_localise("unknown street: 2026") == "невідома вулиця: 2026"

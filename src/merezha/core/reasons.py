@@ -223,24 +223,34 @@ def reason_template(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 #: Values that are identifiers or the text as typed, never grouped as a count nor read as a figure:
-#: line, row, column and cell numbers, accounts, codes, houses, tax ids, receipts, and a refused input
-#: echoed back (`not an amount: {text}`, `tax id {value}: …`). A date or an amount passed typed is
-#: still shown as one (`date {value} is in the future`).
+#: line, row, column and cell numbers, accounts, codes, houses, tax ids, receipts, names, and a
+#: refused input echoed back (`not an amount: {text}`, `tax id {value}: …`, what a line `holds`). A
+#: date or an amount passed typed is still shown as one (`date {value} is in the future`).
 LITERAL_NAMES = frozenset(
     {
         "account",
+        "address",
         "apartment",
         "cell",
         "code",
         "column",
+        "file",
         "given",
+        "holds",
         "house",
         "i",
         "key",
+        "keys",
         "line",
+        "name",
+        "payer",
         "point",
+        "provider",
         "receipt",
+        "required",
         "row",
+        "service",
+        "street",
         "tax_id",
         "text",
         "value",

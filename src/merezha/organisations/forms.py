@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,23 @@ from merezha.core.reasons import reason_localise
 from merezha.core.roles import OrgKind
 from merezha.organisations.models import Organisation
 from merezha.organisations.services import REGISTERED_KINDS, Invalid
+
+
+class LoginForm(AuthenticationForm):
+    """Django's login form, with its user name's length checked before anyone is asked.
+
+    Django sets the user name field's `max_length` (150) after the field is made, so no validator
+    enforces it: a longer name went on to `authenticate`, and django-axes then failed to record the
+    failure (its `username` column holds 255; PostgreSQL refuses longer values). Here the length
+    is checked as the field's own rule, so an overlong name is an error beside the field and
+    nobody is asked.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        assert isinstance(field, forms.CharField) and field.max_length
+        field.validators.append(MaxLengthValidator(field.max_length))
 
 
 def form_add_invalid(form: forms.Form, exc: Invalid) -> None:

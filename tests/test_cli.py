@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -94,3 +95,28 @@ def test_the_merezha_command_prints_the_list_and_refuses_a_wrong_scale_in_one_li
     assert refused.stderr.strip().splitlines()[-1] == (
         "merezha seed: error: argument --scale: invalid choice: 'huge' (choose from 'city', 'demo', 'tiny')"
     )
+
+
+def test_the_demo_runs_with_debug_off_unless_told_otherwise(monkeypatch) -> None:
+    """`merezha demo` shows the product's own Ukrainian error pages, not Django's debug pages."""
+    from merezha.cli import DEMO_SECRET_KEY, demo_environment
+
+    for name in ("DEBUG", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    demo_environment(["seed", "--scale", "tiny"])
+    assert "DEBUG" not in os.environ and "SECRET_KEY" not in os.environ
+    demo_environment(["demo", "--no-serve"])
+    assert (os.environ["DEBUG"], os.environ["SECRET_KEY"]) == ("0", DEMO_SECRET_KEY)
+    monkeypatch.setenv("DEBUG", "1")
+    monkeypatch.setenv("SECRET_KEY", "given")
+    demo_environment(["demo"])
+    assert (os.environ["DEBUG"], os.environ["SECRET_KEY"]) == ("1", "given")
+    # the settings load so: DEBUG off, the demo's key
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    code = (
+        "import os; from merezha.cli import demo_environment; demo_environment(['demo']); "
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'merezha.settings'; "
+        "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["False", DEMO_SECRET_KEY]

@@ -41,9 +41,25 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
+#: the demo's key when it runs with DEBUG off and no SECRET_KEY is given: the demo is a local
+#: showcase whose users all share a published password, never a deployment
+DEMO_SECRET_KEY = "merezha-demo-key-not-for-production"
+
+
+def demo_environment(args: list[str]) -> None:
+    """`merezha demo` shows the product as people meet it: DEBUG off unless DEBUG is set, so a
+    missing page is the product's own Ukrainian 404 (not Django's debug page) and an error its 500;
+    a SECRET_KEY for the demo unless one is set. The demo's server then serves the static files
+    itself (`runserver --insecure`)."""
+    if args[:1] == ["demo"] and "DEBUG" not in os.environ:
+        os.environ["DEBUG"] = "0"
+        os.environ.setdefault("SECRET_KEY", DEMO_SECRET_KEY)
+
+
 def main() -> None:
     global STARTED
     STARTED = time.monotonic()
+    demo_environment(sys.argv[1:])
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "merezha.settings")
     import django
     from django.conf import settings

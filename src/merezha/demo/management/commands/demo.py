@@ -76,7 +76,9 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"\nMerezha is at http://{options['addrport']}/  (Ctrl+C to stop)")
         try:
-            call_command("runserver", options["addrport"], use_reloader=False, insecure_serving=not settings.DEBUG)
+            call_command(
+                "runserver", options["addrport"], use_reloader=False, insecure_serving=not settings.DEBUG
+            )
         finally:
             worker.terminate()
             try:

@@ -161,6 +161,7 @@ PAGES: dict[str, Access] = {
     "settlement-reconciliation": A(AD, P, own=(P,), query=SETTLE),
     "settlement-xlsx": A(AD, P, own=(P,), query=SETTLE),
     "settlement-statement-upload": A(AD, P, method="POST"),
+    "settlement-terms": A(AD),
     # the unified bill and its batches: a housing office its own dwellings' and batches, the centre any
     "portal-housing-bill": A(H, own=(H,)),
     "portal-code-rotate": A(H, own=(H,), method="POST"),

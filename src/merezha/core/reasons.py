@@ -189,6 +189,12 @@ TEMPLATES: tuple[str, ...] = (
     N_("a cashier may close only the day of its own point"),
     # subsidies (subsidies.selectors.NoRuleInForce)
     N_("no subsidy rule parameters are in force on {date}"),
+    # settlement terms (settlements.services.settlement_terms_set): the terms page
+    N_("{code} is neither a payment point nor an operator"),
+    N_("mode must be gross or net, not {value}"),
+    N_("commission_bp must be within 0..10000, not {value}"),
+    N_("a commission needs mode net"),
+    N_("only an operator's terms may settle by agent"),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

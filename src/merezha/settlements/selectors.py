@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,11 +19,12 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from merezha.core.money import Money
+from merezha.core.roles import OrgKind
 from merezha.formats.writers import Sheet, xlsx_write
 from merezha.organisations.models import Organisation, ProviderService
 from merezha.registers.selectors import reconciliation
 from merezha.settlements.files import OrderRow
-from merezha.settlements.models import BankCredit, SettlementMatch, SettlementOrder
+from merezha.settlements.models import BankCredit, SettlementMatch, SettlementOrder, SettlementTerms
 from merezha.settlements.rules import banking_days_after, iban_normal
 
 ORDER_STATUSES = ("matched", "partial", "missing", "pending")
@@ -343,3 +345,37 @@ def settlement_orders_file(*, day: dt.date, provider_id: int | None, fmt: str, p
             created=timezone.now(),
             execution=banking_days_after(day, 1),
         )
+
+
+@dataclass(frozen=True)
+class TermsRow:
+    """A payment point or an operator with its settlement terms (None: the operator's, or gross)."""
+
+    organisation: Organisation
+    terms: SettlementTerms | None
+
+    @property
+    def percent(self) -> Decimal | None:
+        """The commission in per cent (125 bp: 1.25), None without net terms."""
+        if self.terms is None or self.terms.mode != SettlementTerms.Mode.NET:
+            return None
+        return Decimal(self.terms.commission_bp).scaleb(-2)
+
+
+def settlement_terms_list() -> list[TermsRow]:
+    """Every payment operator and active payment point, operators first, each followed by its
+    points, with the terms set for it (a point without its own settles on its operator's terms)."""
+    orgs = list(
+        Organisation.objects.filter(
+            kind__in=(OrgKind.PAYMENT_OPERATOR, OrgKind.PAYMENT_POINT), is_active=True
+        ).order_by("code")
+    )
+    terms = {t.organisation_id: t for t in SettlementTerms.objects.filter(organisation__in=orgs)}
+    operators = [o for o in orgs if o.kind == OrgKind.PAYMENT_OPERATOR]
+    rows: list[TermsRow] = []
+    for operator in operators:
+        rows.append(TermsRow(operator, terms.get(operator.pk)))
+        rows += [TermsRow(o, terms.get(o.pk)) for o in orgs if o.parent_id == operator.pk]
+    placed = {r.organisation.pk for r in rows}
+    rows += [TermsRow(o, terms.get(o.pk)) for o in orgs if o.pk not in placed]
+    return rows

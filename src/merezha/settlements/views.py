@@ -1,7 +1,9 @@
-"""Pages of the settlements app: the four-way reconciliation, its XLSX export, a statement upload.
+"""Pages of the settlements app: the four-way reconciliation, its XLSX export, a statement upload,
+and the payment points' and operators' settlement terms.
 
 Who may call them: an information-centre admin (every provider, or one) and a provider operator
-(its own only: another provider's code answers 404). Anyone else gets 403.
+(its own only: another provider's code answers 404); the terms, the information-centre admin only.
+Anyone else gets 403.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -30,8 +33,9 @@ from merezha.settlements.selectors import (
     settlement_reconciliation,
     settlement_reconciliation_xlsx,
     settlement_scope,
+    settlement_terms_list,
 )
-from merezha.settlements.services import SettlementError, statement_import
+from merezha.settlements.services import SettlementError, settlement_terms_set, statement_import
 
 
 def _params(request: HttpRequest) -> tuple[dt.date, str, Organisation | None]:
@@ -126,3 +130,61 @@ def statement_upload(request: MemberRequest) -> HttpResponse:
     else:
         messages.info(request, _("This statement was imported before; nothing changed."))
     return redirect(back)
+
+
+def _commission_bp(text: str) -> int | None:
+    """A commission typed in per cent (`1,25` or `1.25`) in basis points (125); None if it is not one."""
+    text = text.strip().replace(",", ".") or "0"
+    try:
+        percent = Decimal(text)
+    except InvalidOperation:
+        return None
+    bp = percent * 100
+    if not percent.is_finite() or bp != bp.to_integral_value():
+        return None
+    return int(bp)
+
+
+@role_required(Role.ADMIN)
+def terms_page(request: MemberRequest) -> HttpResponse:
+    """Information-centre admin: every payment point's and operator's settlement terms, and a form
+    that sets one's (gross, or net of a commission in per cent; an operator's by agent)."""
+    errors: list[str] = []
+    typed = {"org": "", "mode": "gross", "commission": "", "by_agent": False}
+    if request.method == "POST":
+        typed = {
+            "org": request.POST.get("org", "")[:64],
+            "mode": request.POST.get("mode", "")[:16],
+            "commission": request.POST.get("commission", "")[:32],
+            "by_agent": request.POST.get("by_agent") == "1",
+        }
+        org = Organisation.objects.filter(code=typed["org"]).first() if typed["org"] else None
+        bp = _commission_bp(str(typed["commission"]))
+        if org is None:
+            errors.append(_("Choose a payment point or an operator."))
+        if bp is None:
+            errors.append(_("The commission is a percentage with at most two decimal places, e.g. 1,25."))
+        elif not 0 <= bp <= 10_000:
+            errors.append(_("The commission is a percentage from 0 to 100."))
+            bp = None
+        if org is not None and bp is not None:
+            try:
+                settlement_terms_set(
+                    organisation=org,
+                    mode=str(typed["mode"]),
+                    commission_bp=bp,
+                    by_agent=bool(typed["by_agent"]),
+                )
+            except SettlementError as exc:
+                errors.append(reason_localise(str(exc)))
+            else:
+                messages.success(
+                    request, _("The settlement terms of %(name)s are saved.") % {"name": org.name}
+                )
+                return redirect("settlement-terms")
+    return render(
+        request,
+        "settlements/terms.html",
+        {"rows": settlement_terms_list(), "typed": typed, "errors": errors},
+        status=400 if errors else 200,
+    )

@@ -41,6 +41,7 @@ def test_the_list_shows_operators_with_their_points_and_their_terms(client, city
     html = client.get(URL).content.decode()
     assert "<h1>Умови розрахунків</h1>" in html
     assert '<td class="num">1,50</td>' in html
+    assert '<th class="num">Комісія, %</th>' in html
     assert "одне доручення за всі пункти оператора" in html
 
 

@@ -64,6 +64,10 @@ def test_the_centre_sets_net_terms_in_per_cent(client, city, ukrainian):
         ),
         ({"org": "BANK", "mode": "net", "commission": "абв"}, "Комісія — це відсоток з не більше ніж двома"),
         ({"org": "BANK", "mode": "net", "commission": "150"}, "Комісія — це відсоток від 0 до 100."),
+        ({"org": "BANK", "mode": "net", "commission": "-1"}, "Комісія — це відсоток від 0 до 100."),
+        # an exponent is no percentage (and 1e999999999 would be a number of a billion digits)
+        ({"org": "BANK", "mode": "net", "commission": "1e2"}, "Комісія — це відсоток з не більше ніж двома"),
+        ({"org": "BANK", "mode": "net", "commission": "1e999999999"}, "Комісія — це відсоток з не більше"),
         (
             {"org": "BANK", "mode": "gross", "commission": "2"},
             "комісію утримують лише за переказу за вирахуванням комісії",

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
-from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -132,17 +132,19 @@ def statement_upload(request: MemberRequest) -> HttpResponse:
     return redirect(back)
 
 
+#: a commission as typed: per cent with at most two decimal places, a comma or a dot (no exponent:
+#: `1e999999999` would be a number of a billion digits)
+_PERCENT = re.compile(r"(-?)(\d+)(?:[.,](\d{1,2}))?")
+
+
 def _commission_bp(text: str) -> int | None:
     """A commission typed in per cent (`1,25` or `1.25`) in basis points (125); None if it is not one."""
-    text = text.strip().replace(",", ".") or "0"
-    try:
-        percent = Decimal(text)
-    except InvalidOperation:
+    found = _PERCENT.fullmatch(text.strip() or "0")
+    if found is None:
         return None
-    bp = percent * 100
-    if not percent.is_finite() or bp != bp.to_integral_value():
-        return None
-    return int(bp)
+    sign, whole, hundredths = found.groups()
+    bp = int(whole) * 100 + int((hundredths or "0").ljust(2, "0"))
+    return -bp if sign else bp
 
 
 @role_required(Role.ADMIN)
